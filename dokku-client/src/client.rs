@@ -1,0 +1,233 @@
+//! The [`Client`]: one per host, shared, cheap to clone.
+//!
+//! It detects the server version once, applies the timeout to every call,
+//! retries reads (never writes) after transport failures, and classifies
+//! failures into [`Error`]. Typed methods live in one file per resource
+//! (`apps.rs`, `ps.rs`, `postgres.rs`, ...).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::OnceCell;
+
+use crate::command::{Command, Effect};
+use crate::error::{classify, Error, Result};
+use crate::output::Output;
+use crate::transport::{Request, Transport, DEFAULT_TIMEOUT};
+use crate::version::{Capabilities, DokkuVersion};
+
+/// How reads are retried after a transport failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts after the first one.
+    pub retries: u32,
+    /// Wait before the first retry; doubled each time.
+    pub backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            retries: 2,
+            backoff: Duration::from_millis(200),
+        }
+    }
+}
+
+/// A Dokku client. Clones share the connection and the detected version.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    transport: Box<dyn Transport>,
+    version: OnceCell<DokkuVersion>,
+    timeout: Duration,
+    retry: RetryPolicy,
+}
+
+impl Client {
+    /// A client over any transport, with the default timeout and retry policy.
+    pub fn new(transport: impl Transport + 'static) -> Self {
+        Client::builder(transport).build()
+    }
+
+    /// A builder to set the timeout and retry policy.
+    pub fn builder(transport: impl Transport + 'static) -> ClientBuilder {
+        ClientBuilder {
+            transport: Box::new(transport),
+            timeout: DEFAULT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            version: None,
+        }
+    }
+
+    /// The transport's target, for messages.
+    pub fn target(&self) -> String {
+        self.inner.transport.target()
+    }
+
+    /// The per-call timeout.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// The server's version, detected with `version` on first use and cached.
+    pub async fn version(&self) -> Result<&DokkuVersion> {
+        self.inner
+            .version
+            .get_or_try_init(|| async {
+                let out = self
+                    .execute_with_version(Request::new(Command::read("version")), None)
+                    .await?;
+                if !out.success() {
+                    return Err(self.classify(&Command::read("version"), &out));
+                }
+                DokkuVersion::parse_output(&out.stdout_text())
+            })
+            .await
+    }
+
+    /// The capabilities of the server's version.
+    pub async fn capabilities(&self) -> Result<Capabilities> {
+        Ok(self.version().await?.capabilities())
+    }
+
+    /// Runs a request as-is and returns its [`Output`] whatever the exit code
+    /// (the raw escape hatch). Applies the timeout, and retries reads after
+    /// transport failures when stdin and stdout are not streams.
+    pub async fn execute(&self, request: Request) -> Result<Output> {
+        let version = self.version().await?.clone();
+        self.execute_with_version(request, Some(version)).await
+    }
+
+    async fn execute_with_version(
+        &self,
+        mut request: Request,
+        version: Option<DokkuVersion>,
+    ) -> Result<Output> {
+        request.version = version;
+        let retryable = request.command.effect() == Effect::Read
+            && matches!(
+                request.stdin,
+                crate::transport::Stdin::Null | crate::transport::Stdin::Bytes(_)
+            )
+            && matches!(request.stdout, crate::transport::Stdout::Capture)
+            && !request.tty;
+        if !retryable {
+            return self.once(request).await;
+        }
+        let mut attempt = 0;
+        let mut wait = self.inner.retry.backoff;
+        loop {
+            let again = Request {
+                command: request.command.clone(),
+                version: request.version.clone(),
+                stdin: match &request.stdin {
+                    crate::transport::Stdin::Bytes(b) => crate::transport::Stdin::Bytes(b.clone()),
+                    _ => crate::transport::Stdin::Null,
+                },
+                stdout: crate::transport::Stdout::Capture,
+                tty: false,
+            };
+            match self.once(again).await {
+                Err(e) if e.is_transport() && attempt < self.inner.retry.retries => {
+                    tracing::debug!(command = %request.command, error = %e, "retrying read");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                    wait *= 2;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn once(&self, request: Request) -> Result<Output> {
+        let shown = request.command.display();
+        let started = std::time::Instant::now();
+        let result =
+            tokio::time::timeout(self.inner.timeout, self.inner.transport.execute(request))
+                .await
+                .map_err(|_| Error::Timeout {
+                    command: shown.clone(),
+                    waited: self.inner.timeout,
+                })?;
+        tracing::debug!(command = %shown, elapsed_ms = started.elapsed().as_millis() as u64, "dokku");
+        result
+    }
+
+    /// Runs a command with closed stdin and captured output, whatever its exit code.
+    pub async fn run(&self, command: Command) -> Result<Output> {
+        self.execute(Request::new(command)).await
+    }
+
+    /// Runs a command and turns a non-zero exit into a classified [`Error`].
+    pub async fn run_ok(&self, command: Command) -> Result<Output> {
+        let out = self.run(command.clone()).await?;
+        if out.success() {
+            Ok(out)
+        } else {
+            Err(self.classify(&command, &out))
+        }
+    }
+
+    /// Classifies a failed output of `command`.
+    pub fn classify(&self, command: &Command, output: &Output) -> Error {
+        match classify(&command.display(), &command.words(), output) {
+            Error::NotDokku { message, .. } => Error::NotDokku {
+                host: self.target(),
+                message,
+            },
+            other => other,
+        }
+    }
+
+    /// Closes the transport (connections, control sockets).
+    pub async fn close(&self) -> Result<()> {
+        self.inner.transport.close().await
+    }
+}
+
+/// Builds a [`Client`].
+#[derive(Debug)]
+pub struct ClientBuilder {
+    transport: Box<dyn Transport>,
+    timeout: Duration,
+    retry: RetryPolicy,
+    version: Option<DokkuVersion>,
+}
+
+impl ClientBuilder {
+    /// Sets the per-call timeout (default 120 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the retry policy for reads.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Skips version detection by stating the version.
+    pub fn version(mut self, version: DokkuVersion) -> Self {
+        self.version = Some(version);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Client {
+        let version = OnceCell::new_with(self.version);
+        Client {
+            inner: Arc::new(Inner {
+                transport: self.transport,
+                version,
+                timeout: self.timeout,
+                retry: self.retry,
+            }),
+        }
+    }
+}

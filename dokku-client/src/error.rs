@@ -1,0 +1,411 @@
+//! The one error type of the crate, and the classification of a failed command.
+//!
+//! Classification follows the reference's rule: **exit code first, then stderr**.
+//! `exists`/`locked`/`linked` style questions never reach this module with a
+//! "no" answer: their typed methods turn exit 1 (or 20) into `Ok(false)`.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::output::Output;
+
+/// Everything that can go wrong talking to Dokku.
+///
+/// Every variant carries the data needed to act on it, and its `Display`
+/// text says what to do next.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The SSH transport failed (ssh exited 255, the connection dropped, the
+    /// mux master died).
+    #[error("could not reach Dokku at {host}: {message}. Check that the host is up and that `ssh -p PORT USER@HOST version` works")]
+    Transport {
+        /// `user@host:port` as the client was configured.
+        host: String,
+        /// What ssh or the socket said.
+        message: String,
+    },
+    /// The server's host key is not in the known_hosts file.
+    #[error("the host key of {host} is not known{}. Verify it out of band, then trust it on purpose with `pix ssh trust-host {host}` (or add it to your known_hosts)", fingerprint.as_deref().map(|f| format!(" (it presents {f})")).unwrap_or_default())]
+    HostKeyUnknown {
+        /// The host.
+        host: String,
+        /// The fingerprint the server presented, when known.
+        fingerprint: Option<String>,
+    },
+    /// The server presented a host key that differs from the pinned or known one.
+    #[error("the host key of {host} does not match the one on record{}. This may be an attack or a rebuilt server: verify the new key out of band before running `pix ssh trust-host {host}`", fingerprint.as_deref().map(|f| format!(" (it presents {f})")).unwrap_or_default())]
+    HostKeyMismatch {
+        /// The host.
+        host: String,
+        /// The fingerprint the server presented, when known.
+        fingerprint: Option<String>,
+    },
+    /// The server refused our key.
+    #[error("{user}@{host} refused the SSH key. Check the key file (--key / DOKKU_SSH_KEY) and that the key was added with `dokku ssh-keys:add`")]
+    Authentication {
+        /// The host.
+        host: String,
+        /// The login user.
+        user: String,
+    },
+    /// The login user does not run Dokku (exit 127 from the forced command or shell).
+    #[error("{host} did not run Dokku: {message}. Log in as the `dokku` user, or use the shell-user mode with the right `dokku` path")]
+    NotDokku {
+        /// The host.
+        host: String,
+        /// What the server printed.
+        message: String,
+    },
+    /// The app does not exist (exit 20 since Dokku 0.24.0).
+    #[error("app {app} does not exist on this Dokku host. List apps with `pix apps list`, or create it with `pix apps create {app}`")]
+    AppNotFound {
+        /// The app name.
+        app: String,
+    },
+    /// A service (e.g. a Postgres service) does not exist.
+    #[error("{plugin} service {service} does not exist. List services with `pix db list`")]
+    ServiceNotFound {
+        /// The plugin (`Postgres`).
+        plugin: String,
+        /// The service name.
+        service: String,
+    },
+    /// The thing to create already exists.
+    #[error("{what} {name} already exists: {message}")]
+    AlreadyExists {
+        /// What kind of thing (`app`, `service`, `link`, ...).
+        what: String,
+        /// Its name.
+        name: String,
+        /// Dokku's message.
+        message: String,
+    },
+    /// The app is locked (a deploy lock, or `apps:lock`).
+    #[error("app {app} is locked: {message}. Wait for the running deploy, or release the lock with `pix apps unlock {app}` if you are sure none runs")]
+    Locked {
+        /// The app.
+        app: String,
+        /// Dokku's message.
+        message: String,
+    },
+    /// A name (app, service, config key) is not valid.
+    #[error("invalid name {name:?}: {message}")]
+    InvalidName {
+        /// The name as given.
+        name: String,
+        /// Why it is invalid and what is allowed.
+        message: String,
+    },
+    /// An argument cannot be sent safely to this server.
+    #[error("refusing to send argument {argument:?}: {reason}")]
+    UnsafeArgument {
+        /// The argument, with control characters escaped.
+        argument: String,
+        /// Why, and what to do instead.
+        reason: String,
+    },
+    /// The command did not finish in time; the remote process was stopped.
+    #[error("`{command}` did not finish within {waited:?}; the remote command was stopped. Raise the timeout (--timeout) if the server is just slow")]
+    Timeout {
+        /// The command (secrets redacted).
+        command: String,
+        /// How long the client waited.
+        waited: Duration,
+    },
+    /// The server's Dokku version cannot do what was asked.
+    #[error("Dokku {version} does not support {feature} (needs {required}). Upgrade Dokku or avoid this command")]
+    UnsupportedVersion {
+        /// The server version.
+        version: String,
+        /// What was asked.
+        feature: String,
+        /// The version that has it.
+        required: String,
+    },
+    /// The output did not have the shape the parser expects.
+    #[error("could not parse the output of `{command}`: {message}")]
+    Parse {
+        /// The command.
+        command: String,
+        /// What was wrong.
+        message: String,
+        /// The text that did not parse (truncated).
+        text: String,
+    },
+    /// The command ran and failed.
+    #[error("`{command}` failed with exit code {exit_code}{}", if messages.is_empty() { String::new() } else { format!(": {}", messages.join(" / ")) })]
+    CommandFailed {
+        /// The command (secrets redacted).
+        command: String,
+        /// Its exit code.
+        exit_code: i32,
+        /// Its stderr lines without the ` !     ` prefix.
+        messages: Vec<String>,
+    },
+    /// A local I/O operation failed (a backup file, a pipe).
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The client was configured wrongly.
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// A short snake_case name of the variant, stable for JSON output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Transport { .. } => "transport",
+            Error::HostKeyUnknown { .. } => "host_key_unknown",
+            Error::HostKeyMismatch { .. } => "host_key_mismatch",
+            Error::Authentication { .. } => "authentication",
+            Error::NotDokku { .. } => "not_dokku",
+            Error::AppNotFound { .. } => "app_not_found",
+            Error::ServiceNotFound { .. } => "service_not_found",
+            Error::AlreadyExists { .. } => "already_exists",
+            Error::Locked { .. } => "locked",
+            Error::InvalidName { .. } => "invalid_name",
+            Error::UnsafeArgument { .. } => "unsafe_argument",
+            Error::Timeout { .. } => "timeout",
+            Error::UnsupportedVersion { .. } => "unsupported_version",
+            Error::Parse { .. } => "parse",
+            Error::CommandFailed { .. } => "command_failed",
+            Error::Io { .. } => "io",
+            Error::Config(_) => "config",
+        }
+    }
+
+    /// The remote exit code, when the error comes from a command that ran.
+    pub fn exit_code(&self) -> Option<i32> {
+        match self {
+            Error::AppNotFound { .. } => Some(20),
+            Error::CommandFailed { exit_code, .. } => Some(*exit_code),
+            _ => None,
+        }
+    }
+
+    /// True for failures of the connection itself, which are safe to retry
+    /// for reads (never for writes).
+    pub fn is_transport(&self) -> bool {
+        matches!(self, Error::Transport { .. })
+    }
+
+    /// Wraps an I/O error with what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// A serializable summary `{kind, message, exit_code}`.
+    pub fn summary(&self) -> ErrorSummary {
+        ErrorSummary {
+            kind: self.kind(),
+            message: self.to_string(),
+            exit_code: self.exit_code(),
+        }
+    }
+}
+
+/// The JSON shape of an error: `{"kind", "message", "exit_code"}`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ErrorSummary {
+    /// [`Error::kind`].
+    pub kind: &'static str,
+    /// The `Display` text.
+    pub message: String,
+    /// The remote exit code, if any.
+    pub exit_code: Option<i32>,
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Classifies a failed command: exit code first, then stderr.
+///
+/// `command` is the display form of the command (secrets redacted), `args` its
+/// argument list (`name` first) used to recover the app or service name.
+pub fn classify(command: &str, args: &[String], output: &Output) -> Error {
+    let messages = output.stderr_messages();
+    // Deploy output is captured onto stdout under build capture: look there too.
+    let stdout_messages = output.stdout_messages();
+    let all = || messages.iter().chain(stdout_messages.iter());
+    let first_word = args.first().map(String::as_str).unwrap_or("");
+
+    if output.exit_code == 20 {
+        if let Some(app) = all().find_map(|m| app_from_missing(m)) {
+            return Error::AppNotFound { app };
+        }
+    }
+    if output.exit_code == 127 {
+        return Error::NotDokku {
+            host: String::new(),
+            message: messages.join(" / "),
+        };
+    }
+    for m in all() {
+        if let Some(app) = app_from_missing(m) {
+            return Error::AppNotFound { app };
+        }
+        if let Some((plugin, service)) = service_from_missing(m) {
+            return Error::ServiceNotFound { plugin, service };
+        }
+        if m.contains("currently has a deploy lock in place") {
+            let app = m
+                .split_whitespace()
+                .find(|w| !w.is_empty() && *w != "!")
+                .unwrap_or_default()
+                .to_string();
+            return Error::Locked {
+                app,
+                message: m.trim().to_string(),
+            };
+        }
+        if m == "Name is already taken" {
+            return Error::AlreadyExists {
+                what: "app".into(),
+                name: args.get(1).cloned().unwrap_or_default(),
+                message: m.clone(),
+            };
+        }
+        if m.ends_with("already exists") && m.contains("service") {
+            return Error::AlreadyExists {
+                what: "service".into(),
+                name: args.get(1).cloned().unwrap_or_default(),
+                message: m.clone(),
+            };
+        }
+        if m.starts_with("Already linked as") {
+            return Error::AlreadyExists {
+                what: "link".into(),
+                name: args.get(1).cloned().unwrap_or_default(),
+                message: m.clone(),
+            };
+        }
+        if m.starts_with("App name must begin with")
+            || m.starts_with("Invalid key name")
+            || m.starts_with("Please specify a valid name")
+        {
+            let name = if first_word.starts_with("config") {
+                m.split('\'').nth(1).unwrap_or_default().to_string()
+            } else {
+                args.get(1).cloned().unwrap_or_default()
+            };
+            return Error::InvalidName {
+                name,
+                message: m.clone(),
+            };
+        }
+    }
+    Error::CommandFailed {
+        command: command.to_string(),
+        exit_code: output.exit_code,
+        messages,
+    }
+}
+
+/// `App <app> does not exist` → `<app>`.
+fn app_from_missing(message: &str) -> Option<String> {
+    let rest = message.trim().strip_prefix("App ")?;
+    let app = rest.strip_suffix(" does not exist")?;
+    (!app.is_empty() && !app.contains(' ')).then(|| app.to_string())
+}
+
+/// `Postgres service <svc> does not exist` → `("Postgres", svc)`.
+fn service_from_missing(message: &str) -> Option<(String, String)> {
+    let rest = message.trim().strip_suffix(" does not exist")?;
+    let (plugin, service) = rest.split_once(" service ")?;
+    (!plugin.contains(' ') && !service.contains(' '))
+        .then(|| (plugin.to_string(), service.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(code: i32, stderr: &str) -> Output {
+        Output {
+            exit_code: code,
+            stdout: Vec::new(),
+            stderr: stderr.as_bytes().to_vec(),
+        }
+    }
+
+    fn check(code: i32, stderr: &str, args: &[&str], kind: &str) {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let err = classify("cmd", &args, &out(code, stderr));
+        assert_eq!(err.kind(), kind, "{err}");
+    }
+
+    #[test]
+    fn classifies_by_exit_code_then_stderr() {
+        check(
+            20,
+            " !     App nope does not exist\n",
+            &["apps:exists", "nope"],
+            "app_not_found",
+        );
+        check(
+            1,
+            "App nope does not exist\n",
+            &["apps:exists", "nope"],
+            "app_not_found",
+        );
+        check(
+            1,
+            " !     Postgres service db does not exist\n",
+            &["postgres:info", "db"],
+            "service_not_found",
+        );
+        check(
+            1,
+            " !     Name is already taken\n",
+            &["apps:create", "a"],
+            "already_exists",
+        );
+        check(
+            1,
+            " !     Postgres service db already exists\n",
+            &["postgres:create", "db"],
+            "already_exists",
+        );
+        check(
+            1,
+            " !     Invalid key name: 'FOO-BAR'\n",
+            &["config:set", "a", "FOO-BAR=1"],
+            "invalid_name",
+        );
+        check(
+            1,
+            " !     myapp currently has a deploy lock in place. Exiting...\n",
+            &["ps:rebuild", "myapp"],
+            "locked",
+        );
+        check(127, "sh: 1: dokku: not found\n", &["version"], "not_dokku");
+        check(1, " !     something else\n", &["x"], "command_failed");
+    }
+
+    #[test]
+    fn command_failed_keeps_messages_without_prefix() {
+        let err = classify("x", &["x".into()], &out(3, " !     one\ntwo\n"));
+        match err {
+            Error::CommandFailed {
+                exit_code,
+                messages,
+                ..
+            } => {
+                assert_eq!(exit_code, 3);
+                assert_eq!(messages, vec!["one".to_string(), "two".to_string()]);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

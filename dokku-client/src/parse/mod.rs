@@ -1,0 +1,1 @@
+//! Pure parsers: bytes in, typed values out. No IO. (Being implemented.)

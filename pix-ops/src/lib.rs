@@ -1,0 +1,3 @@
+//! # pix-ops
+//!
+//! PIX's Dokku workflows composed from [`dokku_client`].

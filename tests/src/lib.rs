@@ -1,0 +1,1 @@
+//! The local Dokku sandbox and the Dokku emulator.

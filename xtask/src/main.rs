@@ -1,0 +1,5 @@
+//! `cargo xtask`: the project's automation.
+
+fn main() {
+    eprintln!("xtask: not yet");
+}
