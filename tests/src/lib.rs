@@ -1,1 +1,3 @@
 //! The local Dokku sandbox and the Dokku emulator.
+
+pub mod contract;
