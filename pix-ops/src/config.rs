@@ -1,0 +1,369 @@
+//! `pix.toml`: hosts and environments.
+//!
+//! ```toml
+//! [settings]
+//! backups_dir = "backups"          # relative to the file's folder
+//!
+//! [hosts.pix-app]
+//! address = "pix-app.ovh"
+//! port = 22                        # optional
+//! user = "dokku"                   # optional, default dokku
+//! key = "~/.ssh/id_ed25519"        # optional
+//! known_hosts = "~/.ssh/known_hosts" # optional
+//! login = "dokku"                  # "dokku" (forced command) or "shell" (runs `dokku` itself)
+//! sudo = false                     # with login = "shell"
+//!
+//! [environments.development]
+//! host = "pix-app"
+//! app = "api-development"
+//! database = "pg-development"
+//! protected = false
+//! post_link = ["npm run db:migrate"]   # run through `dokku run` after relinking
+//! deploy_dir = "api"                   # folder deployed (deploys)
+//! ```
+//!
+//! The file is found by walking up from the current directory, or given
+//! explicitly. `DOKKU_HOST` and `DOKKU_PORT` override the address and port of
+//! every host (as PIX's Dokku client used them).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{OpsError, Result};
+
+/// The configuration file's name.
+pub const FILE_NAME: &str = "pix.toml";
+
+/// How the login user reaches Dokku.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Login {
+    /// `dokku@HOST`: the forced command receives the arguments.
+    #[default]
+    Dokku,
+    /// A shell user that runs `dokku` itself (PIX's `ubuntu`).
+    Shell,
+}
+
+/// One Dokku host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostConfig {
+    /// Host name or address.
+    pub address: String,
+    /// SSH port (default: from `~/.ssh/config`, else 22).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Login user (default `dokku`).
+    #[serde(default = "default_user")]
+    pub user: String,
+    /// Private key file.
+    #[serde(default)]
+    pub key: Option<PathBuf>,
+    /// known_hosts file.
+    #[serde(default)]
+    pub known_hosts: Option<PathBuf>,
+    /// Login mode.
+    #[serde(default)]
+    pub login: Login,
+    /// With `login = "shell"`: run `dokku` through `sudo -n`.
+    #[serde(default)]
+    pub sudo: bool,
+    /// With `login = "shell"`: the `dokku` binary on the server.
+    #[serde(default)]
+    pub dokku_path: Option<String>,
+}
+
+fn default_user() -> String {
+    "dokku".to_string()
+}
+
+/// One environment: an app and its database on a host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentConfig {
+    /// The host's key in `[hosts]`.
+    pub host: String,
+    /// The Dokku app.
+    pub app: String,
+    /// The Postgres service linked to the app.
+    pub database: String,
+    /// Protected environments need the database's name typed to confirm, and
+    /// refuse `--no-backup`.
+    #[serde(default)]
+    pub protected: bool,
+    /// Commands run through `dokku run <app>` after the new database is linked.
+    #[serde(default)]
+    pub post_link: Vec<String>,
+    /// The folder deployed (PIX's `api/`), relative to the repository root.
+    #[serde(default)]
+    pub deploy_dir: Option<String>,
+    /// Other names this environment answers to (`prod` for `production`).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// Settings that are not per host or environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Where backups go (relative to the file's folder). Default `backups`.
+    #[serde(default)]
+    pub backups_dir: Option<PathBuf>,
+    /// Where reset journals go (relative to the file's folder). Default `.pix`.
+    #[serde(default)]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// The parsed `pix.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PixConfig {
+    /// Settings.
+    #[serde(default)]
+    pub settings: Settings,
+    /// Hosts by name.
+    #[serde(default)]
+    pub hosts: BTreeMap<String, HostConfig>,
+    /// Environments by name.
+    #[serde(default)]
+    pub environments: BTreeMap<String, EnvironmentConfig>,
+    /// The folder holding the file (relative paths are resolved from here).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+/// An environment resolved with its host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Environment {
+    /// The environment's name.
+    pub name: String,
+    /// Its settings.
+    #[serde(flatten)]
+    pub config: EnvironmentConfig,
+    /// Its host's name.
+    pub host_name: String,
+    /// Its host (with environment overrides applied).
+    pub host_config: HostConfig,
+}
+
+impl PixConfig {
+    /// Parses a `pix.toml` text; `base_dir` resolves relative paths.
+    pub fn parse(text: &str, base_dir: &Path, source: &Path) -> Result<PixConfig> {
+        let mut config: PixConfig = toml::from_str(text).map_err(|e| OpsError::Config {
+            path: source.to_path_buf(),
+            message: e.message().to_string(),
+        })?;
+        config.base_dir = base_dir.to_path_buf();
+        config.validate(source)?;
+        Ok(config)
+    }
+
+    /// Reads and parses a file.
+    pub fn load(path: &Path) -> Result<PixConfig> {
+        let text = std::fs::read_to_string(path).map_err(|e| OpsError::Config {
+            path: path.to_path_buf(),
+            message: format!("cannot read it: {e}"),
+        })?;
+        let base = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        PixConfig::parse(&text, &base, path)
+    }
+
+    /// Finds `pix.toml` by walking up from `start`.
+    pub fn find(start: &Path) -> Option<PathBuf> {
+        start
+            .ancestors()
+            .map(|dir| dir.join(FILE_NAME))
+            .find(|p| p.is_file())
+    }
+
+    /// Loads `explicit` if given, else the file found from the current directory.
+    pub fn discover(explicit: Option<&Path>) -> Result<PixConfig> {
+        if let Some(path) = explicit {
+            return PixConfig::load(path);
+        }
+        let cwd = std::env::current_dir()
+            .map_err(|e| OpsError::io("reading the current directory", e))?;
+        match PixConfig::find(&cwd) {
+            Some(path) => PixConfig::load(&path),
+            None => Err(OpsError::NoConfig { searched_from: cwd }),
+        }
+    }
+
+    fn validate(&self, source: &Path) -> Result<()> {
+        for (name, env) in &self.environments {
+            if !self.hosts.contains_key(&env.host) {
+                return Err(OpsError::Config {
+                    path: source.to_path_buf(),
+                    message: format!(
+                        "environment `{name}` names host `{}`, which is not under [hosts] (known: {})",
+                        env.host,
+                        self.hosts.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The environment called `name` (or one of its aliases), with its host,
+    /// `DOKKU_HOST`/`DOKKU_PORT` overrides applied from `overrides`.
+    pub fn environment(&self, name: &str, overrides: &HostOverrides) -> Result<Environment> {
+        let (env_name, env) = self
+            .environments
+            .iter()
+            .find(|(n, e)| n.as_str() == name || e.aliases.iter().any(|a| a == name))
+            .ok_or_else(|| OpsError::UnknownEnvironment {
+                name: name.to_string(),
+                known: self.environments.keys().cloned().collect(),
+            })?;
+        let mut host = self
+            .hosts
+            .get(&env.host)
+            .cloned()
+            .ok_or_else(|| OpsError::Config {
+                path: self.base_dir.join(FILE_NAME),
+                message: format!("host `{}` is missing", env.host),
+            })?;
+        overrides.apply(&mut host);
+        Ok(Environment {
+            name: env_name.clone(),
+            config: env.clone(),
+            host_name: env.host.clone(),
+            host_config: host,
+        })
+    }
+
+    /// Where backups of `env` go.
+    pub fn backups_dir(&self) -> PathBuf {
+        let dir = self
+            .settings
+            .backups_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("backups"));
+        self.base_dir.join(dir)
+    }
+
+    /// Where journals and locks go.
+    pub fn state_dir(&self) -> PathBuf {
+        let dir = self
+            .settings
+            .state_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(".pix"));
+        self.base_dir.join(dir)
+    }
+}
+
+/// `DOKKU_HOST` / `DOKKU_PORT` (or `--host`/`--port`) overrides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostOverrides {
+    /// Replaces every host's address.
+    pub host: Option<String>,
+    /// Replaces every host's port.
+    pub port: Option<u16>,
+}
+
+impl HostOverrides {
+    /// Reads `DOKKU_HOST` and `DOKKU_PORT` from the environment.
+    pub fn from_env() -> Result<HostOverrides> {
+        let host = std::env::var("DOKKU_HOST").ok().filter(|h| !h.is_empty());
+        let port = match std::env::var("DOKKU_PORT") {
+            Ok(p) if !p.is_empty() => Some(p.parse::<u16>().map_err(|_| OpsError::Usage {
+                message: format!("DOKKU_PORT={p:?} is not a port number (1-65535)"),
+            })?),
+            _ => None,
+        };
+        Ok(HostOverrides { host, port })
+    }
+
+    fn apply(&self, host: &mut HostConfig) {
+        if let Some(h) = &self.host {
+            host.address = h.clone();
+        }
+        if let Some(p) = self.port {
+            host.port = Some(p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"
+[hosts.pix-app]
+address = "pix-app.ovh"
+
+[environments.development]
+host = "pix-app"
+app = "api-development"
+database = "pg-development"
+post_link = ["npm run db:migrate"]
+
+[environments.production]
+host = "pix-app"
+app = "api-prod"
+database = "pg-prod"
+protected = true
+aliases = ["prod"]
+"#;
+
+    fn sample() -> PixConfig {
+        PixConfig::parse(SAMPLE, Path::new("/repo"), Path::new("/repo/pix.toml")).unwrap()
+    }
+
+    #[test]
+    fn resolves_environments_and_aliases() {
+        let c = sample();
+        let env = c.environment("prod", &HostOverrides::default()).unwrap();
+        assert_eq!(env.name, "production");
+        assert!(env.config.protected);
+        assert_eq!(env.host_config.user, "dokku");
+        assert_eq!(env.host_config.address, "pix-app.ovh");
+        assert_eq!(c.backups_dir(), PathBuf::from("/repo/backups"));
+    }
+
+    #[test]
+    fn overrides_replace_host_and_port() {
+        let c = sample();
+        let o = HostOverrides {
+            host: Some("127.0.0.1".into()),
+            port: Some(2222),
+        };
+        let env = c.environment("development", &o).unwrap();
+        assert_eq!(env.host_config.address, "127.0.0.1");
+        assert_eq!(env.host_config.port, Some(2222));
+    }
+
+    #[test]
+    fn errors_name_what_is_wrong() {
+        let c = sample();
+        let e = c
+            .environment("staging", &HostOverrides::default())
+            .unwrap_err();
+        assert!(e.to_string().contains("development, production"), "{e}");
+        let bad = "[environments.x]\nhost='nope'\napp='a'\ndatabase='d'\n";
+        let e = PixConfig::parse(bad, Path::new("/"), Path::new("/pix.toml")).unwrap_err();
+        assert!(e.to_string().contains("`nope`"), "{e}");
+        let e = PixConfig::parse("[hosts.a]\nadress='x'\n", Path::new("/"), Path::new("/pix.toml"))
+            .unwrap_err();
+        assert!(e.to_string().contains("adress"), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_pix_toml_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pix.toml");
+        let c = PixConfig::load(&path).unwrap();
+        let dev = c.environment("development", &HostOverrides::default()).unwrap();
+        assert_eq!(dev.config.app, "api-development");
+        assert_eq!(dev.config.database, "pg-development");
+        let prod = c.environment("production", &HostOverrides::default()).unwrap();
+        assert!(prod.config.protected);
+    }
+}
