@@ -8,3 +8,5 @@ pub mod error;
 
 pub use config::{Environment, HostOverrides, PixConfig};
 pub use error::{OpsError, Result};
+pub mod backup;
+pub mod journal;
