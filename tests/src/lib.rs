@@ -1,3 +1,6 @@
 //! The local Dokku sandbox and the Dokku emulator.
 
 pub mod contract;
+pub mod proxy;
+pub mod sandbox;
+pub mod target;
