@@ -296,6 +296,70 @@ pub fn ssh_line(command: &Command, version: Option<&DokkuVersion>) -> Result<Str
     Ok(line)
 }
 
+/// The argument vector for transports that start `dokku` without any
+/// re-splitting (the local transport, the shell-user login mode): every word
+/// arrives as-is, so only what no argv can carry (a NUL byte) and what Dokku's
+/// own `parse_args` would misread (a value equal to a global flag) is refused.
+pub fn checked_argv(command: &Command) -> Result<Vec<String>> {
+    check_values(command)?;
+    let argv: Vec<String> = command.argv().into_iter().map(str::to_string).collect();
+    for word in &argv {
+        if word.contains('\0') {
+            return Err(unsafe_arg(
+                word,
+                "it contains a NUL byte, which no command line can carry",
+            ));
+        }
+    }
+    let total: usize = argv.iter().map(|w| w.len() + 1).sum();
+    if total > MAX_LINE_BYTES {
+        return Err(Error::UnsafeArgument {
+            argument: format!("{}...", escape_control(&argv.join(" ").chars().take(60).collect::<String>())),
+            reason: format!(
+                "the command line is {total} bytes, more than the {MAX_LINE_BYTES} the client sends; send large data on stdin (config:import, postgres:import)"
+            ),
+        });
+    }
+    Ok(argv)
+}
+
+/// The line sent over SSH in the shell-user login mode (PIX's `ubuntu@HOST`):
+/// the login user's shell runs `[sudo -n --] <dokku_path> <args>`.
+///
+/// There is no forced command and no `SSH_ORIGINAL_COMMAND` re-split here:
+/// sshd hands the line to the user's shell (`$SHELL -c LINE`), so POSIX
+/// single-quoting of every word is exact. Newlines, empty strings, `-n` and
+/// `--help` all arrive intact. The login shell must be POSIX-like (sh, dash,
+/// bash, ksh, zsh); csh and fish interpret backslashes or `!` inside single
+/// quotes and are not supported.
+///
+/// ```
+/// use dokku_client::command::{shell_line, Command};
+/// let cmd = Command::read("config:get").value("my app").value("it's");
+/// assert_eq!(
+///     shell_line(&cmd, "/usr/bin/dokku", true).unwrap(),
+///     "sudo -n -- '/usr/bin/dokku' 'config:get' 'my app' 'it'\\''s'"
+/// );
+/// ```
+pub fn shell_line(command: &Command, dokku_path: &str, sudo: bool) -> Result<String> {
+    if dokku_path.is_empty() || dokku_path.contains('\0') {
+        return Err(Error::Config(
+            "the dokku path for the shell-user login mode is empty or contains a NUL byte".into(),
+        ));
+    }
+    let argv = checked_argv(command)?;
+    let mut line = String::new();
+    if sudo {
+        line.push_str("sudo -n -- ");
+    }
+    line.push_str(&single_quote(dokku_path));
+    for word in &argv {
+        line.push(' ');
+        line.push_str(&single_quote(word));
+    }
+    Ok(line)
+}
+
 /// Values may never be one of the words `parse_args` takes as a global flag.
 fn check_values(command: &Command) -> Result<()> {
     for a in command.args() {
@@ -665,5 +729,61 @@ mod tests {
             vec!["run", "", "K=V"]
         );
         assert_eq!(server_split("a ''", SplitRule::Xargs).0, vec!["a"]);
+    }
+
+    /// The shell-user line, run by a real POSIX shell, must hand the exact
+    /// argv to the program (hostile corpus, including what ssh_line refuses).
+    #[test]
+    fn shell_line_reaches_the_program_byte_exact() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("fake dokku's");
+        std::fs::write(&script, "#!/bin/sh\nprintf '%s\\0' \"$@\"\n").unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let corpus = [
+            "plain",
+            "with space",
+            "it's",
+            "\"double\"",
+            "$(reboot)",
+            "`id`",
+            "a;b",
+            "a|b",
+            "a && b",
+            "back\\slash",
+            "ünïcödé ✓",
+            "-n",
+            "-e",
+            "--help",
+            "multi\nline",
+            "tab\there",
+            "*",
+            "",
+            "'",
+            "''",
+            "$HOME",
+            "!",
+        ];
+        for value in corpus {
+            let cmd = Command::read("config:get").value("app").value(value);
+            let line = shell_line(&cmd, script.to_str().unwrap(), false).unwrap();
+            let out = std::process::Command::new("/bin/sh")
+                .arg("-c")
+                .arg(&line)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{line}");
+            let words: Vec<&[u8]> = out.stdout.split(|b| *b == 0).collect();
+            assert_eq!(
+                words,
+                vec![&b"config:get"[..], b"app", value.as_bytes(), b""],
+                "{value:?} via {line}"
+            );
+        }
+        let cmd = Command::read("run").value("app").value("--app");
+        assert!(shell_line(&cmd, "dokku", true).is_err());
+        let cmd = Command::read("run").value("app").value("a\0b");
+        assert!(shell_line(&cmd, "dokku", true).is_err());
+        assert!(shell_line(&Command::read("version"), "", false).is_err());
     }
 }

@@ -15,12 +15,14 @@ use crate::error::Result;
 use crate::output::Output;
 use crate::version::DokkuVersion;
 
+pub mod io;
 pub mod local;
 pub mod scripted;
 pub mod ssh;
 
+pub use io::Limits;
 pub use local::LocalTransport;
-pub use scripted::{ScriptedCase, ScriptedTransport};
+pub use scripted::{RecordedRequest, ScriptedCase, ScriptedTransport};
 pub use ssh::{HostKeyPolicy, LoginMode, SshConfig, SshTransport};
 
 /// Where a command's stdin comes from.
