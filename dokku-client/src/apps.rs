@@ -1,0 +1,259 @@
+//! Apps: list, exists, create, destroy, report, lock, unlock, locked.
+//!
+//! ```no_run
+//! # async fn demo(client: dokku_client::Client) -> dokku_client::Result<()> {
+//! if !client.apps_exists("myapp").await? {
+//!     client.apps_create("myapp").await?;
+//! }
+//! let report = client.apps_report("myapp").await?;
+//! println!("deployed from {:?}", report.deploy_source);
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::command::Command;
+use crate::error::{Error, Result};
+use crate::parse::{self, report::report_maps};
+use crate::Client;
+
+/// Checks an app name against Dokku's rule `^[a-z0-9][a-z0-9.-]*$`.
+pub fn validate_app_name(app: &str) -> Result<()> {
+    let mut chars = app.chars();
+    let ok = matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidName {
+            name: app.to_string(),
+            message: "app names must start with a lowercase letter or digit and contain only lowercase letters, digits, dots and hyphens (^[a-z0-9][a-z0-9.-]*$)".into(),
+        })
+    }
+}
+
+/// Removes `key` from a field map.
+pub(crate) fn take(fields: &mut BTreeMap<String, String>, key: &str) -> Option<String> {
+    fields.remove(key)
+}
+
+/// `"true"`/`"false"` as a bool.
+pub(crate) fn take_bool(fields: &mut BTreeMap<String, String>, key: &str) -> Option<bool> {
+    match fields.remove(key)?.as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// `apps:report` for one app. Every field is kept: known ones typed, the
+/// others in `other` under their snake_case name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AppReport {
+    /// The app (from the header, or the name asked for).
+    pub app: Option<String>,
+    /// `--app-created-at`: Unix seconds (0.26.2+).
+    pub created_at: Option<String>,
+    /// `--app-deploy-source`: `git-push`, `git-sync`, `docker-image`, ... (`git` in 0.19).
+    pub deploy_source: Option<String>,
+    /// `--app-deploy-source-metadata`: commit SHA, image or `url#ref`.
+    pub deploy_source_metadata: Option<String>,
+    /// `--app-dir`.
+    pub dir: Option<String>,
+    /// `--app-global-disable-autocreation`.
+    pub global_disable_autocreation: Option<String>,
+    /// `--app-locked`.
+    pub locked: Option<bool>,
+    /// Fields this version of the client does not know, by snake_case label.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, String>,
+}
+
+impl AppReport {
+    /// Builds a report from snake_case fields (prefix `app` removed).
+    pub fn from_fields(app: Option<String>, mut f: BTreeMap<String, String>) -> Self {
+        AppReport {
+            app,
+            created_at: take(&mut f, "created_at"),
+            deploy_source: take(&mut f, "deploy_source"),
+            deploy_source_metadata: take(&mut f, "deploy_source_metadata"),
+            dir: take(&mut f, "dir"),
+            global_disable_autocreation: take(&mut f, "global_disable_autocreation"),
+            locked: take_bool(&mut f, "locked"),
+            other: f,
+        }
+    }
+}
+
+/// `apps:list` (`--format json` when `json`; bare `apps` before 0.8.1 when `!list_command`).
+pub fn apps_list_command(json: bool, list_command: bool) -> Command {
+    let cmd = Command::read(if list_command { "apps:list" } else { "apps" });
+    if json {
+        cmd.flag("--format").flag("json")
+    } else {
+        cmd
+    }
+}
+
+/// `apps:report [app] [--format json]`.
+pub fn apps_report_command(app: Option<&str>, json: bool) -> Result<Command> {
+    let mut cmd = Command::read("apps:report");
+    if let Some(app) = app {
+        validate_app_name(app)?;
+        cmd = cmd.value(app);
+    }
+    Ok(if json { cmd.flag("--format").flag("json") } else { cmd })
+}
+
+/// `apps:destroy [--force] app`.
+pub fn apps_destroy_command(app: &str, force: bool) -> Result<Command> {
+    validate_app_name(app)?;
+    let cmd = Command::write("apps:destroy");
+    let cmd = if force { cmd.flag("--force") } else { cmd };
+    Ok(cmd.value(app))
+}
+
+/// A one-app command (`apps:create`, `apps:lock`, ...) after validating the name.
+pub(crate) fn app_command(name: &str, app: &str, read: bool) -> Result<Command> {
+    validate_app_name(app)?;
+    let cmd = if read { Command::read(name) } else { Command::write(name) };
+    Ok(cmd.value(app))
+}
+
+impl Client {
+    /// Lists apps (`apps:list`, JSON where the server has it).
+    pub async fn apps_list(&self) -> Result<Vec<String>> {
+        let caps = self.capabilities().await?;
+        let cmd = apps_list_command(caps.apps_list_json, caps.apps_list_command);
+        let out = self.run_ok(cmd.clone()).await?;
+        parse::parse_apps_list(&out.stdout_text()).map_err(|e| e.into_error(cmd.name()))
+    }
+
+    /// True when the app exists (`apps:exists`: exit 20, or 1 before 0.24, means no).
+    pub async fn apps_exists(&self, app: &str) -> Result<bool> {
+        let cmd = app_command("apps:exists", app, true)?;
+        self.yes_no(cmd, &[1, 20]).await
+    }
+
+    /// Creates an app (`apps:create`); [`Error::AlreadyExists`] if taken.
+    pub async fn apps_create(&self, app: &str) -> Result<()> {
+        self.run_ok(app_command("apps:create", app, false)?).await?;
+        Ok(())
+    }
+
+    /// Destroys an app. Without `force`, Dokku asks for a confirmation that
+    /// cannot be given here, so the call fails: pass `force = true` on purpose.
+    pub async fn apps_destroy(&self, app: &str, force: bool) -> Result<()> {
+        self.run_ok(apps_destroy_command(app, force)?).await?;
+        Ok(())
+    }
+
+    /// The report of one app.
+    pub async fn apps_report(&self, app: &str) -> Result<AppReport> {
+        let json = self.capabilities().await?.report_json;
+        let cmd = apps_report_command(Some(app), json)?;
+        let out = self.run_ok(cmd.clone()).await?;
+        let maps = report_maps(&out.stdout_text(), json, "app", Some(app))
+            .map_err(|e| e.into_error(cmd.name()))?;
+        maps.into_iter()
+            .next()
+            .map(|(s, f)| AppReport::from_fields(s, f))
+            .ok_or_else(|| Error::Parse {
+                command: cmd.display(),
+                message: "no report in the output".into(),
+                text: out.stdout_text().chars().take(200).collect(),
+            })
+    }
+
+    /// The reports of every app, in one call (text output, which names each app).
+    pub async fn apps_reports(&self) -> Result<Vec<AppReport>> {
+        let cmd = apps_report_command(None, false)?;
+        let out = self.run_ok(cmd.clone()).await?;
+        let maps = report_maps(&out.stdout_text(), false, "app", None)
+            .map_err(|e| e.into_error(cmd.name()))?;
+        Ok(maps
+            .into_iter()
+            .map(|(s, f)| AppReport::from_fields(s, f))
+            .collect())
+    }
+
+    /// Creates the deploy lock file (`apps:lock`).
+    pub async fn apps_lock(&self, app: &str) -> Result<()> {
+        self.run_ok(app_command("apps:lock", app, false)?).await?;
+        Ok(())
+    }
+
+    /// Removes the deploy lock (`apps:unlock`).
+    pub async fn apps_unlock(&self, app: &str) -> Result<()> {
+        self.run_ok(app_command("apps:unlock", app, false)?).await?;
+        Ok(())
+    }
+
+    /// True when the app has a deploy lock (`apps:locked`; exit 1 means no).
+    pub async fn apps_locked(&self, app: &str) -> Result<bool> {
+        self.yes_no(app_command("apps:locked", app, true)?, &[1]).await
+    }
+
+    /// Runs a yes/no command: exit 0 is `true`, an exit code in `no` is
+    /// `false` (unless it is a missing app), anything else an error.
+    pub(crate) async fn yes_no(&self, cmd: Command, no: &[i32]) -> Result<bool> {
+        let out = self.run(cmd.clone()).await?;
+        if out.success() {
+            return Ok(true);
+        }
+        if no.contains(&out.exit_code) {
+            let err = self.classify(&cmd, &out);
+            // For apps:exists a missing app is the answer; elsewhere it is an error.
+            if matches!(err, Error::AppNotFound { .. }) && cmd.name() != "apps:exists" {
+                return Err(err);
+            }
+            if matches!(err, Error::ServiceNotFound { .. }) && cmd.name() != "postgres:exists" {
+                return Err(err);
+            }
+            return Ok(false);
+        }
+        Err(self.classify(&cmd, &out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_validated() {
+        assert!(validate_app_name("my-app.1").is_ok());
+        for bad in ["", "My_App", "-x", "a b", "a;b", ".a"] {
+            assert!(matches!(validate_app_name(bad), Err(Error::InvalidName { .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn commands() {
+        assert_eq!(
+            apps_report_command(Some("a"), true).unwrap().argv(),
+            vec!["apps:report", "a", "--format", "json"]
+        );
+        assert_eq!(apps_list_command(false, false).argv(), vec!["apps"]);
+        assert_eq!(
+            apps_destroy_command("a", true).unwrap().argv(),
+            vec!["apps:destroy", "--force", "a"]
+        );
+        assert!(apps_destroy_command("A", true).is_err());
+    }
+
+    #[test]
+    fn report_keeps_unknown_fields() {
+        let maps = report_maps("=====> a app information\n       App dir:  /a\n       App shiny:  yes\n       App locked: true\n", false, "app", None).unwrap();
+        let r = AppReport::from_fields(maps[0].0.clone(), maps[0].1.clone());
+        assert_eq!(r.app.as_deref(), Some("a"));
+        assert_eq!(r.locked, Some(true));
+        assert_eq!(r.other["shiny"], "yes");
+        let maps = report_maps("{\"app-dir\":\"/a\",\"dir\":\"/a\",\"new-thing\":\"1\"}\n", true, "app", Some("a")).unwrap();
+        let r = AppReport::from_fields(maps[0].0.clone(), maps[0].1.clone());
+        assert_eq!(r.dir.as_deref(), Some("/a"));
+        assert_eq!(r.other["new_thing"], "1");
+    }
+}

@@ -1,0 +1,294 @@
+//! Environment variables: show, get, set (always `--encoded`), unset, export.
+//!
+//! ```no_run
+//! # async fn demo(client: dokku_client::Client) -> dokku_client::Result<()> {
+//! use dokku_client::config::ConfigSetOptions;
+//! client
+//!     .config_set("myapp", &[("GREETING", "hello   world")], ConfigSetOptions { no_restart: true })
+//!     .await?;
+//! assert_eq!(client.config_get("myapp", "GREETING").await?.as_deref(), Some("hello   world"));
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use serde::Serialize;
+
+use crate::apps::validate_app_name;
+use crate::command::Command;
+use crate::error::{Error, Result};
+use crate::parse;
+use crate::Client;
+
+/// Config variables, by key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ConfigVars(pub BTreeMap<String, String>);
+
+impl From<BTreeMap<String, String>> for ConfigVars {
+    fn from(m: BTreeMap<String, String>) -> Self {
+        ConfigVars(m)
+    }
+}
+
+impl ConfigVars {
+    /// The value of a key.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+}
+
+/// Where config commands act: one app or the global environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigScope<'a> {
+    /// An app.
+    App(&'a str),
+    /// `--global`.
+    Global,
+}
+
+impl<'a> From<&'a str> for ConfigScope<'a> {
+    fn from(app: &'a str) -> Self {
+        ConfigScope::App(app)
+    }
+}
+
+/// Checks a config key against `^[a-zA-Z_][a-zA-Z0-9_]*$`.
+pub fn validate_config_key(key: &str) -> Result<()> {
+    if parse::config::is_config_key(key) {
+        Ok(())
+    } else {
+        Err(Error::InvalidName {
+            name: key.to_string(),
+            message: "config keys start with a letter or `_` and contain only letters, digits and `_` (^[a-zA-Z_][a-zA-Z0-9_]*$)".into(),
+        })
+    }
+}
+
+/// `config:export` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExportFormat {
+    /// `export K='v'` lines (the default).
+    #[default]
+    Exports,
+    /// `K="escaped"` lines; integer-looking values are written bare.
+    Envfile,
+    /// `--env=K='v' ...`.
+    DockerArgs,
+    /// `--env=K ...`.
+    DockerArgsKeys,
+    /// `--env K ...`.
+    PackKeys,
+    /// `K='v' K2='v2' ` (no newline).
+    Shell,
+    /// `{"K":"v"}`: exact values.
+    Json,
+    /// `[{"name":"K","value":"v"}]`, or `null`.
+    JsonList,
+    /// The `config:show` block.
+    Pretty,
+}
+
+impl ExportFormat {
+    /// The name Dokku expects after `--format`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Exports => "exports",
+            ExportFormat::Envfile => "envfile",
+            ExportFormat::DockerArgs => "docker-args",
+            ExportFormat::DockerArgsKeys => "docker-args-keys",
+            ExportFormat::PackKeys => "pack-keys",
+            ExportFormat::Shell => "shell",
+            ExportFormat::Json => "json",
+            ExportFormat::JsonList => "json-list",
+            ExportFormat::Pretty => "pretty",
+        }
+    }
+}
+
+/// Options of `config:set` / `config:unset`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConfigSetOptions {
+    /// `--no-restart`: do not restart a deployed app.
+    pub no_restart: bool,
+}
+
+fn scoped(cmd: Command, scope: ConfigScope<'_>) -> Result<Command> {
+    match scope {
+        ConfigScope::App(app) => {
+            validate_app_name(app)?;
+            Ok(cmd.value(app))
+        }
+        ConfigScope::Global => Ok(cmd.flag("--global")),
+    }
+}
+
+/// `config:show <app>|--global`.
+pub fn config_show_command(scope: ConfigScope<'_>) -> Result<Command> {
+    scoped(Command::read("config:show"), scope)
+}
+
+/// `config:get <app>|--global KEY`.
+pub fn config_get_command(scope: ConfigScope<'_>, key: &str) -> Result<Command> {
+    validate_config_key(key)?;
+    Ok(scoped(Command::read("config:get"), scope)?.value(key))
+}
+
+/// `config:set --encoded [--no-restart] <app>|--global K=base64(v)...`: values
+/// are base64-encoded (so spaces, quotes and newlines arrive intact) and
+/// marked secret (never printed).
+pub fn config_set_command(
+    scope: ConfigScope<'_>,
+    vars: &[(&str, &str)],
+    options: ConfigSetOptions,
+) -> Result<Command> {
+    if vars.is_empty() {
+        return Err(Error::Config("config:set needs at least one KEY=value".into()));
+    }
+    let mut cmd = Command::write("config:set").flag("--encoded");
+    if options.no_restart {
+        cmd = cmd.flag("--no-restart");
+    }
+    cmd = scoped(cmd, scope)?;
+    for (k, v) in vars {
+        validate_config_key(k)?;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(v.as_bytes());
+        cmd = cmd.secret(format!("{k}={encoded}"));
+    }
+    Ok(cmd)
+}
+
+/// `config:unset [--no-restart] <app>|--global KEY...`.
+pub fn config_unset_command(
+    scope: ConfigScope<'_>,
+    keys: &[&str],
+    options: ConfigSetOptions,
+) -> Result<Command> {
+    if keys.is_empty() {
+        return Err(Error::Config("config:unset needs at least one key".into()));
+    }
+    let mut cmd = Command::write("config:unset");
+    if options.no_restart {
+        cmd = cmd.flag("--no-restart");
+    }
+    cmd = scoped(cmd, scope)?;
+    for k in keys {
+        validate_config_key(k)?;
+        cmd = cmd.value(*k);
+    }
+    Ok(cmd)
+}
+
+/// `config:export --format F <app>|--global`.
+pub fn config_export_command(scope: ConfigScope<'_>, format: ExportFormat) -> Result<Command> {
+    scoped(
+        Command::read("config:export").flag("--format").flag(format.as_str()),
+        scope,
+    )
+}
+
+impl Client {
+    /// The vars as `config:show` displays them (trimmed; use
+    /// [`Client::config_export`] with [`ExportFormat::Json`] for exact values).
+    pub async fn config_show<'a>(&self, scope: impl Into<ConfigScope<'a>>) -> Result<ConfigVars> {
+        let out = self.run_ok(config_show_command(scope.into())?).await?;
+        Ok(ConfigVars(parse::parse_config_show(&out.stdout_text())))
+    }
+
+    /// One value, exactly; `None` when the key is unset.
+    pub async fn config_get<'a>(
+        &self,
+        scope: impl Into<ConfigScope<'a>>,
+        key: &str,
+    ) -> Result<Option<String>> {
+        let cmd = config_get_command(scope.into(), key)?;
+        let out = self.run(cmd.clone()).await?;
+        if out.success() {
+            return Ok(parse::parse_config_get(&out.stdout_text(), 0, false));
+        }
+        // Unset key: exit 1 (123 through old xargs) and no output at all.
+        if matches!(out.exit_code, 1 | 123) && out.stdout.is_empty() && out.stderr.is_empty() {
+            return Ok(None);
+        }
+        Err(self.classify(&cmd, &out))
+    }
+
+    /// Sets vars (always `--encoded`).
+    pub async fn config_set<'a>(
+        &self,
+        scope: impl Into<ConfigScope<'a>>,
+        vars: &[(&str, &str)],
+        options: ConfigSetOptions,
+    ) -> Result<parse::ConfigSetResult> {
+        let out = self
+            .run_ok(config_set_command(scope.into(), vars, options)?)
+            .await?;
+        Ok(parse::parse_config_set(&out.stdout_text()))
+    }
+
+    /// Unsets vars.
+    pub async fn config_unset<'a>(
+        &self,
+        scope: impl Into<ConfigScope<'a>>,
+        keys: &[&str],
+        options: ConfigSetOptions,
+    ) -> Result<parse::ConfigUnsetResult> {
+        let out = self
+            .run_ok(config_unset_command(scope.into(), keys, options)?)
+            .await?;
+        Ok(parse::parse_config_unset(&out.stdout_text()))
+    }
+
+    /// Exports vars in `format`, parsed back into a map.
+    pub async fn config_export<'a>(
+        &self,
+        scope: impl Into<ConfigScope<'a>>,
+        format: ExportFormat,
+    ) -> Result<ConfigVars> {
+        let cmd = config_export_command(scope.into(), format)?;
+        let out = self.run_ok(cmd.clone()).await?;
+        parse::parse_config_export(&out.stdout_text(), Some(format.as_str()))
+            .map(ConfigVars)
+            .map_err(|e| e.into_error(cmd.name()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_is_encoded_and_secret() {
+        let cmd = config_set_command(
+            ConfigScope::App("a"),
+            &[("K", "it's  a\nvalue")],
+            ConfigSetOptions { no_restart: true },
+        )
+        .unwrap();
+        let argv = cmd.argv();
+        assert_eq!(&argv[..4], &["config:set", "--encoded", "--no-restart", "a"]);
+        let enc = argv[4].strip_prefix("K=").unwrap();
+        let dec = base64::engine::general_purpose::STANDARD.decode(enc).unwrap();
+        assert_eq!(dec, b"it's  a\nvalue");
+        assert!(!cmd.display().contains(enc));
+        assert!(matches!(
+            config_set_command(ConfigScope::Global, &[("FOO-BAR", "1")], ConfigSetOptions::default()),
+            Err(Error::InvalidName { .. })
+        ));
+    }
+
+    #[test]
+    fn other_commands() {
+        assert_eq!(
+            config_export_command(ConfigScope::Global, ExportFormat::JsonList).unwrap().argv(),
+            vec!["config:export", "--format", "json-list", "--global"]
+        );
+        assert_eq!(
+            config_get_command("a".into(), "K").unwrap().argv(),
+            vec!["config:get", "a", "K"]
+        );
+        assert!(config_unset_command("a".into(), &[], ConfigSetOptions::default()).is_err());
+    }
+}

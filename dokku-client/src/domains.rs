@@ -1,0 +1,68 @@
+//! `domains:report`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::apps::{app_command, take, take_bool};
+use crate::error::{Error, Result};
+use crate::parse::report::report_maps;
+use crate::Client;
+
+/// `domains:report` for one app (or `--global`). Every field is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DomainsReport {
+    /// The app, or `--global`.
+    pub app: Option<String>,
+    /// `--domains-app-enabled`.
+    pub app_enabled: Option<bool>,
+    /// `--domains-app-vhosts`, split.
+    pub app_vhosts: Vec<String>,
+    /// `--domains-global-enabled`.
+    pub global_enabled: Option<bool>,
+    /// `--domains-global-vhosts`, split.
+    pub global_vhosts: Vec<String>,
+    /// Every other field, by snake_case label.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, String>,
+}
+
+impl DomainsReport {
+    /// Builds a report from snake_case fields (prefix `domains` removed).
+    pub fn from_fields(app: Option<String>, mut f: BTreeMap<String, String>) -> Self {
+        let split = |v: Option<String>| -> Vec<String> {
+            v.map(|v| v.split_whitespace().map(str::to_string).collect())
+                .unwrap_or_default()
+        };
+        DomainsReport {
+            app,
+            app_enabled: take_bool(&mut f, "app_enabled"),
+            app_vhosts: split(take(&mut f, "app_vhosts")),
+            global_enabled: take_bool(&mut f, "global_enabled"),
+            global_vhosts: split(take(&mut f, "global_vhosts")),
+            other: f,
+        }
+    }
+}
+
+impl Client {
+    /// The domains report of one app (`--format json` from 0.38.0, text before).
+    pub async fn domains_report(&self, app: &str) -> Result<DomainsReport> {
+        let json = self.capabilities().await?.bash_report_json;
+        let mut cmd = app_command("domains:report", app, true)?;
+        if json {
+            cmd = cmd.flag("--format").flag("json");
+        }
+        let out = self.run_ok(cmd.clone()).await?;
+        report_maps(&out.stdout_text(), json, "domains", Some(app))
+            .map_err(|e| e.into_error(cmd.name()))?
+            .into_iter()
+            .next()
+            .map(|(s, f)| DomainsReport::from_fields(s, f))
+            .ok_or_else(|| Error::Parse {
+                command: cmd.display(),
+                message: "no report in the output".into(),
+                text: out.stdout_text().chars().take(200).collect(),
+            })
+    }
+}

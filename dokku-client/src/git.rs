@@ -1,0 +1,79 @@
+//! `git:report`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::apps::{app_command, take, take_bool};
+use crate::error::{Error, Result};
+use crate::parse::report::report_maps;
+use crate::Client;
+
+/// `git:report` for one app. Every field is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GitReport {
+    /// The app.
+    pub app: Option<String>,
+    /// `--git-deploy-branch` (app setting).
+    pub deploy_branch: Option<String>,
+    /// `--git-computed-deploy-branch` (what applies).
+    pub computed_deploy_branch: Option<String>,
+    /// `--git-global-deploy-branch`.
+    pub global_deploy_branch: Option<String>,
+    /// `--git-keep-git-dir`.
+    pub keep_git_dir: Option<String>,
+    /// `--git-rev-env-var`.
+    pub rev_env_var: Option<String>,
+    /// `--git-sha` (40 hex characters).
+    pub sha: Option<String>,
+    /// `--git-source-image`.
+    pub source_image: Option<String>,
+    /// `--git-last-updated-at` (Unix seconds).
+    pub last_updated_at: Option<String>,
+    /// `--git-computed-keep-git-dir`.
+    pub computed_keep_git_dir: Option<bool>,
+    /// Every other field, by snake_case label.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, String>,
+}
+
+impl GitReport {
+    /// Builds a report from snake_case fields (prefix `git` removed).
+    pub fn from_fields(app: Option<String>, mut f: BTreeMap<String, String>) -> Self {
+        GitReport {
+            app,
+            deploy_branch: take(&mut f, "deploy_branch"),
+            computed_deploy_branch: take(&mut f, "computed_deploy_branch"),
+            global_deploy_branch: take(&mut f, "global_deploy_branch"),
+            keep_git_dir: take(&mut f, "keep_git_dir"),
+            rev_env_var: take(&mut f, "rev_env_var"),
+            sha: take(&mut f, "sha"),
+            source_image: take(&mut f, "source_image"),
+            last_updated_at: take(&mut f, "last_updated_at"),
+            computed_keep_git_dir: take_bool(&mut f, "computed_keep_git_dir"),
+            other: f,
+        }
+    }
+}
+
+impl Client {
+    /// The git report of one app (`--format json` from 0.38.0, text before).
+    pub async fn git_report(&self, app: &str) -> Result<GitReport> {
+        let json = self.capabilities().await?.bash_report_json;
+        let mut cmd = app_command("git:report", app, true)?;
+        if json {
+            cmd = cmd.flag("--format").flag("json");
+        }
+        let out = self.run_ok(cmd.clone()).await?;
+        report_maps(&out.stdout_text(), json, "git", Some(app))
+            .map_err(|e| e.into_error(cmd.name()))?
+            .into_iter()
+            .next()
+            .map(|(s, f)| GitReport::from_fields(s, f))
+            .ok_or_else(|| Error::Parse {
+                command: cmd.display(),
+                message: "no report in the output".into(),
+                text: out.stdout_text().chars().take(200).collect(),
+            })
+    }
+}

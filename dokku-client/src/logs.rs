@@ -1,0 +1,112 @@
+//! `logs`: recent lines, or a tail streamed to a writer.
+
+use serde::Serialize;
+use tokio::io::AsyncWrite;
+
+use crate::apps::validate_app_name;
+use crate::command::Command;
+use crate::error::Result;
+use crate::parse;
+use crate::transport::{Request, Stdout};
+use crate::Client;
+
+/// One `logs` line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogLine {
+    /// Docker's timestamp (`2026-08-21T10:15:01.123456789Z`), absent with `-q`.
+    pub timestamp: Option<String>,
+    /// The process (`web.1`), absent with `-q`.
+    pub process: Option<String>,
+    /// The message, as the app wrote it (its own ANSI codes kept).
+    pub message: String,
+}
+
+/// Options of `logs`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogsOptions {
+    /// `--num N` lines per container (`-n` is eaten over SSH, never used).
+    pub num: Option<u32>,
+    /// `--ps <process type>`.
+    pub process: Option<String>,
+    /// `--quiet`: raw messages only.
+    pub quiet: bool,
+    /// `--tail`: follow.
+    pub tail: bool,
+}
+
+/// `logs <app> [--num N] [--ps P] [--quiet] [--tail]`.
+pub fn logs_command(app: &str, options: &LogsOptions) -> Result<Command> {
+    validate_app_name(app)?;
+    let mut cmd = Command::read("logs").value(app);
+    if let Some(n) = options.num {
+        cmd = cmd.flag("--num").flag(n.to_string());
+    }
+    if let Some(p) = &options.process {
+        cmd = cmd.flag("--ps").value(p.clone());
+    }
+    if options.quiet {
+        cmd = cmd.flag("--quiet");
+    }
+    if options.tail {
+        cmd = cmd.flag("--tail");
+    }
+    Ok(cmd)
+}
+
+impl Client {
+    /// Recent log lines (never follows; `options.tail` is ignored).
+    pub async fn logs(&self, app: &str, options: &LogsOptions) -> Result<Vec<LogLine>> {
+        let options = LogsOptions {
+            tail: false,
+            ..options.clone()
+        };
+        let out = self.run_ok(logs_command(app, &options)?).await?;
+        Ok(parse::parse_logs(&out.stdout_text()))
+    }
+
+    /// Follows the logs, writing raw bytes to `sink` until the command ends
+    /// or the timeout fires.
+    pub async fn logs_tail(
+        &self,
+        app: &str,
+        options: &LogsOptions,
+        sink: impl AsyncWrite + Send + Unpin + 'static,
+    ) -> Result<()> {
+        let options = LogsOptions {
+            tail: true,
+            ..options.clone()
+        };
+        let cmd = logs_command(app, &options)?;
+        let out = self
+            .execute(Request::new(cmd.clone()).stdout(Stdout::Writer(Box::new(sink))))
+            .await?;
+        if out.success() {
+            Ok(())
+        } else {
+            Err(self.classify(&cmd, &out))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logs_use_long_flags() {
+        let cmd = logs_command(
+            "a",
+            &LogsOptions {
+                num: Some(5),
+                process: Some("web".into()),
+                quiet: true,
+                tail: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            cmd.argv(),
+            vec!["logs", "a", "--num", "5", "--ps", "web", "--quiet", "--tail"]
+        );
+    }
+}

@@ -1,0 +1,274 @@
+//! `*:report` output: Go and bash text reports, `--format json` (one object
+//! or NDJSON), and the snake_case naming of report fields.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{is_warn_line, lines_of, ParseError};
+
+/// One report block: `=====> <subject> <type> information` and its rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportBlock {
+    /// The app name, `--global`, or `None` when `--quiet` removed the header.
+    pub subject: Option<String>,
+    /// The report type (`app`, `ps`, `git`, `domains`), from the header, or
+    /// the one given to the parser when there is no header.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Label (text before the first `:`) to value (padding and trailing
+    /// whitespace removed), in output order.
+    #[serde(serialize_with = "ordered")]
+    pub fields: Vec<(String, String)>,
+}
+
+fn ordered<S: serde::Serializer>(fields: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(fields.len()))?;
+    for (k, v) in fields {
+        m.serialize_entry(k, v)?;
+    }
+    m.end()
+}
+
+impl ReportBlock {
+    /// The value of a label (exact match).
+    pub fn get(&self, label: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == label)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The fields as a map keyed by snake_case name with the plugin prefix
+    /// removed (see [`snake_label`]).
+    pub fn snake_fields(&self, prefix: &str) -> BTreeMap<String, String> {
+        self.fields
+            .iter()
+            .map(|(k, v)| (snake_label(k, prefix), v.clone()))
+            .collect()
+    }
+}
+
+/// Turns a report label or JSON key into a snake_case field name without the
+/// plugin prefix: `App deploy source` and `app-deploy-source` become
+/// `deploy_source` for prefix `app`; `Status web 1` and `status-web.1`
+/// become `status_web_1`.
+pub fn snake_label(label: &str, prefix: &str) -> String {
+    let mut s: String = label
+        .trim()
+        .chars()
+        .map(|c| match c {
+            ' ' | '-' | '.' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    while s.contains("__") {
+        s = s.replace("__", "_");
+    }
+    let p = format!("{}_", prefix.to_ascii_lowercase().replace('-', "_"));
+    if !prefix.is_empty() && s.len() > p.len() && s.starts_with(&p) {
+        s = s[p.len()..].to_string();
+    }
+    s
+}
+
+/// Parses a report header `=====> <subject> <type> information` into
+/// `(subject, type)`.
+fn header(line: &str) -> Option<(Option<String>, Option<String>)> {
+    let rest = line.strip_prefix("=====>")?.trim();
+    let rest = rest
+        .strip_suffix(" information")
+        .or_else(|| rest.strip_suffix(" Information"))?;
+    match rest.rsplit_once(' ') {
+        Some((subject, kind)) => Some((Some(subject.trim().to_string()), Some(kind.to_string()))),
+        None => Some((None, Some(rest.to_string()))),
+    }
+}
+
+/// Splits a report row at the first `:` into a trimmed label and value.
+pub fn split_row(line: &str) -> Option<(String, String)> {
+    let (label, value) = line.split_once(':')?;
+    let label = label.trim();
+    if label.is_empty() {
+        return None;
+    }
+    Some((label.to_string(), value.trim().to_string()))
+}
+
+/// Parses a text report: any number of blocks, each with an optional header
+/// (Go and bash forms, `--quiet` output has none). Rows are split at the
+/// first `:`; padding, trailing spaces and `\r` are removed. Rows before any
+/// header form a block whose subject is `None` and whose type is
+/// `default_type`. Lines that are not rows (warnings, blank lines) are skipped.
+pub fn parse_report_text(text: &str, default_type: Option<&str>) -> Vec<ReportBlock> {
+    let mut blocks: Vec<ReportBlock> = Vec::new();
+    for line in lines_of(text) {
+        if line.starts_with("=====>") {
+            if let Some((subject, kind)) = header(line) {
+                blocks.push(ReportBlock {
+                    subject,
+                    kind,
+                    fields: Vec::new(),
+                });
+            }
+            continue;
+        }
+        if line.trim().is_empty() || is_warn_line(line) || line.starts_with("----->") {
+            continue;
+        }
+        if let Some((label, value)) = split_row(line) {
+            if blocks.is_empty() {
+                blocks.push(ReportBlock {
+                    subject: None,
+                    kind: default_type.map(str::to_string),
+                    fields: Vec::new(),
+                });
+            }
+            if let Some(b) = blocks.last_mut() {
+                b.fields.push((label, value));
+            }
+        }
+    }
+    blocks
+}
+
+/// Decoded `--format json` report output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ReportJson {
+    /// One object (a report for one app, or `--global`).
+    Single(Map<String, Value>),
+    /// One object per line (every app, no app names inside).
+    Lines(Vec<Map<String, Value>>),
+}
+
+/// Parses `--format json` report output: one object, or NDJSON (one object
+/// per line). Every key is kept; values are normally strings.
+pub fn parse_report_json(text: &str, many: bool) -> Result<ReportJson, ParseError> {
+    let mut objects = Vec::new();
+    for line in lines_of(text) {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Value>(line) {
+            Ok(Value::Object(m)) => objects.push(m),
+            Ok(_) => return Err(ParseError::new("expected a JSON object per line", line)),
+            Err(e) => {
+                // A pretty-printed document spans lines: try the whole text.
+                return match serde_json::from_str::<Value>(text.trim()) {
+                    Ok(Value::Object(m)) if !many => Ok(ReportJson::Single(m)),
+                    Ok(Value::Object(m)) => Ok(ReportJson::Lines(vec![m])),
+                    _ => Err(ParseError::new(format!("invalid report JSON: {e}"), line)),
+                };
+            }
+        }
+    }
+    if many || objects.len() != 1 {
+        Ok(ReportJson::Lines(objects))
+    } else {
+        Ok(ReportJson::Single(objects.pop().unwrap_or_default()))
+    }
+}
+
+/// Normalises a JSON report object to snake_case field names without the
+/// plugin prefix. Legacy (`app-dir`) and stripped (`dir`) keys collapse into
+/// one field; non-string values are kept as their JSON text.
+pub fn json_snake_fields(obj: &Map<String, Value>, prefix: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (k, v) in obj {
+        let value = match v {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        out.insert(snake_label(k, prefix), value);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_rows_at_the_first_colon() {
+        let text = "=====> myapp ps information\n       Ps restart policy:  on-failure:10\r\n       Status web.1:                 running    (CID: 0123456789ab)          \n";
+        let b = parse_report_text(text, Some("ps"));
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].subject.as_deref(), Some("myapp"));
+        assert_eq!(b[0].get("Ps restart policy"), Some("on-failure:10"));
+        assert_eq!(
+            b[0].get("Status web.1"),
+            Some("running    (CID: 0123456789ab)")
+        );
+    }
+
+    #[test]
+    fn quiet_reports_have_no_subject() {
+        let b = parse_report_text("       App dir:   /home/dokku/a\n", Some("app"));
+        assert_eq!(b[0].subject, None);
+        assert_eq!(b[0].kind.as_deref(), Some("app"));
+    }
+
+    #[test]
+    fn several_blocks_and_global() {
+        let text = "=====> a app information\n       App dir: /a\n=====> b app information\n       App dir: /b\n=====> --global domains information\n       Domains global enabled: true\n";
+        let b = parse_report_text(text, None);
+        assert_eq!(b.len(), 3);
+        assert_eq!(b[2].subject.as_deref(), Some("--global"));
+        assert_eq!(b[2].kind.as_deref(), Some("domains"));
+    }
+
+    #[test]
+    fn snake_labels() {
+        assert_eq!(snake_label("App deploy source", "app"), "deploy_source");
+        assert_eq!(snake_label("app-deploy-source", "app"), "deploy_source");
+        assert_eq!(snake_label("status-web.1", "ps"), "status_web_1");
+        assert_eq!(snake_label("Ps can scale", "ps"), "can_scale");
+        assert_eq!(snake_label("Deployed", "ps"), "deployed");
+    }
+
+    #[test]
+    fn ndjson_and_single() {
+        match parse_report_json("{\"a\":\"1\"}\n{\"a\":\"2\"}\n", true) {
+            Ok(ReportJson::Lines(v)) => assert_eq!(v.len(), 2),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse_report_json("{\"a\":\"1\"}\n", false),
+            Ok(ReportJson::Single(_))
+        ));
+        assert!(parse_report_json("nope\n", false).is_err());
+    }
+}
+
+/// Reports as `(subject, snake_case fields)` pairs, from `--format json`
+/// output (`json`: one object or NDJSON; `subject` names a single report)
+/// or from text. The typed report methods are built on this.
+pub fn report_maps(
+    text: &str,
+    json: bool,
+    prefix: &str,
+    subject: Option<&str>,
+) -> Result<Vec<(Option<String>, BTreeMap<String, String>)>, ParseError> {
+    if json {
+        return Ok(match parse_report_json(text, subject.is_none())? {
+            ReportJson::Single(m) => {
+                vec![(subject.map(str::to_string), json_snake_fields(&m, prefix))]
+            }
+            ReportJson::Lines(v) => v
+                .iter()
+                .map(|m| (subject.map(str::to_string), json_snake_fields(m, prefix)))
+                .collect(),
+        });
+    }
+    Ok(parse_report_text(text, Some(prefix))
+        .into_iter()
+        .map(|b| {
+            let s = b.subject.clone().or_else(|| subject.map(str::to_string));
+            (s, b.snake_fields(prefix))
+        })
+        .collect())
+}

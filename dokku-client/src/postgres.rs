@@ -1,0 +1,430 @@
+//! dokku-postgres: create, destroy, info, list, exists, link, unlink,
+//! linked, links, export (streamed), import (streamed), connect, logs.
+//!
+//! ```no_run
+//! # async fn demo(client: dokku_client::Client) -> dokku_client::Result<()> {
+//! let info = client.postgres_info("lollipop").await?;
+//! if let Some(dsn) = &info.dsn {
+//!     println!("{dsn}"); // postgres://postgres:***@dokku-postgres-lollipop:5432/lollipop
+//! }
+//! let file = tokio::fs::File::create("lollipop.dump").await.map_err(|e| dokku_client::Error::io("create dump", e))?;
+//! client.postgres_export("lollipop", file).await?;
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::apps::validate_app_name;
+use crate::command::Command;
+use crate::error::{Error, Result};
+use crate::parse;
+use crate::transport::{Request, Stdin, Stdout};
+use crate::Client;
+
+/// A published port `container->host`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ExposedPort {
+    /// The port inside the container (5432).
+    pub container: u16,
+    /// The port on the host.
+    pub host: u16,
+}
+
+/// A database URL. `Display`, `Debug` and `Serialize` hide the password
+/// (`postgres://user:***@host:port/db`); [`Dsn::expose_secret`] gives it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Dsn(String);
+
+impl Dsn {
+    /// Wraps a URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        Dsn(url.into())
+    }
+
+    /// The full URL, password included. Only call this to hand it to a
+    /// program that needs it; never log it.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    /// Same as [`Dsn::expose_secret`].
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+
+    fn parts(&self) -> Option<(&str, &str, &str)> {
+        let (scheme, rest) = self.0.split_once("://")?;
+        let (creds, host) = rest.rsplit_once('@')?;
+        Some((scheme, creds, host))
+    }
+
+    /// The scheme (`postgres`, `postgis`, ...).
+    pub fn scheme(&self) -> Option<&str> {
+        self.parts().map(|p| p.0)
+    }
+
+    /// The user.
+    pub fn user(&self) -> Option<&str> {
+        self.parts().map(|(_, c, _)| c.split(':').next().unwrap_or(c))
+    }
+
+    /// The host.
+    pub fn host(&self) -> Option<&str> {
+        let (_, _, h) = self.parts()?;
+        let hp = h.split(['/', '?']).next()?;
+        Some(hp.rsplit_once(':').map(|(h, _)| h).unwrap_or(hp))
+    }
+
+    /// The port.
+    pub fn port(&self) -> Option<u16> {
+        let (_, _, h) = self.parts()?;
+        let hp = h.split(['/', '?']).next()?;
+        hp.rsplit_once(':')?.1.parse().ok()
+    }
+
+    /// The database name.
+    pub fn database(&self) -> Option<&str> {
+        let (_, _, h) = self.parts()?;
+        let (_, db) = h.split_once('/')?;
+        Some(db.split('?').next().unwrap_or(db))
+    }
+
+    /// The URL with the password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match self.parts() {
+            Some((scheme, creds, host)) => match creds.split_once(':') {
+                Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+                None => self.0.clone(),
+            },
+            None => "***".to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Dsn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl fmt::Debug for Dsn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Dsn({})", self.redacted())
+    }
+}
+
+impl Serialize for Dsn {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.redacted())
+    }
+}
+
+/// `postgres:info` in every historical form. Every row is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PostgresInfo {
+    /// The service.
+    pub service: Option<String>,
+    /// `Config dir`.
+    pub config_dir: Option<String>,
+    /// `Config options` (1.14.0+).
+    pub config_options: Option<String>,
+    /// `Data dir`.
+    pub data_dir: Option<String>,
+    /// `Dsn` (`DSN` in 1.0.0); the password is hidden when displayed.
+    pub dsn: Option<Dsn>,
+    /// `Exposed ports` (`-` is none).
+    pub exposed_ports: Vec<ExposedPort>,
+    /// `Id`: the container ID.
+    pub id: Option<String>,
+    /// `Internal ip`.
+    pub internal_ip: Option<String>,
+    /// `Initial network` (1.28.0+).
+    pub initial_network: Option<String>,
+    /// `Links`: linked apps.
+    pub links: Vec<String>,
+    /// `Post create network` (1.28.0+).
+    pub post_create_network: Option<String>,
+    /// `Post start network` (1.28.0+).
+    pub post_start_network: Option<String>,
+    /// `Service root`.
+    pub service_root: Option<String>,
+    /// `Status`: Docker's state or `missing`.
+    pub status: Option<String>,
+    /// `Version`: the image (`postgres:18.4`).
+    pub version: Option<String>,
+    /// Rows this client does not know, by snake_case label.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, String>,
+}
+
+impl PostgresInfo {
+    /// Builds the info from parsed rows (label, value).
+    pub fn from_fields(service: Option<String>, fields: &[(String, String)]) -> Self {
+        let mut info = PostgresInfo {
+            service,
+            ..Default::default()
+        };
+        for (label, value) in fields {
+            let key = parse::snake_label(label, "");
+            let v = Some(value.clone());
+            match key.as_str() {
+                "config_dir" => info.config_dir = v,
+                "config_options" => info.config_options = v,
+                "data_dir" => info.data_dir = v,
+                "dsn" => info.dsn = Some(Dsn::new(value.clone())),
+                "exposed_ports" => info.exposed_ports = parse::parse_exposed_ports(value),
+                "id" => info.id = v,
+                "internal_ip" => info.internal_ip = v,
+                "initial_network" => info.initial_network = v,
+                "links" => info.links = parse::postgres::parse_links(value),
+                "post_create_network" => info.post_create_network = v,
+                "post_start_network" => info.post_start_network = v,
+                "service_root" => info.service_root = v,
+                "status" => info.status = v,
+                "version" => info.version = v,
+                _ => {
+                    info.other.insert(key, value.clone());
+                }
+            }
+        }
+        info
+    }
+}
+
+/// Checks a service name (`[A-Za-z0-9_-]+`).
+pub fn validate_service_name(service: &str) -> Result<()> {
+    if !service.is_empty()
+        && service
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        Ok(())
+    } else {
+        Err(Error::InvalidName {
+            name: service.into(),
+            message: "service names contain only letters, digits, `_` and `-`".into(),
+        })
+    }
+}
+
+/// Options of `postgres:link`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkOptions {
+    /// `--alias`: the config var is `<ALIAS>_URL` (default `DATABASE_URL`).
+    pub alias: Option<String>,
+    /// `--querystring`: appended to the URL as `?Q`.
+    pub querystring: Option<String>,
+    /// `--no-restart`.
+    pub no_restart: bool,
+}
+
+/// A service command `<name> <svc> [app]` after validation.
+pub fn service_command(name: &str, service: &str, app: Option<&str>, read: bool) -> Result<Command> {
+    validate_service_name(service)?;
+    let mut cmd = if read { Command::read(name) } else { Command::write(name) };
+    cmd = cmd.value(service);
+    if let Some(app) = app {
+        validate_app_name(app)?;
+        cmd = cmd.value(app);
+    }
+    Ok(cmd)
+}
+
+/// `postgres:link <svc> <app> [--alias A] [--querystring Q] [--no-restart]`.
+pub fn postgres_link_command(service: &str, app: &str, options: &LinkOptions) -> Result<Command> {
+    let mut cmd = service_command("postgres:link", service, Some(app), false)?;
+    if let Some(a) = &options.alias {
+        if !parse::config::is_config_key(a) {
+            return Err(Error::InvalidName {
+                name: a.clone(),
+                message: "an alias becomes a config key: letters, digits and `_`".into(),
+            });
+        }
+        cmd = cmd.flag("--alias").value(a.clone());
+    }
+    if let Some(q) = &options.querystring {
+        cmd = cmd.flag("--querystring").value(q.clone());
+    }
+    if options.no_restart {
+        cmd = cmd.flag("--no-restart");
+    }
+    Ok(cmd)
+}
+
+/// `postgres:destroy <svc> [--force]`.
+pub fn postgres_destroy_command(service: &str, force: bool) -> Result<Command> {
+    let cmd = service_command("postgres:destroy", service, None, false)?;
+    Ok(if force { cmd.flag("--force") } else { cmd })
+}
+
+impl Client {
+    /// Creates a service and returns its info.
+    pub async fn postgres_create(&self, service: &str) -> Result<PostgresInfo> {
+        let out = self
+            .run_ok(service_command("postgres:create", service, None, false)?)
+            .await?;
+        Ok(PostgresInfo::from_fields(
+            Some(service.into()),
+            &parse::parse_postgres_info(&out.stdout_text()),
+        ))
+    }
+
+    /// Destroys a service. Without `force` Dokku asks for a confirmation the
+    /// client cannot give, so the call fails: pass `force = true` on purpose.
+    pub async fn postgres_destroy(&self, service: &str, force: bool) -> Result<()> {
+        self.run_ok(postgres_destroy_command(service, force)?).await.map(drop)
+    }
+
+    /// The service's info.
+    pub async fn postgres_info(&self, service: &str) -> Result<PostgresInfo> {
+        let out = self
+            .run_ok(service_command("postgres:info", service, None, true)?)
+            .await?;
+        Ok(PostgresInfo::from_fields(
+            Some(service.into()),
+            &parse::parse_postgres_info(&out.stdout_text()),
+        ))
+    }
+
+    /// The services' names.
+    pub async fn postgres_list(&self) -> Result<Vec<String>> {
+        let out = self.run_ok(Command::read("postgres:list")).await?;
+        Ok(parse::parse_postgres_list(&out.stdout_text())
+            .0
+            .into_iter()
+            .map(|e| e.name)
+            .collect())
+    }
+
+    /// True when the service exists.
+    pub async fn postgres_exists(&self, service: &str) -> Result<bool> {
+        self.yes_no(service_command("postgres:exists", service, None, true)?, &[1])
+            .await
+    }
+
+    /// Links the service to an app (sets `DATABASE_URL` or `<ALIAS>_URL`).
+    pub async fn postgres_link(&self, service: &str, app: &str, options: &LinkOptions) -> Result<()> {
+        self.run_ok(postgres_link_command(service, app, options)?).await.map(drop)
+    }
+
+    /// Unlinks the service from an app.
+    pub async fn postgres_unlink(&self, service: &str, app: &str, no_restart: bool) -> Result<()> {
+        let mut cmd = service_command("postgres:unlink", service, Some(app), false)?;
+        if no_restart {
+            cmd = cmd.flag("--no-restart");
+        }
+        self.run_ok(cmd).await.map(drop)
+    }
+
+    /// True when the service is linked to the app.
+    pub async fn postgres_linked(&self, service: &str, app: &str) -> Result<bool> {
+        self.yes_no(service_command("postgres:linked", service, Some(app), true)?, &[1])
+            .await
+    }
+
+    /// The apps linked to the service.
+    pub async fn postgres_links(&self, service: &str) -> Result<Vec<String>> {
+        let out = self
+            .run_ok(service_command("postgres:links", service, None, true)?)
+            .await?;
+        Ok(parse::lines_of(&out.stdout_text())
+            .into_iter()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// Streams a `pg_dump -Fc` archive into `sink` in constant memory.
+    pub async fn postgres_export(
+        &self,
+        service: &str,
+        sink: impl AsyncWrite + Send + Unpin + 'static,
+    ) -> Result<()> {
+        let cmd = service_command("postgres:export", service, None, true)?;
+        let out = self
+            .execute(Request::new(cmd.clone()).stdout(Stdout::Writer(Box::new(sink))))
+            .await?;
+        if out.success() { Ok(()) } else { Err(self.classify(&cmd, &out)) }
+    }
+
+    /// Restores an archive read from `source` in constant memory.
+    pub async fn postgres_import(
+        &self,
+        service: &str,
+        source: impl AsyncRead + Send + Unpin + 'static,
+    ) -> Result<()> {
+        let cmd = service_command("postgres:import", service, None, false)?;
+        let out = self
+            .execute(Request::new(cmd.clone()).stdin(Stdin::Reader(Box::new(source))))
+            .await?;
+        if out.success() { Ok(()) } else { Err(self.classify(&cmd, &out)) }
+    }
+
+    /// Opens psql interactively (terminal, inherited stdin/stdout); returns the exit code.
+    pub async fn postgres_connect(&self, service: &str) -> Result<i32> {
+        let req = Request::new(service_command("postgres:connect", service, None, false)?)
+            .tty(true)
+            .stdin(Stdin::Inherit)
+            .stdout(Stdout::Inherit);
+        Ok(self.execute(req).await?.exit_code)
+    }
+
+    /// The service container's recent logs, as text.
+    pub async fn postgres_logs(&self, service: &str, num: Option<u32>) -> Result<String> {
+        let mut cmd = service_command("postgres:logs", service, None, true)?;
+        if let Some(n) = num {
+            cmd = cmd.flag("--num").flag(n.to_string());
+        }
+        Ok(self.run_ok(cmd).await?.stdout_text().into_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dsn_hides_the_password() {
+        let d = Dsn::new("postgres://postgres:secret@dokku-postgres-db:5432/db?sslmode=require");
+        assert_eq!(d.to_string(), "postgres://postgres:***@dokku-postgres-db:5432/db?sslmode=require");
+        assert!(!format!("{d:?}").contains("secret"));
+        assert!(!serde_json::to_string(&d).unwrap().contains("secret"));
+        assert!(d.expose_secret().contains("secret"));
+        assert_eq!(d.host(), Some("dokku-postgres-db"));
+        assert_eq!(d.port(), Some(5432));
+        assert_eq!(d.database(), Some("db"));
+        assert_eq!(d.user(), Some("postgres"));
+    }
+
+    #[test]
+    fn commands() {
+        let c = postgres_link_command(
+            "db",
+            "app",
+            &LinkOptions { alias: Some("REPORTING".into()), querystring: Some("sslmode=require".into()), no_restart: true },
+        )
+        .unwrap();
+        assert_eq!(
+            c.argv(),
+            vec!["postgres:link", "db", "app", "--alias", "REPORTING", "--querystring", "sslmode=require", "--no-restart"]
+        );
+        assert_eq!(postgres_destroy_command("db", true).unwrap().argv(), vec!["postgres:destroy", "db", "--force"]);
+        assert!(validate_service_name("bad name").is_err());
+        assert!(validate_service_name("orders-db_1").is_ok());
+    }
+
+    #[test]
+    fn info_from_every_form() {
+        let i = PostgresInfo::from_fields(Some("db".into()), &parse::parse_postgres_info("       DSN: postgres://postgres:p@dokku-postgres-db:5432/db\n"));
+        assert_eq!(i.dsn.as_ref().map(|d| d.expose_secret()), Some("postgres://postgres:p@dokku-postgres-db:5432/db"));
+        let i = PostgresInfo::from_fields(None, &parse::parse_postgres_info("=====> Container Information\n       Links:               a b \n       Exposed ports:       5432->1234 \n       Brand new:           x\n"));
+        assert_eq!(i.links, vec!["a", "b"]);
+        assert_eq!(i.exposed_ports[0].host, 1234);
+        assert_eq!(i.other["brand_new"], "x");
+    }
+}

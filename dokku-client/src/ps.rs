@@ -1,0 +1,256 @@
+//! Processes: report (with per-process status), stop, start, restart,
+//! rebuild, scale.
+//!
+//! ```no_run
+//! # async fn demo(client: dokku_client::Client) -> dokku_client::Result<()> {
+//! let report = client.ps_report("myapp").await?;
+//! for p in &report.statuses {
+//!     println!("{}.{}: {}", p.process_type, p.index, p.status);
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::apps::{app_command, take, take_bool, validate_app_name};
+use crate::command::Command;
+use crate::error::{Error, Result};
+use crate::parse::{self, report::report_maps};
+use crate::Client;
+
+/// The status of one process container (`--status-web.1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProcessStatus {
+    /// The process type (`web`).
+    pub process_type: String,
+    /// The container index (1-based).
+    pub index: u32,
+    /// Docker's state (`running`, `exited`, ...) or `missing`.
+    pub status: String,
+    /// The short container ID (11 characters in Go reports, 12 in bash ones).
+    pub container_id: Option<String>,
+}
+
+impl ProcessStatus {
+    /// `web.1`.
+    pub fn process(&self) -> String {
+        format!("{}.{}", self.process_type, self.index)
+    }
+}
+
+/// Parses a status row: label `Status web 1` (Go), `Status web.1` (bash) or
+/// a snake key `status_web_1`, value `running (CID: 5b0c2a1f9e3)`.
+pub fn process_status(label: &str, value: &str) -> Option<ProcessStatus> {
+    let rest = label
+        .strip_prefix("Status ")
+        .or_else(|| label.strip_prefix("status_"))
+        .or_else(|| label.strip_prefix("status-"))?;
+    let (ptype, index) = rest.rsplit_once(['.', ' ', '_'])?;
+    let index: u32 = index.parse().ok()?;
+    let process_type = ptype.trim().replace(' ', "-");
+    if process_type.is_empty() {
+        return None;
+    }
+    let (status, cid) = match value.split_once("(CID:") {
+        Some((s, c)) => (
+            s.trim().to_string(),
+            Some(c.trim().trim_end_matches(')').trim().to_string()),
+        ),
+        None => (value.trim().to_string(), None),
+    };
+    Some(ProcessStatus {
+        process_type,
+        index,
+        status,
+        container_id: cid,
+    })
+}
+
+/// `ps:report` for one app. Every field is kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PsReport {
+    /// The app.
+    pub app: Option<String>,
+    /// `--deployed`.
+    pub deployed: Option<bool>,
+    /// `--processes`: the number of process containers.
+    pub processes: Option<u32>,
+    /// `--running`: `true`, `false` or `mixed`.
+    pub running: Option<String>,
+    /// `--restore`.
+    pub restore: Option<bool>,
+    /// `--ps-can-scale`.
+    pub can_scale: Option<bool>,
+    /// `--ps-restart-policy` (app setting; empty when unset).
+    pub restart_policy: Option<String>,
+    /// `--ps-computed-restart-policy` (what applies, `on-failure:10` by default).
+    pub computed_restart_policy: Option<String>,
+    /// Per-process status, in report order.
+    pub statuses: Vec<ProcessStatus>,
+    /// Every other field, by snake_case label.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, String>,
+}
+
+impl PsReport {
+    /// Builds a report from snake_case fields (prefix `ps` removed).
+    pub fn from_fields(app: Option<String>, mut f: BTreeMap<String, String>) -> Self {
+        let status_keys: Vec<String> = f.keys().filter(|k| k.starts_with("status_")).cloned().collect();
+        let mut statuses: Vec<ProcessStatus> = status_keys
+            .iter()
+            .filter_map(|k| {
+                let v = f.get(k)?;
+                process_status(k, v)
+            })
+            .collect();
+        for k in &status_keys {
+            if statuses.iter().any(|s| format!("status_{}_{}", s.process_type.replace('-', "_"), s.index) == *k) {
+                f.remove(k);
+            }
+        }
+        statuses.sort_by(|a, b| (&a.process_type, a.index).cmp(&(&b.process_type, b.index)));
+        PsReport {
+            app,
+            deployed: take_bool(&mut f, "deployed"),
+            processes: take(&mut f, "processes").and_then(|p| p.parse().ok()),
+            running: take(&mut f, "running"),
+            restore: take_bool(&mut f, "restore"),
+            can_scale: take_bool(&mut f, "can_scale"),
+            restart_policy: take(&mut f, "restart_policy"),
+            computed_restart_policy: take(&mut f, "computed_restart_policy"),
+            statuses,
+            other: f,
+        }
+    }
+}
+
+/// The formation: process type to quantity.
+pub type Formation = BTreeMap<String, u32>;
+
+/// `ps:report <app> [--format json]`.
+pub fn ps_report_command(app: &str, json: bool) -> Result<Command> {
+    let cmd = app_command("ps:report", app, true)?;
+    Ok(if json { cmd.flag("--format").flag("json") } else { cmd })
+}
+
+/// `ps:scale [--skip-deploy] <app> proc=qty...` (or the formation query when empty).
+pub fn ps_scale_command(app: &str, set: &Formation, skip_deploy: bool) -> Result<Command> {
+    validate_app_name(app)?;
+    if set.is_empty() {
+        return Ok(Command::read("ps:scale").value(app));
+    }
+    let mut cmd = Command::write("ps:scale");
+    if skip_deploy {
+        cmd = cmd.flag("--skip-deploy");
+    }
+    cmd = cmd.value(app);
+    for (p, q) in set {
+        if p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(Error::InvalidName {
+                name: p.clone(),
+                message: "process types contain only letters, digits, `-` and `_`".into(),
+            });
+        }
+        cmd = cmd.value(format!("{p}={q}"));
+    }
+    Ok(cmd)
+}
+
+impl Client {
+    /// The process report of one app, with per-process status.
+    pub async fn ps_report(&self, app: &str) -> Result<PsReport> {
+        let json = self.capabilities().await?.report_json;
+        let cmd = ps_report_command(app, json)?;
+        let out = self.run_ok(cmd.clone()).await?;
+        let maps = report_maps(&out.stdout_text(), json, "ps", Some(app))
+            .map_err(|e| e.into_error(cmd.name()))?;
+        maps.into_iter()
+            .next()
+            .map(|(s, f)| PsReport::from_fields(s, f))
+            .ok_or_else(|| Error::Parse {
+                command: cmd.display(),
+                message: "no report in the output".into(),
+                text: out.stdout_text().chars().take(200).collect(),
+            })
+    }
+
+    /// Stops the app's containers (`ps:stop`).
+    pub async fn ps_stop(&self, app: &str) -> Result<()> {
+        self.run_ok(app_command("ps:stop", app, false)?).await.map(drop)
+    }
+
+    /// Starts the app (`ps:start`); already running is not an error.
+    pub async fn ps_start(&self, app: &str) -> Result<()> {
+        self.run_ok(app_command("ps:start", app, false)?).await.map(drop)
+    }
+
+    /// Restarts the app (`ps:restart`).
+    pub async fn ps_restart(&self, app: &str) -> Result<()> {
+        self.run_ok(app_command("ps:restart", app, false)?).await.map(drop)
+    }
+
+    /// Rebuilds and redeploys the app (`ps:rebuild`).
+    pub async fn ps_rebuild(&self, app: &str) -> Result<()> {
+        self.run_ok(app_command("ps:rebuild", app, false)?).await.map(drop)
+    }
+
+    /// The current formation (`ps:scale <app>`).
+    pub async fn ps_scale_get(&self, app: &str) -> Result<Formation> {
+        let cmd = ps_scale_command(app, &Formation::new(), false)?;
+        let out = self.run_ok(cmd.clone()).await?;
+        parse::parse_ps_scale(&out.stdout_text())
+            .map(|(_, f)| f)
+            .map_err(|e| e.into_error(cmd.name()))
+    }
+
+    /// Scales process types (`ps:scale <app> web=2`), deploying what changed
+    /// unless `skip_deploy`.
+    pub async fn ps_scale_set(&self, app: &str, set: &Formation, skip_deploy: bool) -> Result<()> {
+        if set.is_empty() {
+            return Err(Error::Config("ps_scale_set needs at least one process type".into()));
+        }
+        self.run_ok(ps_scale_command(app, set, skip_deploy)?).await.map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_from_every_form() {
+        let s = process_status("Status web 1", "running (CID: 5b0c2a1f9e3)").unwrap();
+        assert_eq!((s.process_type.as_str(), s.index, s.status.as_str()), ("web", 1, "running"));
+        assert_eq!(s.container_id.as_deref(), Some("5b0c2a1f9e3"));
+        let s = process_status("Status worker.2", "exited     (CID: 0123456789ab)").unwrap();
+        assert_eq!(s.process(), "worker.2");
+        assert_eq!(s.status, "exited");
+        let s = process_status("Status cron worker 10", "missing").unwrap();
+        assert_eq!(s.process(), "cron-worker.10");
+        assert!(process_status("Status", "x").is_none());
+    }
+
+    #[test]
+    fn report_from_json_keys() {
+        let maps = report_maps("{\"deployed\":\"true\",\"processes\":\"1\",\"ps-can-scale\":\"true\",\"can-scale\":\"true\",\"status-web.1\":\"running (CID: abc)\"}\n", true, "ps", Some("a")).unwrap();
+        let r = PsReport::from_fields(maps[0].0.clone(), maps[0].1.clone());
+        assert_eq!(r.deployed, Some(true));
+        assert_eq!(r.processes, Some(1));
+        assert_eq!(r.statuses.len(), 1);
+        assert!(r.other.is_empty(), "{:?}", r.other);
+    }
+
+    #[test]
+    fn scale_commands() {
+        let mut f = Formation::new();
+        f.insert("web".into(), 2);
+        assert_eq!(
+            ps_scale_command("a", &f, true).unwrap().argv(),
+            vec!["ps:scale", "--skip-deploy", "a", "web=2"]
+        );
+        f.insert("bad type".into(), 1);
+        assert!(ps_scale_command("a", &f, false).is_err());
+    }
+}

@@ -1,0 +1,63 @@
+//! `storage:*`: persistent bind mounts.
+
+use serde::Serialize;
+
+use crate::apps::validate_app_name;
+use crate::command::Command;
+use crate::error::{Error, Result};
+use crate::parse;
+use crate::Client;
+
+/// A bind mount `host:container[:options]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mount {
+    /// The host path.
+    pub host_path: String,
+    /// The container path (with `:ro` or other options, if any).
+    pub container_path: String,
+}
+
+fn mount_command(name: &str, app: &str, mount: &str) -> Result<Command> {
+    validate_app_name(app)?;
+    if !mount.contains(':') || mount.chars().any(char::is_whitespace) {
+        return Err(Error::InvalidName {
+            name: mount.into(),
+            message: "a mount is `/host/path:/container/path` without spaces".into(),
+        });
+    }
+    Ok(Command::write(name).value(app).value(mount))
+}
+
+impl Client {
+    /// Mounts `host:container` into the app (`storage:mount`).
+    pub async fn storage_mount(&self, app: &str, mount: &str) -> Result<()> {
+        self.run_ok(mount_command("storage:mount", app, mount)?).await.map(drop)
+    }
+
+    /// Removes a mount (`storage:unmount`).
+    pub async fn storage_unmount(&self, app: &str, mount: &str) -> Result<()> {
+        self.run_ok(mount_command("storage:unmount", app, mount)?).await.map(drop)
+    }
+
+    /// The app's mounts (`storage:list`).
+    pub async fn storage_list(&self, app: &str) -> Result<Vec<Mount>> {
+        validate_app_name(app)?;
+        let out = self.run_ok(Command::read("storage:list").value(app)).await?;
+        Ok(parse::parse_storage_list(&out.stdout_text()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mounts_are_checked() {
+        assert!(mount_command("storage:mount", "a", "/h:/c").is_ok());
+        assert!(mount_command("storage:mount", "a", "/h").is_err());
+        assert_eq!(
+            parse::parse_storage_list("=====> a volume bind-mounts:\n       /h:/c:ro\n")[0].container_path,
+            "/c:ro"
+        );
+    }
+}
