@@ -176,12 +176,14 @@ pub async fn verify_archive(path: &Path) -> Result<usize> {
         let mut f = tokio::fs::File::open(path)
             .await
             .map_err(|e| OpsError::io(format!("opening {}", path.display()), e))?;
-        f.read_exact(&mut magic).await.map_err(|_| OpsError::Backup {
-            message: format!(
-                "{} is empty or truncated (less than 5 bytes): the export produced no archive",
-                path.display()
-            ),
-        })?;
+        f.read_exact(&mut magic)
+            .await
+            .map_err(|_| OpsError::Backup {
+                message: format!(
+                    "{} is empty or truncated (less than 5 bytes): the export produced no archive",
+                    path.display()
+                ),
+            })?;
     }
     if magic != PGDMP_MAGIC {
         return Err(OpsError::Backup {
@@ -274,10 +276,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let empty = dir.path().join("e.dump");
         std::fs::write(&empty, b"").unwrap();
-        assert!(verify_archive(&empty).await.unwrap_err().to_string().contains("empty"));
+        assert!(verify_archive(&empty)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
         let text = dir.path().join("t.dump");
         std::fs::write(&text, b"-- SQL dump\n").unwrap();
-        assert!(verify_archive(&text).await.unwrap_err().to_string().contains("PGDMP"));
+        assert!(verify_archive(&text)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("PGDMP"));
         let fake = dir.path().join("f.dump");
         std::fs::write(&fake, b"PGDMP\x01\x0e\x00garbage").unwrap();
         let err = verify_archive(&fake).await.unwrap_err().to_string();

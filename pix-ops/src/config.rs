@@ -351,8 +351,12 @@ aliases = ["prod"]
         let bad = "[environments.x]\nhost='nope'\napp='a'\ndatabase='d'\n";
         let e = PixConfig::parse(bad, Path::new("/"), Path::new("/pix.toml")).unwrap_err();
         assert!(e.to_string().contains("`nope`"), "{e}");
-        let e = PixConfig::parse("[hosts.a]\nadress='x'\n", Path::new("/"), Path::new("/pix.toml"))
-            .unwrap_err();
+        let e = PixConfig::parse(
+            "[hosts.a]\nadress='x'\n",
+            Path::new("/"),
+            Path::new("/pix.toml"),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("adress"), "{e}");
     }
 
@@ -360,10 +364,14 @@ aliases = ["prod"]
     fn the_shipped_pix_toml_parses() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pix.toml");
         let c = PixConfig::load(&path).unwrap();
-        let dev = c.environment("development", &HostOverrides::default()).unwrap();
+        let dev = c
+            .environment("development", &HostOverrides::default())
+            .unwrap();
         assert_eq!(dev.config.app, "api-development");
         assert_eq!(dev.config.database, "pg-development");
-        let prod = c.environment("production", &HostOverrides::default()).unwrap();
+        let prod = c
+            .environment("production", &HostOverrides::default())
+            .unwrap();
         assert!(prod.config.protected);
     }
 }

@@ -190,8 +190,12 @@ pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .map_err(|e| OpsError::io(format!("writing {}", tmp.display()), e))?;
-    fs::rename(&tmp, path)
-        .map_err(|e| OpsError::io(format!("renaming {} to {}", tmp.display(), path.display()), e))
+    fs::rename(&tmp, path).map_err(|e| {
+        OpsError::io(
+            format!("renaming {} to {}", tmp.display(), path.display()),
+            e,
+        )
+    })
 }
 
 /// A local exclusive lock (a `flock` on a file), released when dropped.
@@ -204,7 +208,10 @@ pub struct LocalLock {
 impl LocalLock {
     /// Takes the lock at `path` without waiting; `Ok(None)` when another
     /// process holds it (its holder is written in the file).
-    pub fn try_acquire(path: &Path, holder: &str) -> Result<std::result::Result<LocalLock, String>> {
+    pub fn try_acquire(
+        path: &Path,
+        holder: &str,
+    ) -> Result<std::result::Result<LocalLock, String>> {
         let dir = path.parent().unwrap_or_else(|| Path::new("."));
         create_private_dir(dir)?;
         let mut file = OpenOptions::new()
@@ -270,7 +277,13 @@ mod tests {
             strategy: Strategy::Recreate,
             operator: operator(),
             started_at: "2026-01-01T00:00:00Z".into(),
-            plan: vec![Step::Backup, Step::Lock, Step::Destroy, Step::PostLink(0), Step::Unlock],
+            plan: vec![
+                Step::Backup,
+                Step::Lock,
+                Step::Destroy,
+                Step::PostLink(0),
+                Step::Unlock,
+            ],
             completed: vec![],
             backup: None,
             state: JournalState::InProgress,
@@ -291,9 +304,15 @@ mod tests {
         assert!(!back.data_destroyed());
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        let dmode = fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777;
+        let dmode = fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(dmode, 0o700);
-        assert!(Journal::read(&dir.path().join("none.json")).unwrap().is_none());
+        assert!(Journal::read(&dir.path().join("none.json"))
+            .unwrap()
+            .is_none());
     }
 
     #[test]
@@ -308,7 +327,9 @@ mod tests {
     fn local_lock_is_exclusive_and_names_its_holder() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.lock");
-        let first = LocalLock::try_acquire(&path, "alice@a pid 1").unwrap().unwrap();
+        let first = LocalLock::try_acquire(&path, "alice@a pid 1")
+            .unwrap()
+            .unwrap();
         let second = LocalLock::try_acquire(&path, "bob@b pid 2").unwrap();
         assert_eq!(second.unwrap_err(), "alice@a pid 1");
         drop(first);

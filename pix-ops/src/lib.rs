@@ -3,10 +3,12 @@
 //! PIX's Dokku workflows composed from [`dokku_client`]: the safe database
 //! reset, backups and restores, deploys and review apps.
 
+pub mod backup;
 pub mod config;
+pub mod confirm;
 pub mod error;
+pub mod journal;
+pub mod reset;
 
 pub use config::{Environment, HostOverrides, PixConfig};
 pub use error::{OpsError, Result};
-pub mod backup;
-pub mod journal;

@@ -1,0 +1,813 @@
+//! The safe database reset: PIX's `reset-database-*` rule made impossible to
+//! lose data with.
+//!
+//! Order: preflight (read-only) → plan → confirmation → verified backup →
+//! lock → steps, each journaled → verify → unlock. A failure after the data
+//! was destroyed restores the backup; an interruption is resumed with
+//! `--resume`. See `ARCHITECTURE.md` for the invariants.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use dokku_client::{Client, Command, Request, Stdin};
+use serde::Serialize;
+
+use crate::backup::{self, Backup, ByteCounter};
+use crate::config::Environment;
+use crate::confirm::{self, ConfirmFlags, ConfirmRequest, Prompter};
+use crate::error::{OpsError, Result};
+use crate::journal::{self, Journal, JournalState, LocalLock, Step, Strategy};
+
+/// The SQL that empties a database in place (keeps the role and password).
+pub const WIPE_SQL: &str = "DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n";
+
+/// What the caller asks for.
+#[derive(Debug, Clone)]
+pub struct ResetOptions {
+    /// Recreate the service, or empty it in place.
+    pub strategy: Strategy,
+    /// Stop after printing the plan.
+    pub dry_run: bool,
+    /// Continue an interrupted reset from its journal.
+    pub resume: bool,
+    /// Skip the backup (refused for protected environments).
+    pub no_backup: bool,
+    /// `--yes` / `--confirm`.
+    pub confirm: ConfirmFlags,
+    /// Where backups go.
+    pub backups_dir: PathBuf,
+    /// Where journals and local locks go.
+    pub state_dir: PathBuf,
+    /// How the user invokes the reset (for messages): `pix db reset development`.
+    pub command: String,
+}
+
+/// Something that happened, for progress display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The plan: every Dokku command, in order.
+    Plan(Vec<String>),
+    /// A step started.
+    Started {
+        /// The step.
+        step: Step,
+        /// What it does (the Dokku command, secrets hidden).
+        what: String,
+    },
+    /// A step finished.
+    Finished {
+        /// The step.
+        step: Step,
+        /// How long it took.
+        elapsed: Duration,
+    },
+    /// A step was already done (on resume).
+    Skipped {
+        /// The step.
+        step: Step,
+        /// Why.
+        why: String,
+    },
+    /// A step failed.
+    Failed {
+        /// The step.
+        step: Step,
+        /// The error.
+        error: String,
+    },
+    /// A line of information.
+    Note(String),
+}
+
+/// Receives progress events.
+pub trait Progress: Send + Sync {
+    /// Called for every event, in order.
+    fn event(&self, event: Event);
+    /// Bytes written to the backup so far (polled by the display).
+    fn backup_counter(&self, _counter: &ByteCounter) {}
+}
+
+/// A progress sink that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Silent;
+
+impl Progress for Silent {
+    fn event(&self, _event: Event) {}
+}
+
+/// How a step went, for the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepRecord {
+    /// The step's name.
+    pub step: String,
+    /// `done`, `skipped` or `failed`.
+    pub status: &'static str,
+    /// Milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// How the reset ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// `--dry-run`: nothing was changed.
+    DryRun,
+    /// Every step completed.
+    Completed,
+}
+
+/// The machine-readable report (`--json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResetReport {
+    /// The environment.
+    pub environment: String,
+    /// The app.
+    pub app: String,
+    /// The Postgres service.
+    pub service: String,
+    /// The strategy.
+    pub strategy: Strategy,
+    /// The Dokku commands, in order.
+    pub plan: Vec<String>,
+    /// The steps as they went.
+    pub steps: Vec<StepRecord>,
+    /// The backup, if one was taken.
+    pub backup: Option<Backup>,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+/// The steps of a strategy with `post_link` commands.
+pub fn plan_steps(strategy: Strategy, post_link: usize, backup: bool) -> Vec<Step> {
+    let mut steps = Vec::new();
+    if backup {
+        steps.push(Step::Backup);
+    }
+    steps.push(Step::Lock);
+    steps.push(Step::Stop);
+    match strategy {
+        Strategy::Recreate => {
+            steps.extend([Step::Unlink, Step::Destroy, Step::Create, Step::Link]);
+        }
+        Strategy::InPlace => steps.extend([Step::Wipe, Step::Start]),
+    }
+    steps.extend((0..post_link).map(Step::PostLink));
+    steps.push(Step::Verify);
+    steps.push(Step::Unlock);
+    steps
+}
+
+/// The Dokku commands of one step (what the plan prints).
+pub fn step_commands(step: Step, env: &Environment) -> Vec<Command> {
+    let app = env.config.app.as_str();
+    let svc = env.config.database.as_str();
+    match step {
+        Step::Backup => vec![Command::read("postgres:export").value(svc)],
+        Step::Lock => vec![Command::write("apps:lock").value(app)],
+        Step::Stop => vec![Command::write("ps:stop").value(app)],
+        Step::Unlink => vec![Command::write("postgres:unlink").value(svc).value(app)],
+        Step::Destroy => vec![Command::write("postgres:destroy")
+            .value(svc)
+            .flag("--force")],
+        Step::Create => vec![Command::write("postgres:create").value(svc)],
+        Step::Link => vec![Command::write("postgres:link").value(svc).value(app)],
+        Step::Wipe => vec![Command::write("postgres:connect").value(svc)],
+        Step::Start => vec![Command::write("ps:start").value(app)],
+        Step::PostLink(i) => {
+            let words = env
+                .config
+                .post_link
+                .get(i)
+                .map(|c| c.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+                .unwrap_or_default();
+            vec![Command::write("run").value(app).values(words)]
+        }
+        Step::Verify => vec![
+            Command::read("ps:report").value(app).flag("--running"),
+            Command::read("config:get").value(app).value("DATABASE_URL"),
+            Command::read("postgres:info").value(svc).flag("--dsn"),
+        ],
+        Step::Unlock => vec![Command::write("apps:unlock").value(app)],
+    }
+}
+
+/// Renders the plan: one line per Dokku command.
+pub fn render_plan(
+    steps: &[Step],
+    env: &Environment,
+    backup_path: &std::path::Path,
+) -> Vec<String> {
+    steps
+        .iter()
+        .flat_map(|s| {
+            step_commands(*s, env).into_iter().map(move |c| match s {
+                Step::Backup => format!("{c} > {}", backup_path.display()),
+                Step::Wipe => format!("{c} < (DROP SCHEMA public CASCADE; CREATE SCHEMA public)"),
+                _ => c.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Runs the reset of `env` on `client`.
+pub async fn reset(
+    client: &Client,
+    env: &Environment,
+    options: &ResetOptions,
+    prompter: &mut dyn Prompter,
+    progress: &dyn Progress,
+) -> Result<ResetReport> {
+    let app = env.config.app.clone();
+    let svc = env.config.database.clone();
+    if options.no_backup && env.config.protected {
+        return Err(OpsError::Refused {
+            message: format!(
+                "{} is protected: --no-backup is refused there; nothing was done",
+                env.name
+            ),
+        });
+    }
+
+    // One reset per environment per machine at a time.
+    let lock_path = options
+        .state_dir
+        .join("resets")
+        .join(format!("{}.lock", env.name));
+    let _local_lock = match LocalLock::try_acquire(&lock_path, &journal::operator())? {
+        Ok(lock) => lock,
+        Err(holder) => {
+            return Err(OpsError::LockHeld {
+                message: format!(
+                    "a reset of {} is already running ({holder}); wait for it to finish",
+                    env.name
+                ),
+            })
+        }
+    };
+
+    let journal_path = Journal::path(&options.state_dir, &env.name);
+    let existing = Journal::read(&journal_path)?;
+    let resuming = match (&existing, options.resume) {
+        (Some(j), false) if j.state == JournalState::InProgress => {
+            return Err(OpsError::Precondition {
+                message: format!(
+                    "a reset of {} is half done (started {} by {}; completed: {}; next: {}{}). Run `{} --resume` to finish it",
+                    env.name,
+                    j.started_at,
+                    j.operator,
+                    names(&j.completed),
+                    j.next_step().map(|s| s.name()).unwrap_or_else(|| "none".into()),
+                    j.backup
+                        .as_ref()
+                        .map(|b| format!("; backup: {}", b.display()))
+                        .unwrap_or_default(),
+                    options.command
+                ),
+            })
+        }
+        (Some(j), true) if j.state == JournalState::InProgress => Some(j.clone()),
+        (_, true) => {
+            return Err(OpsError::Usage {
+                message: format!("there is no interrupted reset of {} to resume", env.name),
+            })
+        }
+        _ => None,
+    };
+
+    // 1. Preflight, read-only, reads sent together.
+    let version = client.version().await?.clone();
+    progress.event(Event::Note(format!(
+        "connected to {} (Dokku {version})",
+        client.target()
+    )));
+    let (app_exists, svc_exists, linked, locked) = tokio::try_join!(
+        exit_is_zero(client, Command::read("apps:exists").value(&app)),
+        exit_is_zero(client, Command::read("postgres:exists").value(&svc)),
+        exit_is_zero(
+            client,
+            Command::read("postgres:linked").value(&svc).value(&app)
+        ),
+        exit_is_zero(client, Command::read("apps:locked").value(&app)),
+    )?;
+    if !app_exists {
+        return Err(OpsError::Precondition {
+            message: format!(
+                "app {app} does not exist on {}; check pix.toml's environment {}",
+                client.target(),
+                env.name
+            ),
+        });
+    }
+    if resuming.is_none() {
+        if !svc_exists {
+            return Err(OpsError::Precondition {
+                message: format!(
+                    "Postgres service {svc} does not exist on {}; create and link it first (`pix db create {svc}`, `pix db link {svc} {app}`)",
+                    client.target()
+                ),
+            });
+        }
+        if !linked {
+            return Err(OpsError::Precondition {
+                message: format!(
+                    "Postgres service {svc} is not linked to {app}; link it first with `pix db link {svc} {app}`"
+                ),
+            });
+        }
+        if locked {
+            return Err(OpsError::LockHeld {
+                message: format!(
+                    "app {app} is locked on {} (a deploy in progress, `apps:lock`, or a reset from another machine); nothing was done. If none is running, `pix apps unlock {app}` and retry",
+                    client.target()
+                ),
+            });
+        }
+    }
+
+    let with_backup = !options.no_backup;
+    let mut journal = match resuming {
+        Some(j) => j,
+        None => Journal {
+            format: 1,
+            environment: env.name.clone(),
+            app: app.clone(),
+            service: svc.clone(),
+            strategy: options.strategy,
+            operator: journal::operator(),
+            started_at: now_rfc3339(),
+            plan: plan_steps(options.strategy, env.config.post_link.len(), with_backup),
+            completed: Vec::new(),
+            backup: None,
+            state: JournalState::InProgress,
+            last_error: None,
+        },
+    };
+    let backup_path = journal
+        .backup
+        .clone()
+        .unwrap_or_else(|| backup::backup_path(&options.backups_dir, &env.name, &svc));
+    let plan = render_plan(&journal.plan, env, &backup_path);
+    progress.event(Event::Plan(plan.clone()));
+    let mut report = ResetReport {
+        environment: env.name.clone(),
+        app: app.clone(),
+        service: svc.clone(),
+        strategy: journal.strategy,
+        plan,
+        steps: Vec::new(),
+        backup: None,
+        outcome: Outcome::DryRun,
+    };
+    if options.dry_run {
+        return Ok(report);
+    }
+
+    // 2. Confirmation (also on resume: it continues destructive work).
+    let action = match journal.strategy {
+        Strategy::Recreate => format!("destroy {svc} and create it anew, empty, for {app}"),
+        Strategy::InPlace => format!("empty {svc} (drop its public schema) for {app}"),
+    };
+    confirm::confirm(
+        &ConfirmRequest {
+            environment: &env.name,
+            protected: env.config.protected,
+            name: &svc,
+            action: &action,
+            command: &options.command,
+        },
+        &options.confirm,
+        prompter,
+    )?;
+
+    journal.write(&journal_path)?;
+    let first_resumed = journal.completed.len();
+    let mut index = first_resumed;
+    while let Some(step) = journal.next_step() {
+        let started = Instant::now();
+        let what = step_commands(step, env)
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join("; ");
+        progress.event(Event::Started { step, what });
+        // Only the first step after an interruption may have half happened.
+        let check_done = resuming_step(index, first_resumed, options.resume);
+        let result = run_step(client, env, step, &backup_path, check_done, progress).await;
+        match result {
+            Ok(StepResult::Done(backup)) => {
+                if let Some(b) = backup {
+                    journal.backup = Some(b.path.clone());
+                    report.backup = Some(b);
+                }
+                let elapsed = started.elapsed();
+                progress.event(Event::Finished { step, elapsed });
+                report.steps.push(record(step, "done", elapsed));
+                journal.complete(step, &journal_path)?;
+            }
+            Ok(StepResult::AlreadyDone(why)) => {
+                progress.event(Event::Skipped { step, why });
+                report
+                    .steps
+                    .push(record(step, "skipped", started.elapsed()));
+                journal.complete(step, &journal_path)?;
+            }
+            Err(error) => {
+                let text = error.to_string();
+                progress.event(Event::Failed {
+                    step,
+                    error: text.clone(),
+                });
+                report.steps.push(record(step, "failed", started.elapsed()));
+                journal.last_error = Some(text.clone());
+                journal.write(&journal_path)?;
+                let ctx = Failure {
+                    client,
+                    env,
+                    journal_path: &journal_path,
+                    progress,
+                    options,
+                };
+                return Err(recover(ctx, &mut journal, step, error).await);
+            }
+        }
+        index += 1;
+    }
+    journal.state = JournalState::Completed;
+    journal.write(&journal_path)?;
+    if report.backup.is_none() {
+        if let Some(path) = &journal.backup {
+            report.backup = Some(Backup {
+                path: path.clone(),
+                bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or_default(),
+                entries: 0,
+            });
+        }
+    }
+    if let Some(b) = &report.backup {
+        progress.event(Event::Note(format!(
+            "backup of the old database kept at {} (restore with `pix db restore {} {}`)",
+            b.path.display(),
+            env.name,
+            b.path.display()
+        )));
+    }
+    report.outcome = Outcome::Completed;
+    Ok(report)
+}
+
+fn resuming_step(index: usize, first: usize, resume: bool) -> bool {
+    resume && index == first
+}
+
+fn record(step: Step, status: &'static str, elapsed: Duration) -> StepRecord {
+    StepRecord {
+        step: step.name(),
+        status,
+        elapsed_ms: elapsed.as_millis() as u64,
+    }
+}
+
+fn names(steps: &[Step]) -> String {
+    if steps.is_empty() {
+        return "none".into();
+    }
+    steps.iter().map(Step::name).collect::<Vec<_>>().join(", ")
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+enum StepResult {
+    Done(Option<Backup>),
+    AlreadyDone(String),
+}
+
+async fn exit_is_zero(client: &Client, command: Command) -> Result<bool> {
+    let out = client.run(command.clone()).await?;
+    match out.exit_code {
+        0 => Ok(true),
+        1 | 20 => {
+            // `App x does not exist` on a command about something else is an error.
+            let missing_app = out
+                .stderr_messages()
+                .iter()
+                .any(|m| m.starts_with("App ") && m.ends_with(" does not exist"));
+            if missing_app && command.name() != "apps:exists" {
+                Err(OpsError::Dokku(client.classify(&command, &out)))
+            } else {
+                Ok(false)
+            }
+        }
+        _ => Err(OpsError::Dokku(client.classify(&command, &out))),
+    }
+}
+
+async fn run_ok(client: &Client, command: Command) -> Result<dokku_client::Output> {
+    Ok(client.run_ok(command).await?)
+}
+
+async fn run_step(
+    client: &Client,
+    env: &Environment,
+    step: Step,
+    backup_path: &std::path::Path,
+    check_done: bool,
+    progress: &dyn Progress,
+) -> Result<StepResult> {
+    let app = env.config.app.as_str();
+    let svc = env.config.database.as_str();
+    let mut commands = step_commands(step, env).into_iter();
+    let mut next = || {
+        commands.next().ok_or_else(|| OpsError::Usage {
+            message: format!("no command for step {}", step.name()),
+        })
+    };
+    match step {
+        Step::Backup => {
+            if check_done
+                && backup_path.is_file()
+                && backup::verify_archive(backup_path).await.is_ok()
+            {
+                return Ok(StepResult::AlreadyDone(format!(
+                    "backup {} is complete",
+                    backup_path.display()
+                )));
+            }
+            let counter = ByteCounter::default();
+            progress.backup_counter(&counter);
+            let b = backup::export_to_file(client, svc, backup_path, &counter).await?;
+            progress.event(Event::Note(format!(
+                "backup verified: {} ({} bytes, {} entries)",
+                b.path.display(),
+                b.bytes,
+                b.entries
+            )));
+            Ok(StepResult::Done(Some(b)))
+        }
+        Step::Lock => {
+            if check_done && exit_is_zero(client, Command::read("apps:locked").value(app)).await? {
+                return Ok(StepResult::AlreadyDone("the app is already locked".into()));
+            }
+            run_ok(client, next()?).await?;
+            Ok(StepResult::Done(None))
+        }
+        Step::Unlock => {
+            if check_done && !exit_is_zero(client, Command::read("apps:locked").value(app)).await? {
+                return Ok(StepResult::AlreadyDone("the app is not locked".into()));
+            }
+            run_ok(client, next()?).await?;
+            Ok(StepResult::Done(None))
+        }
+        Step::Unlink => {
+            if check_done
+                && !exit_is_zero(
+                    client,
+                    Command::read("postgres:linked").value(svc).value(app),
+                )
+                .await?
+            {
+                return Ok(StepResult::AlreadyDone("the service is not linked".into()));
+            }
+            run_ok(client, next()?).await?;
+            Ok(StepResult::Done(None))
+        }
+        Step::Destroy => {
+            if check_done
+                && !exit_is_zero(client, Command::read("postgres:exists").value(svc)).await?
+            {
+                return Ok(StepResult::AlreadyDone(
+                    "the service is already gone".into(),
+                ));
+            }
+            run_ok(client, next()?).await?;
+            Ok(StepResult::Done(None))
+        }
+        Step::Create => {
+            if check_done
+                && exit_is_zero(client, Command::read("postgres:exists").value(svc)).await?
+            {
+                return Ok(StepResult::AlreadyDone("the service exists".into()));
+            }
+            run_ok(client, next()?).await?;
+            Ok(StepResult::Done(None))
+        }
+        Step::Link => {
+            if check_done
+                && exit_is_zero(
+                    client,
+                    Command::read("postgres:linked").value(svc).value(app),
+                )
+                .await?
+            {
+                return Ok(StepResult::AlreadyDone("the service is linked".into()));
+            }
+            run_ok(client, next()?).await?;
+            Ok(StepResult::Done(None))
+        }
+        Step::Stop | Step::Start => {
+            run_ok(client, next()?).await?;
+            Ok(StepResult::Done(None))
+        }
+        Step::Wipe => {
+            wipe(client, svc).await?;
+            Ok(StepResult::Done(None))
+        }
+        Step::PostLink(_) => {
+            let command = next()?;
+            let out = client.run(command.clone()).await?;
+            if !out.success() {
+                return Err(OpsError::Dokku(client.classify(&command, &out)));
+            }
+            Ok(StepResult::Done(None))
+        }
+        Step::Verify => {
+            verify(client, app, svc).await?;
+            Ok(StepResult::Done(None))
+        }
+    }
+}
+
+async fn wipe(client: &Client, svc: &str) -> Result<()> {
+    let command = Command::write("postgres:connect").value(svc);
+    let out = client
+        .execute(Request::new(command.clone()).stdin(Stdin::Bytes(WIPE_SQL.as_bytes().to_vec())))
+        .await?;
+    if !out.success() {
+        return Err(OpsError::Dokku(client.classify(&command, &out)));
+    }
+    Ok(())
+}
+
+async fn verify(client: &Client, app: &str, svc: &str) -> Result<()> {
+    let (running, url, dsn) = tokio::try_join!(
+        run_ok(
+            client,
+            Command::read("ps:report").value(app).flag("--running")
+        ),
+        async {
+            Ok::<_, OpsError>(
+                client
+                    .run(Command::read("config:get").value(app).value("DATABASE_URL"))
+                    .await?,
+            )
+        },
+        run_ok(
+            client,
+            Command::read("postgres:info").value(svc).flag("--dsn")
+        ),
+    )?;
+    let mut running = running.stdout_text().trim().to_string();
+    if running != "true" {
+        // The link restarts a deployed app; make sure it is up.
+        run_ok(client, Command::write("ps:start").value(app)).await?;
+        running = run_ok(
+            client,
+            Command::read("ps:report").value(app).flag("--running"),
+        )
+        .await?
+        .stdout_text()
+        .trim()
+        .to_string();
+    }
+    if running != "true" {
+        return Err(OpsError::Precondition {
+            message: format!("app {app} is not running after the reset (ps:report says running={running:?}); see `pix logs {app}`"),
+        });
+    }
+    let url = url.stdout_text().trim_end_matches('\n').to_string();
+    let dsn = dsn.stdout_text().trim_end_matches('\n').to_string();
+    if url.is_empty() || url != dsn {
+        return Err(OpsError::Precondition {
+            message: format!(
+                "DATABASE_URL of {app} does not point at {svc} after the reset (it {}); relink with `pix db link {svc} {app}`",
+                if url.is_empty() { "is unset" } else { "holds another URL" }
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// What recovery needs to know.
+struct Failure<'a> {
+    client: &'a Client,
+    env: &'a Environment,
+    journal_path: &'a std::path::Path,
+    progress: &'a dyn Progress,
+    options: &'a ResetOptions,
+}
+
+/// After a failed step: put the environment back in a working state.
+async fn recover(
+    ctx: Failure<'_>,
+    journal: &mut Journal,
+    failed: Step,
+    error: OpsError,
+) -> OpsError {
+    let Failure {
+        client,
+        env,
+        journal_path,
+        progress,
+        options,
+    } = ctx;
+    let app = env.config.app.as_str();
+    let svc = env.config.database.as_str();
+    // The failing step may have half happened: treat a failed destroy or wipe
+    // as having destroyed the data.
+    let data_gone = journal.data_destroyed() || failed.destroys_data();
+    let backup = journal.backup.clone();
+    progress.event(Event::Note(format!(
+        "step {} failed; restoring {}",
+        failed.name(),
+        if data_gone {
+            "the database from the backup"
+        } else {
+            "the app"
+        }
+    )));
+    let restored: Result<()> = async {
+        if data_gone {
+            let Some(backup) = &backup else {
+                return Err(OpsError::StepFailed {
+                    message: "no backup was taken (--no-backup), so the data cannot be restored"
+                        .into(),
+                });
+            };
+            if !exit_is_zero(client, Command::read("postgres:exists").value(svc)).await? {
+                run_ok(client, Command::write("postgres:create").value(svc)).await?;
+            } else if journal.strategy == Strategy::Recreate
+                && journal.completed.contains(&Step::Create)
+            {
+                // The new database may hold half a migration: empty it first.
+                wipe(client, svc).await?;
+            }
+            backup::import_file(client, svc, backup).await?;
+        }
+        if !exit_is_zero(
+            client,
+            Command::read("postgres:linked").value(svc).value(app),
+        )
+        .await?
+        {
+            run_ok(
+                client,
+                Command::write("postgres:link").value(svc).value(app),
+            )
+            .await?;
+        }
+        run_ok(client, Command::write("ps:start").value(app)).await?;
+        Ok(())
+    }
+    .await;
+    // Always release the lock we took.
+    let unlocked = if journal.completed.contains(&Step::Lock) {
+        client
+            .run(Command::write("apps:unlock").value(app))
+            .await
+            .map(|_| ())
+    } else {
+        Ok(())
+    };
+    let backup_text = backup
+        .as_ref()
+        .map(|b| format!("The backup is at {}.", b.display()))
+        .unwrap_or_else(|| "No backup was taken.".into());
+    match (restored, unlocked) {
+        (Ok(()), Ok(())) => {
+            journal.state = JournalState::RolledBack;
+            let _ = journal.write(journal_path);
+            OpsError::StepFailed {
+                message: format!(
+                    "the reset of {} failed at step {}: {error}. {} The app was started again and unlocked. {backup_text}",
+                    env.name,
+                    failed.name(),
+                    if data_gone {
+                        "The original database was restored from the backup."
+                    } else {
+                        "The database was not touched."
+                    }
+                ),
+            }
+        }
+        (restore, unlock) => {
+            let why = [restore.err(), unlock.err().map(OpsError::from)]
+                .into_iter()
+                .flatten()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; ");
+            OpsError::StepFailed {
+                message: format!(
+                    "the reset of {} failed at step {}: {error}. Restoring also failed: {why}. {backup_text} Run `{} --resume` once the server answers, or restore by hand with `pix db restore {} <backup>`",
+                    env.name,
+                    failed.name(),
+                    options.command,
+                    env.name
+                ),
+            }
+        }
+    }
+}
