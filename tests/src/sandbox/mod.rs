@@ -656,22 +656,23 @@ impl Sandbox {
     fn teardown(&mut self) {
         self.proxy = None;
         let run_dir = self.root.join(contract::RUN_DIR);
-        let mut roots: Vec<i32> = Vec::new();
+        let dir = self.dir().to_path_buf();
+        // Snapshot first: once the sshd listener dies, its connection
+        // processes are reparented and the tree can no longer be followed.
+        let mut roots: Vec<i32> = procs::pid_files(&run_dir);
+        roots.extend(self.sshd.as_ref().map(|c| c.id() as i32));
+        let mut doomed: BTreeSet<i32> = procs::descendants(&roots);
         for pgid in procs::pid_files(&run_dir) {
             procs::kill_group(pgid);
-            roots.push(pgid);
         }
-        if let Some(child) = &self.sshd {
-            roots.push(child.id() as i32);
-            procs::kill_pid(child.id() as i32);
+        for pid in &doomed {
+            procs::kill_pid(*pid);
         }
         if let Some(pg) = &mut self.postgres {
-            if let Some(pid) = pg.pid() {
-                roots.push(pid);
-            }
+            doomed.extend(pg.pid());
             pg.stop();
         }
-        let dir = self.dir().to_path_buf();
+        let roots: Vec<i32> = doomed.into_iter().collect();
         procs::sweep(&roots, &dir, Duration::from_secs(5));
         if let Some(mut child) = self.sshd.take() {
             let _ = child.kill();

@@ -123,6 +123,25 @@ pub fn sandbox_processes(roots: &[i32], dir: &Path) -> BTreeSet<i32> {
     found
 }
 
+/// The live descendants of `roots` (included), found in one scan.
+pub fn descendants(roots: &[i32]) -> BTreeSet<i32> {
+    let procs = all_processes();
+    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+    for p in &procs {
+        children.entry(p.ppid).or_default().push(p.pid);
+    }
+    let mut found = BTreeSet::new();
+    let mut stack: Vec<i32> = roots.iter().copied().filter(|p| *p > 1).collect();
+    while let Some(pid) = stack.pop() {
+        if found.insert(pid) {
+            stack.extend(children.get(&pid).into_iter().flatten().copied());
+        }
+    }
+    let live: BTreeSet<i32> = procs.iter().filter(|p| !p.zombie).map(|p| p.pid).collect();
+    found.retain(|p| live.contains(p) && *p != std::process::id() as i32);
+    found
+}
+
 /// Sends SIGKILL to a process group (errors ignored: it may be gone).
 pub fn kill_group(pgid: i32) {
     if pgid > 1 {
