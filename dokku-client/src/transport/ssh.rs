@@ -74,6 +74,19 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// unanswered probes end a dead connection.
 pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(15);
 
+/// How many times a refused session open (the server's `MaxSessions` slots
+/// not yet freed) is asked again before it is an error.
+const SESSION_OPEN_RETRIES: u32 = 100;
+
+/// True when the server refused to open a session channel: nothing ran.
+fn is_session_refused(e: &openssh::Error) -> bool {
+    matches!(
+        e,
+        openssh::Error::SshMux(openssh_mux_client::Error::RequestFailure(msg))
+            if msg.contains("open refused")
+    )
+}
+
 /// The `HostKeyAlias` used with a pinned key.
 const PINNED_ALIAS: &str = "dokku-client-pinned-host";
 
@@ -144,7 +157,7 @@ pub struct SshConfig {
     /// Keep-alive probe interval (rounded up to whole seconds).
     pub keepalive: Duration,
     /// An ssh config file to read instead of `~/.ssh/config` and
-    /// `/etc/ssh/ssh_config`.
+    /// `/etc/ssh/ssh_config` (`/dev/null`: none).
     pub config_file: Option<PathBuf>,
     /// Memory bounds for captured stdout and stderr.
     pub limits: Limits,
@@ -332,6 +345,8 @@ fn ssh_config_text(config: &SshConfig, pinned_file: Option<&Path>) -> Result<Str
     }
     text.push_str("BatchMode yes\n");
     match &config.config_file {
+        // `/dev/null` means "no config" (as with `ssh -F /dev/null`).
+        Some(file) if file == Path::new("/dev/null") => {}
         Some(file) => text.push_str(&format!("Include {}\n", config_path_value(file)?)),
         None => {
             text.push_str("Include ~/.ssh/config\n");
@@ -834,9 +849,25 @@ impl SshTransport {
             Stdout::Capture | Stdout::Writer(_) => Stdio::piped(),
         });
         cmd.stderr(Stdio::piped());
-        let mut child = cmd.spawn().await.map_err(|e| {
-            self.transport_error("could not start the command on the connection", &e)
-        })?;
+        // sshd frees a session slot only after the channel's close handshake,
+        // which can trail the exit status we wait for: a refused session open
+        // means nothing was started, so it is safe to wait and ask again.
+        let mut refusals = 0u32;
+        let mut child = loop {
+            match cmd.spawn().await {
+                Ok(child) => break child,
+                Err(e) if is_session_refused(&e) && refusals < SESSION_OPEN_RETRIES => {
+                    refusals += 1;
+                    tokio::time::sleep(Duration::from_millis(10 * u64::from(refusals.min(10))))
+                        .await;
+                }
+                Err(e) => {
+                    return Err(
+                        self.transport_error("could not start the command on the connection", &e)
+                    )
+                }
+            }
+        };
         let stdin = child.stdin().take();
         let stdout = child.stdout().take();
         let stderr = child.stderr().take();
