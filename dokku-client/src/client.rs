@@ -13,7 +13,7 @@ use tokio::sync::OnceCell;
 use crate::command::{Command, Effect};
 use crate::error::{classify, Error, Result};
 use crate::output::Output;
-use crate::transport::{Request, Transport, DEFAULT_TIMEOUT};
+use crate::transport::{Request, Stdin, Stdout, Transport, DEFAULT_TIMEOUT};
 use crate::version::{Capabilities, DokkuVersion};
 
 /// How reads are retried after a transport failure.
@@ -109,12 +109,11 @@ impl Client {
         version: Option<DokkuVersion>,
     ) -> Result<Output> {
         request.version = version;
+        // Only reads whose input and output can be replayed are retried: a
+        // stream may be half consumed, and a write may have happened.
         let retryable = request.command.effect() == Effect::Read
-            && matches!(
-                request.stdin,
-                crate::transport::Stdin::Null | crate::transport::Stdin::Bytes(_)
-            )
-            && matches!(request.stdout, crate::transport::Stdout::Capture)
+            && matches!(request.stdin, Stdin::Null | Stdin::Bytes(_))
+            && matches!(request.stdout, Stdout::Capture)
             && !request.tty;
         if !retryable {
             return self.once(request).await;
@@ -126,34 +125,45 @@ impl Client {
                 command: request.command.clone(),
                 version: request.version.clone(),
                 stdin: match &request.stdin {
-                    crate::transport::Stdin::Bytes(b) => crate::transport::Stdin::Bytes(b.clone()),
-                    _ => crate::transport::Stdin::Null,
+                    Stdin::Bytes(b) => Stdin::Bytes(b.clone()),
+                    _ => Stdin::Null,
                 },
-                stdout: crate::transport::Stdout::Capture,
+                stdout: Stdout::Capture,
                 tty: false,
+                timeout: request.timeout,
             };
             match self.once(again).await {
                 Err(e) if e.is_transport() && attempt < self.inner.retry.retries => {
-                    tracing::debug!(command = %request.command, error = %e, "retrying read");
+                    tracing::debug!(command = %request.command, error = %e, attempt, "retrying read after a transport failure");
                     tokio::time::sleep(wait).await;
                     attempt += 1;
-                    wait *= 2;
+                    wait = wait.saturating_mul(2);
                 }
                 other => return other,
             }
         }
     }
 
+    /// One attempt, under the time limit. Dropping the transport's future on
+    /// timeout is what stops the command (each transport documents how).
     async fn once(&self, request: Request) -> Result<Output> {
         let shown = request.command.display();
         let started = std::time::Instant::now();
-        let result =
-            tokio::time::timeout(self.inner.timeout, self.inner.transport.execute(request))
+        let limit = match (request.timeout, request.tty) {
+            (Some(t), _) => Some(t),
+            (None, false) => Some(self.inner.timeout),
+            (None, true) => None,
+        };
+        let run = self.inner.transport.execute(request);
+        let result = match limit {
+            Some(limit) => tokio::time::timeout(limit, run)
                 .await
                 .map_err(|_| Error::Timeout {
                     command: shown.clone(),
-                    waited: self.inner.timeout,
-                })?;
+                    waited: limit,
+                })?,
+            None => run.await,
+        };
         tracing::debug!(command = %shown, elapsed_ms = started.elapsed().as_millis() as u64, "dokku");
         result
     }
@@ -229,5 +239,102 @@ impl ClientBuilder {
                 retry: self.retry,
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// Fails with a transport error `failures` times, then answers; sleeps
+    /// `delay` per call.
+    #[derive(Debug)]
+    struct Flaky {
+        failures: u32,
+        calls: Arc<AtomicU32>,
+        delay: Duration,
+    }
+
+    #[async_trait::async_trait]
+    impl Transport for Flaky {
+        async fn execute(&self, _request: Request) -> Result<Output> {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(self.delay).await;
+            if n < self.failures {
+                return Err(Error::Transport {
+                    host: "flaky".into(),
+                    message: "cut".into(),
+                });
+            }
+            Ok(Output::new(0, "ok", ""))
+        }
+        fn target(&self) -> String {
+            "flaky".into()
+        }
+    }
+
+    fn flaky(failures: u32, delay: Duration) -> (Client, Arc<AtomicU32>) {
+        let calls = Arc::new(AtomicU32::new(0));
+        let client = Client::builder(Flaky {
+            failures,
+            calls: calls.clone(),
+            delay,
+        })
+        .version(DokkuVersion::new(0, 38, 27))
+        .retry(RetryPolicy {
+            retries: 2,
+            backoff: Duration::from_millis(1),
+        })
+        .timeout(Duration::from_millis(200))
+        .build();
+        (client, calls)
+    }
+
+    #[tokio::test]
+    async fn reads_are_retried_after_transport_failures() {
+        let (client, calls) = flaky(2, Duration::ZERO);
+        assert!(client.run(Command::read("apps:list")).await.is_ok());
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        let (client, calls) = flaky(3, Duration::ZERO);
+        assert!(client
+            .run(Command::read("apps:list"))
+            .await
+            .unwrap_err()
+            .is_transport());
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn writes_and_streams_are_never_retried() {
+        let (client, calls) = flaky(1, Duration::ZERO);
+        assert!(client
+            .run(Command::write("apps:create").value("a"))
+            .await
+            .is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let (client, calls) = flaky(1, Duration::ZERO);
+        let request = Request::new(Command::read("postgres:export").value("db"))
+            .stdout(Stdout::Writer(Box::new(tokio::io::sink())));
+        assert!(client.execute(request).await.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn timeouts_apply_per_call_and_can_be_overridden() {
+        let (client, _) = flaky(0, Duration::from_millis(400));
+        let err = client.run(Command::read("apps:list")).await.unwrap_err();
+        match err {
+            Error::Timeout { command, waited } => {
+                assert_eq!(command, "apps:list");
+                assert_eq!(waited, Duration::from_millis(200));
+            }
+            other => panic!("{other:?}"),
+        }
+        let request = Request::new(Command::read("apps:list")).timeout(Duration::from_secs(2));
+        assert!(client.execute(request).await.is_ok());
+        // A terminal session has no limit unless one is given.
+        let request = Request::new(Command::write("run").value("a").value("bash")).tty(true);
+        assert!(client.execute(request).await.is_ok());
     }
 }

@@ -87,6 +87,11 @@ pub struct Request {
     /// Ask for a terminal (interactive `run`, `postgres:connect`). stderr is
     /// then inherited too.
     pub tty: bool,
+    /// This call's time limit, overriding the client's (a long
+    /// `postgres:export`, a `logs -t` follow). `None`: the client's timeout,
+    /// except for terminal sessions ([`Request::tty`]), which a person drives
+    /// and which then have none.
+    pub timeout: Option<Duration>,
 }
 
 impl Request {
@@ -98,6 +103,7 @@ impl Request {
             stdin: Stdin::Null,
             stdout: Stdout::Capture,
             tty: false,
+            timeout: None,
         }
     }
 
@@ -116,6 +122,12 @@ impl Request {
     /// Asks for a terminal.
     pub fn tty(mut self, tty: bool) -> Self {
         self.tty = tty;
+        self
+    }
+
+    /// Sets this call's time limit (see [`Request::timeout`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
         self
     }
 }
