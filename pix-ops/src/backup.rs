@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use dokku_client::{Client, Command, Request, Stdin, Stdout};
+use dokku_client::Client;
 use serde::Serialize;
 use tokio::io::AsyncWrite;
 
@@ -149,9 +149,8 @@ async fn export_partial(
         inner: file,
         counter: counter.clone(),
     };
-    let command = Command::read("postgres:export").value(service);
-    let output = client
-        .execute(Request::new(command.clone()).stdout(Stdout::Writer(Box::new(writer))))
+    client
+        .postgres_export(service, writer)
         .await
         .map_err(|e| match e {
             dokku_client::Error::Io { context, source } => OpsError::Backup {
@@ -160,11 +159,7 @@ async fn export_partial(
                 ),
             },
             other => OpsError::Dokku(other),
-        })?;
-    if !output.success() {
-        return Err(OpsError::Dokku(client.classify(&command, &output)));
-    }
-    Ok(())
+        })
 }
 
 /// Checks that `path` is a PostgreSQL custom-format archive that
@@ -245,14 +240,7 @@ pub async fn import_file(client: &Client, service: &str, file: &Path) -> Result<
     let f = tokio::fs::File::open(file)
         .await
         .map_err(|e| OpsError::io(format!("opening {}", file.display()), e))?;
-    let command = Command::write("postgres:import").value(service);
-    let output = client
-        .execute(Request::new(command.clone()).stdin(Stdin::Reader(Box::new(f))))
-        .await?;
-    if !output.success() {
-        return Err(OpsError::Dokku(client.classify(&command, &output)));
-    }
-    Ok(())
+    Ok(client.postgres_import(service, f).await?)
 }
 
 #[cfg(test)]

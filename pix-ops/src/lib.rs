@@ -6,6 +6,7 @@
 pub mod backup;
 pub mod config;
 pub mod confirm;
+pub mod connect;
 pub mod error;
 pub mod journal;
 pub mod reset;

@@ -280,15 +280,13 @@ pub async fn reset(
         "connected to {} (Dokku {version})",
         client.target()
     )));
-    let (app_exists, svc_exists, linked, locked) = tokio::try_join!(
-        exit_is_zero(client, Command::read("apps:exists").value(&app)),
-        exit_is_zero(client, Command::read("postgres:exists").value(&svc)),
-        exit_is_zero(
-            client,
-            Command::read("postgres:linked").value(&svc).value(&app)
-        ),
-        exit_is_zero(client, Command::read("apps:locked").value(&app)),
-    )?;
+    let (app_exists, svc_exists, linked, locked) = tokio::join!(
+        client.apps_exists(&app),
+        client.postgres_exists(&svc),
+        linked(client, &svc, &app),
+        client.apps_locked(&app),
+    );
+    let (app_exists, svc_exists, linked, locked) = (app_exists?, svc_exists?, linked?, locked?);
     if !app_exists {
         return Err(OpsError::Precondition {
             message: format!(
@@ -485,23 +483,11 @@ enum StepResult {
     AlreadyDone(String),
 }
 
-async fn exit_is_zero(client: &Client, command: Command) -> Result<bool> {
-    let out = client.run(command.clone()).await?;
-    match out.exit_code {
-        0 => Ok(true),
-        1 | 20 => {
-            // `App x does not exist` on a command about something else is an error.
-            let missing_app = out
-                .stderr_messages()
-                .iter()
-                .any(|m| m.starts_with("App ") && m.ends_with(" does not exist"));
-            if missing_app && command.name() != "apps:exists" {
-                Err(OpsError::Dokku(client.classify(&command, &out)))
-            } else {
-                Ok(false)
-            }
-        }
-        _ => Err(OpsError::Dokku(client.classify(&command, &out))),
+/// `postgres:linked`, where a missing service is simply not linked.
+async fn linked(client: &Client, svc: &str, app: &str) -> Result<bool> {
+    match client.postgres_linked(svc, app).await {
+        Err(dokku_client::Error::ServiceNotFound { .. }) => Ok(false),
+        other => Ok(other?),
     }
 }
 
@@ -548,36 +534,28 @@ async fn run_step(
             Ok(StepResult::Done(Some(b)))
         }
         Step::Lock => {
-            if check_done && exit_is_zero(client, Command::read("apps:locked").value(app)).await? {
+            if check_done && client.apps_locked(app).await? {
                 return Ok(StepResult::AlreadyDone("the app is already locked".into()));
             }
             run_ok(client, next()?).await?;
             Ok(StepResult::Done(None))
         }
         Step::Unlock => {
-            if check_done && !exit_is_zero(client, Command::read("apps:locked").value(app)).await? {
+            if check_done && !client.apps_locked(app).await? {
                 return Ok(StepResult::AlreadyDone("the app is not locked".into()));
             }
             run_ok(client, next()?).await?;
             Ok(StepResult::Done(None))
         }
         Step::Unlink => {
-            if check_done
-                && !exit_is_zero(
-                    client,
-                    Command::read("postgres:linked").value(svc).value(app),
-                )
-                .await?
-            {
+            if check_done && !linked(client, svc, app).await? {
                 return Ok(StepResult::AlreadyDone("the service is not linked".into()));
             }
             run_ok(client, next()?).await?;
             Ok(StepResult::Done(None))
         }
         Step::Destroy => {
-            if check_done
-                && !exit_is_zero(client, Command::read("postgres:exists").value(svc)).await?
-            {
+            if check_done && !client.postgres_exists(svc).await? {
                 return Ok(StepResult::AlreadyDone(
                     "the service is already gone".into(),
                 ));
@@ -586,22 +564,14 @@ async fn run_step(
             Ok(StepResult::Done(None))
         }
         Step::Create => {
-            if check_done
-                && exit_is_zero(client, Command::read("postgres:exists").value(svc)).await?
-            {
+            if check_done && client.postgres_exists(svc).await? {
                 return Ok(StepResult::AlreadyDone("the service exists".into()));
             }
             run_ok(client, next()?).await?;
             Ok(StepResult::Done(None))
         }
         Step::Link => {
-            if check_done
-                && exit_is_zero(
-                    client,
-                    Command::read("postgres:linked").value(svc).value(app),
-                )
-                .await?
-            {
+            if check_done && linked(client, svc, app).await? {
                 return Ok(StepResult::AlreadyDone("the service is linked".into()));
             }
             run_ok(client, next()?).await?;
@@ -642,52 +612,35 @@ async fn wipe(client: &Client, svc: &str) -> Result<()> {
 }
 
 async fn verify(client: &Client, app: &str, svc: &str) -> Result<()> {
-    let (running, url, dsn) = tokio::try_join!(
-        run_ok(
-            client,
-            Command::read("ps:report").value(app).flag("--running")
-        ),
-        async {
-            Ok::<_, OpsError>(
-                client
-                    .run(Command::read("config:get").value(app).value("DATABASE_URL"))
-                    .await?,
-            )
-        },
-        run_ok(
-            client,
-            Command::read("postgres:info").value(svc).flag("--dsn")
-        ),
-    )?;
-    let mut running = running.stdout_text().trim().to_string();
-    if running != "true" {
+    let (report, url, info) = tokio::join!(
+        client.ps_report(app),
+        client.config_get(app, "DATABASE_URL"),
+        client.postgres_info(svc),
+    );
+    let (mut report, url, info) = (report?, url?, info?);
+    if report.running.as_deref() != Some("true") {
         // The link restarts a deployed app; make sure it is up.
-        run_ok(client, Command::write("ps:start").value(app)).await?;
-        running = run_ok(
-            client,
-            Command::read("ps:report").value(app).flag("--running"),
-        )
-        .await?
-        .stdout_text()
-        .trim()
-        .to_string();
+        client.ps_start(app).await?;
+        report = client.ps_report(app).await?;
     }
-    if running != "true" {
-        return Err(OpsError::Precondition {
-            message: format!("app {app} is not running after the reset (ps:report says running={running:?}); see `pix logs {app}`"),
-        });
-    }
-    let url = url.stdout_text().trim_end_matches('\n').to_string();
-    let dsn = dsn.stdout_text().trim_end_matches('\n').to_string();
-    if url.is_empty() || url != dsn {
+    if report.running.as_deref() != Some("true") {
         return Err(OpsError::Precondition {
             message: format!(
-                "DATABASE_URL of {app} does not point at {svc} after the reset (it {}); relink with `pix db link {svc} {app}`",
-                if url.is_empty() { "is unset" } else { "holds another URL" }
+                "app {app} is not running after the reset (ps:report says running={:?}); see `pix logs {app}`",
+                report.running.unwrap_or_default()
             ),
         });
     }
-    Ok(())
+    let dsn = info.dsn.as_ref().map(|d| d.expose_secret().to_string());
+    match (url, dsn) {
+        (Some(url), Some(dsn)) if url == dsn => Ok(()),
+        (url, _) => Err(OpsError::Precondition {
+            message: format!(
+                "DATABASE_URL of {app} does not point at {svc} after the reset (it {}); relink with `pix db link {svc} {app}`",
+                if url.is_none() { "is unset" } else { "holds another URL" }
+            ),
+        }),
+    }
 }
 
 /// What recovery needs to know.
@@ -736,7 +689,7 @@ async fn recover(
                         .into(),
                 });
             };
-            if !exit_is_zero(client, Command::read("postgres:exists").value(svc)).await? {
+            if !client.postgres_exists(svc).await? {
                 run_ok(client, Command::write("postgres:create").value(svc)).await?;
             } else if journal.strategy == Strategy::Recreate
                 && journal.completed.contains(&Step::Create)
@@ -746,12 +699,7 @@ async fn recover(
             }
             backup::import_file(client, svc, backup).await?;
         }
-        if !exit_is_zero(
-            client,
-            Command::read("postgres:linked").value(svc).value(app),
-        )
-        .await?
-        {
+        if !linked(client, svc, app).await? {
             run_ok(
                 client,
                 Command::write("postgres:link").value(svc).value(app),

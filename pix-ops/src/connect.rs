@@ -1,0 +1,149 @@
+//! Turning a `pix.toml` host into a connected [`Client`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use dokku_client::transport::{HostKeyPolicy, LocalTransport, LoginMode, SshConfig, SshTransport};
+use dokku_client::Client;
+
+use crate::config::{HostConfig, Login};
+use crate::error::Result;
+
+/// The address that means "run `dokku` on this machine".
+pub const LOCAL_HOST: &str = "local";
+
+/// Connection settings that come from flags or the environment rather than
+/// `pix.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// A key file that overrides the host's.
+    pub key: Option<PathBuf>,
+    /// A known_hosts file that overrides the host's.
+    pub known_hosts: Option<PathBuf>,
+    /// Accept and record an unknown host key (never a changed one).
+    pub accept_new_host_key: bool,
+    /// Per-command timeout (default: the client's).
+    pub timeout: Option<Duration>,
+}
+
+impl ConnectOptions {
+    /// Reads `PIX_SSH_KEY`, `PIX_KNOWN_HOSTS` and `PIX_TIMEOUT` (seconds).
+    pub fn from_env() -> ConnectOptions {
+        let path = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        ConnectOptions {
+            key: path("PIX_SSH_KEY"),
+            known_hosts: path("PIX_KNOWN_HOSTS"),
+            accept_new_host_key: false,
+            timeout: std::env::var("PIX_TIMEOUT")
+                .ok()
+                .and_then(|s| s.parse::<u64>().ok())
+                .map(Duration::from_secs),
+        }
+    }
+}
+
+/// The SSH settings for `host` (pure: no connection is made).
+pub fn ssh_config(host: &HostConfig, options: &ConnectOptions) -> SshConfig {
+    let mut config = SshConfig::new(host.address.clone()).user(host.user.clone());
+    config.port = host.port;
+    config.key = options
+        .key
+        .clone()
+        .or_else(|| host.key.clone())
+        .map(expand_home);
+    config.known_hosts = options
+        .known_hosts
+        .clone()
+        .or_else(|| host.known_hosts.clone())
+        .map(expand_home);
+    if options.accept_new_host_key {
+        config.host_key = HostKeyPolicy::AcceptNew;
+    }
+    if host.login == Login::Shell {
+        config.login = LoginMode::ShellUser {
+            sudo: host.sudo,
+            dokku_path: host.dokku_path.clone().unwrap_or_else(|| "dokku".into()),
+        };
+    }
+    config
+}
+
+/// Connects to `host` (or, for the address `local`, runs `dokku` here).
+pub async fn connect(host: &HostConfig, options: &ConnectOptions) -> Result<Client> {
+    let builder = if host.address == LOCAL_HOST {
+        let path = host.dokku_path.clone().unwrap_or_else(|| "dokku".into());
+        Client::builder(LocalTransport::with_path(path))
+    } else {
+        Client::builder(SshTransport::connect(ssh_config(host, options)).await?)
+    };
+    let builder = match options.timeout {
+        Some(t) => builder.timeout(t),
+        None => builder,
+    };
+    Ok(builder.build())
+}
+
+/// Expands a leading `~/`.
+fn expand_home(path: PathBuf) -> PathBuf {
+    match (path.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => path,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host() -> HostConfig {
+        HostConfig {
+            address: "pix-app.ovh".into(),
+            port: Some(2222),
+            user: "dokku".into(),
+            key: Some(PathBuf::from("~/.ssh/pix")),
+            known_hosts: None,
+            login: Login::Dokku,
+            sudo: false,
+            dokku_path: None,
+        }
+    }
+
+    #[test]
+    fn flags_override_the_file_and_policy_is_strict_by_default() {
+        let c = ssh_config(&host(), &ConnectOptions::default());
+        assert_eq!(c.port, Some(2222));
+        assert_eq!(c.host_key, HostKeyPolicy::Strict);
+        assert!(!c.key.unwrap().starts_with("~"));
+        let o = ConnectOptions {
+            key: Some("/k".into()),
+            known_hosts: Some("/kh".into()),
+            accept_new_host_key: true,
+            timeout: None,
+        };
+        let c = ssh_config(&host(), &o);
+        assert_eq!(c.key, Some(PathBuf::from("/k")));
+        assert_eq!(c.known_hosts, Some(PathBuf::from("/kh")));
+        assert_eq!(c.host_key, HostKeyPolicy::AcceptNew);
+    }
+
+    #[test]
+    fn shell_login_runs_dokku_with_sudo() {
+        let mut h = host();
+        h.login = Login::Shell;
+        h.sudo = true;
+        h.user = "ubuntu".into();
+        let c = ssh_config(&h, &ConnectOptions::default());
+        assert_eq!(
+            c.login,
+            LoginMode::ShellUser {
+                sudo: true,
+                dokku_path: "dokku".into()
+            }
+        );
+        assert_eq!(c.user, "ubuntu");
+    }
+}
