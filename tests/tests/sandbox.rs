@@ -3,6 +3,9 @@
 //! command, then every command family, postgres export/import, git push and
 //! faults with the real emulator.
 
+// Test helpers outside `#[test]` functions unwrap too: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;

@@ -1,5 +1,182 @@
-//! `cargo xtask`: the project's automation.
+//! `cargo xtask`: the project's automation (few dependencies, plain std).
+//!
+//! - `cargo xtask test [ARGS...]`: installs what the sandbox needs when it is
+//!   missing (as root), then runs the whole test suite (`cargo test
+//!   --workspace`, doc tests included); extra arguments go to `cargo test`.
+//! - `cargo xtask sandbox [--profile 0.38|0.30|0.19] [--proxy-delay-ms N]`:
+//!   starts the sandbox in the foreground and prints how to reach it; Ctrl-C
+//!   stops it.
+//! - `cargo xtask demo [--profile P]`: starts the sandbox, deploys and seeds
+//!   the sample app, and leaves nothing running.
 
-fn main() {
-    eprintln!("xtask: not yet");
+mod demo;
+mod progress;
+mod sandbox_cmd;
+mod test_cmd;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use pix_sandbox::contract::Profile;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test [ARGS...]      install missing system packages (as root), then run every test
+                      (cargo test --workspace ARGS...)
+  sandbox [--profile 0.38|0.30|0.19] [--proxy-delay-ms N]
+                      start the local Dokku sandbox in the foreground; Ctrl-C stops it
+  demo [--profile 0.38|0.30|0.19]
+                      start the sandbox, deploy and seed the sample app, tear everything down
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((c, rest)) => (c.as_str(), rest),
+        None => {
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match command {
+        "test" => test_cmd::run(rest),
+        "sandbox" => sandbox_cmd::run(rest),
+        "demo" => demo::run(rest),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (xtask lives in `<root>/xtask`).
+pub(crate) fn repo_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// `cargo`, as the one that runs us (`$CARGO`), else from PATH.
+pub(crate) fn cargo() -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(repo_root());
+    cmd
+}
+
+/// Builds the Dokku emulator (the sandbox's forced command) so it sits next
+/// to this binary, where the sandbox looks for it.
+pub(crate) fn build_emulator() -> Result<(), String> {
+    let status = cargo()
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "pix-sandbox",
+            "--bin",
+            "dokku-emulator",
+        ])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("building the Dokku emulator failed ({status})"))
+    }
+}
+
+/// Options shared by `sandbox` and `demo`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SandboxArgs {
+    pub profile: Profile,
+    pub proxy_delay_ms: Option<u64>,
+}
+
+/// Parses `--profile P` and `--proxy-delay-ms N` (also `--flag=value`).
+pub(crate) fn parse_sandbox_args(
+    args: &[String],
+    allow_delay: bool,
+) -> Result<SandboxArgs, String> {
+    let mut out = SandboxArgs {
+        profile: Profile::default(),
+        proxy_delay_ms: None,
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            inline
+                .clone()
+                .or_else(|| it.next().cloned())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag {
+            "--profile" => {
+                let v = value("--profile")?;
+                out.profile = Profile::parse(&v).ok_or_else(|| {
+                    format!("unknown profile `{v}`: use 0.38 (default), 0.30 or 0.19")
+                })?;
+            }
+            "--proxy-delay-ms" if allow_delay => {
+                let v = value("--proxy-delay-ms")?;
+                out.proxy_delay_ms = Some(v.parse().map_err(|_| {
+                    format!("--proxy-delay-ms takes a whole number of milliseconds, got `{v}`")
+                })?);
+            }
+            other => return Err(format!("unknown argument `{other}`\n\n{USAGE}")),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_sandbox_arguments() {
+        let a =
+            parse_sandbox_args(&args(&["--profile", "0.19", "--proxy-delay-ms=40"]), true).unwrap();
+        assert_eq!(a.profile, Profile::V0_19);
+        assert_eq!(a.proxy_delay_ms, Some(40));
+        assert_eq!(
+            parse_sandbox_args(&[], true).unwrap().profile,
+            Profile::V0_38
+        );
+    }
+
+    #[test]
+    fn rejects_bad_arguments_with_a_reason() {
+        let e = parse_sandbox_args(&args(&["--profile", "1.0"]), true).unwrap_err();
+        assert!(e.contains("unknown profile `1.0`"), "{e}");
+        let e = parse_sandbox_args(&args(&["--proxy-delay-ms", "x"]), true).unwrap_err();
+        assert!(e.contains("whole number"), "{e}");
+        let e = parse_sandbox_args(&args(&["--proxy-delay-ms", "5"]), false).unwrap_err();
+        assert!(e.contains("unknown argument"), "{e}");
+        let e = parse_sandbox_args(&args(&["--profile"]), true).unwrap_err();
+        assert!(e.contains("needs a value"), "{e}");
+    }
+
+    #[test]
+    fn finds_the_repository_root() {
+        assert!(repo_root().join("Cargo.toml").is_file());
+        assert!(repo_root().join("tests/sample-app/Procfile").is_file());
+    }
 }

@@ -228,7 +228,12 @@ mod tests {
                 exe(&dir.path().join("pg").join(major).join("bin").join(p));
             }
         }
-        let tools = check_with(&bin.join("sshd"), &[bin.clone()], &dir.path().join("pg")).unwrap();
+        let tools = check_with(
+            &bin.join("sshd"),
+            std::slice::from_ref(&bin),
+            &dir.path().join("pg"),
+        )
+        .unwrap();
         assert_eq!(tools.postgres_bin, dir.path().join("pg/15/bin"));
         assert_eq!(tools.git, bin.join("git"));
     }
@@ -241,8 +246,12 @@ mod tests {
             exe(&bin.join(p));
         }
         exe(&dir.path().join("pg/16/bin/initdb"));
-        let err =
-            check_with(&bin.join("sshd"), &[bin.clone()], &dir.path().join("pg")).unwrap_err();
+        let err = check_with(
+            &bin.join("sshd"),
+            std::slice::from_ref(&bin),
+            &dir.path().join("pg"),
+        )
+        .unwrap_err();
         assert_eq!(err.packages(), vec!["postgresql-16"]);
         assert!(err.missing.iter().any(|m| m.program == "pg_dump"));
     }

@@ -28,6 +28,11 @@ pub struct LoginUser {
 /// The dedicated user created when running as root, as on a Dokku server.
 pub const DOKKU_USER: &str = "dokku";
 
+/// Whether this process runs as root (it then logs in as `dokku`).
+pub fn running_as_root() -> bool {
+    Uid::effective().is_root()
+}
+
 static USER_SETUP: Mutex<()> = Mutex::new(());
 
 impl LoginUser {
