@@ -2,6 +2,8 @@
 //! stdin, exit codes, streams kept apart, large output streamed in constant
 //! memory, timeouts that kill the child and its helpers.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on setup errors
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;

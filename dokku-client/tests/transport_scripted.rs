@@ -1,6 +1,8 @@
 //! A `Client` over the scripted transport answering from the shared fixtures
 //! (`DOKKU_FIXTURES_DIR`, else `../../shared/dokku/fixtures` from the crate).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on setup errors
+
 use std::path::PathBuf;
 
 use dokku_client::transport::{ScriptedCase, ScriptedTransport};

@@ -3,6 +3,8 @@
 //! authentication, a server that is down, hangs and drops, the hostile
 //! argument table on every profile, and no leaked `ssh` or control socket.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on setup errors
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
