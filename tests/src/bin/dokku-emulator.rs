@@ -1,5 +1,9 @@
 //! The Dokku emulator binary (the sandbox's forced command).
+//!
+//! `dokku-emulator --root DIR [ARGS...]` (or `DOKKU_EMULATOR_ROOT`): with no
+//! ARGS the command comes from `SSH_ORIGINAL_COMMAND`, split as the modelled
+//! Dokku version does. See `pix_sandbox::emulator`.
 
 fn main() {
-    std::process::exit(1);
+    std::process::exit(pix_sandbox::emulator::main_from_env());
 }

@@ -1,0 +1,264 @@
+//! `apps:*` commands.
+
+use std::io::{BufRead, IsTerminal};
+
+use super::{go_parse, now_secs, ps, render, state, valid_app_name, Code, Ctx, GoFlag};
+use crate::contract::Profile;
+
+const NO_FLAGS: &[GoFlag] = &[];
+
+fn go_args(
+    ctx: &mut Ctx,
+    cmd: &str,
+    args: &[String],
+    spec: &[GoFlag],
+) -> Result<Vec<String>, Code> {
+    if ctx.profile == Profile::V0_19 {
+        // bash plugin: no flag parsing
+        return Ok(args
+            .iter()
+            .filter(|a| !a.starts_with("--"))
+            .cloned()
+            .collect());
+    }
+    go_parse(ctx, cmd, args, spec).map(|g| g.positional)
+}
+
+pub(crate) fn list(ctx: &mut Ctx, args: &[String]) -> Code {
+    let spec = [GoFlag {
+        name: "format",
+        value: Some("string"),
+        usage: "format to output the list in (stdout, json)",
+    }];
+    let mut format = "stdout".to_owned();
+    if ctx.profile == Profile::V0_38 {
+        match go_parse(ctx, "apps:list", args, &spec) {
+            Ok(g) => {
+                if let Some(f) = g.get("format") {
+                    format = f.to_owned();
+                }
+            }
+            Err(c) => return c,
+        }
+    } else if let Err(c) = go_args(ctx, "apps:list", args, NO_FLAGS) {
+        return c;
+    }
+    let apps = match state::list_apps(&ctx.layout) {
+        Ok(a) => a,
+        Err(e) => return ctx.fail(&format!("cannot list apps: {e}")),
+    };
+    match format.as_str() {
+        "json" => {
+            ctx.io.out(&format!("{}\n", render::go_json_strings(&apps)));
+            0
+        }
+        "stdout" => {
+            ctx.info2_quiet("My Apps");
+            if apps.is_empty() {
+                ctx.warn("You haven't deployed any applications yet");
+            }
+            for a in apps {
+                ctx.io.out(&format!("{a}\n"));
+            }
+            0
+        }
+        other => ctx.fail(&format!(
+            "Invalid format specified, supported formats: json, stdout: {other}"
+        )),
+    }
+}
+
+pub(crate) fn create(ctx: &mut Ctx, args: &[String]) -> Code {
+    let pos = match go_args(ctx, "apps:create", args, NO_FLAGS) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let Some(app) = pos.first().cloned() else {
+        return ctx.fail("Please specify an app to run the command on");
+    };
+    if !valid_app_name(&app) {
+        return ctx.fail("App name must begin with lowercase alphanumeric character, and may only contain lowercase alphanumerics, dots, and hyphens");
+    }
+    if ctx.layout.app_file(&app).exists() {
+        return ctx.fail("Name is already taken");
+    }
+    if let Err(c) = create_app_state(ctx, &app) {
+        return c;
+    }
+    if ctx.profile == Profile::V0_19 {
+        ctx.info1(&format!("Creating {app}... done"));
+        return 0;
+    }
+    ctx.info1(&format!("Creating {app}..."));
+    if ctx.global_vhosts().is_empty() {
+        ctx.info1("Global server virtual host not set, disabling app vhost...");
+    } else {
+        ctx.info1("Creating new app virtual host file...");
+    }
+    0
+}
+
+/// Creates the app's state (no output).
+pub(crate) fn create_app_state(ctx: &mut Ctx, app: &str) -> Result<(), Code> {
+    let st = state::AppState {
+        created_at: now_secs(),
+        ..Default::default()
+    };
+    ctx.save_app(app, &st)
+}
+
+pub(crate) fn exists(ctx: &mut Ctx, args: &[String]) -> Code {
+    let pos = match go_args(ctx, "apps:exists", args, NO_FLAGS) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let app = pos.first().cloned().unwrap_or_default();
+    match ctx.load_app(&app) {
+        Ok(_) => 0,
+        Err(c) => c,
+    }
+}
+
+/// Reads one confirmation word as Go's `fmt.Scanln` does.
+fn scanln() -> Result<String, &'static str> {
+    let mut line = String::new();
+    match std::io::stdin().lock().read_line(&mut line) {
+        Ok(0) | Err(_) => Err("EOF"),
+        Ok(_) => {
+            let word = line.trim_end_matches(['\n', '\r']).trim();
+            if word.is_empty() {
+                Err("unexpected newline")
+            } else {
+                Ok(word
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned())
+            }
+        }
+    }
+}
+
+pub(crate) fn destroy(ctx: &mut Ctx, args: &[String]) -> Code {
+    let spec = [GoFlag {
+        name: "force",
+        value: None,
+        usage: "force destroy without asking for confirmation",
+    }];
+    let (pos, mut force) = if ctx.profile == Profile::V0_19 {
+        let pos: Vec<String> = args
+            .iter()
+            .filter(|a| !a.starts_with("--"))
+            .cloned()
+            .collect();
+        let force = pos.get(1).map(String::as_str) == Some("force");
+        (pos, force)
+    } else {
+        match go_parse(ctx, "apps:destroy", args, &spec) {
+            Ok(g) => {
+                let f = g.has("force");
+                (g.positional, f)
+            }
+            Err(c) => return c,
+        }
+    };
+    force |= ctx.flags.force;
+    let Some(app) = pos.first().cloned() else {
+        return ctx.fail("Please specify an app to run the command on");
+    };
+    if let Err(c) = ctx.load_app(&app) {
+        return c;
+    }
+    if !force {
+        ctx.warn("WARNING: Potentially Destructive Action");
+        if ctx.profile == Profile::V0_19 {
+            ctx.warn(&format!(
+                "This command will destroy {app} (including all add-ons)."
+            ));
+            ctx.warn(&format!("To proceed, type \"{app}\""));
+            ctx.io.out("\n");
+            if std::io::stdin().is_terminal() {
+                ctx.io.err("> ");
+            }
+            let mut line = String::new();
+            match std::io::stdin().lock().read_line(&mut line) {
+                Ok(n) if n > 0 && line.ends_with('\n') => {}
+                _ => return 1,
+            }
+            if line.trim_end_matches('\n') != app {
+                return ctx.fail(&format!("Confirmation did not match {app}. Aborted."));
+            }
+        } else {
+            ctx.warn(&format!("This command will destroy app {app}."));
+            ctx.warn(&format!("To proceed, type \"{app}\""));
+            ctx.io.out("> ");
+            match scanln() {
+                Err(e) => return ctx.fail(e),
+                Ok(word) if word != app => {
+                    ctx.io.err("Confirmation did not match test. Aborted.\n");
+                    return 1;
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+    ctx.info1(&format!("Destroying {app} (including all add-ons)"));
+    super::postgres::unlink_all_for_app(ctx, &app);
+    ps::stop_all(ctx, &app);
+    ctx.info1("Cleaning up...");
+    ctx.info1("Retiring old containers and images");
+    if let Err(e) = std::fs::remove_dir_all(ctx.layout.app_dir(&app)) {
+        return ctx.fail(&format!("cannot remove app {app}: {e}"));
+    }
+    0
+}
+
+fn one_app(ctx: &mut Ctx, cmd: &str, args: &[String]) -> Result<String, Code> {
+    let pos = go_args(ctx, cmd, args, NO_FLAGS)?;
+    let app = pos.first().cloned().unwrap_or_default();
+    ctx.load_app(&app)?;
+    Ok(app)
+}
+
+pub(crate) fn lock(ctx: &mut Ctx, args: &[String]) -> Code {
+    let app = match one_app(ctx, "apps:lock", args) {
+        Ok(a) => a,
+        Err(c) => return c,
+    };
+    if let Err(e) = std::fs::write(ctx.layout.lock_file(&app), b"") {
+        return ctx.fail(&format!("cannot create the deploy lock: {e}"));
+    }
+    ctx.info1("Deploy lock created");
+    0
+}
+
+pub(crate) fn locked(ctx: &mut Ctx, args: &[String]) -> Code {
+    let app = match one_app(ctx, "apps:locked", args) {
+        Ok(a) => a,
+        Err(c) => return c,
+    };
+    if ctx.layout.lock_file(&app).exists() {
+        ctx.log_quiet("Deploy lock exists");
+        0
+    } else {
+        ctx.fail("Deploy lock does not exist")
+    }
+}
+
+pub(crate) fn unlock(ctx: &mut Ctx, args: &[String]) -> Code {
+    let app = match one_app(ctx, "apps:unlock", args) {
+        Ok(a) => a,
+        Err(c) => return c,
+    };
+    let lock = ctx.layout.lock_file(&app);
+    if !lock.exists() {
+        return ctx.fail("Unable to remove deploy lock");
+    }
+    ctx.warn("A deploy may be in progress.");
+    ctx.warn("Removing the app lock will not stop in progress deploys.");
+    if let Err(e) = std::fs::remove_file(&lock) {
+        return ctx.fail(&format!("Unable to remove deploy lock: {e}"));
+    }
+    ctx.info1("Deploy lock removed");
+    0
+}

@@ -1,0 +1,363 @@
+//! git push deploys: `git-receive-pack`/`git-upload-pack`, the pre-receive
+//! hook (`git-hook`), deploy locks and `git:set`.
+
+use std::fs::File;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use nix::fcntl::{Flock, FlockArg};
+
+use super::{apps, now_secs, ps, state, valid_app_name, Code, Ctx};
+
+/// The `\e[1G\e[K` prefix of Dokku's git-hook lines.
+const HOOK_PREFIX: &str = "\x1b[1G\x1b[K";
+
+fn git_bin(ctx: &Ctx, name: &str) -> PathBuf {
+    match &ctx.config.git_bin_dir {
+        Some(d) => d.join(name),
+        None => PathBuf::from(name),
+    }
+}
+
+/// Takes the deploy flock on `<app>/.deploy.lock` (non-blocking) or prints
+/// the reference's error.
+pub(crate) fn acquire_deploy_lock(ctx: &mut Ctx, app: &str) -> Result<Flock<File>, Code> {
+    let path = ctx.layout.lock_file(app);
+    let file = match std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+    {
+        Ok(f) => f,
+        Err(e) => return Err(ctx.fail(&format!("cannot open {}: {e}", path.display()))),
+    };
+    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(mut lock) => {
+            let _ = lock.set_len(0);
+            let _ = writeln!(lock, "{}", super::random_hex(8));
+            Ok(lock)
+        }
+        Err(_) => {
+            ctx.warn(&format!(
+                "{app} currently has a deploy lock in place. Exiting..."
+            ));
+            ctx.warn("Run 'apps:unlock' to release the existing deploy lock");
+            Err(1)
+        }
+    }
+}
+
+/// Deletes the lock file at the end of a deploy (as Dokku does).
+pub(crate) fn release_deploy_lock(ctx: &Ctx, app: &str) {
+    let _ = std::fs::remove_file(ctx.layout.lock_file(app));
+}
+
+/// `git-receive-pack 'APP'` / `git-upload-pack 'APP'`.
+pub(crate) fn receive_pack(ctx: &mut Ctx, args: &[String], receive: bool) -> Code {
+    let raw = args.join(" ");
+    let app = raw
+        .trim_matches(|c| c == '\'' || c == '"')
+        .trim_start_matches('/')
+        .to_owned();
+    if !valid_app_name(&app) {
+        return ctx.fail("App name must begin with lowercase alphanumeric character, and may only contain lowercase alphanumerics, dots, and hyphens");
+    }
+    if !ctx.layout.app_file(&app).exists() {
+        if !receive {
+            return ctx.app_missing(&app);
+        }
+        if ctx.settings().disable_autocreation == "true" {
+            return ctx.app_missing(&app);
+        }
+        if let Err(c) = apps::create_app_state(ctx, &app) {
+            return c;
+        }
+    }
+    let repo = ctx.layout.repo_dir(&app);
+    if !repo.join("HEAD").exists() {
+        let out = Command::new(git_bin(ctx, "git"))
+            .args(["init", "--quiet", "--bare"])
+            .arg(&repo)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .output();
+        match out {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => {
+                return ctx.fail(&format!(
+                    "git init failed: {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ))
+            }
+            Err(e) => return ctx.fail(&format!("cannot run git: {e}")),
+        }
+    }
+    let hook = repo.join("hooks").join("pre-receive");
+    let script = format!(
+        "#!/bin/sh\nexec '{}' --root '{}' git-hook '{}'\n",
+        ctx.config.emulator_bin.display(),
+        ctx.layout.root.display(),
+        app
+    );
+    if std::fs::create_dir_all(repo.join("hooks"))
+        .and_then(|_| std::fs::write(&hook, script))
+        .and_then(|_| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))
+        })
+        .is_err()
+    {
+        return ctx.fail("cannot write the pre-receive hook");
+    }
+    let sub = if receive {
+        "receive-pack"
+    } else {
+        "upload-pack"
+    };
+    let status = Command::new(git_bin(ctx, "git"))
+        .arg(sub)
+        .arg(&repo)
+        .env_remove("SSH_ORIGINAL_COMMAND")
+        .status();
+    ps::exit_code(status)
+}
+
+/// `git-hook <app>`: reads `<old> <new> <ref>` lines and deploys the deploy
+/// branch.
+pub(crate) fn hook(ctx: &mut Ctx, args: &[String]) -> Code {
+    let Some(app) = args.first().cloned() else {
+        return ctx.fail("Please specify an app to run the command on");
+    };
+    let mut st = match ctx.load_app(&app) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    ctx.io.capture = true;
+    let mut lines = Vec::new();
+    for line in std::io::stdin().lock().lines() {
+        match line {
+            Ok(l) => lines.push(l),
+            Err(_) => break,
+        }
+    }
+    let mut code = 0;
+    for line in lines {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let [_old, new, refname] = parts.as_slice() else {
+            continue;
+        };
+        if new.chars().all(|c| c == '0') {
+            continue; // deletion
+        }
+        let branch = refname
+            .strip_prefix("refs/heads/")
+            .or_else(|| refname.strip_prefix("refs/tags/"))
+            .unwrap_or(refname)
+            .to_owned();
+        let global = ctx.settings().deploy_branch;
+        let deploy_branch = if !st.deploy_branch.is_empty() {
+            st.deploy_branch.clone()
+        } else if !global.is_empty() {
+            global
+        } else {
+            st.deploy_branch = branch.clone();
+            if let Err(c) = ctx.save_app(&app, &st) {
+                return c;
+            }
+            ctx.io.out(&format!(
+                "{HOOK_PREFIX}-----> Set {branch} as deploy-branch\n"
+            ));
+            branch.clone()
+        };
+        if branch != deploy_branch {
+            ctx.io.out(&format!(
+                "{HOOK_PREFIX}-----> WARNING: deploy did not complete, you must push to {deploy_branch}.\n"
+            ));
+            continue;
+        }
+        code = deploy_sha(ctx, &app, new);
+        if code != 0 {
+            break;
+        }
+        st = match ctx.load_app(&app) {
+            Ok(s) => s,
+            Err(c) => return c,
+        };
+    }
+    code
+}
+
+/// Checks out `sha` into a fresh tree and runs a full deploy under the lock.
+fn deploy_sha(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
+    let lock = match acquire_deploy_lock(ctx, app) {
+        Ok(l) => l,
+        Err(c) => return c,
+    };
+    let code = deploy_locked(ctx, app, sha);
+    drop(lock);
+    release_deploy_lock(ctx, app);
+    code
+}
+
+fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
+    ctx.info1("Cleaning up...");
+    ctx.info1(&format!("Building {app} from Procfile..."));
+    let new_tree = ctx
+        .layout
+        .app_dir(app)
+        .join(format!("tree.new.{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&new_tree);
+    if let Err(e) = std::fs::create_dir_all(&new_tree) {
+        return ctx.fail(&format!("cannot create {}: {e}", new_tree.display()));
+    }
+    if let Err(msg) = checkout(ctx, app, sha, &new_tree) {
+        let _ = std::fs::remove_dir_all(&new_tree);
+        return ctx.fail(&msg);
+    }
+    // predeploy runs in the new tree before anything is replaced
+    let mut st = match ctx.load_app(app) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let old_tree = ctx.layout.tree_dir(app);
+    let backup = ctx
+        .layout
+        .app_dir(app)
+        .join(format!("tree.old.{}", std::process::id()));
+    let had_old = old_tree.exists();
+    if had_old {
+        let _ = std::fs::rename(&old_tree, &backup);
+    }
+    if let Err(e) = std::fs::rename(&new_tree, &old_tree) {
+        if had_old {
+            let _ = std::fs::rename(&backup, &old_tree);
+        }
+        return ctx.fail(&format!("cannot install the new tree: {e}"));
+    }
+    ctx.info1(&format!("Releasing {app}..."));
+    if !ps::run_script(ctx, app, &st, "predeploy") {
+        // leave the running version alone
+        let _ = std::fs::remove_dir_all(&old_tree);
+        if had_old {
+            let _ = std::fs::rename(&backup, &old_tree);
+        }
+        return 1;
+    }
+    let _ = std::fs::remove_dir_all(&backup);
+    st.git_sha = sha.to_owned();
+    st.deploy_source = "git-push".into();
+    st.deploy_source_metadata = sha.to_owned();
+    st.git_last_updated_at = now_secs().to_string();
+    ps::load_procfile(ctx, app, &mut st);
+    if let Err(c) = ctx.save_app(app, &st) {
+        return c;
+    }
+    ctx.info1(&format!(
+        "Deploying {app} via the docker-local scheduler..."
+    ));
+    let code = ps::deploy_body(ctx, app, true);
+    if code != 0 {
+        return code;
+    }
+    let st = match ctx.load_app(app) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    ctx.info2("Application deployed:");
+    for v in ctx.app_vhosts(app, &st) {
+        let scheme = if st.tls_vhosts.contains(&v) {
+            "https"
+        } else {
+            "http"
+        };
+        ctx.verbose(&format!("{scheme}://{v}"));
+    }
+    ctx.io.out("\n");
+    0
+}
+
+/// `git archive <sha> | tar -x -C dir` (works inside the pre-receive
+/// quarantine, whose environment the hook inherits).
+fn checkout(ctx: &Ctx, app: &str, sha: &str, dir: &std::path::Path) -> Result<(), String> {
+    let mut archive = Command::new(git_bin(ctx, "git"))
+        .arg("--git-dir")
+        .arg(ctx.layout.repo_dir(app))
+        .args(["archive", "--format=tar", sha])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run git archive: {e}"))?;
+    let Some(out) = archive.stdout.take() else {
+        return Err("git archive has no output".into());
+    };
+    let tar = Command::new("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(dir)
+        .stdin(out)
+        .output()
+        .map_err(|e| format!("cannot run tar: {e}"))?;
+    let a = archive
+        .wait_with_output()
+        .map_err(|e| format!("git archive failed: {e}"))?;
+    if !a.status.success() {
+        return Err(format!(
+            "git archive failed: {}",
+            String::from_utf8_lossy(&a.stderr).trim()
+        ));
+    }
+    if !tar.status.success() {
+        return Err(format!(
+            "tar failed: {}",
+            String::from_utf8_lossy(&tar.stderr).trim()
+        ));
+    }
+    Ok(())
+}
+
+/// `git:set <app> deploy-branch|keep-git-dir [value]`.
+pub(crate) fn set(ctx: &mut Ctx, args: &[String]) -> Code {
+    let global = args.first().map(String::as_str) == Some("--global");
+    let (key, value) = (
+        args.get(1).cloned().unwrap_or_default(),
+        args.get(2).cloned().unwrap_or_default(),
+    );
+    if global {
+        if key != "deploy-branch" {
+            return ctx.fail(&format!(
+                "Invalid key specified, valid keys: deploy-branch: {key}"
+            ));
+        }
+        let mut s = ctx.settings();
+        s.deploy_branch = value.clone();
+        if let Err(e) = state::write_json(&ctx.layout.global_settings_file(), &s) {
+            return ctx.fail(&format!("cannot save settings: {e}"));
+        }
+    } else {
+        let app = args.first().cloned().unwrap_or_default();
+        let mut st = match ctx.load_app(&app) {
+            Ok(s) => s,
+            Err(c) => return c,
+        };
+        match key.as_str() {
+            "deploy-branch" => st.deploy_branch = value.clone(),
+            "keep-git-dir" => st.keep_git_dir = value.clone(),
+            _ => {
+                return ctx.fail(&format!(
+                    "Invalid key specified, valid keys: deploy-branch, keep-git-dir: {key}"
+                ))
+            }
+        }
+        if let Err(c) = ctx.save_app(&app, &st) {
+            return c;
+        }
+    }
+    if value.is_empty() {
+        ctx.info1(&format!("Unsetting {key}"));
+    } else {
+        ctx.info1(&format!("Setting {key} to {value}"));
+    }
+    0
+}

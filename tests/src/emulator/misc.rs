@@ -1,0 +1,261 @@
+//! `version`, `help`, `plugin:list`, `storage:*`, `ssh-keys:*`.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use super::{Code, Ctx, ProfileExt};
+
+pub(crate) fn version(ctx: &mut Ctx) -> Code {
+    let v = ctx.profile.dokku_version();
+    ctx.io.out(&format!("dokku version {v}\n"));
+    0
+}
+
+const HELP: &[(&str, &str)] = &[
+    ("apps", "Manage apps"),
+    ("config", "Manage global and app-specific config vars"),
+    ("domains", "Manage domains used by the proxy"),
+    ("git", "Manage app deploys via git"),
+    ("help", "Print the list of commands"),
+    ("logs", "Output app logs"),
+    ("plugin", "Manage installed plugins"),
+    ("postgres", "Manage postgres services"),
+    ("ps", "List processes running in app containers"),
+    ("run", "Run a one-off process inside a container"),
+    (
+        "ssh-keys",
+        "Manage public ssh keys that are allowed to connect to Dokku",
+    ),
+    ("storage", "Manage mounted volumes"),
+    ("version", "Print dokku's version"),
+];
+
+pub(crate) fn help(ctx: &mut Ctx) -> Code {
+    let mut text = String::from(
+        "Usage: dokku [--quiet|--trace|--force] COMMAND <app> [command-specific-options]\n\nPrimary help options, type \"dokku COMMAND:help\" for more details, or dokku help --all to see all commands.\n\nCommands:\n\n",
+    );
+    for (c, d) in HELP {
+        text.push_str(&format!("    {}{d}\n", super::render::pad_bytes(c, 25)));
+    }
+    ctx.io.out(&text);
+    0
+}
+
+pub(crate) fn plugin_list(ctx: &mut Ctx) -> Code {
+    let v = ctx.profile.dokku_version();
+    let pg = match ctx.profile {
+        crate::contract::Profile::V0_38 => "1.48.0",
+        crate::contract::Profile::V0_30 => "1.31.0",
+        crate::contract::Profile::V0_19 => "1.9.4",
+    };
+    let core = [
+        ("00_dokku-standard", "dokku core standard plugin"),
+        ("apps", "dokku core apps plugin"),
+        ("config", "dokku core config plugin"),
+        ("domains", "dokku core domains plugin"),
+        ("git", "dokku core git plugin"),
+        ("logs", "dokku core logs plugin"),
+        ("nginx-vhosts", "dokku core nginx-vhosts plugin"),
+        ("plugin", "dokku core plugin plugin"),
+        ("ps", "dokku core ps plugin"),
+        ("run", "dokku core run plugin"),
+        (
+            "scheduler-docker-local",
+            "dokku core scheduler-docker-local plugin",
+        ),
+        ("ssh-keys", "dokku core ssh-keys plugin"),
+        ("storage", "dokku core storage plugin"),
+    ];
+    let mut text = String::new();
+    for (name, desc) in core {
+        text.push_str(&format!(
+            "  {} {} {}\n",
+            super::render::pad_bytes(name, 24),
+            super::render::pad_bytes(v, 10),
+            super::render::pad_bytes("enabled", 10) + desc
+        ));
+    }
+    text.push_str(&format!(
+        "  {} {} {}\n",
+        super::render::pad_bytes("postgres", 24),
+        super::render::pad_bytes(pg, 10),
+        super::render::pad_bytes("enabled", 10) + "dokku postgres service plugin"
+    ));
+    ctx.io.out(&text);
+    0
+}
+
+fn valid_mount(m: &str) -> bool {
+    let parts: Vec<&str> = m.split(':').collect();
+    (2..=3).contains(&parts.len()) && parts[1].starts_with('/') && !parts[0].is_empty()
+}
+
+pub(crate) fn storage_mount(ctx: &mut Ctx, args: &[String]) -> Code {
+    let (Some(app), Some(mount)) = (args.first(), args.get(1)) else {
+        return ctx.fail("Please specify an app and a mount path (host-path:container-path)");
+    };
+    let mut st = match ctx.load_app(app) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if !valid_mount(mount) {
+        return ctx.fail("Storage path must be two valid paths divided by colon.");
+    }
+    if st.mounts.contains(mount) {
+        return ctx.fail("Mount path already exists.");
+    }
+    st.mounts.push(mount.clone());
+    match ctx.save_app(app, &st) {
+        Ok(()) => 0,
+        Err(c) => c,
+    }
+}
+
+pub(crate) fn storage_unmount(ctx: &mut Ctx, args: &[String]) -> Code {
+    let (Some(app), Some(mount)) = (args.first(), args.get(1)) else {
+        return ctx.fail("Please specify an app and a mount path (host-path:container-path)");
+    };
+    let mut st = match ctx.load_app(app) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if !st.mounts.contains(mount) {
+        return ctx.fail("Mount path does not exist.");
+    }
+    st.mounts.retain(|m| m != mount);
+    match ctx.save_app(app, &st) {
+        Ok(()) => 0,
+        Err(c) => c,
+    }
+}
+
+pub(crate) fn storage_list(ctx: &mut Ctx, args: &[String]) -> Code {
+    let app = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .cloned()
+        .unwrap_or_default();
+    let json = args
+        .windows(2)
+        .any(|w| w[0] == "--format" && w[1] == "json");
+    let st = match ctx.load_app(&app) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if json {
+        let list: Vec<serde_json::Value> = st
+            .mounts
+            .iter()
+            .map(|m| {
+                let p: Vec<&str> = m.split(':').collect();
+                serde_json::json!({
+                    "host_path": p.first().copied().unwrap_or_default(),
+                    "container_path": p.get(1).copied().unwrap_or_default(),
+                    "volume_options": p.get(2).copied().unwrap_or_default(),
+                })
+            })
+            .collect();
+        ctx.io.out(&format!("{}\n", serde_json::Value::from(list)));
+        return 0;
+    }
+    ctx.info2_quiet(&format!("{app} volume bind-mounts:"));
+    for m in &st.mounts {
+        ctx.verbose(m);
+    }
+    0
+}
+
+fn fingerprint(key: &str) -> String {
+    let out = Command::new("ssh-keygen")
+        .args(["-l", "-E", "sha256", "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            if let Some(mut i) = c.stdin.take() {
+                use std::io::Write;
+                let _ = i.write_all(key.as_bytes());
+            }
+            c.wait_with_output()
+        });
+    match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned(),
+        _ => String::new(),
+    }
+}
+
+pub(crate) fn ssh_keys_list(ctx: &mut Ctx, _args: &[String]) -> Code {
+    let dir = ctx.layout.ssh_keys_dir();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map(|e| {
+            e.flatten()
+                .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+                .filter(|n| !n.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    if names.is_empty() {
+        return ctx.fail("No public keys found.");
+    }
+    for n in names {
+        let key = std::fs::read_to_string(dir.join(&n)).unwrap_or_default();
+        let fp = fingerprint(&key);
+        ctx.io.out(&format!(
+            "{fp} NAME=\"{n}\" SSHCOMMAND_ALLOWED_KEYS=\"none\"\n"
+        ));
+    }
+    0
+}
+
+pub(crate) fn ssh_keys_add(ctx: &mut Ctx, args: &[String]) -> Code {
+    let Some(name) = args.first() else {
+        return ctx.fail("A name for the key must be specified");
+    };
+    if name.contains('/') || name.starts_with('.') {
+        return ctx.fail("Invalid key name");
+    }
+    let key = match args.get(1) {
+        Some(file) => std::fs::read_to_string(file).unwrap_or_default(),
+        None => {
+            let mut s = String::new();
+            let _ = std::io::stdin().read_to_string(&mut s);
+            s
+        }
+    };
+    let key = key.trim().to_owned();
+    if key.is_empty() || fingerprint(&key).is_empty() {
+        return ctx.fail("Key specified in is not a valid ssh public key");
+    }
+    let path = ctx.layout.ssh_keys_dir().join(name);
+    if path.exists() {
+        return ctx.fail(&format!("Duplicate ssh key name: {name}"));
+    }
+    if let Err(e) = std::fs::create_dir_all(ctx.layout.ssh_keys_dir())
+        .and_then(|_| std::fs::write(&path, format!("{key}\n")))
+    {
+        return ctx.fail(&format!("cannot store the key: {e}"));
+    }
+    let fp = fingerprint(&key);
+    ctx.io.out(&format!("{fp}\n"));
+    0
+}
+
+pub(crate) fn ssh_keys_remove(ctx: &mut Ctx, args: &[String]) -> Code {
+    let Some(name) = args.first() else {
+        return ctx.fail("A name for the key must be specified");
+    };
+    let path = ctx.layout.ssh_keys_dir().join(name);
+    if name.contains('/') || !path.exists() {
+        return ctx.fail(&format!("No matching keys found for name {name}"));
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => 0,
+        Err(e) => ctx.fail(&format!("cannot remove the key: {e}")),
+    }
+}

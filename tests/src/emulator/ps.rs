@@ -1,0 +1,896 @@
+//! Real processes: `ps:*`, deploys, `run`, `logs`, and the per-process
+//! supervisor that timestamps output into the app's log files.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, killpg, Signal};
+use nix::unistd::Pid;
+
+use super::{config, faults, go_parse, random_hex, render, state, Code, Ctx, GoFlag};
+use crate::contract::Profile;
+
+/// `running` or `exited` for one instance (`web.1`), from its pid file.
+pub(crate) fn instance_status(ctx: &Ctx, app: &str, instance: &str) -> &'static str {
+    if alive_pgid(&ctx.layout.pid_file(app, instance)).is_some() {
+        "running"
+    } else {
+        "exited"
+    }
+}
+
+fn alive_pgid(pid_file: &Path) -> Option<i32> {
+    let text = std::fs::read_to_string(pid_file).ok()?;
+    let pgid: i32 = text.trim().parse().ok()?;
+    if pgid <= 1 {
+        return None;
+    }
+    kill(Pid::from_raw(pgid), None).ok().map(|_| pgid)
+}
+
+/// `true`, `false` or `mixed`.
+pub(crate) fn running_summary(ctx: &Ctx, app: &str, st: &state::AppState) -> &'static str {
+    let total = st.containers.len();
+    let up = st
+        .containers
+        .keys()
+        .filter(|i| instance_status(ctx, app, i) == "running")
+        .count();
+    if total == 0 || up == 0 {
+        "false"
+    } else if up == total {
+        "true"
+    } else {
+        "mixed"
+    }
+}
+
+fn stop_pid_file(pid_file: &Path) {
+    if let Some(pgid) = alive_pgid(pid_file) {
+        let _ = killpg(Pid::from_raw(pgid), Signal::SIGTERM);
+        let end = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < end && kill(Pid::from_raw(pgid), None).is_ok() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+    }
+    let _ = std::fs::remove_file(pid_file);
+}
+
+/// Stops every process of an app (pid files `run/<app>.*.pid`).
+pub(crate) fn stop_all(ctx: &Ctx, app: &str) {
+    let dir = ctx.layout.root.join(crate::contract::RUN_DIR);
+    let prefix = format!("{app}.");
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(rest) = name.strip_prefix(&prefix) {
+                // `<app>.<proc>.<n>.pid`: the rest must not contain another app name
+                if rest.ends_with(".pid") && rest.matches('.').count() == 2 {
+                    stop_pid_file(&e.path());
+                }
+            }
+        }
+    }
+}
+
+/// Parses a Procfile.
+pub(crate) fn parse_procfile(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .filter(|(k, v)| !k.is_empty() && !v.is_empty() && !k.contains(' '))
+        .collect()
+}
+
+/// The effective formation: stored counts, `web` defaulting to 1 and other
+/// Procfile types to 0.
+pub(crate) fn formation(st: &state::AppState) -> BTreeMap<String, u32> {
+    let mut f: BTreeMap<String, u32> = st
+        .procfile
+        .keys()
+        .map(|k| (k.clone(), u32::from(k == "web")))
+        .collect();
+    for (k, v) in &st.formation {
+        f.insert(k.clone(), *v);
+    }
+    f
+}
+
+/// The environment of an app's processes: PATH, the app's config, extras.
+pub(crate) fn app_env(ctx: &Ctx, app: &str, st: &state::AppState) -> Vec<(String, String)> {
+    let mut path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
+    path = format!("{}:{path}", ctx.config.postgres.bin_dir.display());
+    let mut env = vec![
+        ("PATH".to_owned(), path),
+        (
+            "HOME".to_owned(),
+            ctx.layout.tree_dir(app).display().to_string(),
+        ),
+        ("GIT_REV".to_owned(), st.git_sha.clone()),
+    ];
+    if let Ok(lang) = std::env::var("LANG") {
+        env.push(("LANG".into(), lang));
+    }
+    let global = config::read_env(ctx, &config::Target::Global).unwrap_or_default();
+    let vars = config::read_env(ctx, &config::Target::App(app.to_owned())).unwrap_or_default();
+    env.extend(global);
+    env.extend(vars);
+    env
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(5000)
+}
+
+/// Starts one instance through the supervisor; waits for its pid file.
+fn start_instance(ctx: &Ctx, app: &str, instance: &str, command: &str) -> Result<(), String> {
+    let pid_file = ctx.layout.pid_file(app, instance);
+    let _ = std::fs::remove_file(&pid_file);
+    if let Some(dir) = pid_file.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::create_dir_all(ctx.layout.logs_dir(app))
+        .map_err(|e| format!("cannot create the log directory: {e}"))?;
+    let mut child = Command::new(&ctx.config.emulator_bin)
+        .arg("--root")
+        .arg(&ctx.layout.root)
+        .args(["__supervise", app, instance, command])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", ctx.config.emulator_bin.display()))?;
+    let end = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < end {
+        if pid_file.exists() {
+            return Ok(());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "the supervisor of {app} {instance} exited early ({status})"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Err(format!("the supervisor of {app} {instance} did not start"))
+}
+
+/// The hidden `__supervise <app> <instance> <command>` mode: a session
+/// leader that runs `sh -c <command>` with the app's environment in its tree
+/// and writes `<timestamp> <line>` to `logs/<instance>.log`.
+pub(crate) fn supervise(ctx: &mut Ctx, args: &[String]) -> Code {
+    let [app, instance, command] = args else {
+        return 2;
+    };
+    let _ = nix::unistd::setsid();
+    let me = std::process::id();
+    let st: state::AppState = state::read_json(&ctx.layout.app_file(app)).unwrap_or_default();
+    let mut env = app_env(ctx, app, &st);
+    if !env.iter().any(|(k, _)| k == "PORT") {
+        env.push(("PORT".into(), free_port().to_string()));
+    }
+    env.push(("DYNO".into(), instance.clone()));
+    let log_path = ctx.layout.logs_dir(app).join(format!("{instance}.log"));
+    let Ok(mut log) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+    else {
+        return 1;
+    };
+    let Ok((reader, writer)) = std::io::pipe() else {
+        return 1;
+    };
+    let Ok(writer2) = writer.try_clone() else {
+        return 1;
+    };
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg(command)
+        .env_clear()
+        .envs(env)
+        .current_dir(ctx.layout.tree_dir(app))
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(writer2);
+    let pid_file = ctx.layout.pid_file(app, instance);
+    if std::fs::write(&pid_file, format!("{me}\n")).is_err() {
+        return 1;
+    }
+    let child = cmd.spawn();
+    drop(cmd);
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = log.write_all(format!("{} failed to start: {e}\n", timestamp()).as_bytes());
+            let _ = std::fs::remove_file(&pid_file);
+            return 1;
+        }
+    };
+    for line in BufReader::new(reader).split(b'\n').map_while(Result::ok) {
+        let mut rec = format!("{} ", timestamp()).into_bytes();
+        rec.extend_from_slice(&line);
+        rec.push(b'\n');
+        let _ = log.write_all(&rec);
+    }
+    let _ = child.wait();
+    if std::fs::read_to_string(&pid_file).is_ok_and(|t| t.trim() == me.to_string()) {
+        let _ = std::fs::remove_file(&pid_file);
+    }
+    0
+}
+
+/// RFC 3339 UTC with 9-digit nanoseconds (Docker's `logs -t`).
+pub(crate) fn timestamp() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.nanosecond()
+    )
+}
+
+/// Reads the deployed tree's Procfile into the state.
+pub(crate) fn load_procfile(ctx: &Ctx, app: &str, st: &mut state::AppState) {
+    if let Ok(text) = std::fs::read_to_string(ctx.layout.tree_dir(app).join("Procfile")) {
+        st.procfile = parse_procfile(&text);
+    }
+}
+
+/// The app.json `scripts.dokku.<phase>` command of the deployed tree.
+pub(crate) fn app_json_script(ctx: &Ctx, app: &str, phase: &str) -> Option<String> {
+    let text = std::fs::read(ctx.layout.tree_dir(app).join("app.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    v.get("scripts")?
+        .get("dokku")?
+        .get(phase)?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// Runs an app.json script with the app's environment in its tree, its
+/// output passed through (stdout and stderr both to our stdout, as under
+/// build capture). Returns false when it failed.
+pub(crate) fn run_script(ctx: &mut Ctx, app: &str, st: &state::AppState, phase: &str) -> bool {
+    let Some(script) = app_json_script(ctx, app, phase) else {
+        return true;
+    };
+    ctx.info1(&format!("Executing {phase} task from app.json: {script}"));
+    let env = app_env(ctx, app, st);
+    let out = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(&script)
+        .env_clear()
+        .envs(env)
+        .current_dir(ctx.layout.tree_dir(app))
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .output();
+    match out {
+        Ok(o) => {
+            ctx.io.out_bytes(&o.stdout);
+            ctx.io.out_bytes(&o.stderr);
+            if o.status.success() {
+                true
+            } else {
+                ctx.warn(&format!("Execution of {phase} task failed: {script}"));
+                false
+            }
+        }
+        Err(e) => {
+            ctx.warn(&format!("Execution of {phase} task failed: {script}: {e}"));
+            false
+        }
+    }
+}
+
+/// The scheduler's deploy of every process type (new instances started, old
+/// ones stopped), ending with post-deploy and the proxy lines.
+pub(crate) fn deploy_body(ctx: &mut Ctx, app: &str, scripts: bool) -> Code {
+    ctx.io.capture = true;
+    let mut st = match ctx.load_app(app) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    load_procfile(ctx, app, &mut st);
+    let f = formation(&st);
+    let old: BTreeMap<String, String> = std::mem::take(&mut st.containers);
+    for (proc_type, count) in &f {
+        let Some(command) = st.procfile.get(proc_type).cloned() else {
+            continue;
+        };
+        if *count == 0 {
+            continue;
+        }
+        ctx.info1(&format!("Deploying {proc_type} (count={count})"));
+        for n in 1..=*count {
+            let instance = format!("{proc_type}.{n}");
+            ctx.verbose(&format!("Attempting pre-flight checks ({instance})"));
+            ctx.warn(&format!(
+                "No healthchecks found in app.json for {proc_type} process type"
+            ));
+            stop_pid_file(&ctx.layout.pid_file(app, &instance));
+            if let Err(e) = start_instance(ctx, app, &instance, &command) {
+                st.containers.extend(old.clone());
+                let _ = ctx.save_app(app, &st);
+                return ctx.fail(&e);
+            }
+            st.containers.insert(instance.clone(), random_hex(32));
+            if old.contains_key(&instance) {
+                ctx.verbose(&format!(
+                    "Scheduling old container shutdown in 60 seconds ({instance})"
+                ));
+            }
+        }
+    }
+    for instance in old.keys() {
+        if !st.containers.contains_key(instance) {
+            stop_pid_file(&ctx.layout.pid_file(app, instance));
+        }
+    }
+    st.deployed = true;
+    if let Err(c) = ctx.save_app(app, &st) {
+        return c;
+    }
+    ctx.info1("Running post-deploy");
+    if scripts && !run_script(ctx, app, &st, "postdeploy") {
+        return 1;
+    }
+    proxy_lines(ctx, app, &st);
+    0
+}
+
+/// The nginx proxy rebuild lines.
+fn proxy_lines(ctx: &mut Ctx, app: &str, st: &state::AppState) {
+    let vhosts = ctx.app_vhosts(app, st);
+    let plain: Vec<&String> = vhosts
+        .iter()
+        .filter(|v| !st.tls_vhosts.contains(v))
+        .collect();
+    if st.domains_disabled || vhosts.is_empty() {
+        return;
+    }
+    let shown: Vec<&str> = if plain.is_empty() {
+        vhosts.iter().map(String::as_str).collect()
+    } else {
+        plain.iter().map(|s| s.as_str()).collect()
+    };
+    ctx.info1(&format!(
+        "Configuring {}...(using built-in template)",
+        shown.join(" ")
+    ));
+    ctx.info1("Creating http nginx.conf");
+    ctx.verbose("Reloading nginx");
+}
+
+/// `release_and_deploy`: Releasing, the scheduler deploy, and the
+/// `=====> Application deployed:` block with a closing blank line.
+pub(crate) fn release_and_deploy(ctx: &mut Ctx, app: &str, scripts: bool) -> Code {
+    ctx.io.capture = true;
+    ctx.info1(&format!("Releasing {app}..."));
+    if scripts {
+        let st = match ctx.load_app(app) {
+            Ok(s) => s,
+            Err(c) => return c,
+        };
+        if !run_script(ctx, app, &st, "predeploy") {
+            return 1;
+        }
+    }
+    ctx.info1(&format!(
+        "Deploying {app} via the docker-local scheduler..."
+    ));
+    let code = deploy_body(ctx, app, scripts);
+    if code != 0 {
+        return code;
+    }
+    let st = match ctx.load_app(app) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    ctx.info2("Application deployed:");
+    for v in ctx.app_vhosts(app, &st) {
+        let scheme = if st.tls_vhosts.contains(&v) {
+            "https"
+        } else {
+            "http"
+        };
+        ctx.verbose(&format!("{scheme}://{v}"));
+    }
+    ctx.io.out("\n");
+    0
+}
+
+const ALL: GoFlag = GoFlag {
+    name: "all",
+    value: None,
+    usage: "run against all applications",
+};
+const PARALLEL: GoFlag = GoFlag {
+    name: "parallel",
+    value: Some("int"),
+    usage: "number of parallel jobs to run (default 1)",
+};
+
+/// Apps a `ps:*` command applies to (`--all` or one app).
+fn targets(ctx: &mut Ctx, cmd: &str, args: &[String]) -> Result<Vec<String>, Code> {
+    let (all, pos) = if ctx.profile == Profile::V0_19 {
+        (
+            args.iter().any(|a| a == "--all"),
+            args.iter()
+                .filter(|a| !a.starts_with("--"))
+                .cloned()
+                .collect::<Vec<_>>(),
+        )
+    } else {
+        let g = go_parse(ctx, cmd, args, &[ALL, PARALLEL])?;
+        (g.has("all"), g.positional)
+    };
+    if all {
+        return state::list_apps(&ctx.layout)
+            .map_err(|e| ctx.fail(&format!("cannot list apps: {e}")));
+    }
+    match pos.first() {
+        Some(a) => {
+            ctx.load_app(a)?;
+            Ok(vec![a.clone()])
+        }
+        None => Err(ctx.fail("Please specify an app to run the command on")),
+    }
+}
+
+pub(crate) fn stop(ctx: &mut Ctx, args: &[String]) -> Code {
+    let apps = match targets(ctx, "ps:stop", args) {
+        Ok(a) => a,
+        Err(c) => return c,
+    };
+    for app in apps {
+        let Ok(st) = ctx.load_app(&app) else { continue };
+        if !st.deployed {
+            ctx.warn(&format!("App {app} has not been deployed"));
+            continue;
+        }
+        ctx.info1(&format!("Stopping {app}"));
+        stop_all(ctx, &app);
+    }
+    0
+}
+
+pub(crate) fn start(ctx: &mut Ctx, args: &[String]) -> Code {
+    let apps = match targets(ctx, "ps:start", args) {
+        Ok(a) => a,
+        Err(c) => return c,
+    };
+    let mut code = 0;
+    for app in apps {
+        let Ok(st) = ctx.load_app(&app) else { continue };
+        if !st.deployed {
+            ctx.warn(&format!("App {app} has not been deployed"));
+            continue;
+        }
+        match running_summary(ctx, &app, &st) {
+            "true" => {
+                ctx.warn(&format!("App {app} already running"));
+                proxy_lines(ctx, &app, &st);
+            }
+            summary => {
+                if summary == "mixed" {
+                    ctx.warn("App has been detected as mixed mode, releasing");
+                } else {
+                    ctx.warn("App has been detected as not running, releasing");
+                }
+                code = release_and_deploy(ctx, &app, false);
+            }
+        }
+    }
+    code
+}
+
+pub(crate) fn restart(ctx: &mut Ctx, args: &[String]) -> Code {
+    if ctx.profile == Profile::V0_38 {
+        ctx.io.capture = true;
+    }
+    let apps = match targets(ctx, "ps:restart", args) {
+        Ok(a) => a,
+        Err(c) => return c,
+    };
+    let mut code = 0;
+    for app in apps {
+        let Ok(st) = ctx.load_app(&app) else { continue };
+        if !st.deployed {
+            ctx.warn(&format!("App {app} has not been deployed"));
+            continue;
+        }
+        code = deploy_body(ctx, &app, false);
+    }
+    code
+}
+
+pub(crate) fn rebuild(ctx: &mut Ctx, args: &[String]) -> Code {
+    if ctx.profile == Profile::V0_38 {
+        ctx.io.capture = true;
+    }
+    let apps = match targets(ctx, "ps:rebuild", args) {
+        Ok(a) => a,
+        Err(c) => return c,
+    };
+    let mut code = 0;
+    for app in apps {
+        let Ok(st) = ctx.load_app(&app) else { continue };
+        if !st.deployed {
+            ctx.warn(&format!("App {app} has not been deployed"));
+            continue;
+        }
+        let _lock = match super::git::acquire_deploy_lock(ctx, &app) {
+            Ok(l) => l,
+            Err(c) => return c,
+        };
+        code = release_and_deploy(ctx, &app, true);
+        super::git::release_deploy_lock(ctx, &app);
+    }
+    code
+}
+
+pub(crate) fn scale(ctx: &mut Ctx, args: &[String]) -> Code {
+    let spec = [
+        GoFlag {
+            name: "format",
+            value: Some("string"),
+            usage: "output format (stdout, json)",
+        },
+        GoFlag {
+            name: "skip-deploy",
+            value: None,
+            usage: "skip deploy",
+        },
+    ];
+    let g = if ctx.profile == Profile::V0_19 {
+        let mut g = super::GoArgs::default();
+        for a in args {
+            if a == "--skip-deploy" {
+                g.flags.insert("skip-deploy".into(), "true".into());
+            } else {
+                g.positional.push(a.clone());
+            }
+        }
+        g
+    } else {
+        match go_parse(ctx, "ps:scale", args, &spec) {
+            Ok(g) => g,
+            Err(c) => return c,
+        }
+    };
+    let Some(app) = g.positional.first().cloned() else {
+        return ctx.fail("Please specify an app to run the command on");
+    };
+    let mut st = match ctx.load_app(&app) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let pairs = &g.positional[1..];
+    if pairs.is_empty() {
+        let f = formation(&st);
+        if g.get("format") == Some("json") {
+            let list: Vec<serde_json::Value> = f
+                .iter()
+                .map(|(k, v)| serde_json::json!({"process_type": k, "quantity": v}))
+                .collect();
+            ctx.io.out(&format!("{}\n", serde_json::Value::from(list)));
+            return 0;
+        }
+        ctx.info1_quiet(&format!("Scaling for {app}"));
+        ctx.log_quiet("proctype: qty");
+        ctx.log_quiet("--------: ---");
+        for (k, v) in &f {
+            ctx.io.out(&render::scale_row(k, *v));
+        }
+        return 0;
+    }
+    if app_json_has_formation(ctx, &app) {
+        return ctx.fail(&format!(
+            "App {app} contains an app.json file with a formations key and cannot be manually scaled"
+        ));
+    }
+    let mut parsed = Vec::new();
+    for p in pairs {
+        match p
+            .split_once('=')
+            .and_then(|(k, v)| v.parse::<u32>().ok().map(|n| (k, n)))
+        {
+            Some((k, n)) if !k.is_empty() => parsed.push((k.to_owned(), n)),
+            _ => return ctx.fail(&format!("Invalid formation argument: {p}")),
+        }
+    }
+    ctx.info1(&format!("Scaling {app} processes: {}", pairs.join(" ")));
+    for (k, n) in parsed {
+        st.formation.insert(k, n);
+    }
+    if let Err(c) = ctx.save_app(&app, &st) {
+        return c;
+    }
+    if st.deployed && !g.has("skip-deploy") {
+        return release_and_deploy(ctx, &app, false);
+    }
+    0
+}
+
+fn app_json_has_formation(ctx: &Ctx, app: &str) -> bool {
+    std::fs::read(ctx.layout.tree_dir(app).join("app.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| v.get("formation").is_some())
+}
+
+/// `run [-e|--env K=V] [--no-tty|--force-tty] [--ttl-seconds N] [--cron-id ID] <app> <cmd...>`
+pub(crate) fn run_cmd(ctx: &mut Ctx, args: &[String]) -> Code {
+    let (app, words, extra_env) = match run_args(ctx, args) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    let st = match ctx.load_app(&app) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if !st.deployed {
+        return ctx.fail(&format!("App {app} has not been deployed"));
+    }
+    let command = procfile_command(ctx, &st, &words);
+    let mut env = app_env(ctx, &app, &st);
+    env.extend(extra_env);
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg(&command)
+        .env_clear()
+        .envs(env)
+        .current_dir(ctx.layout.tree_dir(&app));
+    let piped = ctx.io.drop_after.is_some();
+    if piped {
+        cmd.stdout(Stdio::piped());
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return ctx.fail(&format!("cannot run the command: {e}")),
+    };
+    if let Some(mut out) = child.stdout.take() {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            ctx.io.out_bytes(&buf[..n]);
+        }
+    }
+    exit_code(child.wait())
+}
+
+/// Exit code of a finished child (128 + signal when killed).
+pub(crate) fn exit_code(status: std::io::Result<std::process::ExitStatus>) -> Code {
+    use std::os::unix::process::ExitStatusExt;
+    match status {
+        Ok(s) => s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0)),
+        Err(_) => 1,
+    }
+}
+
+type RunArgs = (String, Vec<String>, Vec<(String, String)>);
+
+fn run_args(ctx: &mut Ctx, args: &[String]) -> Result<RunArgs, Code> {
+    let mut env = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-e" | "--env" => {
+                let Some(kv) = args.get(i + 1) else {
+                    return Err(ctx.fail("flag needs an argument: --env"));
+                };
+                if let Some((k, v)) = kv.split_once('=') {
+                    env.push((k.to_owned(), v.to_owned()));
+                }
+                i += 2;
+            }
+            "--ttl-seconds" | "--cron-id" => i += 2,
+            "--no-tty" | "--force-tty" | "--rm" | "--rm-container" | "--detach" => i += 1,
+            _ => break,
+        }
+    }
+    let Some(app) = args.get(i).cloned() else {
+        return Err(ctx.fail("Please specify an app to run the command on"));
+    };
+    Ok((app, args[i + 1..].to_vec(), env))
+}
+
+fn procfile_command(ctx: &mut Ctx, st: &state::AppState, words: &[String]) -> String {
+    if let Some(first) = words.first() {
+        if let Some(cmd) = st.procfile.get(first) {
+            ctx.info1_quiet(&format!(
+                "Found '{first}' in Procfile, running that command"
+            ));
+            let mut all = vec![cmd.clone()];
+            all.extend(words[1..].iter().cloned());
+            return all.join(" ");
+        }
+    }
+    if words.is_empty() {
+        return "/bin/bash".into();
+    }
+    words.join(" ")
+}
+
+pub(crate) fn run_detached(ctx: &mut Ctx, args: &[String]) -> Code {
+    let (app, words, _) = match run_args(ctx, args) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    let st = match ctx.load_app(&app) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if !st.deployed {
+        return ctx.fail(&format!("App {app} has not been deployed"));
+    }
+    let n = u16::from_str_radix(&random_hex(2), 16).unwrap_or(0) % 32768;
+    let command = procfile_command(ctx, &st, &words);
+    if let Err(e) = start_instance(ctx, &app, &format!("run.{n}"), &command) {
+        return ctx.fail(&e);
+    }
+    ctx.io.out(&format!("{app}.run.{n}\n"));
+    0
+}
+
+const COLOURS: [u8; 5] = [36, 33, 32, 35, 31];
+
+/// `logs <app> [-n|--num N] [-t|--tail] [-p|--ps proc] [-q|--quiet]`
+pub(crate) fn logs(ctx: &mut Ctx, args: &[String]) -> Code {
+    let mut num: usize = 100;
+    let mut tail = false;
+    let mut quiet = false;
+    let mut ps: Option<String> = None;
+    let mut app: Option<String> = None;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-n" | "--num" => {
+                num = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(num);
+                i += 1;
+            }
+            "-t" | "--tail" => tail = true,
+            "-q" | "--quiet" => quiet = true,
+            "-p" | "--ps" => {
+                ps = args.get(i + 1).cloned();
+                i += 1;
+            }
+            a if app.is_none() && !a.starts_with('-') => app = Some(a.to_owned()),
+            _ => {}
+        }
+        i += 1;
+    }
+    let app = app.unwrap_or_default();
+    let st = match ctx.load_app(&app) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if !st.deployed {
+        return ctx.fail(&format!("App {app} has not been deployed"));
+    }
+    let instances: Vec<String> = st
+        .containers
+        .keys()
+        .filter(|i| {
+            ps.as_ref()
+                .is_none_or(|p| i.split('.').next() == Some(p.as_str()))
+        })
+        .cloned()
+        .collect();
+    let mut lines: Vec<(String, usize, String)> = Vec::new();
+    let mut offsets = Vec::new();
+    for (idx, inst) in instances.iter().enumerate() {
+        let path = ctx.layout.logs_dir(&app).join(format!("{inst}.log"));
+        let text = std::fs::read(&path).unwrap_or_default();
+        offsets.push(text.len() as u64);
+        let text = String::from_utf8_lossy(&text);
+        let all: Vec<&str> = text.lines().collect();
+        for l in &all[all.len().saturating_sub(num)..] {
+            let (ts, msg) = l.split_once(' ').unwrap_or((l, ""));
+            lines.push((ts.to_owned(), idx, msg.to_owned()));
+        }
+    }
+    lines.sort_by(|a, b| a.0.cmp(&b.0));
+    for (ts, idx, msg) in &lines {
+        let text = log_line(ts, &instances[*idx], *idx, msg, quiet);
+        ctx.io.out(&text);
+    }
+    if tail {
+        follow(ctx, &app, &instances, &mut offsets, quiet);
+    }
+    0
+}
+
+fn log_line(ts: &str, instance: &str, idx: usize, msg: &str, quiet: bool) -> String {
+    if quiet {
+        format!("{msg}\n")
+    } else {
+        format!(
+            "\x1b[{}m{ts} app[{instance}]:\x1b[0m {msg}\n",
+            COLOURS[idx % COLOURS.len()]
+        )
+    }
+}
+
+fn follow(ctx: &mut Ctx, app: &str, instances: &[String], offsets: &mut [u64], quiet: bool) {
+    loop {
+        if faults::client_gone() {
+            return;
+        }
+        for (idx, inst) in instances.iter().enumerate() {
+            let path = ctx.layout.logs_dir(app).join(format!("{inst}.log"));
+            let Ok(mut f) = std::fs::File::open(&path) else {
+                continue;
+            };
+            if f.seek(SeekFrom::Start(offsets[idx])).is_err() {
+                continue;
+            }
+            let mut buf = Vec::new();
+            if f.read_to_end(&mut buf).is_err() {
+                continue;
+            }
+            let complete = buf.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+            offsets[idx] += complete as u64;
+            for l in String::from_utf8_lossy(&buf[..complete]).lines() {
+                let (ts, msg) = l.split_once(' ').unwrap_or((l, ""));
+                let text = log_line(ts, inst, idx, msg, quiet);
+                ctx.io.out(&text);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn procfile_and_formation() {
+        let p = parse_procfile("# c\nweb: node server.js\nworker:  run --x=1:2\n\nbad line\n");
+        assert_eq!(p.get("web").map(String::as_str), Some("node server.js"));
+        assert_eq!(p.get("worker").map(String::as_str), Some("run --x=1:2"));
+        assert_eq!(p.len(), 2);
+        let mut st = state::AppState {
+            procfile: p,
+            ..Default::default()
+        };
+        assert_eq!(
+            formation(&st).into_iter().collect::<Vec<_>>(),
+            vec![("web".into(), 1), ("worker".into(), 0)]
+        );
+        st.formation.insert("worker".into(), 2);
+        assert_eq!(formation(&st).get("worker"), Some(&2));
+    }
+
+    #[test]
+    fn log_lines() {
+        assert_eq!(
+            log_line("2026-01-01T00:00:00.000000001Z", "worker.1", 1, "hi", false),
+            "\x1b[33m2026-01-01T00:00:00.000000001Z app[worker.1]:\x1b[0m hi\n"
+        );
+        assert_eq!(log_line("t", "web.1", 7, "hi", true), "hi\n");
+        let ts = timestamp();
+        assert_eq!(ts.len(), 30, "{ts}");
+        assert!(ts.ends_with('Z'));
+    }
+}

@@ -1,0 +1,459 @@
+//! `apps:report`, `ps:report`, `domains:report`, `git:report` in their Go and
+//! bash forms (REFERENCE.md 1.4–1.6, 2).
+
+use std::collections::BTreeMap;
+
+use super::{ps, render, state, Code, Ctx};
+use crate::contract::Profile;
+
+/// Which report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Apps,
+    Ps,
+    Domains,
+    Git,
+}
+
+impl Kind {
+    fn type_name(self) -> &'static str {
+        match self {
+            Kind::Apps => "app",
+            Kind::Ps => "ps",
+            Kind::Domains => "domains",
+            Kind::Git => "git",
+        }
+    }
+    fn prefix(self) -> &'static str {
+        match self {
+            Kind::Apps => "app",
+            Kind::Ps => "ps",
+            Kind::Domains => "domains",
+            Kind::Git => "git",
+        }
+    }
+    /// Go in this profile? (apps ≥ 0.20, ps ≥ 0.22, domains/git ≥ 0.38.22)
+    fn is_go(self, p: Profile) -> bool {
+        match self {
+            Kind::Apps | Kind::Ps => p != Profile::V0_19,
+            Kind::Domains | Kind::Git => p == Profile::V0_38,
+        }
+    }
+    /// 0.38.8+: stripped keys, plus legacy keys for apps and ps.
+    fn json_style(self, p: Profile) -> (Option<&'static str>, bool) {
+        if p != Profile::V0_38 {
+            return (None, false);
+        }
+        match self {
+            Kind::Apps | Kind::Ps => (Some(self.prefix()), true),
+            Kind::Domains | Kind::Git => (Some(self.prefix()), false),
+        }
+    }
+}
+
+/// `(flag, value)` rows of a Go report for an app (or `--global`).
+fn go_rows(ctx: &Ctx, kind: Kind, app: Option<(&str, &state::AppState)>) -> Vec<(String, String)> {
+    let settings = ctx.settings();
+    let p = ctx.profile;
+    let mut rows: Vec<(&str, String)> = Vec::new();
+    let mut extra: Vec<(String, String)> = Vec::new();
+    match (kind, app) {
+        (Kind::Apps, None) => rows.push((
+            "--app-global-disable-autocreation",
+            settings.disable_autocreation.clone(),
+        )),
+        (Kind::Apps, Some((name, st))) => {
+            rows.push(("--app-created-at", st.created_at.to_string()));
+            rows.push(("--app-deploy-source", st.deploy_source.clone()));
+            rows.push((
+                "--app-deploy-source-metadata",
+                st.deploy_source_metadata.clone(),
+            ));
+            rows.push(("--app-dir", format!("/home/dokku/{name}")));
+            if p == Profile::V0_38 {
+                rows.push((
+                    "--app-global-disable-autocreation",
+                    settings.disable_autocreation.clone(),
+                ));
+            }
+            rows.push((
+                "--app-locked",
+                ctx.layout.lock_file(name).exists().to_string(),
+            ));
+        }
+        (Kind::Ps, None) => {
+            if p == Profile::V0_38 {
+                rows.push(("--ps-global-procfile-path", String::new()));
+                rows.push(("--ps-global-restart-policy", String::new()));
+                rows.push(("--ps-global-skip-deploy", String::new()));
+                rows.push(("--ps-global-stop-timeout-seconds", String::new()));
+            }
+        }
+        (Kind::Ps, Some((name, st))) => {
+            rows.push(("--deployed", st.deployed.to_string()));
+            rows.push(("--processes", st.containers.len().to_string()));
+            rows.push(("--ps-can-scale", "true".into()));
+            if p == Profile::V0_38 {
+                let policy = if st.restart_policy.is_empty() {
+                    "on-failure:10".to_owned()
+                } else {
+                    st.restart_policy.clone()
+                };
+                rows.push(("--ps-computed-dockerfile-start-cmd", String::new()));
+                rows.push(("--ps-computed-procfile-path", "Procfile".into()));
+                rows.push(("--ps-computed-restart-policy", policy));
+                rows.push(("--ps-computed-skip-deploy", "false".into()));
+                rows.push(("--ps-computed-start-cmd", String::new()));
+                rows.push(("--ps-computed-stop-timeout-seconds", "30".into()));
+                rows.push(("--ps-dockerfile-start-cmd", String::new()));
+                rows.push(("--ps-global-procfile-path", String::new()));
+                rows.push(("--ps-global-restart-policy", String::new()));
+                rows.push(("--ps-global-skip-deploy", String::new()));
+                rows.push(("--ps-global-stop-timeout-seconds", String::new()));
+                rows.push(("--ps-procfile-path", String::new()));
+                rows.push(("--ps-restart-policy", st.restart_policy.clone()));
+                rows.push(("--ps-skip-deploy", String::new()));
+                rows.push(("--ps-start-cmd", String::new()));
+                rows.push(("--ps-stop-timeout-seconds", String::new()));
+            } else {
+                let policy = if st.restart_policy.is_empty() {
+                    "on-failure:10".to_owned()
+                } else {
+                    st.restart_policy.clone()
+                };
+                rows.push(("--ps-restart-policy", policy));
+            }
+            rows.push(("--restore", (!st.restore_disabled).to_string()));
+            rows.push(("--running", ps::running_summary(ctx, name, st).into()));
+            for (instance, cid) in &st.containers {
+                let status = ps::instance_status(ctx, name, instance);
+                let short: String = cid.chars().take(11).collect();
+                extra.push((
+                    format!("--status-{instance}"),
+                    format!("{status} (CID: {short})"),
+                ));
+            }
+        }
+        (Kind::Domains, app) => {
+            let global = ctx.global_vhosts();
+            if let Some((name, st)) = app {
+                rows.push(("--domains-app-enabled", (!st.domains_disabled).to_string()));
+                rows.push(("--domains-app-vhosts", ctx.app_vhosts(name, st).join(" ")));
+            }
+            rows.push(("--domains-global-enabled", (!global.is_empty()).to_string()));
+            rows.push(("--domains-global-vhosts", global.join(" ")));
+        }
+        (Kind::Git, app) => {
+            if let Some((_, st)) = app {
+                let branch = if !st.deploy_branch.is_empty() {
+                    st.deploy_branch.clone()
+                } else if !settings.deploy_branch.is_empty() {
+                    settings.deploy_branch.clone()
+                } else {
+                    "master".into()
+                };
+                let keep = if st.keep_git_dir.is_empty() {
+                    "false".to_owned()
+                } else {
+                    st.keep_git_dir.clone()
+                };
+                rows.push(("--git-computed-archive-max-files", "10000".into()));
+                rows.push(("--git-computed-archive-max-size", "1073741824".into()));
+                rows.push(("--git-computed-deploy-branch", branch));
+                rows.push(("--git-computed-keep-git-dir", keep));
+                rows.push(("--git-deploy-branch", st.deploy_branch.clone()));
+                rows.push(("--git-keep-git-dir", st.keep_git_dir.clone()));
+                rows.push(("--git-last-updated-at", st.git_last_updated_at.clone()));
+                rows.push(("--git-rev-env-var", "GIT_REV".into()));
+                rows.push(("--git-sha", st.git_sha.clone()));
+                rows.push(("--git-source-image", st.source_image.clone()));
+            }
+            rows.push(("--git-global-archive-max-files", String::new()));
+            rows.push(("--git-global-archive-max-size", String::new()));
+            rows.push(("--git-global-deploy-branch", settings.deploy_branch.clone()));
+            rows.push(("--git-global-keep-git-dir", String::new()));
+        }
+    }
+    let mut out: Vec<(String, String)> = rows.into_iter().map(|(f, v)| (f.to_owned(), v)).collect();
+    out.extend(extra);
+    out
+}
+
+/// `(flag, label, value)` rows of a bash report, in code order.
+fn bash_rows(
+    ctx: &Ctx,
+    kind: Kind,
+    name: &str,
+    st: &state::AppState,
+) -> Vec<(String, String, String)> {
+    let settings = ctx.settings();
+    let row = |f: &str, l: &str, v: String| (f.to_owned(), l.to_owned(), v);
+    match kind {
+        Kind::Apps => vec![
+            row("--app-dir", "App dir:", format!("/home/dokku/{name}")),
+            row(
+                "--git-sha",
+                "Git sha:",
+                st.git_sha.chars().take(7).collect(),
+            ),
+            row(
+                "--deploy-source",
+                "Deploy source:",
+                if st.deployed {
+                    "git".into()
+                } else {
+                    String::new()
+                },
+            ),
+            row(
+                "--locked",
+                "Locked:",
+                ctx.layout.lock_file(name).exists().to_string(),
+            ),
+        ],
+        Kind::Ps => {
+            let policy = if st.restart_policy.is_empty() {
+                "on-failure:10".to_owned()
+            } else {
+                st.restart_policy.clone()
+            };
+            vec![
+                row("--processes", "Processes:", st.containers.len().to_string()),
+                row("--deployed", "Deployed:", st.deployed.to_string()),
+                row(
+                    "--running",
+                    "Running:",
+                    ps::running_summary(ctx, name, st).into(),
+                ),
+                row("--restore", "Restore:", (!st.restore_disabled).to_string()),
+                row("--restart-policy", "Restart policy:", policy),
+            ]
+        }
+        Kind::Domains => {
+            let global = ctx.global_vhosts();
+            vec![
+                row(
+                    "--domains-app-enabled",
+                    "Domains app enabled:",
+                    (!st.domains_disabled).to_string(),
+                ),
+                row(
+                    "--domains-app-vhosts",
+                    "Domains app vhosts:",
+                    ctx.app_vhosts(name, st).join(" "),
+                ),
+                row(
+                    "--domains-global-enabled",
+                    "Domains global enabled:",
+                    (!global.is_empty()).to_string(),
+                ),
+                row(
+                    "--domains-global-vhosts",
+                    "Domains global vhosts:",
+                    global.join(" "),
+                ),
+            ]
+        }
+        Kind::Git => {
+            let branch = if st.deploy_branch.is_empty() {
+                "master".to_owned()
+            } else {
+                st.deploy_branch.clone()
+            };
+            let keep = if st.keep_git_dir.is_empty() {
+                "false".to_owned()
+            } else {
+                st.keep_git_dir.clone()
+            };
+            let mut rows = vec![
+                row("--git-deploy-branch", "Git deploy branch:", branch),
+                row(
+                    "--git-global-deploy-branch",
+                    "Git global deploy branch:",
+                    settings.deploy_branch.clone(),
+                ),
+                row("--git-keep-git-dir", "Git keep git dir:", keep),
+                row("--git-rev-env-var", "Git rev env var:", "GIT_REV".into()),
+                row("--git-sha", "Git sha:", st.git_sha.clone()),
+            ];
+            if ctx.profile != Profile::V0_19 {
+                rows.push(row(
+                    "--git-source-image",
+                    "Git source image:",
+                    st.source_image.clone(),
+                ));
+                rows.push(row(
+                    "--git-last-updated-at",
+                    "Git last updated at:",
+                    st.git_last_updated_at.clone(),
+                ));
+            }
+            rows
+        }
+    }
+}
+
+/// `<kind>:report [<app>|--global] [--format stdout|json] [--<flag>]`.
+pub(crate) fn report(ctx: &mut Ctx, kind: Kind, args: &[String]) -> Code {
+    if kind.is_go(ctx.profile) {
+        go_report(ctx, kind, args)
+    } else {
+        bash_report(ctx, kind, args)
+    }
+}
+
+fn go_report(ctx: &mut Ctx, kind: Kind, args: &[String]) -> Code {
+    let mut app: Option<String> = None;
+    let mut global = false;
+    let mut format: Option<String> = None;
+    let mut info: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if a == "--format" {
+            match args.get(i + 1) {
+                Some(f) => format = Some(f.clone()),
+                None => {
+                    ctx.io.err(&format!(
+                        "panic: runtime error: index out of range [{}] with length {}\n\ngoroutine 1 [running]:\nmain.main()\n",
+                        i + 1,
+                        args.len()
+                    ));
+                    return 2;
+                }
+            }
+            i += 2;
+            continue;
+        }
+        if a == "--global" {
+            global = true;
+        } else if a.starts_with("--") {
+            info.push(a.clone());
+        } else if app.is_none() {
+            app = Some(a.clone());
+        }
+        i += 1;
+    }
+    if info.len() > 1 {
+        return 0; // the parse error is dropped
+    }
+    if format.is_some() && !info.is_empty() {
+        return ctx.fail("--format flag cannot be specified when specifying an info flag");
+    }
+    let format = format.unwrap_or_else(|| "stdout".into());
+    let subjects: Vec<Option<String>> = if global {
+        vec![None]
+    } else if let Some(a) = app {
+        vec![Some(a)]
+    } else {
+        match state::list_apps(&ctx.layout) {
+            Ok(apps) if apps.is_empty() => {
+                ctx.warn("You haven't deployed any applications yet");
+                return 0;
+            }
+            Ok(apps) => apps.into_iter().map(Some).collect(),
+            Err(e) => return ctx.fail(&format!("cannot list apps: {e}")),
+        }
+    };
+    for subject in subjects {
+        let st = match &subject {
+            Some(a) => match ctx.load_app(a) {
+                Ok(s) => Some(s),
+                Err(c) => return c,
+            },
+            None => None,
+        };
+        if format != "stdout" && format != "json" {
+            return ctx.fail(&format!(
+                "Format must be \"stdout\" or \"json\": \"{format}\""
+            ));
+        }
+        let rows = go_rows(ctx, kind, subject.as_deref().zip(st.as_ref()));
+        if let Some(flag) = info.first() {
+            match rows.iter().find(|(f, _)| f == flag) {
+                Some((_, v)) => ctx.io.out(&format!("{v}\n")),
+                None => {
+                    let mut flags: Vec<&str> = rows.iter().map(|(f, _)| f.as_str()).collect();
+                    flags.sort_unstable();
+                    return ctx.fail(&format!(
+                        "Invalid flag passed, valid flags: {}",
+                        flags.join(", ")
+                    ));
+                }
+            }
+            continue;
+        }
+        if format == "json" {
+            let (strip, legacy) = kind.json_style(ctx.profile);
+            let mut map = BTreeMap::new();
+            for (f, v) in &rows {
+                for k in render::json_keys(f, strip, legacy) {
+                    map.insert(k, v.clone());
+                }
+            }
+            ctx.io.out(&format!("{}\n", render::go_json_object(&map)));
+        } else {
+            let name = subject.clone().unwrap_or_else(|| "--global".into());
+            let text = render::go_report(&name, kind.type_name(), &rows, ctx.quiet);
+            ctx.io.out(&text);
+        }
+    }
+    0
+}
+
+fn bash_report(ctx: &mut Ctx, kind: Kind, args: &[String]) -> Code {
+    let app = args.first().cloned();
+    let flag = args.get(1).cloned();
+    let apps = match app {
+        Some(a) if !a.starts_with("--") => vec![a],
+        _ => match state::list_apps(&ctx.layout) {
+            Ok(apps) if apps.is_empty() => {
+                return ctx.fail("You haven't deployed any applications yet");
+            }
+            Ok(apps) => apps,
+            Err(e) => return ctx.fail(&format!("cannot list apps: {e}")),
+        },
+    };
+    for name in apps {
+        let st = match ctx.load_app(&name) {
+            Ok(s) => s,
+            Err(c) => return c,
+        };
+        let rows = bash_rows(ctx, kind, &name, &st);
+        match &flag {
+            Some(f) => match rows.iter().find(|(fl, _, _)| fl == f) {
+                Some((_, _, v)) if v.is_empty() => return ctx.fail("not deployed"),
+                Some((_, _, v)) => ctx.io.out(&format!("{v}\n")),
+                None => {
+                    let flags: Vec<&str> = rows.iter().map(|(f, _, _)| f.as_str()).collect();
+                    return ctx.fail(&format!(
+                        "Invalid flag passed, valid flags: {}",
+                        flags.join(" ")
+                    ));
+                }
+            },
+            None => {
+                let mut text = String::new();
+                if !ctx.quiet {
+                    text.push_str(&format!("=====> {name} {} information\n", kind.type_name()));
+                }
+                for (_, l, v) in &rows {
+                    text.push_str(&render::bash_row(l, v));
+                }
+                if kind == Kind::Ps {
+                    for (instance, cid) in &st.containers {
+                        let status = ps::instance_status(ctx, &name, instance);
+                        let short: String = cid.chars().take(12).collect();
+                        text.push_str(&format!(
+                            "       {} {} (CID: {short})\n",
+                            render::pad_bytes(&format!("Status {instance}:"), 30),
+                            render::pad_bytes(status, 10)
+                        ));
+                    }
+                }
+                ctx.io.out(&text);
+            }
+        }
+    }
+    0
+}
