@@ -482,7 +482,12 @@ fn each_command_family_works_over_raw_ssh() {
     check(&sb, &["apps:locked", "shop"], 1, &[]);
     check(
         &sb,
-        &["config:set", "--no-restart", "shop", "GREETING=hello world"],
+        &[
+            "config:set",
+            "--no-restart",
+            "shop",
+            "GREETING='hello world'",
+        ],
         0,
         &[],
     );
@@ -544,7 +549,6 @@ fn each_command_family_works_over_raw_ssh() {
         Some(0),
         "a linked service is not destroyed"
     );
-    check(&sb, &["run", "shop", "echo", "hello"], 0, &["hello"]);
     check(&sb, &["postgres:unlink", "shopdb", "shop"], 0, &[]);
     check(&sb, &["postgres:linked", "shopdb", "shop"], 1, &[]);
     check(&sb, &["--force", "postgres:destroy", "shopdb"], 0, &[]);
@@ -762,27 +766,31 @@ fn faults_fire_as_asked() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(t.elapsed() < Duration::from_secs(10));
-    // Drop mid-output: some bytes, then the connection is cut (ssh exits 255).
+    // Drop mid-output: some bytes, then the connection is cut (ssh exits 255),
+    // as an interrupted backup would see it.
+    check(&sb, &["postgres:create", "flakydb"], 0, &[]);
+    let dsn = stdout_of(&sb, &["postgres:info", "flakydb", "--dsn"]);
+    psql_at(
+        dsn.trim(),
+        "create table blobs as select g as id, md5(g::text) || repeat('x', 200) as body from generate_series(1, 20000) g",
+    );
+    let full = check(&sb, &["postgres:export", "flakydb"], 0, &[]);
+    assert!(full.stdout.starts_with(b"PGDMP"));
     sb.inject_fault(Fault {
-        matches: "run flaky".into(),
+        matches: "postgres:export".into(),
         action: FaultAction::DropAfterBytes { bytes: 1000 },
         times: 1,
     })
     .unwrap();
-    let out = sb.ssh(&["run", "flaky", "seq", "1", "100000"]).unwrap();
-    assert_eq!(out.status.code(), Some(255), "{}", text(&out.stderr));
+    let cut = sb.ssh(&["postgres:export", "flakydb"]).unwrap();
+    assert_eq!(cut.status.code(), Some(255), "{}", text(&cut.stderr));
     assert!(
-        out.stdout.len() >= 1000 && out.stdout.len() < 100_000,
-        "{} bytes",
-        out.stdout.len()
+        cut.stdout.len() >= 1000 && cut.stdout.len() < full.stdout.len(),
+        "{} bytes of {}",
+        cut.stdout.len(),
+        full.stdout.len()
     );
-    let full = check(
-        &sb,
-        &["run", "flaky", "seq", "1", "100000"],
-        0,
-        &["\n100000\n"],
-    );
-    assert_eq!(full.stdout.len(), 588_895);
+    assert_eq!(&cut.stdout[..1000], &full.stdout[..1000]);
     assert_eq!(sb.pending_faults(), 0);
 }
 
