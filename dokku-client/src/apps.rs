@@ -104,7 +104,11 @@ pub fn apps_report_command(app: Option<&str>, json: bool) -> Result<Command> {
         validate_app_name(app)?;
         cmd = cmd.value(app);
     }
-    Ok(if json { cmd.flag("--format").flag("json") } else { cmd })
+    Ok(if json {
+        cmd.flag("--format").flag("json")
+    } else {
+        cmd
+    })
 }
 
 /// `apps:destroy [--force] app`.
@@ -118,7 +122,11 @@ pub fn apps_destroy_command(app: &str, force: bool) -> Result<Command> {
 /// A one-app command (`apps:create`, `apps:lock`, ...) after validating the name.
 pub(crate) fn app_command(name: &str, app: &str, read: bool) -> Result<Command> {
     validate_app_name(app)?;
-    let cmd = if read { Command::read(name) } else { Command::write(name) };
+    let cmd = if read {
+        Command::read(name)
+    } else {
+        Command::write(name)
+    };
     Ok(cmd.value(app))
 }
 
@@ -193,7 +201,8 @@ impl Client {
 
     /// True when the app has a deploy lock (`apps:locked`; exit 1 means no).
     pub async fn apps_locked(&self, app: &str) -> Result<bool> {
-        self.yes_no(app_command("apps:locked", app, true)?, &[1]).await
+        self.yes_no(app_command("apps:locked", app, true)?, &[1])
+            .await
     }
 
     /// Runs a yes/no command: exit 0 is `true`, an exit code in `no` is
@@ -226,7 +235,10 @@ mod tests {
     fn names_are_validated() {
         assert!(validate_app_name("my-app.1").is_ok());
         for bad in ["", "My_App", "-x", "a b", "a;b", ".a"] {
-            assert!(matches!(validate_app_name(bad), Err(Error::InvalidName { .. })), "{bad}");
+            assert!(
+                matches!(validate_app_name(bad), Err(Error::InvalidName { .. })),
+                "{bad}"
+            );
         }
     }
 
@@ -251,7 +263,13 @@ mod tests {
         assert_eq!(r.app.as_deref(), Some("a"));
         assert_eq!(r.locked, Some(true));
         assert_eq!(r.other["shiny"], "yes");
-        let maps = report_maps("{\"app-dir\":\"/a\",\"dir\":\"/a\",\"new-thing\":\"1\"}\n", true, "app", Some("a")).unwrap();
+        let maps = report_maps(
+            "{\"app-dir\":\"/a\",\"dir\":\"/a\",\"new-thing\":\"1\"}\n",
+            true,
+            "app",
+            Some("a"),
+        )
+        .unwrap();
         let r = AppReport::from_fields(maps[0].0.clone(), maps[0].1.clone());
         assert_eq!(r.dir.as_deref(), Some("/a"));
         assert_eq!(r.other["new_thing"], "1");

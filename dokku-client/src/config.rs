@@ -145,7 +145,9 @@ pub fn config_set_command(
     options: ConfigSetOptions,
 ) -> Result<Command> {
     if vars.is_empty() {
-        return Err(Error::Config("config:set needs at least one KEY=value".into()));
+        return Err(Error::Config(
+            "config:set needs at least one KEY=value".into(),
+        ));
     }
     let mut cmd = Command::write("config:set").flag("--encoded");
     if options.no_restart {
@@ -184,7 +186,9 @@ pub fn config_unset_command(
 /// `config:export --format F <app>|--global`.
 pub fn config_export_command(scope: ConfigScope<'_>, format: ExportFormat) -> Result<Command> {
     scoped(
-        Command::read("config:export").flag("--format").flag(format.as_str()),
+        Command::read("config:export")
+            .flag("--format")
+            .flag(format.as_str()),
         scope,
     )
 }
@@ -268,13 +272,22 @@ mod tests {
         )
         .unwrap();
         let argv = cmd.argv();
-        assert_eq!(&argv[..4], &["config:set", "--encoded", "--no-restart", "a"]);
+        assert_eq!(
+            &argv[..4],
+            &["config:set", "--encoded", "--no-restart", "a"]
+        );
         let enc = argv[4].strip_prefix("K=").unwrap();
-        let dec = base64::engine::general_purpose::STANDARD.decode(enc).unwrap();
+        let dec = base64::engine::general_purpose::STANDARD
+            .decode(enc)
+            .unwrap();
         assert_eq!(dec, b"it's  a\nvalue");
         assert!(!cmd.display().contains(enc));
         assert!(matches!(
-            config_set_command(ConfigScope::Global, &[("FOO-BAR", "1")], ConfigSetOptions::default()),
+            config_set_command(
+                ConfigScope::Global,
+                &[("FOO-BAR", "1")],
+                ConfigSetOptions::default()
+            ),
             Err(Error::InvalidName { .. })
         ));
     }
@@ -282,7 +295,9 @@ mod tests {
     #[test]
     fn other_commands() {
         assert_eq!(
-            config_export_command(ConfigScope::Global, ExportFormat::JsonList).unwrap().argv(),
+            config_export_command(ConfigScope::Global, ExportFormat::JsonList)
+                .unwrap()
+                .argv(),
             vec!["config:export", "--format", "json-list", "--global"]
         );
         assert_eq!(

@@ -69,7 +69,8 @@ impl Dsn {
 
     /// The user.
     pub fn user(&self) -> Option<&str> {
-        self.parts().map(|(_, c, _)| c.split(':').next().unwrap_or(c))
+        self.parts()
+            .map(|(_, c, _)| c.split(':').next().unwrap_or(c))
     }
 
     /// The host.
@@ -223,9 +224,18 @@ pub struct LinkOptions {
 }
 
 /// A service command `<name> <svc> [app]` after validation.
-pub fn service_command(name: &str, service: &str, app: Option<&str>, read: bool) -> Result<Command> {
+pub fn service_command(
+    name: &str,
+    service: &str,
+    app: Option<&str>,
+    read: bool,
+) -> Result<Command> {
     validate_service_name(service)?;
-    let mut cmd = if read { Command::read(name) } else { Command::write(name) };
+    let mut cmd = if read {
+        Command::read(name)
+    } else {
+        Command::write(name)
+    };
     cmd = cmd.value(service);
     if let Some(app) = app {
         validate_app_name(app)?;
@@ -276,7 +286,9 @@ impl Client {
     /// Destroys a service. Without `force` Dokku asks for a confirmation the
     /// client cannot give, so the call fails: pass `force = true` on purpose.
     pub async fn postgres_destroy(&self, service: &str, force: bool) -> Result<()> {
-        self.run_ok(postgres_destroy_command(service, force)?).await.map(drop)
+        self.run_ok(postgres_destroy_command(service, force)?)
+            .await
+            .map(drop)
     }
 
     /// The service's info.
@@ -302,13 +314,23 @@ impl Client {
 
     /// True when the service exists.
     pub async fn postgres_exists(&self, service: &str) -> Result<bool> {
-        self.yes_no(service_command("postgres:exists", service, None, true)?, &[1])
-            .await
+        self.yes_no(
+            service_command("postgres:exists", service, None, true)?,
+            &[1],
+        )
+        .await
     }
 
     /// Links the service to an app (sets `DATABASE_URL` or `<ALIAS>_URL`).
-    pub async fn postgres_link(&self, service: &str, app: &str, options: &LinkOptions) -> Result<()> {
-        self.run_ok(postgres_link_command(service, app, options)?).await.map(drop)
+    pub async fn postgres_link(
+        &self,
+        service: &str,
+        app: &str,
+        options: &LinkOptions,
+    ) -> Result<()> {
+        self.run_ok(postgres_link_command(service, app, options)?)
+            .await
+            .map(drop)
     }
 
     /// Unlinks the service from an app.
@@ -322,8 +344,11 @@ impl Client {
 
     /// True when the service is linked to the app.
     pub async fn postgres_linked(&self, service: &str, app: &str) -> Result<bool> {
-        self.yes_no(service_command("postgres:linked", service, Some(app), true)?, &[1])
-            .await
+        self.yes_no(
+            service_command("postgres:linked", service, Some(app), true)?,
+            &[1],
+        )
+        .await
     }
 
     /// The apps linked to the service.
@@ -349,7 +374,11 @@ impl Client {
         let out = self
             .execute(Request::new(cmd.clone()).stdout(Stdout::Writer(Box::new(sink))))
             .await?;
-        if out.success() { Ok(()) } else { Err(self.classify(&cmd, &out)) }
+        if out.success() {
+            Ok(())
+        } else {
+            Err(self.classify(&cmd, &out))
+        }
     }
 
     /// Restores an archive read from `source` in constant memory.
@@ -362,7 +391,11 @@ impl Client {
         let out = self
             .execute(Request::new(cmd.clone()).stdin(Stdin::Reader(Box::new(source))))
             .await?;
-        if out.success() { Ok(()) } else { Err(self.classify(&cmd, &out)) }
+        if out.success() {
+            Ok(())
+        } else {
+            Err(self.classify(&cmd, &out))
+        }
     }
 
     /// Opens psql interactively (terminal, inherited stdin/stdout); returns the exit code.
@@ -391,7 +424,10 @@ mod tests {
     #[test]
     fn dsn_hides_the_password() {
         let d = Dsn::new("postgres://postgres:secret@dokku-postgres-db:5432/db?sslmode=require");
-        assert_eq!(d.to_string(), "postgres://postgres:***@dokku-postgres-db:5432/db?sslmode=require");
+        assert_eq!(
+            d.to_string(),
+            "postgres://postgres:***@dokku-postgres-db:5432/db?sslmode=require"
+        );
         assert!(!format!("{d:?}").contains("secret"));
         assert!(!serde_json::to_string(&d).unwrap().contains("secret"));
         assert!(d.expose_secret().contains("secret"));
@@ -406,22 +442,46 @@ mod tests {
         let c = postgres_link_command(
             "db",
             "app",
-            &LinkOptions { alias: Some("REPORTING".into()), querystring: Some("sslmode=require".into()), no_restart: true },
+            &LinkOptions {
+                alias: Some("REPORTING".into()),
+                querystring: Some("sslmode=require".into()),
+                no_restart: true,
+            },
         )
         .unwrap();
         assert_eq!(
             c.argv(),
-            vec!["postgres:link", "db", "app", "--alias", "REPORTING", "--querystring", "sslmode=require", "--no-restart"]
+            vec![
+                "postgres:link",
+                "db",
+                "app",
+                "--alias",
+                "REPORTING",
+                "--querystring",
+                "sslmode=require",
+                "--no-restart"
+            ]
         );
-        assert_eq!(postgres_destroy_command("db", true).unwrap().argv(), vec!["postgres:destroy", "db", "--force"]);
+        assert_eq!(
+            postgres_destroy_command("db", true).unwrap().argv(),
+            vec!["postgres:destroy", "db", "--force"]
+        );
         assert!(validate_service_name("bad name").is_err());
         assert!(validate_service_name("orders-db_1").is_ok());
     }
 
     #[test]
     fn info_from_every_form() {
-        let i = PostgresInfo::from_fields(Some("db".into()), &parse::parse_postgres_info("       DSN: postgres://postgres:p@dokku-postgres-db:5432/db\n"));
-        assert_eq!(i.dsn.as_ref().map(|d| d.expose_secret()), Some("postgres://postgres:p@dokku-postgres-db:5432/db"));
+        let i = PostgresInfo::from_fields(
+            Some("db".into()),
+            &parse::parse_postgres_info(
+                "       DSN: postgres://postgres:p@dokku-postgres-db:5432/db\n",
+            ),
+        );
+        assert_eq!(
+            i.dsn.as_ref().map(|d| d.expose_secret()),
+            Some("postgres://postgres:p@dokku-postgres-db:5432/db")
+        );
         let i = PostgresInfo::from_fields(None, &parse::parse_postgres_info("=====> Container Information\n       Links:               a b \n       Exposed ports:       5432->1234 \n       Brand new:           x\n"));
         assert_eq!(i.links, vec!["a", "b"]);
         assert_eq!(i.exposed_ports[0].host, 1234);

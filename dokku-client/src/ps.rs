@@ -97,7 +97,11 @@ pub struct PsReport {
 impl PsReport {
     /// Builds a report from snake_case fields (prefix `ps` removed).
     pub fn from_fields(app: Option<String>, mut f: BTreeMap<String, String>) -> Self {
-        let status_keys: Vec<String> = f.keys().filter(|k| k.starts_with("status_")).cloned().collect();
+        let status_keys: Vec<String> = f
+            .keys()
+            .filter(|k| k.starts_with("status_"))
+            .cloned()
+            .collect();
         let mut statuses: Vec<ProcessStatus> = status_keys
             .iter()
             .filter_map(|k| {
@@ -106,7 +110,10 @@ impl PsReport {
             })
             .collect();
         for k in &status_keys {
-            if statuses.iter().any(|s| format!("status_{}_{}", s.process_type.replace('-', "_"), s.index) == *k) {
+            if statuses
+                .iter()
+                .any(|s| format!("status_{}_{}", s.process_type.replace('-', "_"), s.index) == *k)
+            {
                 f.remove(k);
             }
         }
@@ -132,7 +139,11 @@ pub type Formation = BTreeMap<String, u32>;
 /// `ps:report <app> [--format json]`.
 pub fn ps_report_command(app: &str, json: bool) -> Result<Command> {
     let cmd = app_command("ps:report", app, true)?;
-    Ok(if json { cmd.flag("--format").flag("json") } else { cmd })
+    Ok(if json {
+        cmd.flag("--format").flag("json")
+    } else {
+        cmd
+    })
 }
 
 /// `ps:scale [--skip-deploy] <app> proc=qty...` (or the formation query when empty).
@@ -147,7 +158,11 @@ pub fn ps_scale_command(app: &str, set: &Formation, skip_deploy: bool) -> Result
     }
     cmd = cmd.value(app);
     for (p, q) in set {
-        if p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if p.is_empty()
+            || !p
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return Err(Error::InvalidName {
                 name: p.clone(),
                 message: "process types contain only letters, digits, `-` and `_`".into(),
@@ -178,22 +193,30 @@ impl Client {
 
     /// Stops the app's containers (`ps:stop`).
     pub async fn ps_stop(&self, app: &str) -> Result<()> {
-        self.run_ok(app_command("ps:stop", app, false)?).await.map(drop)
+        self.run_ok(app_command("ps:stop", app, false)?)
+            .await
+            .map(drop)
     }
 
     /// Starts the app (`ps:start`); already running is not an error.
     pub async fn ps_start(&self, app: &str) -> Result<()> {
-        self.run_ok(app_command("ps:start", app, false)?).await.map(drop)
+        self.run_ok(app_command("ps:start", app, false)?)
+            .await
+            .map(drop)
     }
 
     /// Restarts the app (`ps:restart`).
     pub async fn ps_restart(&self, app: &str) -> Result<()> {
-        self.run_ok(app_command("ps:restart", app, false)?).await.map(drop)
+        self.run_ok(app_command("ps:restart", app, false)?)
+            .await
+            .map(drop)
     }
 
     /// Rebuilds and redeploys the app (`ps:rebuild`).
     pub async fn ps_rebuild(&self, app: &str) -> Result<()> {
-        self.run_ok(app_command("ps:rebuild", app, false)?).await.map(drop)
+        self.run_ok(app_command("ps:rebuild", app, false)?)
+            .await
+            .map(drop)
     }
 
     /// The current formation (`ps:scale <app>`).
@@ -209,9 +232,13 @@ impl Client {
     /// unless `skip_deploy`.
     pub async fn ps_scale_set(&self, app: &str, set: &Formation, skip_deploy: bool) -> Result<()> {
         if set.is_empty() {
-            return Err(Error::Config("ps_scale_set needs at least one process type".into()));
+            return Err(Error::Config(
+                "ps_scale_set needs at least one process type".into(),
+            ));
         }
-        self.run_ok(ps_scale_command(app, set, skip_deploy)?).await.map(drop)
+        self.run_ok(ps_scale_command(app, set, skip_deploy)?)
+            .await
+            .map(drop)
     }
 }
 
@@ -222,7 +249,10 @@ mod tests {
     #[test]
     fn statuses_from_every_form() {
         let s = process_status("Status web 1", "running (CID: 5b0c2a1f9e3)").unwrap();
-        assert_eq!((s.process_type.as_str(), s.index, s.status.as_str()), ("web", 1, "running"));
+        assert_eq!(
+            (s.process_type.as_str(), s.index, s.status.as_str()),
+            ("web", 1, "running")
+        );
         assert_eq!(s.container_id.as_deref(), Some("5b0c2a1f9e3"));
         let s = process_status("Status worker.2", "exited     (CID: 0123456789ab)").unwrap();
         assert_eq!(s.process(), "worker.2");

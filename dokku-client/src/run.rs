@@ -31,13 +31,23 @@ pub fn run_command(app: &str, command: &[&str], options: &RunOptions) -> Result<
 impl Client {
     /// Runs a command in a new container and returns its output and exit
     /// code (the container's), whatever the exit code.
-    pub async fn run_in_app(&self, app: &str, command: &[&str], options: &RunOptions) -> Result<Output> {
+    pub async fn run_in_app(
+        &self,
+        app: &str,
+        command: &[&str],
+        options: &RunOptions,
+    ) -> Result<Output> {
         self.run(run_command(app, command, options)?).await
     }
 
     /// Runs a command interactively, with a terminal and this process's
     /// stdin and stdout. Returns the exit code.
-    pub async fn run_interactive(&self, app: &str, command: &[&str], options: &RunOptions) -> Result<i32> {
+    pub async fn run_interactive(
+        &self,
+        app: &str,
+        command: &[&str],
+        options: &RunOptions,
+    ) -> Result<i32> {
         let req = Request::new(run_command(app, command, options)?)
             .tty(true)
             .stdin(Stdin::Inherit)
@@ -55,10 +65,15 @@ mod tests {
         let cmd = run_command(
             "a",
             &["echo", "two words", "-n"],
-            &RunOptions { env: vec![("K".into(), "v".into())] },
+            &RunOptions {
+                env: vec![("K".into(), "v".into())],
+            },
         )
         .unwrap();
-        assert_eq!(cmd.argv(), vec!["run", "--env", "K=v", "a", "echo", "two words", "-n"]);
+        assert_eq!(
+            cmd.argv(),
+            vec!["run", "--env", "K=v", "a", "echo", "two words", "-n"]
+        );
         assert!(cmd.display().contains("***"));
         assert!(run_command("a", &[], &RunOptions::default()).is_err());
     }

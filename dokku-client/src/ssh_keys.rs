@@ -18,7 +18,11 @@ pub struct SshKey {
 }
 
 fn check_key_name(name: &str) -> Result<()> {
-    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c)) {
+    if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+    {
         Ok(())
     } else {
         Err(Error::InvalidName {
@@ -40,15 +44,24 @@ impl Client {
         check_key_name(name)?;
         let cmd = Command::write("ssh-keys:add").value(name);
         let out = self
-            .execute(Request::new(cmd.clone()).stdin(Stdin::Bytes(public_key.trim().as_bytes().to_vec())))
+            .execute(
+                Request::new(cmd.clone())
+                    .stdin(Stdin::Bytes(public_key.trim().as_bytes().to_vec())),
+            )
             .await?;
-        if out.success() { Ok(()) } else { Err(self.classify(&cmd, &out)) }
+        if out.success() {
+            Ok(())
+        } else {
+            Err(self.classify(&cmd, &out))
+        }
     }
 
     /// Removes the key named `name`.
     pub async fn ssh_keys_remove(&self, name: &str) -> Result<()> {
         check_key_name(name)?;
-        self.run_ok(Command::write("ssh-keys:remove").value(name)).await.map(drop)
+        self.run_ok(Command::write("ssh-keys:remove").value(name))
+            .await
+            .map(drop)
     }
 }
 
@@ -58,7 +71,9 @@ mod tests {
 
     #[test]
     fn parses_keys() {
-        let k = parse::parse_ssh_keys_list("SHA256:abc NAME=\"admin\" SSHCOMMAND_ALLOWED_KEYS=\"none\"\n");
+        let k = parse::parse_ssh_keys_list(
+            "SHA256:abc NAME=\"admin\" SSHCOMMAND_ALLOWED_KEYS=\"none\"\n",
+        );
         assert_eq!(k[0].name, "admin");
         assert_eq!(k[0].fingerprint, "SHA256:abc");
         assert!(check_key_name("a b").is_err());

@@ -31,18 +31,24 @@ fn mount_command(name: &str, app: &str, mount: &str) -> Result<Command> {
 impl Client {
     /// Mounts `host:container` into the app (`storage:mount`).
     pub async fn storage_mount(&self, app: &str, mount: &str) -> Result<()> {
-        self.run_ok(mount_command("storage:mount", app, mount)?).await.map(drop)
+        self.run_ok(mount_command("storage:mount", app, mount)?)
+            .await
+            .map(drop)
     }
 
     /// Removes a mount (`storage:unmount`).
     pub async fn storage_unmount(&self, app: &str, mount: &str) -> Result<()> {
-        self.run_ok(mount_command("storage:unmount", app, mount)?).await.map(drop)
+        self.run_ok(mount_command("storage:unmount", app, mount)?)
+            .await
+            .map(drop)
     }
 
     /// The app's mounts (`storage:list`).
     pub async fn storage_list(&self, app: &str) -> Result<Vec<Mount>> {
         validate_app_name(app)?;
-        let out = self.run_ok(Command::read("storage:list").value(app)).await?;
+        let out = self
+            .run_ok(Command::read("storage:list").value(app))
+            .await?;
         Ok(parse::parse_storage_list(&out.stdout_text()))
     }
 }
@@ -56,7 +62,8 @@ mod tests {
         assert!(mount_command("storage:mount", "a", "/h:/c").is_ok());
         assert!(mount_command("storage:mount", "a", "/h").is_err());
         assert_eq!(
-            parse::parse_storage_list("=====> a volume bind-mounts:\n       /h:/c:ro\n")[0].container_path,
+            parse::parse_storage_list("=====> a volume bind-mounts:\n       /h:/c:ro\n")[0]
+                .container_path,
             "/c:ro"
         );
     }

@@ -45,7 +45,10 @@ fn check(name: &str, case: &ParsedCase, expect: &Expect) -> Vec<String> {
         ));
     }
     if case.ok != expect.success {
-        problems.push(format!("{name}: ok got {}, expected {}", case.ok, expect.success));
+        problems.push(format!(
+            "{name}: ok got {}, expected {}",
+            case.ok, expect.success
+        ));
     }
     let msgs = json!(case.stderr_messages);
     if msgs != expect.stderr_messages {
@@ -77,7 +80,10 @@ fn every_fixture_case_parses_as_expected() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let read = |f: &str| std::fs::read(path.join(f)).unwrap_or_default();
         let cmd = String::from_utf8_lossy(&read("cmd")).trim_end().to_string();
-        let exit: i32 = String::from_utf8_lossy(&read("exit_code")).trim().parse().unwrap();
+        let exit: i32 = String::from_utf8_lossy(&read("exit_code"))
+            .trim()
+            .parse()
+            .unwrap();
         let expected: Value = serde_json::from_slice(&read("expected.json")).unwrap();
         let case = parse_case(&shell_split(&cmd), &read("stdout"), &read("stderr"), exit);
         assert_eq!(case.exit_code, exit);
@@ -95,11 +101,24 @@ fn every_fixture_case_parses_as_expected() {
             insta::assert_json_snapshot!("fixture", case);
         });
     }
-    assert!(problems.is_empty(), "{} mismatches:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} mismatches:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 /// Inline cases: (name, cmd, stdout, stderr, exit, expected result, expected error).
-fn inline_cases() -> Vec<(&'static str, &'static str, &'static str, &'static str, i32, Value, Value)> {
+fn inline_cases() -> Vec<(
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i32,
+    Value,
+    Value,
+)> {
     vec![
         (
             "apps-report-0.19-bash-padding",
@@ -297,7 +316,12 @@ fn inline_cases() -> Vec<(&'static str, &'static str, &'static str, &'static str
 fn inline_cases_for_versions_the_fixtures_do_not_show() {
     let mut problems = Vec::new();
     for (name, cmd, stdout, stderr, exit, result, error) in inline_cases() {
-        let case = parse_case(&shell_split(cmd), stdout.as_bytes(), stderr.as_bytes(), exit);
+        let case = parse_case(
+            &shell_split(cmd),
+            stdout.as_bytes(),
+            stderr.as_bytes(),
+            exit,
+        );
         let stderr_messages = json!(dokku_client::parse::stderr_messages(stderr.as_bytes()));
         problems.extend(check(
             name,
@@ -310,13 +334,20 @@ fn inline_cases_for_versions_the_fixtures_do_not_show() {
             },
         ));
     }
-    assert!(problems.is_empty(), "{} mismatches:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} mismatches:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]
 fn typed_values_use_snake_case_names() {
     let stdout = std::fs::read(fixtures_dir().join("apps-report-basic/stdout"));
-    let stdout = stdout.unwrap_or_else(|_| b"=====> myapp app information\n       App deploy source:  git-push\n".to_vec());
+    let stdout = stdout.unwrap_or_else(|_| {
+        b"=====> myapp app information\n       App deploy source:  git-push\n".to_vec()
+    });
     let case = parse_case(&shell_split("apps:report myapp"), &stdout, b"", 0);
     assert_eq!(case.typed["deploy_source"], json!("git-push"));
     assert_eq!(case.typed["app"], json!("myapp"));
@@ -326,5 +357,8 @@ fn typed_values_use_snake_case_names() {
         b"",
         0,
     );
-    assert_eq!(case.typed["dsn"], json!("postgres://postgres:***@h:5432/db"));
+    assert_eq!(
+        case.typed["dsn"],
+        json!("postgres://postgres:***@h:5432/db")
+    );
 }

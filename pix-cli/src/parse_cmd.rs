@@ -17,7 +17,12 @@ pub struct ParseArgs {
     #[arg(long, value_name = "FILE")]
     pub stderr: Option<PathBuf>,
     /// The command's exit code.
-    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        value_name = "N"
+    )]
     pub exit_code: i32,
     /// The Dokku arguments (without `dokku`), after `--`; one argument is
     /// split with shell-like quoting.
@@ -87,7 +92,10 @@ mod tests {
         );
         assert!(case.ok);
         assert_eq!(case.command, "apps:report");
-        assert_eq!(case.result["reports"][0]["fields"]["App dir"], "/home/dokku/myapp");
+        assert_eq!(
+            case.result["reports"][0]["fields"]["App dir"],
+            "/home/dokku/myapp"
+        );
         assert_eq!(case.typed["dir"], "/home/dokku/myapp");
     }
 

@@ -295,7 +295,8 @@ mod tests {
 
     #[test]
     fn config_show_multiline_and_empty() {
-        let text = "=====> myapp env vars\nA:      1\nB:      line1\nline2\nAAA: not a key\nC:      \n\n";
+        let text =
+            "=====> myapp env vars\nA:      1\nB:      line1\nline2\nAAA: not a key\nC:      \n\n";
         let v = parse_config_show(text);
         assert_eq!(v["A"], "1");
         assert_eq!(v["B"], "line1\nline2\nAAA: not a key");

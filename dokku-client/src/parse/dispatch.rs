@@ -7,19 +7,20 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use super::config::{
-    parse_config_export, parse_config_get, parse_config_set, parse_config_show,
-    parse_config_unset,
+    parse_config_export, parse_config_get, parse_config_set, parse_config_show, parse_config_unset,
 };
 use super::lines::{
-    parse_apps_list, parse_deployed_urls, parse_logs, parse_ls, parse_plugin_list,
-    parse_ps_scale, parse_remote_show, parse_ssh_keys_list, parse_steps, parse_storage_list,
-    parse_version, warn_messages,
+    parse_apps_list, parse_deployed_urls, parse_logs, parse_ls, parse_plugin_list, parse_ps_scale,
+    parse_remote_show, parse_ssh_keys_list, parse_steps, parse_storage_list, parse_version,
+    warn_messages,
 };
 use super::postgres::{
     parse_backup_schedule, parse_exposed_ports, parse_links, parse_postgres_info,
     parse_postgres_list,
 };
-use super::report::{json_snake_fields, parse_report_json, parse_report_text, ReportBlock, ReportJson};
+use super::report::{
+    json_snake_fields, parse_report_json, parse_report_text, ReportBlock, ReportJson,
+};
 use super::{empty_object, failure_message, lines_of, to_value, Invocation, ParseError};
 use crate::apps::AppReport;
 use crate::config::ConfigVars;
@@ -45,15 +46,37 @@ fn same(result: Value) -> Result<Dispatched, ParseError> {
 
 /// Value flags of `postgres:create`.
 const PG_CREATE_FLAGS: &[&str] = &[
-    "-i", "--image", "-I", "--image-version", "-p", "--password", "-r", "--root-password",
-    "-m", "--memory", "-s", "--shm-size", "-c", "--config-options", "-C", "--custom-env", "-N",
-    "--initial-network", "-P", "--post-create-network", "-S", "--post-start-network",
+    "-i",
+    "--image",
+    "-I",
+    "--image-version",
+    "-p",
+    "--password",
+    "-r",
+    "--root-password",
+    "-m",
+    "--memory",
+    "-s",
+    "--shm-size",
+    "-c",
+    "--config-options",
+    "-C",
+    "--custom-env",
+    "-N",
+    "--initial-network",
+    "-P",
+    "--post-create-network",
+    "-S",
+    "--post-start-network",
 ];
 
 /// Flags that are not report info flags.
 fn is_info_flag(a: &str) -> bool {
     a.starts_with("--")
-        && !matches!(a, "--format" | "--global" | "--quiet" | "--force" | "--trace" | "--")
+        && !matches!(
+            a,
+            "--format" | "--global" | "--quiet" | "--force" | "--trace" | "--"
+        )
 }
 
 pub(crate) fn dispatch(
@@ -118,16 +141,24 @@ pub(crate) fn dispatch(
                 return same(Value::Object(r));
             }
             let all = format!("{}\n{}", text, String::from_utf8_lossy(stderr));
-            let prompted = all.contains("To proceed, type")
-                || all.contains("Potentially Destructive Action");
+            let prompted =
+                all.contains("To proceed, type") || all.contains("Potentially Destructive Action");
             let mut r = json!({"destroyed": false});
             if prompted {
                 r["confirmation_required"] = json!(true);
             }
             same(r)
         }
-        "apps:lock" => same(if ok { json!({"locked": true}) } else { Value::Null }),
-        "apps:unlock" => same(if ok { json!({"locked": false}) } else { Value::Null }),
+        "apps:lock" => same(if ok {
+            json!({"locked": true})
+        } else {
+            Value::Null
+        }),
+        "apps:unlock" => same(if ok {
+            json!({"locked": false})
+        } else {
+            Value::Null
+        }),
         "apps:locked" => match exit {
             0 => same(json!({"locked": true})),
             1 => same(json!({"locked": false})),
@@ -172,7 +203,10 @@ pub(crate) fn dispatch(
                 .into_iter()
                 .chain(lines_of(&all).iter().map(|l| l.to_string()))
                 .collect();
-            if warnings.iter().any(|m| m.ends_with("has not been deployed")) {
+            if warnings
+                .iter()
+                .any(|m| m.ends_with("has not been deployed"))
+            {
                 r["deployed"] = json!(false);
             }
             if warnings.iter().any(|m| m.ends_with("already running")) {
@@ -190,7 +224,11 @@ pub(crate) fn dispatch(
             }
             // Bare `config --export` / `--shell` (deprecated) print exports.
             if inv.has("--export") || inv.has("--shell") {
-                let format = if inv.has("--shell") { "shell" } else { "exports" };
+                let format = if inv.has("--shell") {
+                    "shell"
+                } else {
+                    "exports"
+                };
                 let vars = parse_config_export(text, Some(format))?;
                 return done(json!({"format": format, "vars": vars}), to_value(&vars));
             }
@@ -412,13 +450,18 @@ pub(crate) fn dispatch(
             }
             let pos = inv.positionals(&["-a", "--alias", "-q", "--querystring"]);
             let service = pos.first().map(|s| s.to_string());
-            let app = pos.get(1).map(|s| s.to_string()).or_else(|| inv.app_flag.clone());
+            let app = pos
+                .get(1)
+                .map(|s| s.to_string())
+                .or_else(|| inv.app_flag.clone());
             let r = parse_config_set(text);
             let (var, url) = match r.set.iter().next() {
                 Some((k, v)) => (Some(k.clone()), Some(v.clone())),
                 None => (None, None),
             };
-            same(json!({"service": service, "app": app, "config_var": var, "url": url, "restarted": r.restarted}))
+            same(
+                json!({"service": service, "app": app, "config_var": var, "url": url, "restarted": r.restarted}),
+            )
         }
         "postgres:unlink" => {
             if !ok {
@@ -439,7 +482,11 @@ pub(crate) fn dispatch(
             }
             same(json!({ "psql_output": text }))
         }
-        "postgres:import" => same(if ok { json!({"service": pos0(&[])}) } else { Value::Null }),
+        "postgres:import" => same(if ok {
+            json!({"service": pos0(&[])})
+        } else {
+            Value::Null
+        }),
         "postgres:backup-schedule-cat" => {
             if !ok {
                 return same(Value::Null);
@@ -550,7 +597,11 @@ fn report(
     let typed: Vec<Value> = blocks
         .iter()
         .map(|b: &ReportBlock| {
-            typed_report(default_type, b.subject.clone(), b.snake_fields(default_type))
+            typed_report(
+                default_type,
+                b.subject.clone(),
+                b.snake_fields(default_type),
+            )
         })
         .collect();
     let typed = if typed.len() == 1 {

@@ -36,9 +36,7 @@ pub fn parse_apps_list(text: &str) -> Result<Vec<String>, ParseError> {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with("=====>") && !l.starts_with("----->"))
         .filter(|l| !l.starts_with('!'))
-        .filter(|l| {
-            !l.starts_with('.') && !l.starts_with(|c: char| c.is_ascii_uppercase())
-        })
+        .filter(|l| !l.starts_with('.') && !l.starts_with(|c: char| c.is_ascii_uppercase()))
         .filter(|l| !l.contains(' '))
         .map(str::to_string)
         .collect())
@@ -46,9 +44,8 @@ pub fn parse_apps_list(text: &str) -> Result<Vec<String>, ParseError> {
 
 /// Parses `version` output in every form (see [`DokkuVersion::parse_output`]).
 pub fn parse_version(text: &str) -> Result<DokkuVersion, ParseError> {
-    DokkuVersion::parse_output(text).map_err(|_| {
-        ParseError::new("expected `dokku version X.Y.Z`, `X.Y.Z` or `vX.Y.Z`", text)
-    })
+    DokkuVersion::parse_output(text)
+        .map_err(|_| ParseError::new("expected `dokku version X.Y.Z`, `X.Y.Z` or `vX.Y.Z`", text))
 }
 
 /// Parses `ps:scale <app>` output: `-----> Scaling for <app>` (absent with
@@ -321,7 +318,10 @@ mod tests {
 
     #[test]
     fn scale_forms() {
-        let (app, f) = parse_ps_scale("-----> Scaling for a\nproctype: qty\n--------: ---\nweb:  1\nworker: 2\n").unwrap();
+        let (app, f) = parse_ps_scale(
+            "-----> Scaling for a\nproctype: qty\n--------: ---\nweb:  1\nworker: 2\n",
+        )
+        .unwrap();
         assert_eq!(app.as_deref(), Some("a"));
         assert_eq!(f["web"], 1);
         assert_eq!(f["worker"], 2);
@@ -334,7 +334,9 @@ mod tests {
 
     #[test]
     fn log_lines() {
-        let l = parse_log_line("\u{1b}[36m2026-08-21T10:15:01.123456789Z app[web.1]:\u{1b}[0m GET / 200");
+        let l = parse_log_line(
+            "\u{1b}[36m2026-08-21T10:15:01.123456789Z app[web.1]:\u{1b}[0m GET / 200",
+        );
         assert_eq!(l.process.as_deref(), Some("web.1"));
         assert_eq!(l.message, "GET / 200");
         let l = parse_log_line("raw message");
@@ -344,7 +346,9 @@ mod tests {
 
     #[test]
     fn urls_block() {
-        let u = parse_deployed_urls("=====> Application deployed:\n       http://a\n       http://b\n\n");
+        let u = parse_deployed_urls(
+            "=====> Application deployed:\n       http://a\n       http://b\n\n",
+        );
         assert_eq!(u, vec!["http://a", "http://b"]);
     }
 }

@@ -33,21 +33,19 @@ pub mod postgres;
 pub mod report;
 
 pub use config::{
-    parse_config_export, parse_config_get, parse_config_set, parse_config_show,
-    parse_config_unset, ConfigSetResult, ConfigUnsetResult,
+    parse_config_export, parse_config_get, parse_config_set, parse_config_show, parse_config_unset,
+    ConfigSetResult, ConfigUnsetResult,
 };
 pub use lines::{
-    parse_apps_list, parse_deployed_urls, parse_logs, parse_ls, parse_plugin_list,
-    parse_ps_scale, parse_remote_show, parse_ssh_keys_list, parse_steps, parse_storage_list,
-    parse_version, LsContainer,
+    parse_apps_list, parse_deployed_urls, parse_logs, parse_ls, parse_plugin_list, parse_ps_scale,
+    parse_remote_show, parse_ssh_keys_list, parse_steps, parse_storage_list, parse_version,
+    LsContainer,
 };
 pub use postgres::{
     parse_backup_schedule, parse_exposed_ports, parse_postgres_info, parse_postgres_list,
     BackupSchedule, PostgresListEntry,
 };
-pub use report::{
-    parse_report_json, parse_report_text, snake_label, ReportBlock, ReportJson,
-};
+pub use report::{parse_report_json, parse_report_text, snake_label, ReportBlock, ReportJson};
 
 /// The prefix of Dokku's warning and failure lines.
 pub const WARN_PREFIX: &str = " !     ";
@@ -142,9 +140,32 @@ pub struct Invocation {
 
 /// Plugins whose dispatcher inserts `DOKKU_APP_NAME` as the first argument.
 const CORE_PLUGINS: &[&str] = &[
-    "apps", "ps", "config", "domains", "git", "logs", "run", "storage", "proxy", "nginx",
-    "checks", "docker-options", "network", "builder", "scheduler", "resource", "registry",
-    "buildpacks", "cron", "enter", "repo", "certs", "ports", "app-json", "urls", "url",
+    "apps",
+    "ps",
+    "config",
+    "domains",
+    "git",
+    "logs",
+    "run",
+    "storage",
+    "proxy",
+    "nginx",
+    "checks",
+    "docker-options",
+    "network",
+    "builder",
+    "scheduler",
+    "resource",
+    "registry",
+    "buildpacks",
+    "cron",
+    "enter",
+    "repo",
+    "certs",
+    "ports",
+    "app-json",
+    "urls",
+    "url",
 ];
 
 impl Invocation {
@@ -497,7 +518,13 @@ mod tests {
     fn shell_split_handles_quotes() {
         assert_eq!(
             argv(r#"config:set myapp GREETING="hello   world" B='x y' C=a\ b"#),
-            vec!["config:set", "myapp", "GREETING=hello   world", "B=x y", "C=a b"]
+            vec![
+                "config:set",
+                "myapp",
+                "GREETING=hello   world",
+                "B=x y",
+                "C=a b"
+            ]
         );
         assert_eq!(argv("  "), Vec::<String>::new());
         assert_eq!(argv("a ''"), vec!["a", ""]);
@@ -506,7 +533,10 @@ mod tests {
     #[test]
     fn failure_messages_follow_the_reference() {
         assert_eq!(
-            failure_message("", b" !      !     myapp currently has a deploy lock in place. Exiting...\n"),
+            failure_message(
+                "",
+                b" !      !     myapp currently has a deploy lock in place. Exiting...\n"
+            ),
             Some("myapp currently has a deploy lock in place. Exiting...".into())
         );
         assert_eq!(
@@ -514,7 +544,10 @@ mod tests {
             Some("bad thing".into())
         );
         assert_eq!(
-            failure_message("", b"Usage of config:show:\n      --merged   merge\nunknown flag: --x\n"),
+            failure_message(
+                "",
+                b"Usage of config:show:\n      --merged   merge\nunknown flag: --x\n"
+            ),
             Some("unknown flag: --x".into())
         );
         assert_eq!(failure_message("", b""), None);

@@ -202,7 +202,8 @@ mod tests {
 
     #[test]
     fn info_forms() {
-        let f = parse_postgres_info("       DSN: postgres://postgres:p@dokku-postgres-db:5432/db\n");
+        let f =
+            parse_postgres_info("       DSN: postgres://postgres:p@dokku-postgres-db:5432/db\n");
         assert_eq!(f[0].0, "DSN");
         assert_eq!(f[0].1, "postgres://postgres:p@dokku-postgres-db:5432/db");
         let f = parse_postgres_info("=====> Container Information\n       Config dir:          /c                       \n       Links:               -                        \n");

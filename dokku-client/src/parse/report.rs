@@ -188,6 +188,38 @@ pub fn json_snake_fields(obj: &Map<String, Value>, prefix: &str) -> BTreeMap<Str
     out
 }
 
+/// A report's subject and its snake_case fields.
+pub type SubjectFields = (Option<String>, BTreeMap<String, String>);
+
+/// Reports as `(subject, snake_case fields)` pairs, from `--format json`
+/// output (`json`: one object or NDJSON; `subject` names a single report)
+/// or from text. The typed report methods are built on this.
+pub fn report_maps(
+    text: &str,
+    json: bool,
+    prefix: &str,
+    subject: Option<&str>,
+) -> Result<Vec<SubjectFields>, ParseError> {
+    if json {
+        return Ok(match parse_report_json(text, subject.is_none())? {
+            ReportJson::Single(m) => {
+                vec![(subject.map(str::to_string), json_snake_fields(&m, prefix))]
+            }
+            ReportJson::Lines(v) => v
+                .iter()
+                .map(|m| (subject.map(str::to_string), json_snake_fields(m, prefix)))
+                .collect(),
+        });
+    }
+    Ok(parse_report_text(text, Some(prefix))
+        .into_iter()
+        .map(|b| {
+            let s = b.subject.clone().or_else(|| subject.map(str::to_string));
+            (s, b.snake_fields(prefix))
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,33 +274,4 @@ mod tests {
         ));
         assert!(parse_report_json("nope\n", false).is_err());
     }
-}
-
-/// Reports as `(subject, snake_case fields)` pairs, from `--format json`
-/// output (`json`: one object or NDJSON; `subject` names a single report)
-/// or from text. The typed report methods are built on this.
-pub fn report_maps(
-    text: &str,
-    json: bool,
-    prefix: &str,
-    subject: Option<&str>,
-) -> Result<Vec<(Option<String>, BTreeMap<String, String>)>, ParseError> {
-    if json {
-        return Ok(match parse_report_json(text, subject.is_none())? {
-            ReportJson::Single(m) => {
-                vec![(subject.map(str::to_string), json_snake_fields(&m, prefix))]
-            }
-            ReportJson::Lines(v) => v
-                .iter()
-                .map(|m| (subject.map(str::to_string), json_snake_fields(m, prefix)))
-                .collect(),
-        });
-    }
-    Ok(parse_report_text(text, Some(prefix))
-        .into_iter()
-        .map(|b| {
-            let s = b.subject.clone().or_else(|| subject.map(str::to_string));
-            (s, b.snake_fields(prefix))
-        })
-        .collect())
 }
