@@ -250,6 +250,11 @@ pub fn parse_config_set(text: &str) -> ConfigSetResult {
             if l.trim().is_empty() {
                 continue;
             }
+            // postgres:link --no-restart says so inside the block.
+            if l.trim_start().starts_with("Skipping restart") {
+                inside = false;
+                continue;
+            }
             rows.push(l.strip_prefix("       ").unwrap_or(l));
         }
     }

@@ -180,12 +180,22 @@ pub(crate) fn dispatch(
             let settings: Vec<&str> = pos.iter().copied().filter(|p| p.contains('=')).collect();
             if !settings.is_empty() {
                 let mut f = BTreeMap::new();
-                for s in settings {
+                // `-----> Scaling myapp processes: web=2 worker=1` when printed.
+                let shown = lines_of(text).into_iter().find_map(|l| {
+                    l.strip_prefix("-----> Scaling ")
+                        .and_then(|r| r.split_once(" processes: "))
+                        .map(|(_, list)| list.to_string())
+                });
+                let listed: Vec<String> = match &shown {
+                    Some(list) => list.split_whitespace().map(str::to_string).collect(),
+                    None => settings.iter().map(|s| s.to_string()).collect(),
+                };
+                for s in &listed {
                     if let Some((k, v)) = s.split_once('=') {
                         f.insert(k.to_string(), v.parse::<u32>().unwrap_or(0));
                     }
                 }
-                return same(json!({"app": app(), "scaled": f}));
+                return same(json!({"app": app(), "formation": f}));
             }
             let (header_app, formation) = parse_ps_scale(text)?;
             done(
@@ -243,7 +253,7 @@ pub(crate) fn dispatch(
             if exit != 0 && exit != 1 && exit != 123 {
                 return same(Value::Null);
             }
-            if exit != 0 && !text.trim().is_empty() {
+            if exit != 0 && (!text.trim().is_empty() || !stderr.is_empty()) {
                 return same(Value::Null);
             }
             let v = parse_config_get(text, exit, inv.has("--quoted"));
