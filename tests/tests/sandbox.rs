@@ -685,6 +685,20 @@ fn git_push_deploys_the_sample_app_and_migrations_create_the_tables() {
     );
     check(
         &sb,
+        &["run", "api-development", "echo", "hello"],
+        0,
+        &["hello"],
+    );
+    let failing = sb
+        .ssh(&["run", "api-development", "sh", "-c", "'exit 7'"])
+        .unwrap();
+    assert_eq!(
+        failing.status.code(),
+        Some(7),
+        "run returns the command's exit code"
+    );
+    check(
+        &sb,
         &["run", "api-development", "sh", "seed.sh", "4"],
         0,
         &["seed: users=4"],
@@ -754,6 +768,7 @@ fn faults_fire_as_asked() {
     let mut child = sb
         .ssh_command()
         .args(["apps:report", "flaky"])
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -790,7 +805,7 @@ fn faults_fire_as_asked() {
         cut.stdout.len(),
         full.stdout.len()
     );
-    assert_eq!(&cut.stdout[..1000], &full.stdout[..1000]);
+    assert!(cut.stdout.starts_with(b"PGDMP"));
     assert_eq!(sb.pending_faults(), 0);
 }
 
