@@ -433,9 +433,31 @@ pub fn quote_word(word: &str, rule: SplitRule, last: bool) -> Result<String> {
                     "xargs drops an empty argument at the end of the line",
                 ));
             }
-            Ok(single_quote(word))
+            // A word of plain characters splits the same under every rule, so
+            // it is sent bare: the line then also works on a server whose
+            // version is not known yet (the `version` probe itself, which an
+            // old server would receive as the literal `'version'`).
+            if is_plain_word(word) {
+                Ok(word.to_string())
+            } else {
+                Ok(single_quote(word))
+            }
         }
     }
+}
+
+/// True for a non-empty word made only of characters that no split rule
+/// (whitespace, xargs, sh) treats specially: ASCII letters, digits and
+/// `_ : . / = @ % + , -`.
+pub fn is_plain_word(word: &str) -> bool {
+    !word.is_empty()
+        && word.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'_' | b':' | b'.' | b'/' | b'=' | b'@' | b'%' | b'+' | b',' | b'-'
+                )
+        })
 }
 
 /// A word GNU echo takes as its own options (`-n`, `-e`, `-E`, `-neE`...).
@@ -668,7 +690,12 @@ mod tests {
             .flag("--force");
         assert_eq!(
             ssh_line(&cmd, Some(&modern)).unwrap(),
-            "'postgres:destroy' 'db' '--force'"
+            "postgres:destroy db --force"
+        );
+        let cmd = Command::read("config:get").value("my app").value("K");
+        assert_eq!(
+            ssh_line(&cmd, Some(&modern)).unwrap(),
+            "config:get 'my app' K"
         );
         let long = "x".repeat(MAX_LINE_BYTES + 1);
         let cmd = Command::read("run").value("app").value(long);
@@ -785,5 +812,27 @@ mod tests {
         let cmd = Command::read("run").value("app").value("a\0b");
         assert!(shell_line(&cmd, "dokku", true).is_err());
         assert!(shell_line(&Command::read("version"), "", false).is_err());
+    }
+
+    /// The version probe is sent before the version is known: it must read
+    /// `version` under every split rule, old servers included.
+    #[test]
+    fn the_version_probe_works_on_every_server() {
+        let cmd = Command::read("version");
+        assert_eq!(ssh_line(&cmd, None).unwrap(), "version");
+        for rule in [
+            SplitRule::Whitespace,
+            SplitRule::Xargs,
+            SplitRule::XargsEcho,
+        ] {
+            assert_eq!(server_split("version", rule).0, vec!["version"]);
+        }
+        // Plain words are sent bare, everything else quoted.
+        assert!(is_plain_word("apps:report"));
+        assert!(is_plain_word("--format"));
+        assert!(is_plain_word("KEY=dmFsdWU="));
+        for w in ["", "a b", "it's", "$x", "a*", "ü", "a\\b", "\"q\""] {
+            assert!(!is_plain_word(w), "{w:?}");
+        }
     }
 }
