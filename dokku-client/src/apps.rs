@@ -274,4 +274,63 @@ mod tests {
         assert_eq!(r.dir.as_deref(), Some("/a"));
         assert_eq!(r.other["new_thing"], "1");
     }
+
+    use crate::transport::ScriptedTransport;
+    use crate::Output;
+
+    fn client(t: ScriptedTransport) -> Client {
+        Client::new(t)
+    }
+
+    #[tokio::test]
+    async fn typed_apps_methods_per_version() {
+        let new = client(
+            ScriptedTransport::new()
+                .version("0.38.27")
+                .case(
+                    "apps:list --format json",
+                    Output::new(0, "[\"a\",\"b\"]\n", ""),
+                )
+                .case(
+                    "apps:exists nope",
+                    Output::new(20, "", " !     App nope does not exist\n"),
+                )
+                .case(
+                    "apps:locked a",
+                    Output::new(1, "", " !     Deploy lock does not exist\n"),
+                )
+                .case(
+                    "apps:report a --format json",
+                    Output::new(
+                        0,
+                        "{\"app-locked\":\"true\",\"locked\":\"true\",\"dir\":\"/a\"}\n",
+                        "",
+                    ),
+                ),
+        );
+        assert_eq!(new.apps_list().await.unwrap(), vec!["a", "b"]);
+        assert!(!new.apps_exists("nope").await.unwrap());
+        assert!(!new.apps_locked("a").await.unwrap());
+        let r = new.apps_report("a").await.unwrap();
+        assert_eq!(r.locked, Some(true));
+        assert_eq!(r.dir.as_deref(), Some("/a"));
+        assert!(matches!(
+            new.apps_exists("Bad").await,
+            Err(Error::InvalidName { .. })
+        ));
+
+        let old = client(
+            ScriptedTransport::new()
+                .version("0.19.13")
+                .case("apps:list", Output::new(0, "=====> My Apps\nx\n", ""))
+                .case(
+                    "apps:report x",
+                    Output::new(0, "=====> x app information\n       App dir:                       /home/dokku/x            \n       Locked:                        false                    \n", ""),
+                ),
+        );
+        assert_eq!(old.apps_list().await.unwrap(), vec!["x"]);
+        let r = old.apps_report("x").await.unwrap();
+        assert_eq!(r.dir.as_deref(), Some("/home/dokku/x"));
+        assert_eq!(r.locked, Some(false));
+    }
 }

@@ -306,4 +306,54 @@ mod tests {
         );
         assert!(config_unset_command("a".into(), &[], ConfigSetOptions::default()).is_err());
     }
+
+    use crate::transport::ScriptedTransport;
+    use crate::Output;
+
+    #[tokio::test]
+    async fn typed_config_methods() {
+        let t = ScriptedTransport::new()
+            .version("0.38.27")
+            .case("config:get a NOPE", Output::new(1, "", ""))
+            .case("config:get a K", Output::new(0, "  v  \n", ""))
+            .case(
+                "config:get ghost K",
+                Output::new(20, "", " !     App ghost does not exist\n"),
+            )
+            .case(
+                "config:set --encoded --no-restart a K=dHdvICB3b3Jkcw==",
+                Output::new(0, "-----> Setting config vars\n       K:  two  words\n", ""),
+            )
+            .case(
+                "config:export --format json a",
+                Output::new(0, "{\"K\":\"two  words\"}\n", ""),
+            );
+        let c = Client::new(t.clone());
+        assert_eq!(c.config_get("a", "NOPE").await.unwrap(), None);
+        assert_eq!(
+            c.config_get("a", "K").await.unwrap().as_deref(),
+            Some("  v  ")
+        );
+        assert!(matches!(
+            c.config_get("ghost", "K").await,
+            Err(Error::AppNotFound { .. })
+        ));
+        let r = c
+            .config_set(
+                "a",
+                &[("K", "two  words")],
+                ConfigSetOptions { no_restart: true },
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.set["K"], "two  words");
+        assert!(!r.restarted);
+        let v = c.config_export("a", ExportFormat::Json).await.unwrap();
+        assert_eq!(v.get("K"), Some("two  words"));
+        // The encoded value never shows in the display form of what was sent.
+        assert!(t
+            .requests()
+            .iter()
+            .all(|r| !r.display.contains("dHdvICB3b3Jkcw")));
+    }
 }

@@ -56,3 +56,8 @@ pub use postgres::{Dsn, PostgresInfo};
 pub use ps::{ProcessStatus, PsReport};
 pub use transport::{Request, Stdin, Stdout, Transport};
 pub use version::{Capabilities, DokkuVersion};
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -487,4 +487,34 @@ mod tests {
         assert_eq!(i.exposed_ports[0].host, 1234);
         assert_eq!(i.other["brand_new"], "x");
     }
+
+    use crate::transport::ScriptedTransport;
+    use crate::Output;
+
+    #[tokio::test]
+    async fn typed_postgres_methods() {
+        let t = ScriptedTransport::new()
+            .version("0.38.27")
+            .case(
+                "postgres:info db",
+                Output::new(0, "=====> db postgres service information\n       Dsn:                 postgres://postgres:pw@dokku-postgres-db:5432/db\n       Links:               a                        \n       Status:              running                  \n", ""),
+            )
+            .case("postgres:exists nope", Output::new(1, "", " !     Postgres service nope does not exist\n"))
+            .case("postgres:linked db b", Output::new(1, "", " !     Service db is not linked to b\n"))
+            .case("postgres:list", Output::new(0, "=====> Postgres services\ndb\n", ""))
+            .case("postgres:destroy db", Output::new(1, "\n", " !     WARNING: Potentially Destructive Action\n"));
+        let c = Client::new(t);
+        let info = c.postgres_info("db").await.unwrap();
+        assert_eq!(info.status.as_deref(), Some("running"));
+        assert_eq!(info.links, vec!["a"]);
+        assert!(!info.dsn.as_ref().unwrap().to_string().contains("pw"));
+        assert!(!c.postgres_exists("nope").await.unwrap());
+        assert!(!c.postgres_linked("db", "b").await.unwrap());
+        assert_eq!(c.postgres_list().await.unwrap(), vec!["db"]);
+        assert!(c.postgres_destroy("db", false).await.is_err());
+        assert!(matches!(
+            c.postgres_info("bad name").await,
+            Err(Error::InvalidName { .. })
+        ));
+    }
 }

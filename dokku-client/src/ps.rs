@@ -283,4 +283,25 @@ mod tests {
         f.insert("bad type".into(), 1);
         assert!(ps_scale_command("a", &f, false).is_err());
     }
+
+    use crate::transport::ScriptedTransport;
+    use crate::Output;
+
+    #[tokio::test]
+    async fn typed_ps_methods() {
+        let t = ScriptedTransport::new()
+            .version("0.30.0")
+            .case(
+                "ps:report a --format json",
+                Output::new(0, "{\"deployed\":\"true\",\"processes\":\"2\",\"ps-restart-policy\":\"on-failure:10\",\"status-web.1\":\"running (CID: 5b0c2a1f9e3)\",\"status-web.2\":\"exited (CID: 8e1d4c7b2a6)\"}\n", ""),
+            )
+            .case("ps:scale a", Output::new(0, "-----> Scaling for a\nproctype: qty\n--------: ---\nweb:  2\n", ""));
+        let c = Client::new(t);
+        let r = c.ps_report("a").await.unwrap();
+        assert_eq!(r.processes, Some(2));
+        assert_eq!(r.restart_policy.as_deref(), Some("on-failure:10"));
+        assert_eq!(r.statuses.len(), 2);
+        assert_eq!(r.statuses[1].status, "exited");
+        assert_eq!(c.ps_scale_get("a").await.unwrap()["web"], 2);
+    }
 }
