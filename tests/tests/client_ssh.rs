@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use dokku_client::transport::{HostKeyPolicy, SshConfig, SshTransport};
-use dokku_client::{Client, Command, Error, RetryPolicy, Transport};
+use dokku_client::{Client, Command, Error, Request, RetryPolicy, Stdin, Stdout, Transport};
 use pix_sandbox::contract::{Fault, FaultAction, Profile};
 use pix_sandbox::sandbox::{procs, Sandbox, SandboxOptions};
 
@@ -521,4 +521,71 @@ async fn streams_are_kept_apart_and_binary_safe() {
     let t = SshTransport::connect(config(&sandbox)).await.unwrap();
     assert!(t.target().contains(&sandbox.port().to_string()));
     t.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_export_and_import_stream_and_a_cut_export_is_an_error() {
+    let sandbox = start(SandboxOptions::default());
+    let client = Client::new(SshTransport::connect(config(&sandbox)).await.unwrap());
+    client
+        .run_ok(Command::write("postgres:create").value("streamdb"))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("streamdb.dump");
+    let file = tokio::fs::File::create(&dump).await.unwrap();
+    let out = client
+        .execute(
+            Request::new(Command::read("postgres:export").value("streamdb"))
+                .stdout(Stdout::Writer(Box::new(file))),
+        )
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_text());
+    assert!(out.stdout.is_empty(), "streamed, not captured");
+    let bytes = std::fs::read(&dump).unwrap();
+    assert!(bytes.starts_with(b"PGDMP"), "a pg_dump custom archive");
+
+    let reader = tokio::fs::File::open(&dump).await.unwrap();
+    let out = client
+        .execute(
+            Request::new(Command::write("postgres:import").value("streamdb"))
+                .stdin(Stdin::Reader(Box::new(reader))),
+        )
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_text());
+
+    // The connection drops in the middle of the export: a typed transport
+    // error, never a success with a truncated file, and no blind retry.
+    sandbox
+        .inject_fault(Fault {
+            matches: "postgres:export".into(),
+            action: FaultAction::DropAfterBytes { bytes: 100 },
+            times: 1,
+        })
+        .unwrap();
+    let before = sandbox.received().unwrap().len();
+    let cut = dir.path().join("cut.dump");
+    let file = tokio::fs::File::create(&cut).await.unwrap();
+    let err = client
+        .execute(
+            Request::new(Command::read("postgres:export").value("streamdb"))
+                .stdout(Stdout::Writer(Box::new(file))),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "transport", "{err}");
+    assert_eq!(
+        sandbox.received().unwrap().len(),
+        before + 1,
+        "a stream is not retried"
+    );
+    // The next command reconnects.
+    assert!(client
+        .run(Command::read("postgres:list"))
+        .await
+        .unwrap()
+        .success());
+    client.close().await.unwrap();
 }
