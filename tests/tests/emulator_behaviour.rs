@@ -1,0 +1,448 @@
+//! The emulator's real parts without sshd: git push deploys through the
+//! forced-command path (a stand-in `ssh` that sets `SSH_ORIGINAL_COMMAND`),
+//! real processes, `run`, `logs`, deploy locks and faults.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use pix_sandbox::contract::{
+    read_received, EmulatorConfig, Fault, FaultAction, PostgresAdmin, Profile, CONFIG_FILE,
+    FAULTS_DIR, RUN_DIR,
+};
+
+const EMULATOR: &str = env!("CARGO_BIN_EXE_dokku-emulator");
+
+/// An emulator state directory; kills recorded processes on drop.
+struct Emu {
+    root: tempfile::TempDir,
+}
+
+impl Emu {
+    fn new(profile: Profile) -> Emu {
+        let root = tempfile::tempdir().unwrap();
+        let cfg = EmulatorConfig {
+            profile,
+            global_vhost: "sandbox.test".into(),
+            postgres: PostgresAdmin {
+                host: "127.0.0.1".into(),
+                port: 1,
+                superuser: "postgres".into(),
+                password: String::new(),
+                bin_dir: PathBuf::from("/usr/bin"),
+            },
+            git_bin_dir: None,
+            emulator_bin: PathBuf::from(EMULATOR),
+        };
+        std::fs::write(
+            root.path().join(CONFIG_FILE),
+            serde_json::to_vec(&cfg).unwrap(),
+        )
+        .unwrap();
+        Emu { root }
+    }
+
+    fn path(&self) -> &Path {
+        self.root.path()
+    }
+
+    fn cmd(&self, args: &[&str]) -> Output {
+        Command::new(EMULATOR)
+            .arg("--root")
+            .arg(self.path())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    fn ssh(&self, line: &str, stdin: &[u8]) -> Output {
+        let mut child = Command::new(EMULATOR)
+            .arg("--root")
+            .arg(self.path())
+            .env("SSH_ORIGINAL_COMMAND", line)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// A stand-in for `ssh`: runs the emulator as sshd's forced command would.
+    fn fake_ssh(&self) -> PathBuf {
+        let path = self.path().join("fake-ssh");
+        let script = format!(
+            "#!/bin/sh\nfor a; do last=$a; done\nSSH_ORIGINAL_COMMAND=\"$last\" exec '{EMULATOR}' --root '{}'\n",
+            self.path().display()
+        );
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+}
+
+impl Drop for Emu {
+    fn drop(&mut self) {
+        if let Ok(entries) = std::fs::read_dir(self.path().join(RUN_DIR)) {
+            for e in entries.flatten() {
+                if let Ok(pgid) = std::fs::read_to_string(e.path())
+                    .unwrap_or_default()
+                    .trim()
+                    .parse::<i32>()
+                {
+                    let _ = nix::sys::signal::killpg(
+                        nix::unistd::Pid::from_raw(pgid),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A git work tree with a small app.
+struct Work {
+    dir: tempfile::TempDir,
+}
+
+impl Work {
+    fn new(predeploy: &str) -> Work {
+        let dir = tempfile::tempdir().unwrap();
+        let w = Work { dir };
+        w.git(&["init", "-q", "-b", "main"]);
+        std::fs::write(
+            w.dir.path().join("Procfile"),
+            "web: while true; do echo \"tick $GREETING port=$PORT\"; sleep 0.1; done\nhello: echo \"hi from $GREETING\"\n",
+        )
+        .unwrap();
+        let app_json = serde_json::json!({
+            "scripts": {"dokku": {"predeploy": predeploy, "postdeploy": "echo postdeploy-ran"}}
+        });
+        std::fs::write(w.dir.path().join("app.json"), app_json.to_string()).unwrap();
+        w.commit("first");
+        w
+    }
+
+    fn git(&self, args: &[&str]) -> Output {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@t")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@t")
+            .output()
+            .unwrap();
+        out
+    }
+
+    fn commit(&self, msg: &str) {
+        assert!(self.git(&["add", "-A"]).status.success());
+        let out = self.git(&["commit", "-q", "-m", msg]);
+        assert!(out.status.success(), "{out:?}");
+    }
+
+    fn push(&self, emu: &Emu, app: &str, refspec: &str) -> Output {
+        Command::new("git")
+            .args(["push", &format!("dokku@sandbox:{app}"), refspec])
+            .current_dir(self.dir.path())
+            .env("GIT_SSH", emu.fake_ssh())
+            .env("GIT_SSH_VARIANT", "simple")
+            .output()
+            .unwrap()
+    }
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < end {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn git_push_deploys_runs_processes_and_scripts() {
+    let emu = Emu::new(Profile::V0_38);
+    let work = Work::new("echo \"predeploy with $GREETING\" && touch predeploy-marker");
+    // first push creates the app
+    let out = work.push(&emu, "demo", "main:master");
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "push failed: {err}");
+    assert!(
+        err.contains("\x1b[1G\x1b[K-----> Set master as deploy-branch"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Executing predeploy task from app.json"),
+        "{err}"
+    );
+    assert!(err.contains("postdeploy-ran"), "{err}");
+    assert!(err.contains("=====> Application deployed:"), "{err}");
+    assert!(err.contains("       http://demo.sandbox.test"), "{err}");
+    assert!(emu.path().join("apps/demo/tree/predeploy-marker").exists());
+
+    let sha = text(&work.git(&["rev-parse", "HEAD"]).stdout)
+        .trim()
+        .to_owned();
+    let out = emu.cmd(&["git:report", "demo", "--git-sha"]);
+    assert_eq!(text(&out.stdout), format!("{sha}\n"));
+    let out = emu.cmd(&["apps:report", "demo", "--app-deploy-source"]);
+    assert_eq!(text(&out.stdout), "git-push\n");
+
+    // the web process is real and sees the config
+    let out = emu.cmd(&["ps:report", "demo", "--running"]);
+    assert_eq!(text(&out.stdout), "true\n");
+    let out = emu.cmd(&["config:set", "demo", "GREETING=bonjour"]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("-----> Restarting app demo"), "{stdout}");
+    assert!(
+        stdout.ends_with("=====> Application deployed:\n       http://demo.sandbox.test\n\n"),
+        "{stdout}"
+    );
+    wait_for("the web log", || {
+        text(&emu.cmd(&["logs", "demo", "--num", "5", "-q"]).stdout).contains("tick bonjour")
+    });
+    let logs = text(&emu.cmd(&["logs", "demo", "--num", "1"]).stdout);
+    assert!(logs.starts_with("\x1b[36m20"), "{logs}");
+    assert!(logs.contains(" app[web.1]:\x1b[0m tick "), "{logs}");
+
+    // run: Procfile key, exit code, environment
+    let out = emu.ssh("run demo hello", b"");
+    assert_eq!(
+        text(&out.stdout),
+        "-----> Found 'hello' in Procfile, running that command\nhi from bonjour\n"
+    );
+    let out = emu.ssh("run demo 'exit 7'", b"");
+    assert_eq!(out.status.code(), Some(7));
+    let out = emu.ssh("run demo cat predeploy-marker && echo $GREETING", b"");
+    assert_eq!(text(&out.stdout), "bonjour\n");
+
+    // stop and start
+    let out = emu.cmd(&["ps:stop", "demo"]);
+    assert_eq!(text(&out.stdout), "-----> Stopping demo\n");
+    let out = emu.cmd(&["ps:report", "demo", "--status-web.1"]);
+    assert!(text(&out.stdout).starts_with("exited (CID: "), "{out:?}");
+    let out = emu.cmd(&["ps:start", "demo"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     App has been detected as not running, releasing\n"
+    );
+    assert!(text(&out.stdout).starts_with("-----> Releasing demo...\n"));
+    let out = emu.cmd(&["ps:report", "demo", "--running"]);
+    assert_eq!(text(&out.stdout), "true\n");
+
+    // scale: a second web process
+    let out = emu.cmd(&["ps:scale", "demo", "web=2"]);
+    assert!(out.status.success(), "{out:?}");
+    let out = emu.cmd(&["ps:report", "demo", "--processes"]);
+    assert_eq!(text(&out.stdout), "2\n");
+
+    // push to another branch: warning only
+    let out = work.push(&emu, "demo", "main:other");
+    assert!(text(&out.stderr)
+        .contains("-----> WARNING: deploy did not complete, you must push to master."));
+
+    // a failing predeploy rejects the push and leaves the running version alone
+    std::fs::write(
+        work.dir.path().join("app.json"),
+        r#"{"scripts":{"dokku":{"predeploy":"echo migrating; exit 3"}}}"#,
+    )
+    .unwrap();
+    work.commit("broken");
+    let out = work.push(&emu, "demo", "main:master");
+    let err = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("pre-receive hook declined"), "{err}");
+    assert!(err.contains("migrating"), "{err}");
+    let out = emu.cmd(&["git:report", "demo", "--git-sha"]);
+    assert_eq!(text(&out.stdout), format!("{sha}\n"));
+    assert!(emu.path().join("apps/demo/tree/predeploy-marker").exists());
+    let out = emu.cmd(&["ps:report", "demo", "--running"]);
+    assert_eq!(text(&out.stdout), "true\n");
+
+    // destroy stops the processes
+    let pids: Vec<PathBuf> = std::fs::read_dir(emu.path().join(RUN_DIR))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(!pids.is_empty());
+    let out = emu.cmd(&["--force", "apps:destroy", "demo"]);
+    assert!(out.status.success(), "{out:?}");
+    for p in pids {
+        assert!(!p.exists(), "{} left behind", p.display());
+    }
+}
+
+#[test]
+fn a_held_deploy_lock_refuses_the_deploy() {
+    let emu = Emu::new(Profile::V0_38);
+    let work = Work::new("true");
+    assert!(work.push(&emu, "locked", "main:master").status.success());
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(emu.path().join("apps/locked/.deploy.lock"))
+        .unwrap();
+    let held = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusiveNonblock).unwrap();
+    let out = emu.cmd(&["ps:rebuild", "locked"]);
+    assert_eq!(
+        text(&out.stdout),
+        " !     locked currently has a deploy lock in place. Exiting...\n !     Run 'apps:unlock' to release the existing deploy lock\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    drop(held);
+    // apps:lock only creates the file: it does not block a deploy
+    assert!(emu.cmd(&["apps:lock", "locked"]).status.success());
+    let out = emu.cmd(&["ps:rebuild", "locked"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(emu.cmd(&["apps:locked", "locked"]).status.code(), Some(1));
+}
+
+fn arm(emu: &Emu, name: &str, fault: &Fault) {
+    let dir = emu.path().join(FAULTS_DIR);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(format!("{name}.json")),
+        serde_json::to_vec(fault).unwrap(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn faults_fire_as_asked_and_commands_are_recorded() {
+    let emu = Emu::new(Profile::V0_38);
+    arm(
+        &emu,
+        "a",
+        &Fault {
+            matches: "apps:list".into(),
+            action: FaultAction::Exit {
+                code: 42,
+                stderr: "injected\n".into(),
+            },
+            times: 1,
+        },
+    );
+    let out = emu.ssh("--quiet apps:list", b"");
+    assert_eq!(out.status.code(), Some(42));
+    assert_eq!(text(&out.stderr), "injected\n");
+    assert_eq!(emu.ssh("apps:list", b"").status.code(), Some(0));
+
+    // hang: ends early once the client is gone (stdout closed)
+    arm(
+        &emu,
+        "b",
+        &Fault {
+            matches: "version".into(),
+            action: FaultAction::Hang { seconds: 30 },
+            times: 1,
+        },
+    );
+    let start = Instant::now();
+    let mut child = Command::new(EMULATOR)
+        .arg("--root")
+        .arg(emu.path())
+        .arg("version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "should still hang");
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(start.elapsed() < Duration::from_secs(5));
+
+    // drop after bytes: output is cut (no sshd here, so the emulator exits 255)
+    arm(
+        &emu,
+        "c",
+        &Fault {
+            matches: "help".into(),
+            action: FaultAction::DropAfterBytes { bytes: 10 },
+            times: 1,
+        },
+    );
+    let out = emu.cmd(&["help"]);
+    assert_eq!(out.stdout, b"Usage: dok");
+    assert_eq!(out.status.code(), Some(255));
+
+    let received = read_received(emu.path()).unwrap();
+    assert_eq!(
+        received[0].ssh_original_command.as_deref(),
+        Some(&b"--quiet apps:list"[..])
+    );
+    assert_eq!(received[0].argv_lossy(), vec!["--quiet", "apps:list"]);
+    assert_eq!(received.last().unwrap().argv_lossy(), vec!["help"]);
+}
+
+#[test]
+fn profiles_differ_as_the_reference_says() {
+    let e19 = Emu::new(Profile::V0_19);
+    let out = e19.cmd(&["apps:report", "ghost"]);
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (Some(1), "App ghost does not exist\n".into())
+    );
+    assert!(e19.cmd(&["apps:create", "myapp"]).status.success());
+    let out = e19.cmd(&["apps:report", "myapp"]);
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "=====> myapp app information\n       {:<30} {:<25}\n       {:<30} {:<25}\n       {:<30} {:<25}\n       {:<30} {:<25}\n",
+            "App dir:", "/home/dokku/myapp", "Git sha:", "", "Deploy source:", "", "Locked:", "false"
+        )
+    );
+    let out = e19.cmd(&["apps:report", "myapp", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    // pre-0.34 config over SSH goes through `xargs $0`: 1 becomes 123
+    let out = e19.ssh("config:get myapp NOPE", b"");
+    assert_eq!(out.status.code(), Some(123));
+    let out = e19.ssh("config:set --no-restart myapp A='x  y'", b"");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        text(&e19.cmd(&["config:get", "myapp", "A"]).stdout),
+        "x  y\n"
+    );
+
+    let e30 = Emu::new(Profile::V0_30);
+    assert!(e30.cmd(&["apps:create", "myapp"]).status.success());
+    let out = e30.cmd(&["apps:report", "myapp", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        json.get("app-dir").is_some() && json.get("dir").is_none(),
+        "{json}"
+    );
+    let out = e30.cmd(&["apps:exists", "ghost"]);
+    assert_eq!(out.status.code(), Some(20));
+    // no xargs re-split outside config: quotes stay literal
+    let out = e30.ssh("apps:create 'quoted'", b"");
+    assert_eq!(out.status.code(), Some(1));
+
+    let e38 = Emu::new(Profile::V0_38);
+    assert!(e38.cmd(&["apps:create", "myapp"]).status.success());
+    let out = e38.ssh("apps:list --quiet", b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).ends_with("unknown flag: --quiet\n"));
+    // `--app` is inserted as the first argument of core commands
+    let out = e38.ssh("--app myapp config:show", b"");
+    assert_eq!(text(&out.stdout), "=====> myapp env vars\n\n");
+    // two info flags: nothing, exit 0
+    let out = e38.cmd(&["apps:report", "myapp", "--app-dir", "--app-locked"]);
+    assert_eq!((out.status.code(), out.stdout.len()), (Some(0), 0));
+}
