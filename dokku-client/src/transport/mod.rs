@@ -16,11 +16,13 @@ use crate::output::Output;
 use crate::version::DokkuVersion;
 
 pub mod io;
+pub mod lines;
 pub mod local;
 pub mod scripted;
 pub mod ssh;
 
 pub use io::Limits;
+pub use lines::LineSink;
 pub use local::LocalTransport;
 pub use scripted::{RecordedRequest, ScriptedCase, ScriptedTransport};
 pub use ssh::{HostKeyPolicy, LoginMode, SshConfig, SshTransport};
