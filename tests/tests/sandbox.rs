@@ -689,12 +689,13 @@ fn git_push_deploys_the_sample_app_and_migrations_create_the_tables() {
         0,
         &["hello"],
     );
+    // GNU ls exits 2 for a missing operand: the command's own code comes back.
     let failing = sb
-        .ssh(&["run", "api-development", "sh", "-c", "'exit 7'"])
+        .ssh(&["run", "api-development", "ls", "/nonexistent-dir"])
         .unwrap();
     assert_eq!(
         failing.status.code(),
-        Some(7),
+        Some(2),
         "run returns the command's exit code"
     );
     check(
@@ -706,7 +707,7 @@ fn git_push_deploys_the_sample_app_and_migrations_create_the_tables() {
     assert_eq!(psql_at(&dsn, "select count(*) from users"), "4");
     check(
         &sb,
-        &["ps:report", "api-development", "--ps-running"],
+        &["ps:report", "api-development", "--running"],
         0,
         &["true"],
     );
@@ -776,7 +777,7 @@ fn faults_fire_as_asked() {
     std::thread::sleep(Duration::from_secs(2));
     assert!(
         child.try_wait().unwrap().is_none(),
-        "still hanging after 2 s"
+        "the hang fault keeps the command running after 2 s (stdin at EOF is not a gone client)"
     );
     child.kill().unwrap();
     child.wait().unwrap();

@@ -77,7 +77,7 @@ pub(crate) fn run_steps(sb: &Sandbox, progress: &mut Progress) -> Result<(), Str
     )?;
     progress.detail(String::from_utf8_lossy(&seeded.stdout).trim());
     let report = progress.step("check the app is running", || {
-        let out = dokku(sb, &["ps:report", APP, "--ps-running"])?;
+        let out = dokku(sb, &["ps:report", APP, "--running"])?;
         let running = String::from_utf8_lossy(&out.stdout).trim().to_string();
         if running == "true" {
             Ok(running)
