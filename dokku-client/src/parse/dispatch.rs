@@ -222,10 +222,7 @@ pub(crate) fn dispatch(
             if warnings.iter().any(|m| m.ends_with("already running")) {
                 r["already_running"] = json!(true);
             }
-            let urls = parse_deployed_urls(text);
-            if !urls.is_empty() {
-                r["urls"] = json!(urls);
-            }
+            with_urls(&mut r, text);
             same(r)
         }
         "config" | "config:show" => {
@@ -256,8 +253,11 @@ pub(crate) fn dispatch(
             if exit != 0 && (!text.trim().is_empty() || !stderr.is_empty()) {
                 return same(Value::Null);
             }
+            // The result keeps the bytes as printed (`--quoted` included);
+            // the typed value is the unquoted one.
+            let raw = parse_config_get(text, exit, false);
             let v = parse_config_get(text, exit, inv.has("--quoted"));
-            done(json!({ "value": v }), json!(v))
+            done(json!({ "value": raw }), json!(v))
         }
         "config:export" => {
             if !ok {
@@ -311,10 +311,9 @@ pub(crate) fn dispatch(
                 return same(Value::Null);
             }
             let r = parse_config_unset(text);
-            done(
-                json!({"unset": r.unset, "skipped": r.skipped, "restarted": r.restarted}),
-                to_value(&r),
-            )
+            let mut v = json!({"unset": r.unset, "skipped": r.skipped, "restarted": r.restarted});
+            with_urls(&mut v, text);
+            done(v, to_value(&r))
         }
         "logs" => {
             if !ok {
@@ -469,9 +468,9 @@ pub(crate) fn dispatch(
                 Some((k, v)) => (Some(k.clone()), Some(v.clone())),
                 None => (None, None),
             };
-            same(
-                json!({"service": service, "app": app, "config_var": var, "url": url, "restarted": r.restarted}),
-            )
+            let mut v = json!({"service": service, "app": app, "config_var": var, "url": url, "restarted": r.restarted});
+            with_urls(&mut v, text);
+            same(v)
         }
         "postgres:unlink" => {
             if !ok {
@@ -479,12 +478,14 @@ pub(crate) fn dispatch(
             }
             let pos = inv.positionals(&[]);
             let r = parse_config_unset(text);
-            same(json!({
+            let mut v = json!({
                 "service": pos.first(),
                 "app": pos.get(1).map(|s| s.to_string()).or_else(|| inv.app_flag.clone()),
                 "unset": r.unset,
                 "restarted": r.restarted,
-            }))
+            });
+            with_urls(&mut v, text);
+            same(v)
         }
         "postgres:connect" => {
             if !ok {
@@ -520,6 +521,14 @@ pub(crate) fn dispatch(
             }
             same(r)
         }
+    }
+}
+
+/// Adds the `Application deployed:` URLs, when a deploy printed them.
+fn with_urls(result: &mut Value, text: &str) {
+    let urls = parse_deployed_urls(text);
+    if !urls.is_empty() {
+        result["urls"] = json!(urls);
     }
 }
 
