@@ -255,6 +255,14 @@ impl SshConfig {
         }
     }
 
+    /// `host` or `host:port`, for host-key messages.
+    pub fn host_label(&self) -> String {
+        match self.port {
+            Some(p) if p != 22 => format!("{}:{}", self.host, p),
+            _ => self.host.clone(),
+        }
+    }
+
     /// Refuses values that ssh would read as options or that cannot be written
     /// into its config file.
     fn validate(&self) -> Result<()> {
@@ -367,7 +375,9 @@ fn whole_seconds(d: Duration) -> Duration {
 /// `fingerprint` is the key the server presents when it was found out
 /// separately (`ssh-keyscan`); a fingerprint printed by ssh itself wins.
 pub fn classify_ssh_failure(text: &str, config: &SshConfig, fingerprint: Option<String>) -> Error {
-    let host = config.target();
+    // Host-key and authentication errors name the host (and port) the key
+    // belongs to; the user is reported on its own.
+    let host = config.host_label();
     let printed = printed_fingerprint(text);
     let pinned = matches!(config.host_key, HostKeyPolicy::Pinned(_));
     if text.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
@@ -398,7 +408,7 @@ pub fn classify_ssh_failure(text: &str, config: &SshConfig, fingerprint: Option<
         };
     }
     Error::Transport {
-        host,
+        host: config.target(),
         message: summarize(text),
     }
 }
@@ -1006,7 +1016,7 @@ mod tests {
         match classify_ssh_failure(changed, &c, None) {
             Error::HostKeyMismatch { fingerprint, host } => {
                 assert_eq!(fingerprint.as_deref(), Some("SHA256:abcDEF123"));
-                assert_eq!(host, "dokku@127.0.0.1:2222");
+                assert_eq!(host, "127.0.0.1:2222");
             }
             other => panic!("{other:?}"),
         }
