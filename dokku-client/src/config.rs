@@ -259,6 +259,34 @@ impl Client {
     }
 }
 
+impl Client {
+    /// The keys set (`config:keys`), sorted.
+    pub async fn config_keys<'a>(&self, scope: impl Into<ConfigScope<'a>>) -> Result<Vec<String>> {
+        let out = self
+            .run_ok(scoped(Command::read("config:keys"), scope.into())?)
+            .await?;
+        Ok(parse::lines_of(&out.stdout_text())
+            .into_iter()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// Removes every var (`config:clear`).
+    pub async fn config_clear<'a>(
+        &self,
+        scope: impl Into<ConfigScope<'a>>,
+        options: ConfigSetOptions,
+    ) -> Result<()> {
+        let mut cmd = Command::write("config:clear");
+        if options.no_restart {
+            cmd = cmd.flag("--no-restart");
+        }
+        self.run_ok(scoped(cmd, scope.into())?).await.map(drop)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

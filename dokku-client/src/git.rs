@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::apps::{app_command, take, take_bool};
+use crate::command::Command;
 use crate::error::{Error, Result};
 use crate::parse::report::report_maps;
 use crate::Client;
@@ -56,7 +57,30 @@ impl GitReport {
     }
 }
 
+/// `git:set <app> <key> [value]` (no value unsets). Keys are Dokku's
+/// property names (`deploy-branch`, `keep-git-dir`, `rev-env-var`, ...).
+pub fn git_set_command(app: &str, key: &str, value: Option<&str>) -> Result<Command> {
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+        return Err(Error::InvalidName {
+            name: key.into(),
+            message: "git properties are lowercase words joined by `-` (deploy-branch)".into(),
+        });
+    }
+    let cmd = app_command("git:set", app, false)?.value(key);
+    Ok(match value {
+        Some(v) => cmd.value(v),
+        None => cmd,
+    })
+}
+
 impl Client {
+    /// Sets (or with `None` unsets) a git property (`git:set`).
+    pub async fn git_set(&self, app: &str, key: &str, value: Option<&str>) -> Result<()> {
+        self.run_ok(git_set_command(app, key, value)?)
+            .await
+            .map(drop)
+    }
+
     /// The git report of one app (`--format json` from 0.38.0, text before).
     pub async fn git_report(&self, app: &str) -> Result<GitReport> {
         let json = self.capabilities().await?.bash_report_json;
@@ -75,5 +99,40 @@ impl Client {
                 message: "no report in the output".into(),
                 text: out.stdout_text().chars().take(200).collect(),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::ScriptedTransport;
+    use crate::Output;
+
+    #[test]
+    fn set_command() {
+        assert_eq!(
+            git_set_command("a", "deploy-branch", Some("main"))
+                .unwrap()
+                .argv(),
+            vec!["git:set", "a", "deploy-branch", "main"]
+        );
+        assert!(git_set_command("a", "Bad key", None).is_err());
+    }
+
+    #[tokio::test]
+    async fn report_text_on_0_37_and_json_on_0_38() {
+        let old = Client::new(ScriptedTransport::new().version("0.37.10").case(
+            "git:report a",
+            Output::new(0, "=====> a git information\n       Git deploy branch:             master                   \n       Git sha:                       abc                      \n", ""),
+        ));
+        let r = old.git_report("a").await.unwrap();
+        assert_eq!(r.deploy_branch.as_deref(), Some("master"));
+        assert_eq!(r.sha.as_deref(), Some("abc"));
+        let new = Client::new(ScriptedTransport::new().version("0.38.27").case(
+            "git:report a --format json",
+            Output::new(0, "{\"deploy-branch\":\"main\",\"sha\":\"def\"}\n", ""),
+        ));
+        let r = new.git_report("a").await.unwrap();
+        assert_eq!(r.deploy_branch.as_deref(), Some("main"));
     }
 }

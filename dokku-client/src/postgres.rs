@@ -417,6 +417,64 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Schedules backups (`postgres:backup-schedule <svc> "<cron>" <bucket> [--use-iam]`).
+    pub async fn postgres_backup_schedule(
+        &self,
+        service: &str,
+        schedule: &str,
+        bucket: &str,
+        use_iam: bool,
+    ) -> Result<()> {
+        if schedule.split_whitespace().count() != 5 {
+            return Err(Error::Config(format!(
+                "{schedule:?} is not a cron schedule: give five fields, like \"0 3 * * *\""
+            )));
+        }
+        let mut cmd = service_command("postgres:backup-schedule", service, None, false)?
+            .value(schedule)
+            .value(bucket);
+        if use_iam {
+            cmd = cmd.flag("--use-iam");
+        }
+        self.run_ok(cmd).await.map(drop)
+    }
+
+    /// The backup schedule, or `None` when there is none.
+    pub async fn postgres_backup_schedule_cat(
+        &self,
+        service: &str,
+    ) -> Result<Option<parse::BackupSchedule>> {
+        let cmd = service_command("postgres:backup-schedule-cat", service, None, true)?;
+        let out = self.run(cmd.clone()).await?;
+        if !out.success() {
+            if out.stderr_text().contains("There is no scheduled backup") {
+                return Ok(None);
+            }
+            return Err(self.classify(&cmd, &out));
+        }
+        parse::parse_backup_schedule(&out.stdout_text())
+            .map(Some)
+            .ok_or_else(|| Error::Parse {
+                command: cmd.display(),
+                message: "expected a cron line `<m h dom mon dow> <user> <command>`".into(),
+                text: out.stdout_text().chars().take(200).collect(),
+            })
+    }
+
+    /// Removes the backup schedule (`postgres:backup-unschedule`).
+    pub async fn postgres_backup_unschedule(&self, service: &str) -> Result<()> {
+        self.run_ok(service_command(
+            "postgres:backup-unschedule",
+            service,
+            None,
+            false,
+        )?)
+        .await
+        .map(drop)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

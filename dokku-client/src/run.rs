@@ -56,6 +56,32 @@ impl Client {
     }
 }
 
+/// `run:detached <app> <cmd...>`.
+pub fn run_detached_command(app: &str, command: &[&str]) -> Result<Command> {
+    validate_app_name(app)?;
+    if command.is_empty() {
+        return Err(Error::Config("run:detached needs a command to run".into()));
+    }
+    Ok(Command::write("run:detached")
+        .value(app)
+        .values(command.iter().copied()))
+}
+
+impl Client {
+    /// Starts a command in a detached container; returns its name
+    /// (`<app>.run.<n>`).
+    pub async fn run_detached(&self, app: &str, command: &[&str]) -> Result<String> {
+        let out = self.run_ok(run_detached_command(app, command)?).await?;
+        Ok(crate::parse::lines_of(&out.stdout_text())
+            .into_iter()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim()
+            .to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
