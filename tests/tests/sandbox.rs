@@ -90,6 +90,7 @@ fn psql_at(dsn: &str, sql: &str) -> String {
 fn forced_command_gets_the_original_command_as_the_login_user() {
     let (sb, _dir) = start_fake(
         r#"printf 'cmd=%s\n' "$SSH_ORIGINAL_COMMAND"; printf 'user=%s\n' "$(id -un)"; printf 'args=%s\n' "$*"
+printf 'name=%s fp=%s\n' "$NAME" "$FINGERPRINT"
 cat "$2/emulator.json" >/dev/null && echo config=readable"#,
         false,
     );
@@ -111,6 +112,7 @@ cat "$2/emulator.json" >/dev/null && echo config=readable"#,
         "{stdout}"
     );
     assert!(stdout.contains("config=readable"), "{stdout}");
+    assert!(stdout.contains("name=default fp=SHA256:"), "{stdout}");
     // The config names the cluster and the emulator's own copy.
     let config: pix_sandbox::contract::EmulatorConfig =
         serde_json::from_str(&std::fs::read_to_string(sb.root().join("emulator.json")).unwrap())

@@ -59,6 +59,9 @@ pub const EMULATOR_BIN_NAME: &str = "dokku-emulator";
 /// Environment variable naming the emulator binary to use (overrides the
 /// search next to the running executable).
 pub const EMULATOR_BIN_ENV: &str = "PIX_SANDBOX_EMULATOR";
+/// The name the client key has in `authorized_keys` (`NAME=` as Dokku's
+/// `ssh-keys:add` writes it).
+pub const SSH_KEY_NAME: &str = "default";
 /// The default global vhost.
 pub const DEFAULT_VHOST: &str = "sandbox.test";
 
@@ -350,10 +353,20 @@ impl Sandbox {
         let client_key = self.key_path();
         let host_pub = sshd::keygen(&self.tools.ssh_keygen, &host_key, "pix-sandbox-host")?;
         let client_pub = sshd::keygen(&self.tools.ssh_keygen, &client_key, "pix-sandbox-client")?;
+        let fingerprint = sshd::fingerprint(
+            &self.tools.ssh_keygen,
+            &PathBuf::from(format!("{}.pub", client_key.display())),
+        )?;
         let authorized_keys = self.dir().join("authorized_keys");
         write_file(
             &authorized_keys,
-            &sshd::authorized_keys_line(&self.emulator_bin, &self.root, &client_pub),
+            &sshd::authorized_keys_line(
+                &self.emulator_bin,
+                &self.root,
+                &client_pub,
+                &fingerprint,
+                SSH_KEY_NAME,
+            ),
             0o644,
         )?;
         let files = sshd::SshdFiles {

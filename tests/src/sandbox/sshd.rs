@@ -44,16 +44,42 @@ pub fn key_without_comment(line: &str) -> String {
 }
 
 /// The `authorized_keys` line: the key may only run the emulator, as Dokku's
-/// sshcommand does. `restrict` turns off forwarding, agent and X11; `pty` is
-/// given back because Dokku allows a terminal (`ssh -t ... run`,
-/// `postgres:connect`).
-pub fn authorized_keys_line(emulator: &Path, root: &Path, client_pub: &str) -> String {
+/// sshcommand does, with the `FINGERPRINT` and `NAME` variables sshcommand
+/// sets (`ssh-keys:list` and triggers read them). `restrict` turns off
+/// forwarding, agent and X11; `pty` is given back because Dokku allows a
+/// terminal (`ssh -t ... run`, `postgres:connect`).
+pub fn authorized_keys_line(
+    emulator: &Path,
+    root: &Path,
+    client_pub: &str,
+    fingerprint: &str,
+    name: &str,
+) -> String {
     format!(
-        "restrict,pty,command=\"{} --root {}\" {}\n",
+        "restrict,pty,command=\"FINGERPRINT={fingerprint} NAME=\\\"{name}\\\" {} --root {}\" {}\n",
         emulator.display(),
         root.display(),
         key_without_comment(client_pub)
     )
+}
+
+/// The `SHA256:...` fingerprint of a public key file (`ssh-keygen -lf`).
+pub(crate) fn fingerprint(ssh_keygen: &Path, pub_path: &Path) -> Result<String, SandboxError> {
+    let out = Command::new(ssh_keygen)
+        .arg("-lf")
+        .arg(pub_path)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| SandboxError::io(format!("running {}", ssh_keygen.display()), e))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    match text.split_whitespace().nth(1) {
+        Some(fp) if out.status.success() && fp.starts_with("SHA256:") => Ok(fp.to_string()),
+        _ => Err(SandboxError::Command {
+            what: format!("ssh-keygen -lf {}", pub_path.display()),
+            status: out.status.to_string(),
+            output: format!("{text}{}", String::from_utf8_lossy(&out.stderr)),
+        }),
+    }
 }
 
 /// The known_hosts lines pinning the host key on every port that reaches it.
@@ -203,10 +229,12 @@ mod tests {
             Path::new("/tmp/pxs-a/bin/dokku-emulator"),
             Path::new("/tmp/pxs-a/root"),
             "ssh-ed25519 AAAAC3Nza key-comment",
+            "SHA256:abc",
+            "default",
         );
         assert_eq!(
             line,
-            "restrict,pty,command=\"/tmp/pxs-a/bin/dokku-emulator --root /tmp/pxs-a/root\" ssh-ed25519 AAAAC3Nza\n"
+            "restrict,pty,command=\"FINGERPRINT=SHA256:abc NAME=\\\"default\\\" /tmp/pxs-a/bin/dokku-emulator --root /tmp/pxs-a/root\" ssh-ed25519 AAAAC3Nza\n"
         );
     }
 
