@@ -2,6 +2,8 @@
 //! forced-command path (a stand-in `ssh` that sets `SSH_ORIGINAL_COMMAND`),
 //! real processes, `run`, `logs`, deploy locks and faults.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

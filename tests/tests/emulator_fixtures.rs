@@ -7,6 +7,8 @@
 //! stderr and exit code exactly) or in [`UNCOVERED`] with a reason. A new
 //! fixture in neither list fails the test, so it forces a decision.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::process::CommandExt;
@@ -62,6 +64,8 @@ const SERVICE_ID: &str = "9c1e5a7b3d2f4e6a8b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b
 struct Seed {
     layout: Layout,
     profile: Profile,
+    /// Processes standing for running containers (reaped after the case).
+    children: std::cell::RefCell<Vec<std::process::Child>>,
 }
 
 impl Seed {
@@ -139,6 +143,7 @@ impl Seed {
         let pid = self.layout.pid_file(app, instance);
         std::fs::create_dir_all(pid.parent().unwrap()).unwrap();
         std::fs::write(pid, format!("{}\n", child.id())).unwrap();
+        self.children.borrow_mut().push(child);
     }
 
     fn service(&self, name: &str, links: &[&str], exposed: &str) {
@@ -467,6 +472,7 @@ fn check_case(dir: &Path) -> Result<bool, String> {
     let seed = Seed {
         layout: Layout::new(root.path()),
         profile,
+        children: Default::default(),
     };
     seed.config();
     let Some(stdin) = covered(&name, &seed) else {
@@ -487,6 +493,10 @@ fn check_case(dir: &Path) -> Result<bool, String> {
     child.stdin.take().unwrap().write_all(stdin).unwrap();
     let out = child.wait_with_output().unwrap();
     kill_recorded(root.path());
+    for mut c in seed.children.take() {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
     let want_out = std::fs::read(dir.join("stdout")).unwrap();
     let want_err = std::fs::read(dir.join("stderr")).unwrap();
     let want_code: i32 = std::fs::read_to_string(dir.join("exit_code"))

@@ -2,6 +2,8 @@
 //! `initdb` + `pg_ctl`, as the user `pixtest` when run as root). Skipped, with
 //! a message, when no PostgreSQL server binaries are installed.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
