@@ -589,3 +589,35 @@ async fn postgres_export_and_import_stream_and_a_cut_export_is_an_error() {
         .success());
     client.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_client_without_close_leaks_nothing() {
+    let sandbox = start(SandboxOptions::default());
+    let (client, ctl, pid) = client(&sandbox).await;
+    assert!(client
+        .run(Command::read("apps:list"))
+        .await
+        .unwrap()
+        .success());
+    drop(client);
+    assert_no_leak(&ctl, pid).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interactive_commands_return_the_remote_exit_code() {
+    let sandbox = start(SandboxOptions::default());
+    let (client, ctl, pid) = client(&sandbox).await;
+    // No terminal here: ssh -t then runs without one, through the same master.
+    let out = client
+        .execute(Request::new(Command::read("apps:report").value("nope")).tty(true))
+        .await
+        .unwrap();
+    assert_eq!(out.exit_code, 20);
+    let out = client
+        .execute(Request::new(Command::read("version")).tty(true))
+        .await
+        .unwrap();
+    assert_eq!(out.exit_code, 0);
+    client.close().await.unwrap();
+    assert_no_leak(&ctl, pid).await;
+}
