@@ -113,6 +113,11 @@ cat "$2/emulator.json" >/dev/null && echo config=readable"#,
     );
     assert!(stdout.contains("config=readable"), "{stdout}");
     assert!(stdout.contains("name=default fp=SHA256:"), "{stdout}");
+    let debug = format!("{sb:?}");
+    assert!(
+        !debug.contains(&sb.postgres_admin().password),
+        "no password in Debug: {debug}"
+    );
     // The config names the cluster and the emulator's own copy.
     let config: pix_sandbox::contract::EmulatorConfig =
         serde_json::from_str(&std::fs::read_to_string(sb.root().join("emulator.json")).unwrap())

@@ -14,7 +14,6 @@ use super::{free_port, random_hex, SandboxError};
 pub const SUPERUSER: &str = "postgres";
 
 /// A running cluster.
-#[derive(Debug)]
 pub(crate) struct Cluster {
     pub child: Option<Child>,
     pub port: u16,
@@ -23,6 +22,17 @@ pub(crate) struct Cluster {
     pub bin_dir: PathBuf,
     pub password: String,
     pub user: LoginUser,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("pid", &self.pid())
+            .field("port", &self.port)
+            .field("data_dir", &self.data_dir)
+            .field("password", &"***")
+            .finish()
+    }
 }
 
 impl Cluster {
