@@ -26,7 +26,13 @@ pub struct ParseArgs {
     pub exit_code: i32,
     /// The Dokku arguments (without `dokku`), after `--`; one argument is
     /// split with shell-like quoting.
-    #[arg(last = true, required = true, value_name = "DOKKU ARGS")]
+    #[arg(
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "DOKKU ARGS"
+    )]
     pub command: Vec<String>,
 }
 
@@ -63,7 +69,11 @@ pub fn run(args: &ParseArgs) -> Result<i32, String> {
     let json = serde_json::to_string_pretty(&case)
         .map_err(|e| format!("could not serialize the result: {e}"))?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{json}").map_err(|e| format!("could not write the result: {e}"))?;
+    match writeln!(out, "{json}") {
+        // The reader went away (`| head`): nothing left to do.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.map_err(|e| format!("could not write the result: {e}"))?,
+    }
     Ok(0)
 }
 
