@@ -621,3 +621,29 @@ async fn interactive_commands_return_the_remote_exit_code() {
     client.close().await.unwrap();
     assert_no_leak(&ctl, pid).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_127_from_the_forced_command_is_not_dokku() {
+    let sandbox = start(SandboxOptions::default());
+    let (client, _, _) = client(&sandbox).await;
+    client.version().await.unwrap();
+    sandbox
+        .inject_fault(Fault {
+            matches: "apps:list".into(),
+            action: FaultAction::Exit {
+                code: 127,
+                stderr: "sh: 1: /usr/bin/dokku: not found\n".into(),
+            },
+            times: 1,
+        })
+        .unwrap();
+    let err = client.run_ok(Command::read("apps:list")).await.unwrap_err();
+    match &err {
+        Error::NotDokku { host, message } => {
+            assert!(host.contains(&sandbox.port().to_string()), "{host}");
+            assert!(message.contains("not found"), "{message}");
+        }
+        other => panic!("expected NotDokku, got {other:?}"),
+    }
+    client.close().await.unwrap();
+}
