@@ -647,3 +647,34 @@ async fn exit_127_from_the_forced_command_is_not_dokku() {
     }
     client.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_too_slow_to_answer_fails_within_the_connect_timeout() {
+    let sandbox = start(SandboxOptions::default().with_proxy());
+    sandbox
+        .proxy()
+        .unwrap()
+        .set_delays(Duration::from_secs(4), Duration::from_secs(4));
+    let started = Instant::now();
+    let err = SshTransport::connect(config(&sandbox).connect_timeout(Duration::from_millis(1500)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "transport", "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    // With a small delay, everything works through the proxy.
+    sandbox
+        .proxy()
+        .unwrap()
+        .set_delays(Duration::from_millis(20), Duration::from_millis(20));
+    let client = Client::new(SshTransport::connect(config(&sandbox)).await.unwrap());
+    assert!(client
+        .run(Command::read("apps:list"))
+        .await
+        .unwrap()
+        .success());
+    client.close().await.unwrap();
+}
