@@ -6,11 +6,23 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use pix_sandbox::sandbox::pix_toml::{APP, DATABASE};
 use pix_sandbox::sandbox::{procs, Sandbox, SandboxOptions};
 
 use crate::progress::Progress;
+
+/// Set by Ctrl-C.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+fn check_interrupted() -> Result<(), String> {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        Err("interrupted by Ctrl-C".into())
+    } else {
+        Ok(())
+    }
+}
 
 /// How many users the demo seeds.
 const SEED_USERS: u32 = 10;
@@ -20,6 +32,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let args = crate::parse_sandbox_args(args, false)?;
     crate::test_cmd::ensure_prerequisites()?;
     crate::build_emulator()?;
+    // Ctrl-C reaches the running ssh/git (same process group) and makes the
+    // step fail; the demo itself carries on to the teardown.
+    ctrlc::set_handler(|| {
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        eprintln!("\ninterrupted: stopping after this step and tearing the sandbox down");
+    })
+    .map_err(|e| format!("cannot handle Ctrl-C: {e}"))?;
     let mut progress = Progress::new(8);
     let sandbox = progress.step(
         "start the sandbox (sshd, PostgreSQL, Dokku emulator)",
@@ -91,6 +110,7 @@ pub(crate) fn run_steps(sb: &Sandbox, progress: &mut Progress) -> Result<(), Str
 
 /// Runs a Dokku command over ssh; a non-zero exit is an error with stderr.
 pub(crate) fn dokku(sb: &Sandbox, args: &[&str]) -> Result<Output, String> {
+    check_interrupted()?;
     let out = sb
         .ssh_command()
         .args(args)
@@ -129,6 +149,7 @@ fn tempfile_dir() -> Result<TempDir, String> {
 /// Commits a copy of `tests/sample-app` in `work` and pushes it to the
 /// sandbox; returns the deploy's framing lines (`----->`, `=====>`).
 pub(crate) fn deploy_sample_app(sb: &Sandbox, work: &Path) -> Result<String, String> {
+    check_interrupted()?;
     let source = crate::repo_root().join("tests").join("sample-app");
     let repo = work.join("sample-app");
     std::fs::create_dir_all(&repo).map_err(|e| format!("creating {}: {e}", repo.display()))?;

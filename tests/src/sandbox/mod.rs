@@ -59,6 +59,52 @@ pub const EMULATOR_BIN_NAME: &str = "dokku-emulator";
 /// Environment variable naming the emulator binary to use (overrides the
 /// search next to the running executable).
 pub const EMULATOR_BIN_ENV: &str = "PIX_SANDBOX_EMULATOR";
+/// Where sandboxes are made (short paths: unix sockets live inside).
+pub const SANDBOX_PARENT: &str = "/tmp";
+/// The prefix of a sandbox directory's name.
+pub const SANDBOX_PREFIX: &str = "pxs-";
+/// The file in a sandbox directory naming the process that owns it.
+pub const OWNER_FILE: &str = "owner.pid";
+
+/// Removes sandboxes whose owning process is gone (a test run killed by
+/// Ctrl-C or a timeout cannot run `Drop`): kills what still runs there and
+/// deletes the directory. Sandboxes of live processes are left alone.
+/// Returns the directories reaped.
+pub fn reap_stale_sandboxes(parent: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let mut reaped = Vec::new();
+    for entry in entries.flatten() {
+        let dir = entry.path();
+        let is_sandbox = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(SANDBOX_PREFIX));
+        if !is_sandbox {
+            continue;
+        }
+        let owner = std::fs::read_to_string(dir.join(OWNER_FILE))
+            .ok()
+            .and_then(|t| t.trim().parse::<i32>().ok());
+        // No owner file: being created right now, or not ours; leave it.
+        let Some(owner) = owner else { continue };
+        if procs::is_alive(owner) {
+            continue;
+        }
+        let run_dir = dir.join("root").join(contract::RUN_DIR);
+        let groups = procs::pid_files(&run_dir);
+        for pgid in &groups {
+            procs::kill_group(*pgid);
+        }
+        let left = procs::sweep(&groups, &dir, Duration::from_secs(5));
+        if left.is_empty() && std::fs::remove_dir_all(&dir).is_ok() {
+            reaped.push(dir);
+        }
+    }
+    reaped
+}
+
 /// The name the client key has in `authorized_keys` (`NAME=` as Dokku's
 /// `ssh-keys:add` writes it).
 pub const SSH_KEY_NAME: &str = "default";
@@ -276,9 +322,10 @@ impl Sandbox {
             None => find_emulator_bin()?,
         };
         let user = LoginUser::for_sandbox()?;
+        reap_stale_sandboxes(Path::new(SANDBOX_PARENT));
         let dir = tempfile::Builder::new()
-            .prefix("pxs-")
-            .tempdir_in("/tmp")
+            .prefix(SANDBOX_PREFIX)
+            .tempdir_in(SANDBOX_PARENT)
             .map_err(|e| SandboxError::io("creating the sandbox directory in /tmp", e))?;
         let base = dir.path().to_path_buf();
         let mut sandbox = Sandbox {
@@ -297,6 +344,11 @@ impl Sandbox {
             dir: Some(dir),
         };
         mkdir(&base, 0o755)?;
+        write_file(
+            &base.join(OWNER_FILE),
+            &format!("{}\n", std::process::id()),
+            0o644,
+        )?;
         mkdir(&base.join("bin"), 0o755)?;
         std::fs::copy(&emulator_src, &sandbox.emulator_bin).map_err(|e| {
             SandboxError::io(
@@ -704,5 +756,42 @@ impl Drop for Sandbox {
         if let Some(dir) = self.dir.take() {
             let _ = dir.close();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reaps_sandboxes_of_dead_owners_only() {
+        let parent = tempfile::tempdir().unwrap();
+        let dead = {
+            let mut c = Command::new("true").spawn().unwrap();
+            let pid = c.id();
+            c.wait().unwrap();
+            pid
+        };
+        let stale = parent.path().join(format!("{SANDBOX_PREFIX}stale"));
+        let live = parent.path().join(format!("{SANDBOX_PREFIX}live"));
+        let foreign = parent.path().join("other-dir");
+        for d in [&stale, &live, &foreign] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(stale.join(OWNER_FILE), format!("{dead}\n")).unwrap();
+        std::fs::write(live.join(OWNER_FILE), format!("{}\n", std::process::id())).unwrap();
+        std::fs::write(foreign.join(OWNER_FILE), format!("{dead}\n")).unwrap();
+        let mut leftover = Command::new("sleep")
+            .arg("300")
+            .current_dir(&stale)
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let reaped = reap_stale_sandboxes(parent.path());
+        assert_eq!(reaped, vec![stale.clone()]);
+        assert!(!stale.exists());
+        assert!(live.exists() && foreign.exists());
+        let status = leftover.wait().unwrap();
+        assert!(!status.success(), "the leftover process was killed");
     }
 }
