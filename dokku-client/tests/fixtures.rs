@@ -301,6 +301,15 @@ fn inline_cases() -> Vec<(
             json!("unknown flag: --quiet"),
         ),
         (
+            "error-pre-0.22-through-pty",
+            "config:show ghost",
+            "App ghost does not exist\r\n",
+            "",
+            1,
+            Value::Null,
+            json!("App ghost does not exist"),
+        ),
+        (
             "logs-quiet-raw",
             "logs myapp -q",
             "GET / 200\n",

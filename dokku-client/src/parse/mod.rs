@@ -453,7 +453,28 @@ pub fn parse_case(argv: &[String], stdout: &[u8], stderr: &[u8], exit_code: i32)
         })
     } else if exit_code != 0 {
         let text = String::from_utf8_lossy(stdout);
-        let message = failure_message(&text, stderr);
+        let message = failure_message(&text, stderr).or_else(|| {
+            // A pty merges stderr into stdout, and failures before 0.22 had
+            // no prefix: a bare line is the message, except where stdout is
+            // the program's own output.
+            let own_output = matches!(
+                inv.command.as_str(),
+                "run" | "run:detached" | "enter" | "postgres:connect" | "postgres:export" | "logs"
+            );
+            if own_output || !stderr.is_empty() {
+                return None;
+            }
+            lines_of(&text)
+                .into_iter()
+                .map(str::trim)
+                .find(|l| {
+                    !l.is_empty()
+                        && !l.starts_with("----->")
+                        && !l.starts_with("=====>")
+                        && *l != ">"
+                })
+                .map(|l| strip_failed(l).to_string())
+        });
         let words: Vec<String> = std::iter::once(inv.command.clone())
             .chain(inv.args.iter().cloned())
             .collect();
