@@ -3,4 +3,5 @@
 pub mod contract;
 pub mod proxy;
 pub mod sandbox;
+pub mod scenario;
 pub mod target;
