@@ -140,7 +140,8 @@ async fn export_partial(
 ) -> Result<()> {
     let file = tokio::fs::OpenOptions::new()
         .write(true)
-        .create_new(true)
+        .create(true)
+        .truncate(true)
         .mode(0o600)
         .open(partial)
         .await

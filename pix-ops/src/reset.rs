@@ -417,6 +417,12 @@ pub async fn reset(
                 });
                 report.steps.push(record(step, "failed", started.elapsed()));
                 journal.last_error = Some(text.clone());
+                if step == Step::Unlock {
+                    // Everything else is done: keep the reset, report the lock.
+                    journal.state = JournalState::Completed;
+                    journal.write(&journal_path)?;
+                    return Err(error);
+                }
                 journal.write(&journal_path)?;
                 let ctx = Failure {
                     client,
@@ -544,7 +550,19 @@ async fn run_step(
             if check_done && !client.apps_locked(app).await? {
                 return Ok(StepResult::AlreadyDone("the app is not locked".into()));
             }
-            run_ok(client, next()?).await?;
+            // The reset itself is done: a failed unlock must not undo it.
+            // Look at the lock (not a blind retry) and try once more.
+            if let Err(first) = run_ok(client, next()?).await {
+                if client.apps_locked(app).await? {
+                    run_ok(client, Command::write("apps:unlock").value(app))
+                        .await
+                        .map_err(|second| OpsError::StepFailed {
+                            message: format!(
+                                "the database was reset, but the app lock could not be released ({first}; then {second}); run `pix apps unlock {app}`"
+                            ),
+                        })?;
+                }
+            }
             Ok(StepResult::Done(None))
         }
         Step::Unlink => {
@@ -710,15 +728,16 @@ async fn recover(
         Ok(())
     }
     .await;
-    // Always release the lock we took.
-    let unlocked = if journal.completed.contains(&Step::Lock) {
-        client
-            .run(Command::write("apps:unlock").value(app))
-            .await
-            .map(|_| ())
-    } else {
+    // Always release the lock we took (a failed `apps:lock` may still have
+    // taken it: look). Preflight refused an app locked by anyone else.
+    let unlocked: Result<()> = async {
+        let took = journal.completed.contains(&Step::Lock) || failed == Step::Lock;
+        if took && client.apps_locked(app).await? {
+            run_ok(client, Command::write("apps:unlock").value(app)).await?;
+        }
         Ok(())
-    };
+    }
+    .await;
     let backup_text = backup
         .as_ref()
         .map(|b| format!("The backup is at {}.", b.display()))
@@ -741,7 +760,7 @@ async fn recover(
             }
         }
         (restore, unlock) => {
-            let why = [restore.err(), unlock.err().map(OpsError::from)]
+            let why = [restore.err(), unlock.err()]
                 .into_iter()
                 .flatten()
                 .map(|e| e.to_string())

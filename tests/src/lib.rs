@@ -4,4 +4,5 @@ pub mod contract;
 pub mod emulator;
 pub mod proxy;
 pub mod sandbox;
+pub mod scenario;
 pub mod target;
