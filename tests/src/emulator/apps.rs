@@ -28,7 +28,7 @@ pub(crate) fn list(ctx: &mut Ctx, args: &[String]) -> Code {
     let spec = [GoFlag {
         name: "format",
         value: Some("string"),
-        usage: "format to output the list in (stdout, json)",
+        usage: "format: [ stdout | json ] (default \"stdout\")",
     }];
     let mut format = "stdout".to_owned();
     if ctx.profile == Profile::V0_38 {
@@ -143,7 +143,7 @@ pub(crate) fn destroy(ctx: &mut Ctx, args: &[String]) -> Code {
     let spec = [GoFlag {
         name: "force",
         value: None,
-        usage: "force destroy without asking for confirmation",
+        usage: "--force: force destroy without confirmation",
     }];
     let (pos, mut force) = if ctx.profile == Profile::V0_19 {
         let pos: Vec<String> = args

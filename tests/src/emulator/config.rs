@@ -31,17 +31,17 @@ fn write_env(ctx: &Ctx, target: &Target, vars: &BTreeMap<String, String>) -> std
 const GLOBAL: GoFlag = GoFlag {
     name: "global",
     value: None,
-    usage: "use the global environment",
+    usage: "--global: use the global environment",
 };
 const NO_RESTART: GoFlag = GoFlag {
     name: "no-restart",
     value: None,
-    usage: "no restart",
+    usage: "--no-restart: no restart",
 };
 const MERGED: GoFlag = GoFlag {
     name: "merged",
     value: None,
-    usage: "merge app environment and global environment",
+    usage: "--merged: merge app environment and global environment",
 };
 
 /// Parses `[--global] <app>`-style arguments; verifies the app.
@@ -79,7 +79,12 @@ fn merged_env(ctx: &mut Ctx, t: &Target, merged: bool) -> Result<BTreeMap<String
 }
 
 pub(crate) fn show(ctx: &mut Ctx, args: &[String]) -> Code {
-    let (t, g) = match target(ctx, "config:show", args, &[GLOBAL, MERGED]) {
+    const SHOW_MERGED: GoFlag = GoFlag {
+        name: "merged",
+        value: None,
+        usage: "--merged: display the app's environment merged with the global environment",
+    };
+    let (t, g) = match target(ctx, "config:show", args, &[GLOBAL, SHOW_MERGED]) {
         Ok(x) => x,
         Err(c) => return c,
     };
@@ -103,7 +108,7 @@ pub(crate) fn get(ctx: &mut Ctx, args: &[String]) -> Code {
         GoFlag {
             name: "quoted",
             value: None,
-            usage: "get the value quoted",
+            usage: "--quoted: get the value quoted",
         },
     ];
     let (t, g) = match target(ctx, "config:get", args, &spec) {
@@ -196,7 +201,7 @@ pub(crate) fn set(ctx: &mut Ctx, args: &[String]) -> Code {
         GoFlag {
             name: "encoded",
             value: None,
-            usage: "treat values as base64 encoded",
+            usage: "--encoded: interpret VALUEs as base64",
         },
         GLOBAL,
         NO_RESTART,
@@ -281,7 +286,7 @@ pub(crate) fn export(ctx: &mut Ctx, args: &[String]) -> Code {
         GoFlag {
             name: "format",
             value: Some("string"),
-            usage: "set the format (default \"exports\")",
+            usage: "--format: [ docker-args | docker-args-keys | exports | envfile | json | json-list | pack-keys | pretty | shell ] which format to export as) (default \"exports\")",
         },
         GLOBAL,
         MERGED,

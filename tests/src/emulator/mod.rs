@@ -527,6 +527,19 @@ pub(crate) fn go_parse(
             out.positional.extend(args[i + 1..].iter().cloned());
             break;
         }
+        if a == "--help" || a == "-h" {
+            pflag_usage(ctx, cmd, spec, None);
+            return Err(0);
+        }
+        if a.len() > 1 && a.starts_with('-') && !a.starts_with("--") {
+            let c = a.chars().nth(1).unwrap_or('-');
+            return Err(pflag_error(
+                ctx,
+                cmd,
+                spec,
+                &format!("unknown shorthand flag: '{c}' in {a}"),
+            ));
+        }
         if let Some(body) = a.strip_prefix("--") {
             let (name, inline) = match body.split_once('=') {
                 Some((n, v)) => (n, Some(v.to_owned())),
@@ -569,6 +582,13 @@ pub(crate) fn go_parse(
 }
 
 fn pflag_error(ctx: &mut Ctx, cmd: &str, spec: &[GoFlag], msg: &str) -> Code {
+    pflag_usage(ctx, cmd, spec, Some(msg));
+    2
+}
+
+/// pflag's default usage (`Usage of <cmd>:` and the aligned flag list), then
+/// the error line when there is one.
+fn pflag_usage(ctx: &mut Ctx, cmd: &str, spec: &[GoFlag], msg: Option<&str>) {
     let mut lines: Vec<(String, &str)> = spec
         .iter()
         .map(|f| {
@@ -589,8 +609,9 @@ fn pflag_error(ctx: &mut Ctx, cmd: &str, spec: &[GoFlag], msg: &str) -> Code {
         text.push_str(u);
         text.push('\n');
     }
-    text.push_str(msg);
-    text.push('\n');
+    if let Some(m) = msg {
+        text.push_str(m);
+        text.push('\n');
+    }
     ctx.io.err(&text);
-    2
 }

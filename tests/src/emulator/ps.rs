@@ -416,16 +416,39 @@ pub(crate) fn release_and_deploy(ctx: &mut Ctx, app: &str, scripts: bool) -> Cod
     0
 }
 
-const ALL: GoFlag = GoFlag {
-    name: "all",
-    value: None,
-    usage: "run against all applications",
-};
-const PARALLEL: GoFlag = GoFlag {
-    name: "parallel",
-    value: Some("int"),
-    usage: "number of parallel jobs to run (default 1)",
-};
+/// `--all` and `--parallel` of `ps:<verb>` (pflag usage texts of 0.38.27).
+fn all_parallel(verb: &str) -> [GoFlag; 2] {
+    let (all, parallel) = match verb {
+        "rebuild" => (
+            "--all: rebuild all apps",
+            "--parallel: number of apps to rebuild in parallel, -1 to match cpu count",
+        ),
+        "restart" => (
+            "--all: restart all apps",
+            "--parallel: number of apps to restart in parallel, -1 to match cpu count",
+        ),
+        "start" => (
+            "--all: start all apps",
+            "--parallel: number of apps to start in parallel, -1 to match cpu count",
+        ),
+        _ => (
+            "--all: stop all apps",
+            "--parallel: number of apps to stop in parallel, -1 to match cpu count",
+        ),
+    };
+    [
+        GoFlag {
+            name: "all",
+            value: None,
+            usage: all,
+        },
+        GoFlag {
+            name: "parallel",
+            value: Some("int"),
+            usage: parallel,
+        },
+    ]
+}
 
 /// Apps a `ps:*` command applies to (`--all` or one app).
 fn targets(ctx: &mut Ctx, cmd: &str, args: &[String]) -> Result<Vec<String>, Code> {
@@ -438,7 +461,8 @@ fn targets(ctx: &mut Ctx, cmd: &str, args: &[String]) -> Result<Vec<String>, Cod
                 .collect::<Vec<_>>(),
         )
     } else {
-        let g = go_parse(ctx, cmd, args, &[ALL, PARALLEL])?;
+        let verb = cmd.trim_start_matches("ps:");
+        let g = go_parse(ctx, cmd, args, &all_parallel(verb))?;
         (g.has("all"), g.positional)
     };
     if all {
@@ -538,7 +562,15 @@ pub(crate) fn rebuild(ctx: &mut Ctx, args: &[String]) -> Code {
         }
         let _lock = match super::git::acquire_deploy_lock(ctx, &app) {
             Ok(l) => l,
-            Err(c) => return c,
+            Err(c) => {
+                if ctx.profile != Profile::V0_19 {
+                    // the Go ps plugin prints the trigger's captured stderr again
+                    ctx.io.err(&format!(
+                        " !      !     {app} currently has a deploy lock in place. Exiting...\n !     Run 'apps:unlock' to release the existing deploy lock\n\n"
+                    ));
+                }
+                return c;
+            }
         };
         code = release_and_deploy(ctx, &app, true);
         super::git::release_deploy_lock(ctx, &app);
@@ -551,12 +583,12 @@ pub(crate) fn scale(ctx: &mut Ctx, args: &[String]) -> Code {
         GoFlag {
             name: "format",
             value: Some("string"),
-            usage: "output format (stdout, json)",
+            usage: "format: [ stdout | json ] (default \"stdout\")",
         },
         GoFlag {
             name: "skip-deploy",
             value: None,
-            usage: "skip deploy",
+            usage: "--skip-deploy: skip deploy of the app",
         },
     ];
     let g = if ctx.profile == Profile::V0_19 {

@@ -122,6 +122,9 @@ fn go_rows(ctx: &Ctx, kind: Kind, app: Option<(&str, &state::AppState)>) -> Vec<
                     st.restart_policy.clone()
                 };
                 rows.push(("--ps-restart-policy", policy));
+                rows.push(("--ps-computed-procfile-path", "Procfile".into()));
+                rows.push(("--ps-global-procfile-path", "Procfile".into()));
+                rows.push(("--ps-procfile-path", String::new()));
             }
             rows.push(("--restore", (!st.restore_disabled).to_string()));
             rows.push(("--running", ps::running_summary(ctx, name, st).into()));
@@ -179,118 +182,101 @@ fn go_rows(ctx: &Ctx, kind: Kind, app: Option<(&str, &state::AppState)>) -> Vec<
     out
 }
 
-/// `(flag, label, value)` rows of a bash report, in code order.
+/// The bash report label of a flag: drop `--`, `-` becomes a space, the
+/// first character upper-cased, `:` appended (`${key^}`).
+pub(crate) fn bash_label(flag: &str) -> String {
+    let bare = flag.trim_start_matches("--").replace('-', " ");
+    let mut chars = bare.chars();
+    let mut out = match chars.next() {
+        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    };
+    out.push(':');
+    out
+}
+
+/// `(flag, value)` rows of a bash report, in code order (`app` is `None`
+/// for `--global`).
 fn bash_rows(
     ctx: &Ctx,
     kind: Kind,
-    name: &str,
-    st: &state::AppState,
-) -> Vec<(String, String, String)> {
+    app: Option<(&str, &state::AppState)>,
+) -> Vec<(String, String)> {
     let settings = ctx.settings();
-    let row = |f: &str, l: &str, v: String| (f.to_owned(), l.to_owned(), v);
-    match kind {
-        Kind::Apps => vec![
-            row("--app-dir", "App dir:", format!("/home/dokku/{name}")),
-            row(
-                "--git-sha",
-                "Git sha:",
-                st.git_sha.chars().take(7).collect(),
-            ),
-            row(
+    let row = |f: &str, v: String| (f.to_owned(), v);
+    let mut rows = Vec::new();
+    match (kind, app) {
+        (Kind::Apps, Some((name, st))) => {
+            rows.push(row("--app-dir", format!("/home/dokku/{name}")));
+            rows.push(row("--git-sha", st.git_sha.chars().take(7).collect()));
+            rows.push(row(
                 "--deploy-source",
-                "Deploy source:",
                 if st.deployed {
                     "git".into()
                 } else {
                     String::new()
                 },
-            ),
-            row(
+            ));
+            rows.push(row(
                 "--locked",
-                "Locked:",
                 ctx.layout.lock_file(name).exists().to_string(),
-            ),
-        ],
-        Kind::Ps => {
+            ));
+        }
+        (Kind::Ps, Some((name, st))) => {
             let policy = if st.restart_policy.is_empty() {
                 "on-failure:10".to_owned()
             } else {
                 st.restart_policy.clone()
             };
-            vec![
-                row("--processes", "Processes:", st.containers.len().to_string()),
-                row("--deployed", "Deployed:", st.deployed.to_string()),
-                row(
-                    "--running",
-                    "Running:",
-                    ps::running_summary(ctx, name, st).into(),
-                ),
-                row("--restore", "Restore:", (!st.restore_disabled).to_string()),
-                row("--restart-policy", "Restart policy:", policy),
-            ]
+            rows.push(row("--processes", st.containers.len().to_string()));
+            rows.push(row("--deployed", st.deployed.to_string()));
+            rows.push(row("--running", ps::running_summary(ctx, name, st).into()));
+            rows.push(row("--restore", (!st.restore_disabled).to_string()));
+            rows.push(row("--restart-policy", policy));
+            rows.push(row("--ps-can-scale", "true".into()));
         }
-        Kind::Domains => {
+        (Kind::Domains, app) => {
             let global = ctx.global_vhosts();
-            vec![
-                row(
-                    "--domains-app-enabled",
-                    "Domains app enabled:",
-                    (!st.domains_disabled).to_string(),
-                ),
-                row(
-                    "--domains-app-vhosts",
-                    "Domains app vhosts:",
-                    ctx.app_vhosts(name, st).join(" "),
-                ),
-                row(
-                    "--domains-global-enabled",
-                    "Domains global enabled:",
-                    (!global.is_empty()).to_string(),
-                ),
-                row(
-                    "--domains-global-vhosts",
-                    "Domains global vhosts:",
-                    global.join(" "),
-                ),
-            ]
-        }
-        Kind::Git => {
-            let branch = if st.deploy_branch.is_empty() {
-                "master".to_owned()
-            } else {
-                st.deploy_branch.clone()
-            };
-            let keep = if st.keep_git_dir.is_empty() {
-                "false".to_owned()
-            } else {
-                st.keep_git_dir.clone()
-            };
-            let mut rows = vec![
-                row("--git-deploy-branch", "Git deploy branch:", branch),
-                row(
-                    "--git-global-deploy-branch",
-                    "Git global deploy branch:",
-                    settings.deploy_branch.clone(),
-                ),
-                row("--git-keep-git-dir", "Git keep git dir:", keep),
-                row("--git-rev-env-var", "Git rev env var:", "GIT_REV".into()),
-                row("--git-sha", "Git sha:", st.git_sha.clone()),
-            ];
-            if ctx.profile != Profile::V0_19 {
+            if let Some((name, st)) = app {
                 rows.push(row(
-                    "--git-source-image",
-                    "Git source image:",
-                    st.source_image.clone(),
+                    "--domains-app-enabled",
+                    (!st.domains_disabled).to_string(),
                 ));
                 rows.push(row(
-                    "--git-last-updated-at",
-                    "Git last updated at:",
-                    st.git_last_updated_at.clone(),
+                    "--domains-app-vhosts",
+                    ctx.app_vhosts(name, st).join(" "),
                 ));
             }
-            rows
+            rows.push(row(
+                "--domains-global-enabled",
+                (!global.is_empty()).to_string(),
+            ));
+            rows.push(row("--domains-global-vhosts", global.join(" ")));
         }
+        (Kind::Git, Some((_, st))) => {
+            let or = |v: &str, d: &str| {
+                if v.is_empty() {
+                    d.to_owned()
+                } else {
+                    v.to_owned()
+                }
+            };
+            rows.push(row("--git-deploy-branch", or(&st.deploy_branch, "master")));
+            rows.push(row(
+                "--git-global-deploy-branch",
+                or(&settings.deploy_branch, "master"),
+            ));
+            rows.push(row("--git-keep-git-dir", or(&st.keep_git_dir, "false")));
+            rows.push(row("--git-rev-env-var", "GIT_REV".into()));
+            if ctx.profile != Profile::V0_19 {
+                rows.push(row("--git-sha", st.git_sha.chars().take(7).collect()));
+                rows.push(row("--git-source-image", st.source_image.clone()));
+                rows.push(row("--git-last-updated-at", st.git_last_updated_at.clone()));
+            }
+        }
+        _ => {}
     }
+    rows
 }
 
 /// `<kind>:report [<app>|--global] [--format stdout|json] [--<flag>]`.
@@ -402,58 +388,118 @@ fn go_report(ctx: &mut Ctx, kind: Kind, args: &[String]) -> Code {
 }
 
 fn bash_report(ctx: &mut Ctx, kind: Kind, args: &[String]) -> Code {
-    let app = args.first().cloned();
-    let flag = args.get(1).cloned();
-    let apps = match app {
-        Some(a) if !a.starts_with("--") => vec![a],
-        _ => match state::list_apps(&ctx.layout) {
+    let mut app = args.first().cloned();
+    let mut flag = args.get(1).cloned();
+    if app.as_deref().is_some_and(|a| a.starts_with("--"))
+        && !(kind == Kind::Domains && app.as_deref() == Some("--global"))
+    {
+        flag = app.take();
+    }
+    let subjects: Vec<Option<String>> = match app {
+        Some(a) if a == "--global" => vec![None],
+        Some(a) => vec![Some(a)],
+        None => match state::list_apps(&ctx.layout) {
             Ok(apps) if apps.is_empty() => {
-                return ctx.fail("You haven't deployed any applications yet");
+                ctx.fail("You haven't deployed any applications yet");
+                return 0;
             }
-            Ok(apps) => apps,
+            Ok(apps) => apps.into_iter().map(Some).collect(),
             Err(e) => return ctx.fail(&format!("cannot list apps: {e}")),
         },
     };
-    for name in apps {
-        let st = match ctx.load_app(&name) {
-            Ok(s) => s,
+    let several = subjects.len() > 1;
+    let mut code = 0;
+    for subject in subjects {
+        let c = bash_report_single(ctx, kind, subject.as_deref(), flag.as_deref());
+        if !several {
+            code = c;
+        }
+    }
+    code
+}
+
+fn bash_report_single(
+    ctx: &mut Ctx,
+    kind: Kind,
+    subject: Option<&str>,
+    flag: Option<&str>,
+) -> Code {
+    let st = match subject {
+        Some(a) => match ctx.load_app(a) {
+            Ok(s) => Some(s),
             Err(c) => return c,
-        };
-        let rows = bash_rows(ctx, kind, &name, &st);
-        match &flag {
-            Some(f) => match rows.iter().find(|(fl, _, _)| fl == f) {
-                Some((_, _, v)) if v.is_empty() => return ctx.fail("not deployed"),
-                Some((_, _, v)) => ctx.io.out(&format!("{v}\n")),
-                None => {
-                    let flags: Vec<&str> = rows.iter().map(|(f, _, _)| f.as_str()).collect();
-                    return ctx.fail(&format!(
-                        "Invalid flag passed, valid flags: {}",
-                        flags.join(" ")
-                    ));
+        },
+        None => None,
+    };
+    let app = subject.zip(st.as_ref());
+    let mut rows = bash_rows(ctx, kind, app);
+    let statuses: Vec<(String, &'static str, String)> = match (kind, app) {
+        (Kind::Ps, Some((name, st))) => st
+            .containers
+            .iter()
+            .map(|(i, cid)| {
+                (
+                    i.clone(),
+                    ps::instance_status(ctx, name, i),
+                    cid.chars().take(12).collect(),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    match flag {
+        None => {
+            let mut text = String::new();
+            if !ctx.quiet {
+                match subject {
+                    Some(name) => {
+                        text.push_str(&format!("=====> {name} {} information\n", kind.type_name()))
+                    }
+                    None => text.push_str("=====> Global domains information\n"),
                 }
-            },
-            None => {
-                let mut text = String::new();
-                if !ctx.quiet {
-                    text.push_str(&format!("=====> {name} {} information\n", kind.type_name()));
-                }
-                for (_, l, v) in &rows {
-                    text.push_str(&render::bash_row(l, v));
-                }
-                if kind == Kind::Ps {
-                    for (instance, cid) in &st.containers {
-                        let status = ps::instance_status(ctx, &name, instance);
-                        let short: String = cid.chars().take(12).collect();
-                        text.push_str(&format!(
-                            "       {} {} (CID: {short})\n",
-                            render::pad_bytes(&format!("Status {instance}:"), 30),
-                            render::pad_bytes(status, 10)
-                        ));
+            }
+            if kind == Kind::Apps && !st.as_ref().is_some_and(|s| s.deployed) {
+                ctx.io.out(&text);
+                ctx.io.err("not deployed\n");
+                return 0;
+            }
+            for (f, v) in &rows {
+                text.push_str(&render::bash_row(&bash_label(f), v));
+            }
+            for (instance, status, cid) in &statuses {
+                text.push_str(&format!(
+                    "       {} {} (CID: {cid})\n",
+                    render::pad_bytes(&format!("Status {instance}:"), 30),
+                    render::pad_bytes(status, 10)
+                ));
+            }
+            ctx.io.out(&text);
+            0
+        }
+        Some(f) => {
+            for (instance, status, _) in &statuses {
+                rows.push((format!("--status-{instance}"), (*status).to_owned()));
+            }
+            match rows.iter().find(|(fl, _)| fl == f) {
+                Some((_, v)) if v.is_empty() => {
+                    if kind == Kind::Domains {
+                        0
+                    } else {
+                        ctx.fail("not deployed")
                     }
                 }
-                ctx.io.out(&text);
+                Some((_, v)) => {
+                    ctx.io.out(&format!("{v}\n"));
+                    0
+                }
+                None => {
+                    let flags: Vec<&str> = rows.iter().map(|(f, _)| f.as_str()).collect();
+                    ctx.fail(&format!(
+                        "Invalid flag passed, valid flags: {}",
+                        flags.join(" ")
+                    ))
+                }
             }
         }
     }
-    0
 }
