@@ -85,15 +85,24 @@ pub(crate) fn create(ctx: &mut Ctx, args: &[String]) -> Code {
     if let Err(c) = create_app_state(ctx, &app) {
         return c;
     }
-    if ctx.profile == Profile::V0_19 {
-        ctx.info1(&format!("Creating {app}... done"));
-        return 0;
-    }
-    ctx.info1(&format!("Creating {app}..."));
-    if ctx.global_vhosts().is_empty() {
-        ctx.info1("Global server virtual host not set, disabling app vhost...");
-    } else {
-        ctx.info1("Creating new app virtual host file...");
+    match ctx.profile {
+        Profile::V0_19 => ctx.info1_quiet(&format!("Creating {app}... done")),
+        Profile::V0_30 => {
+            ctx.info1_quiet(&format!("Creating {app}..."));
+            if ctx.global_vhosts().is_empty() {
+                ctx.info2("Global server virtual host not set, disabling app vhost...");
+            } else {
+                ctx.info1("Creating new app virtual host file...");
+            }
+        }
+        Profile::V0_38 => {
+            ctx.info1_quiet(&format!("Creating {app}..."));
+            if ctx.global_vhosts().is_empty() {
+                ctx.info1_quiet("Global server virtual host not set, disabling app vhost...");
+            } else {
+                ctx.info1_quiet("Creating new app virtual host file...");
+            }
+        }
     }
     0
 }

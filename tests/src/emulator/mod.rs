@@ -6,8 +6,8 @@
 //! | profile | dokku | dokku-postgres | why this plugin version |
 //! |---|---|---|---|
 //! | `0.38` | 0.38.27 | 1.48.0 (image `postgres:18.4`) | the reference's main target |
-//! | `0.30` | 0.30.0 | 1.31.0 (image `postgres:15.2`) | contemporary release (2023): 14-row info (≥ 1.28.0), quiet-aware header (≥ 1.16.0), names-only list (≥ 1.10.0) |
-//! | `0.19` | 0.19.13 | 1.9.x (image `postgres:11.6`) | the fixtures' 0.19.13 pairing: `=====> Container Information` 10-row info, `column -t` table list, `/config` config dir |
+//! | `0.30` | 0.30.0 | 1.31.0 (image `postgres:14.5`) | released the same month (Feb 2023): 14-row info (≥ 1.28.0), quiet-aware header (≥ 1.16.0), names-only list (≥ 1.10.0) |
+//! | `0.19` | 0.19.13 | 1.9.4 (image `postgres:11.6`, Dec 2019) | the fixtures' 0.19.13 pairing: `=====> Container Information` 10-row info, `column -t` table list, `/config` config dir |
 //!
 //! The pieces: [`split`] (the server-side split of `SSH_ORIGINAL_COMMAND` and
 //! `parse_args`), [`render`] (output formats), [`state`] (the state layout),
@@ -68,7 +68,7 @@ impl ProfileExt for Profile {
     fn postgres_image(self) -> &'static str {
         match self {
             Profile::V0_38 => "postgres:18.4",
-            Profile::V0_30 => "postgres:15.2",
+            Profile::V0_30 => "postgres:14.5",
             Profile::V0_19 => "postgres:11.6",
         }
     }
@@ -519,6 +519,9 @@ pub(crate) fn go_parse(
     args: &[String],
     spec: &[GoFlag],
 ) -> Result<GoArgs, Code> {
+    if ctx.profile == Profile::V0_19 {
+        return stdlib_parse(ctx, cmd, args, spec);
+    }
     let mut out = GoArgs::default();
     let mut i = 0;
     while i < args.len() {
@@ -581,6 +584,97 @@ pub(crate) fn go_parse(
     Ok(out)
 }
 
+/// Go's standard `flag` package (the Go plugins of 0.11–0.21): flags end at
+/// the first non-flag argument, `-x` and `--x` are the same, an unknown flag
+/// prints the error, then the usage, and exits 2.
+fn stdlib_parse(
+    ctx: &mut Ctx,
+    cmd: &str,
+    args: &[String],
+    spec: &[GoFlag],
+) -> Result<GoArgs, Code> {
+    let mut out = GoArgs::default();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if a.len() < 2 || !a.starts_with('-') {
+            break;
+        }
+        if a == "--" {
+            i += 1;
+            break;
+        }
+        let body = a.strip_prefix("--").unwrap_or(&a[1..]);
+        let (name, inline) = match body.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_owned())),
+            None => (body, None),
+        };
+        if name == "help" || name == "h" {
+            stdlib_usage(ctx, cmd, spec, None);
+            return Err(0);
+        }
+        let Some(f) = spec.iter().find(|f| f.name == name) else {
+            stdlib_usage(
+                ctx,
+                cmd,
+                spec,
+                Some(&format!("flag provided but not defined: -{name}")),
+            );
+            return Err(2);
+        };
+        let value = match (f.value, inline) {
+            (_, Some(v)) => v,
+            (None, None) => "true".to_owned(),
+            (Some(_), None) => match args.get(i + 1) {
+                Some(v) => {
+                    i += 1;
+                    v.clone()
+                }
+                None => {
+                    stdlib_usage(
+                        ctx,
+                        cmd,
+                        spec,
+                        Some(&format!("flag needs an argument: -{name}")),
+                    );
+                    return Err(2);
+                }
+            },
+        };
+        out.flags.insert(name.to_owned(), value);
+        i += 1;
+    }
+    out.positional = args[i.min(args.len())..].to_vec();
+    Ok(out)
+}
+
+fn stdlib_usage(ctx: &mut Ctx, cmd: &str, spec: &[GoFlag], msg: Option<&str>) {
+    let mut text = String::new();
+    if let Some(m) = msg {
+        text.push_str(m);
+        text.push('\n');
+    }
+    text.push_str(&format!("Usage of {cmd}:\n"));
+    let mut flags: Vec<&GoFlag> = spec.iter().collect();
+    flags.sort_by_key(|f| f.name);
+    for f in flags {
+        let mut line = format!("  -{}", f.name);
+        if let Some(t) = f.value {
+            line.push(' ');
+            line.push_str(t);
+        }
+        if line.len() <= 4 {
+            line.push('\t');
+        } else {
+            line.push_str("\n    \t");
+        }
+        line.push_str(f.usage);
+        text.push_str(&line);
+        text.push('\n');
+    }
+    ctx.io.err(&text);
+}
+
 fn pflag_error(ctx: &mut Ctx, cmd: &str, spec: &[GoFlag], msg: &str) -> Code {
     pflag_usage(ctx, cmd, spec, Some(msg));
     2
@@ -602,16 +696,26 @@ fn pflag_usage(ctx: &mut Ctx, cmd: &str, spec: &[GoFlag], msg: Option<&str>) {
         .collect();
     lines.sort();
     let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
-    let mut text = format!("Usage of {cmd}:\n");
+    let mut text = String::new();
+    // pflag 1.0.5 (0.30) prints the error first; 1.0.10 (0.38) after the usage
+    if ctx.profile == Profile::V0_30 {
+        if let Some(m) = msg {
+            text.push_str(m);
+            text.push('\n');
+        }
+    }
+    text.push_str(&format!("Usage of {cmd}:\n"));
     for (l, u) in lines {
         text.push_str(&render::pad_bytes(&l, width));
         text.push_str("   ");
         text.push_str(u);
         text.push('\n');
     }
-    if let Some(m) = msg {
-        text.push_str(m);
-        text.push('\n');
+    if ctx.profile != Profile::V0_30 {
+        if let Some(m) = msg {
+            text.push_str(m);
+            text.push('\n');
+        }
     }
     ctx.io.err(&text);
 }

@@ -222,25 +222,28 @@ fn list(ctx: &mut Ctx) -> Code {
     }
     if ctx.profile == Profile::V0_19 {
         // dokku-postgres < 1.10.0: `column -t -s,` table
-        let mut rows = vec![vec![
-            "NAME".to_owned(),
-            "VERSION".to_owned(),
-            "STATUS".to_owned(),
-            "EXPOSED PORTS".to_owned(),
-            "LINKS".to_owned(),
-        ]];
+        let mut rows = Vec::new();
+        if !ctx.quiet {
+            rows.push(vec![
+                "NAME".to_owned(),
+                "VERSION".to_owned(),
+                "STATUS".to_owned(),
+                "EXPOSED PORTS".to_owned(),
+                "LINKS".to_owned(),
+            ]);
+        }
         for n in &names {
             let s: state::ServiceState =
                 state::read_json(&ctx.layout.service_file(n)).unwrap_or_default();
             let exposed = if s.exposed_ports.is_empty() {
                 "-".into()
             } else {
-                s.exposed_ports.clone()
+                format!("{} ", s.exposed_ports)
             };
             let links = if s.links.is_empty() {
                 "-".into()
             } else {
-                s.links.join(" ")
+                format!("{} ", s.links.join(" "))
             };
             rows.push(vec![
                 n.clone(),
