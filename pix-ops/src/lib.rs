@@ -10,6 +10,7 @@ pub mod connect;
 pub mod error;
 pub mod journal;
 pub mod reset;
+pub mod select;
 
 pub use config::{Environment, HostOverrides, PixConfig};
 pub use error::{OpsError, Result};
