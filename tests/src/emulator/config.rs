@@ -250,20 +250,25 @@ pub(crate) fn unset_vars(ctx: &mut Ctx, t: &Target, keys: &[String], no_restart:
         Ok(v) => v,
         Err(c) => return c,
     };
+    if let Some(k) = keys.iter().find(|k| !valid_key(k)) {
+        return ctx.fail(&format!("Invalid key name: '{k}'"));
+    }
     let mut changed = false;
     for k in keys {
         if vars.remove(k).is_some() {
             changed = true;
-            ctx.info1(&format!("Unsetting {k}"));
+            ctx.info1_quiet(&format!("Unsetting {k}"));
         } else {
-            ctx.info1(&format!("Skipping {k}, it is not set in the environment"));
+            ctx.info1_quiet(&format!("Skipping {k}, it is not set in the environment"));
         }
     }
-    if let Err(e) = write_env(ctx, t, &vars) {
-        return ctx.fail(&format!("cannot save config: {e}"));
+    if changed {
+        if let Err(e) = write_env(ctx, t, &vars) {
+            return ctx.fail(&format!("cannot save config: {e}"));
+        }
     }
     if let Target::App(app) = t {
-        if changed && !no_restart {
+        if !no_restart {
             return maybe_restart(ctx, app);
         }
     }

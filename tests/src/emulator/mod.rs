@@ -208,7 +208,17 @@ impl Ctx {
     }
     /// Loads an app or reports it missing.
     pub(crate) fn load_app(&mut self, app: &str) -> Result<state::AppState, Code> {
-        if app.is_empty() || !self.layout.app_file(app).exists() {
+        if app.is_empty() {
+            return Err(self.fail("Please specify an app to run the command on"));
+        }
+        let old_rule = app.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && app.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_')
+            });
+        if !valid_app_name(app) && !old_rule {
+            return Err(self.fail("App name must begin with lowercase alphanumeric character, and may only contain lowercase alphanumerics, dots, and hyphens"));
+        }
+        if !self.layout.app_file(app).exists() {
             return Err(self.app_missing(app));
         }
         match state::read_json(&self.layout.app_file(app)) {

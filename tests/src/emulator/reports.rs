@@ -323,9 +323,6 @@ fn go_report(ctx: &mut Ctx, kind: Kind, args: &[String]) -> Code {
     if info.len() > 1 {
         return 0; // the parse error is dropped
     }
-    if format.is_some() && !info.is_empty() {
-        return ctx.fail("--format flag cannot be specified when specifying an info flag");
-    }
     let format = format.unwrap_or_else(|| "stdout".into());
     let subjects: Vec<Option<String>> = if global {
         vec![None]
@@ -353,6 +350,9 @@ fn go_report(ctx: &mut Ctx, kind: Kind, args: &[String]) -> Code {
             return ctx.fail(&format!(
                 "Format must be \"stdout\" or \"json\": \"{format}\""
             ));
+        }
+        if format != "stdout" && !info.is_empty() {
+            return ctx.fail("--format flag cannot be specified when specifying an info flag");
         }
         let rows = go_rows(ctx, kind, subject.as_deref().zip(st.as_ref()));
         if let Some(flag) = info.first() {
