@@ -458,57 +458,74 @@ fn link(ctx: &mut Ctx, args: &[String]) -> Code {
         Ok(v) => v,
         Err(e) => return ctx.fail(&e.to_string()),
     };
-    let scheme = vars
-        .get("POSTGRES_DATABASE_SCHEME")
-        .cloned()
-        .unwrap_or_else(|| "postgres".into());
-    let url = s.dsn(&scheme);
-    if let Some((k, _)) = vars.iter().find(|(_, v)| v.contains(&url)) {
-        return ctx.fail(&format!("Already linked as {k}"));
-    }
-    let var = match alias {
+    let url = s.dsn(&scheme_for(&vars));
+    let text = config_text(&vars);
+    let var_base = match alias {
         Some(a) => {
             let up = a.to_uppercase();
-            let base = up.strip_suffix("_URL").unwrap_or(&up);
-            let name = format!("{base}_URL");
-            if vars.contains_key(&name) {
-                return ctx.fail(&format!("Specified alias {a} already in use"));
+            let base = up.strip_suffix("_URL").unwrap_or(&up).to_owned();
+            if text.contains(&format!("{base}_URL")) {
+                return ctx.fail(&format!("Specified alias {base} already in use"));
             }
-            name
+            base
         }
-        None => {
-            let shown = vars
+        None if text.contains("DATABASE_URL") => {
+            match COLOURS
                 .iter()
-                .any(|(k, v)| k.contains("DATABASE_URL") || v.contains("DATABASE_URL"));
-            if shown {
-                match COLOURS
-                    .iter()
-                    .map(|c| format!("DOKKU_POSTGRES_{c}_URL"))
-                    .find(|n| !vars.contains_key(n))
-                {
-                    Some(n) => n,
-                    None => return ctx.fail("No free DOKKU_POSTGRES_<COLOR>_URL alias is left"),
-                }
-            } else {
-                "DATABASE_URL".into()
+                .map(|c| format!("DOKKU_POSTGRES_{c}"))
+                .find(|n| !text.contains(&format!("{n}_URL")))
+            {
+                Some(n) => n,
+                None => return ctx.fail("Unable to use default or generated URL alias"),
             }
         }
+        None => "DATABASE".to_owned(),
     };
+    let existing = keys_holding(&vars, &url);
+    if !existing.is_empty() {
+        return ctx.fail(&format!("Already linked as {}", existing.join("\n")));
+    }
     let value = match query {
         Some(q) => format!("{url}?{q}"),
         None => url,
     };
     if !s.links.contains(&app) {
         s.links.push(app.clone());
-        if let Err(c) = save(ctx, &svc, &s) {
-            return c;
-        }
+        s.links.sort();
     }
-    let code = config::set_vars(ctx, &Target::App(app), &[(var, value)], no_restart);
+    if let Err(c) = save(ctx, &svc, &s) {
+        return c;
+    }
+    let code = config::set_vars(
+        ctx,
+        &Target::App(app),
+        &[(format!("{var_base}_URL"), value)],
+        no_restart,
+    );
     if code == 0 && no_restart {
         ctx.verbose("Skipping restart of linked app");
     }
     code
+}
+
+/// `POSTGRES_DATABASE_SCHEME` of the app, else `postgres`.
+fn scheme_for(vars: &std::collections::BTreeMap<String, String>) -> String {
+    vars.get("POSTGRES_DATABASE_SCHEME")
+        .cloned()
+        .unwrap_or_else(|| "postgres".into())
+}
+
+/// The text the plugin greps (`KEY:  value` lines).
+fn config_text(vars: &std::collections::BTreeMap<String, String>) -> String {
+    vars.iter().map(|(k, v)| format!("{k}:  {v}\n")).collect()
+}
+
+/// Keys whose config line contains `url` (`grep URL | cut -d: -f1`).
+fn keys_holding(vars: &std::collections::BTreeMap<String, String>, url: &str) -> Vec<String> {
+    vars.iter()
+        .filter(|(k, v)| format!("{k}:  {v}").contains(url))
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 fn unlink(ctx: &mut Ctx, args: &[String]) -> Code {
@@ -528,28 +545,20 @@ fn unlink(ctx: &mut Ctx, args: &[String]) -> Code {
     if let Err(c) = ctx.load_app(&app) {
         return c;
     }
-    if !s.links.contains(&app) {
-        return ctx.fail(&format!("Not linked to app {app}"));
-    }
-    let keys = linked_keys(ctx, &app, &s);
+    let vars = config::read_env(ctx, &Target::App(app.clone())).unwrap_or_default();
+    let keys = keys_holding(&vars, &s.dsn(&scheme_for(&vars)));
     s.links.retain(|a| a != &app);
     if let Err(c) = save(ctx, &svc, &s) {
         return c;
     }
-    config::unset_vars(ctx, &Target::App(app), &keys, no_restart)
-}
-
-/// Config keys of `app` whose value holds the service's URL.
-fn linked_keys(ctx: &Ctx, app: &str, s: &state::ServiceState) -> Vec<String> {
-    let vars = config::read_env(ctx, &Target::App(app.to_owned())).unwrap_or_default();
-    let needle = format!(
-        "://{}:{}@{}:{}/{}",
-        s.user, s.password, s.host, s.port, s.database
-    );
-    vars.iter()
-        .filter(|(_, v)| v.contains(&needle))
-        .map(|(k, _)| k.clone())
-        .collect()
+    if keys.is_empty() {
+        return ctx.fail(&format!("Not linked to app {app}"));
+    }
+    let code = config::unset_vars(ctx, &Target::App(app), &keys, no_restart);
+    if code == 0 && no_restart {
+        ctx.verbose("Skipping restart of linked app");
+    }
+    code
 }
 
 /// The pre-delete hook of `apps:destroy`: `Unlinking from <svc>` per service.
@@ -558,7 +567,9 @@ pub(crate) fn unlink_all_for_app(ctx: &mut Ctx, app: &str) {
         return;
     };
     for svc in names {
-        ctx.verbose(&format!("Unlinking from {svc}"));
+        if !ctx.quiet {
+            ctx.verbose(&format!("Unlinking from {svc}"));
+        }
         let path = ctx.layout.service_file(&svc);
         if let Ok(mut s) = state::read_json::<state::ServiceState>(&path) {
             if s.links.iter().any(|a| a == app) {

@@ -489,7 +489,7 @@ pub(crate) fn stop(ctx: &mut Ctx, args: &[String]) -> Code {
             ctx.warn(&format!("App {app} has not been deployed"));
             continue;
         }
-        ctx.info1(&format!("Stopping {app}"));
+        ctx.info1_quiet(&format!("Stopping {app}"));
         stop_all(ctx, &app);
     }
     0
@@ -514,11 +514,16 @@ pub(crate) fn start(ctx: &mut Ctx, args: &[String]) -> Code {
             }
             summary => {
                 if summary == "mixed" {
-                    ctx.warn("App has been detected as mixed mode, releasing");
+                    ctx.warn("App is running in mixed mode, releasing");
                 } else {
                     ctx.warn("App has been detected as not running, releasing");
                 }
                 code = release_and_deploy(ctx, &app, false);
+                if code == 0 {
+                    if let Ok(st) = ctx.load_app(&app) {
+                        proxy_lines(ctx, &app, &st);
+                    }
+                }
             }
         }
     }
@@ -638,14 +643,20 @@ pub(crate) fn scale(ctx: &mut Ctx, args: &[String]) -> Code {
             "App {app} contains an app.json file with a formations key and cannot be manually scaled"
         ));
     }
-    let mut parsed = Vec::new();
+    let mut parsed: Vec<(String, u32)> = Vec::new();
     for p in pairs {
-        match p
-            .split_once('=')
-            .and_then(|(k, v)| v.parse::<u32>().ok().map(|n| (k, n)))
-        {
-            Some((k, n)) if !k.is_empty() => parsed.push((k.to_owned(), n)),
-            _ => return ctx.fail(&format!("Invalid formation argument: {p}")),
+        let Some((k, v)) = p.split_once('=') else {
+            return ctx.fail(&format!("Missing count for process type {p}"));
+        };
+        let Ok(n) = v.trim().parse::<u32>() else {
+            return ctx.fail(&format!("Invalid count for process type {k}"));
+        };
+        let k = k.trim().to_owned();
+        if !st.procfile.is_empty() && !st.procfile.contains_key(&k) && n != 0 {
+            return ctx.fail(&format!("{k} is not a valid process name to scale up"));
+        }
+        if !parsed.iter().any(|(seen, _)| *seen == k) {
+            parsed.push((k, n));
         }
     }
     ctx.info1(&format!("Scaling {app} processes: {}", pairs.join(" ")));
