@@ -54,7 +54,7 @@ pub(crate) fn list(ctx: &mut Ctx, args: &[String]) -> Code {
         }
         "stdout" => {
             ctx.info2_quiet("My Apps");
-            if apps.is_empty() {
+            if apps.is_empty() && ctx.profile != Profile::V0_19 {
                 ctx.warn("You haven't deployed any applications yet");
             }
             for a in apps {

@@ -690,7 +690,7 @@ pub(crate) fn run_cmd(ctx: &mut Ctx, args: &[String]) -> Code {
         Err(c) => return c,
     };
     if !st.deployed {
-        return ctx.fail(&format!("App {app} has not been deployed"));
+        return not_released(ctx);
     }
     let command = procfile_command(ctx, &st, &words);
     let mut env = app_env(ctx, &app, &st);
@@ -757,7 +757,18 @@ fn run_args(ctx: &mut Ctx, args: &[String]) -> Result<RunArgs, Code> {
     Ok((app, args[i + 1..].to_vec(), env))
 }
 
+/// `run` on an app without a released image (scheduler-docker-local).
+fn not_released(ctx: &mut Ctx) -> Code {
+    ctx.warn("Invalid image stage detected: expected 'release', got ''");
+    ctx.warn("Successfully deploy your app to fix dokku run calls");
+    1
+}
+
 fn procfile_command(ctx: &mut Ctx, st: &state::AppState, words: &[String]) -> String {
+    let words = match words.first().map(String::as_str) {
+        Some("--") => &words[1..],
+        _ => words,
+    };
     if let Some(first) = words.first() {
         if let Some(cmd) = st.procfile.get(first) {
             ctx.info1_quiet(&format!(
@@ -784,7 +795,7 @@ pub(crate) fn run_detached(ctx: &mut Ctx, args: &[String]) -> Code {
         Err(c) => return c,
     };
     if !st.deployed {
-        return ctx.fail(&format!("App {app} has not been deployed"));
+        return not_released(ctx);
     }
     let n = u16::from_str_radix(&random_hex(2), 16).unwrap_or(0) % 32768;
     let command = procfile_command(ctx, &st, &words);

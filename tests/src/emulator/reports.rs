@@ -171,6 +171,17 @@ fn go_rows(ctx: &Ctx, kind: Kind, app: Option<(&str, &state::AppState)>) -> Vec<
                 rows.push(("--git-sha", st.git_sha.clone()));
                 rows.push(("--git-source-image", st.source_image.clone()));
             }
+            if app.is_none() {
+                let branch = if settings.deploy_branch.is_empty() {
+                    "master".to_owned()
+                } else {
+                    settings.deploy_branch.clone()
+                };
+                rows.push(("--git-computed-archive-max-files", "10000".into()));
+                rows.push(("--git-computed-archive-max-size", "1073741824".into()));
+                rows.push(("--git-computed-deploy-branch", branch));
+                rows.push(("--git-computed-keep-git-dir", "false".into()));
+            }
             rows.push(("--git-global-archive-max-files", String::new()));
             rows.push(("--git-global-archive-max-size", String::new()));
             rows.push(("--git-global-deploy-branch", settings.deploy_branch.clone()));
@@ -400,7 +411,11 @@ fn bash_report(ctx: &mut Ctx, kind: Kind, args: &[String]) -> Code {
         Some(a) => vec![Some(a)],
         None => match state::list_apps(&ctx.layout) {
             Ok(apps) if apps.is_empty() => {
-                ctx.fail("You haven't deployed any applications yet");
+                // dokku_apps fails inside `$(...)`: 0.30 prints the error,
+                // 0.19 prints nothing; the report itself exits 0
+                if ctx.profile != Profile::V0_19 {
+                    ctx.fail("You haven't deployed any applications yet");
+                }
                 return 0;
             }
             Ok(apps) => apps.into_iter().map(Some).collect(),
