@@ -4,12 +4,17 @@ use std::process::Command;
 
 use pix_sandbox::sandbox::{check_prerequisites, MissingPrerequisites, Tools};
 
-/// Installs missing packages (root only), then `cargo test --workspace`.
+/// Installs missing packages (root only), then `cargo test --workspace
+/// --no-fail-fast`.
 pub(crate) fn run(extra: &[String]) -> Result<(), String> {
     ensure_prerequisites()?;
-    println!("xtask: cargo test --workspace {}", extra.join(" "));
+    println!(
+        "xtask: cargo test --workspace --no-fail-fast {}",
+        extra.join(" ")
+    );
+    // --no-fail-fast: every test binary runs, so one report lists every failure.
     let status = crate::cargo()
-        .args(["test", "--workspace"])
+        .args(["test", "--workspace", "--no-fail-fast"])
         .args(extra)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
