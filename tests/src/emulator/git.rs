@@ -65,11 +65,12 @@ pub(crate) fn receive_pack(ctx: &mut Ctx, args: &[String], receive: bool) -> Cod
         return ctx.fail("App name must begin with lowercase alphanumeric character, and may only contain lowercase alphanumerics, dots, and hyphens");
     }
     if !ctx.layout.app_file(&app).exists() {
-        if !receive {
-            return ctx.app_missing(&app);
-        }
+        // app-maybe-create (both for receive-pack and upload-pack), silently
         if ctx.settings().disable_autocreation == "true" {
-            return ctx.app_missing(&app);
+            ctx.warn("App auto-creation disabled.");
+            return ctx.fail(&format!(
+                "Re-enable app auto-creation or create an app with 'dokku apps:create {app}'"
+            ));
         }
         if let Err(c) = apps::create_app_state(ctx, &app) {
             return c;

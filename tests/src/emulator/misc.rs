@@ -66,7 +66,7 @@ pub(crate) fn plugin_list(ctx: &mut Ctx) -> Code {
         ("ssh-keys", "dokku core ssh-keys plugin"),
         ("storage", "dokku core storage plugin"),
     ];
-    let mut text = String::new();
+    let mut text = String::from("plugn: v0.17.1\n");
     for (name, desc) in core {
         text.push_str(&format!(
             "  {} {} {}\n",
@@ -207,7 +207,7 @@ pub(crate) fn ssh_keys_list(ctx: &mut Ctx, _args: &[String]) -> Code {
         let key = std::fs::read_to_string(dir.join(&n)).unwrap_or_default();
         let fp = fingerprint(&key);
         ctx.io.out(&format!(
-            "{fp} NAME=\"{n}\" SSHCOMMAND_ALLOWED_KEYS=\"none\"\n"
+            "{fp} NAME=\"{n}\" SSHCOMMAND_ALLOWED_KEYS=\"no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding\"\n"
         ));
     }
     0

@@ -751,15 +751,30 @@ fn logs(ctx: &mut Ctx, args: &[String]) -> Code {
         .arg(&pg.superuser)
         .args(["-d", "postgres", "-c"])
         .arg(
-            "SELECT current_setting('data_directory') || '/' || coalesce(pg_current_logfile(), '')",
+            "SELECT current_setting('data_directory') || '|' || coalesce(pg_current_logfile(), '')",
         )
         .env("PGPASSWORD", &pg.password)
         .output();
-    let path = match out {
+    let answer = match out {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_owned(),
         _ => String::new(),
     };
-    match std::fs::read_to_string(&path) {
+    // the collector's current file, else a `postgres.log` beside the data
+    // directory (`pg_ctl -l`, as the sandbox starts its cluster)
+    let (data_dir, current) = answer.split_once('|').unwrap_or((&answer, ""));
+    let data_dir = std::path::Path::new(data_dir);
+    let mut candidates = Vec::new();
+    if !current.is_empty() {
+        candidates.push(data_dir.join(current));
+    }
+    if let Some(parent) = data_dir.parent() {
+        candidates.push(parent.join("postgres.log"));
+    }
+    match candidates
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .ok_or(())
+    {
         Ok(text) => {
             let lines: Vec<&str> = text.lines().collect();
             for l in &lines[lines.len().saturating_sub(100)..] {
