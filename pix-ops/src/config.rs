@@ -22,6 +22,9 @@
 //! deploy_dir = "api"                   # folder deployed (deploys)
 //! ```
 //!
+//! Review apps (optional, in `[settings]`): `review_host`, `review_deploy_dir`,
+//! `review_node_env` (default `integration`), `review_app_prefix`.
+//!
 //! The file is found by walking up from the current directory, or given
 //! explicitly. `DOKKU_HOST` and `DOKKU_PORT` override the address and port of
 //! every host (as PIX's Dokku client used them).
@@ -115,6 +118,21 @@ pub struct Settings {
     /// Where reset journals go (relative to the file's folder). Default `.pix`.
     #[serde(default)]
     pub state_dir: Option<PathBuf>,
+    /// The host of review (branch) apps. Default: the only host, else the
+    /// `development` environment's.
+    #[serde(default)]
+    pub review_host: Option<String>,
+    /// The folder review apps deploy. Default: the `development`
+    /// environment's `deploy_dir`.
+    #[serde(default)]
+    pub review_deploy_dir: Option<String>,
+    /// `NODE_ENV` of review apps. Default `integration`.
+    #[serde(default)]
+    pub review_node_env: Option<String>,
+    /// A prefix for review app names (`review-` gives `review-<branch>`).
+    /// Default: none (PIX named apps after the branch).
+    #[serde(default)]
+    pub review_app_prefix: Option<String>,
 }
 
 /// The parsed `pix.toml`.

@@ -7,9 +7,13 @@ pub mod backup;
 pub mod config;
 pub mod confirm;
 pub mod connect;
+pub mod deploy;
 pub mod error;
+pub mod git;
 pub mod journal;
+pub mod remote;
 pub mod reset;
+pub mod review;
 pub mod select;
 
 pub use config::{Environment, HostOverrides, PixConfig};

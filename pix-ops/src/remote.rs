@@ -1,0 +1,914 @@
+//! Dokku git remotes: URLs, the `GIT_SSH_COMMAND` for CI, pushes with typed
+//! outcomes, and pushes that no longer fast-forward (`pix remote status`,
+//! `pix remote repair`).
+//!
+//! A remote *diverges* when its deploy branch holds commits the local side
+//! does not have (someone else pushed, or the local branch was rebased).
+//! [`status`] reports that per remote after a fetch; [`repair_merge`] merges
+//! the remote's branch and pushes a fast-forward; [`repair_force`] pushes with
+//! `--force-with-lease=<ref>:<sha read by [`read_divergence`]>`, so a remote
+//! that moved again after it was read is refused, never overwritten.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::config::{HostConfig, Login, PixConfig};
+use crate::confirm::{self, ConfirmFlags, ConfirmRequest, Prompter};
+use crate::connect::ConnectOptions;
+use crate::deploy::{DeployEvent, DeployProgress};
+use crate::error::{OpsError, Result};
+use crate::git::{self, Git};
+
+/// How many output lines a failed build keeps.
+pub const LOG_TAIL_LINES: usize = 30;
+
+/// The `\e[1G\e[K` prefix Dokku puts on its git-hook lines.
+const HOOK_PREFIX: &str = "\x1b[1G\x1b[K";
+
+/// A Dokku git remote URL: `dokku@HOST:APP` or `ssh://dokku@HOST[:PORT]/APP`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RemoteUrl {
+    /// The SSH user (`dokku`).
+    pub user: String,
+    /// The host.
+    pub host: String,
+    /// The port, when the URL names one.
+    pub port: Option<u16>,
+    /// The app.
+    pub app: String,
+}
+
+impl RemoteUrl {
+    /// Parses a git remote URL; `None` for anything that is not an SSH URL
+    /// with a user and a valid Dokku app name (https, local paths, ...).
+    pub fn parse(url: &str) -> Option<RemoteUrl> {
+        let url = url.trim();
+        let (userhost, port, path) = if let Some(rest) = url.strip_prefix("ssh://") {
+            let (authority, path) = rest.split_once('/')?;
+            let (userhost, port) = match authority.rsplit_once(':') {
+                Some((uh, p)) if !uh.contains(']') || uh.ends_with(']') => {
+                    (uh, Some(p.parse::<u16>().ok()?))
+                }
+                _ => (authority, None),
+            };
+            (userhost, port, path)
+        } else {
+            if url.contains("://") {
+                return None;
+            }
+            let (userhost, path) = url.split_once(':')?;
+            if userhost.contains('/') {
+                return None;
+            }
+            (userhost, None, path)
+        };
+        let (user, host) = userhost.split_once('@')?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let app = path
+            .trim_start_matches('/')
+            .trim_end_matches('/')
+            .trim_end_matches(".git");
+        if user.is_empty() || host.is_empty() || dokku_client::apps::validate_app_name(app).is_err()
+        {
+            return None;
+        }
+        Some(RemoteUrl {
+            user: user.to_string(),
+            host: host.to_string(),
+            port,
+            app: app.to_string(),
+        })
+    }
+}
+
+/// The SSH user git pushes as: the host's user when it logs in as Dokku's
+/// forced command, else `dokku` (a shell user such as `ubuntu` cannot
+/// receive pushes).
+pub fn git_user(host: &HostConfig) -> &str {
+    match host.login {
+        Login::Dokku => &host.user,
+        Login::Shell => "dokku",
+    }
+}
+
+/// The git URL of `app` on `host`: `USER@HOST:APP` (the port goes into
+/// [`git_ssh_command`]).
+pub fn git_url(host: &HostConfig, app: &str) -> String {
+    let address = if host.address.contains(':') {
+        format!("[{}]", host.address)
+    } else {
+        host.address.clone()
+    };
+    format!("{}@{address}:{app}", git_user(host))
+}
+
+/// Quotes a word for `sh` (git runs `GIT_SSH_COMMAND` through the shell).
+pub fn shell_quote(word: &str) -> String {
+    let safe = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@,+%".contains(c));
+    if safe {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+fn expand_home(path: PathBuf) -> PathBuf {
+    match (path.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => path,
+    }
+}
+
+/// `GIT_SSH_COMMAND` for pushes to `host`: never asks anything
+/// (`BatchMode`), checks the host key strictly (or accepts a new one with
+/// `accept_new_host_key`), and uses the key and known_hosts from the flags,
+/// else from `pix.toml`. Paths are shell-quoted.
+pub fn git_ssh_command(host: &HostConfig, options: &ConnectOptions) -> String {
+    let mut words: Vec<String> = vec!["ssh".into(), "-o".into(), "BatchMode=yes".into()];
+    words.push("-o".into());
+    words.push(if options.accept_new_host_key {
+        "StrictHostKeyChecking=accept-new".into()
+    } else {
+        "StrictHostKeyChecking=yes".into()
+    });
+    if let Some(kh) = options
+        .known_hosts
+        .clone()
+        .or_else(|| host.known_hosts.clone())
+    {
+        words.push("-o".into());
+        words.push(format!("UserKnownHostsFile={}", expand_home(kh).display()));
+    }
+    if let Some(key) = options.key.clone().or_else(|| host.key.clone()) {
+        words.push("-i".into());
+        words.push(expand_home(key).display().to_string());
+        words.push("-o".into());
+        words.push("IdentitiesOnly=yes".into());
+    }
+    if let Some(port) = host.port {
+        words.push("-p".into());
+        words.push(port.to_string());
+    }
+    words
+        .iter()
+        .map(|w| shell_quote(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A line of `git push` output as the user should see it: `remote: ` and
+/// Dokku's `\e[1G\e[K` removed, trailing spaces trimmed. `None` for lines
+/// that are not from the remote.
+pub fn remote_line(line: &str) -> Option<String> {
+    let rest = line.strip_prefix("remote:")?;
+    let rest = rest.strip_prefix(' ').unwrap_or(rest);
+    let mut rest = rest;
+    while let Some(r) = rest.strip_prefix(HOOK_PREFIX) {
+        rest = r;
+    }
+    Some(rest.replace(HOOK_PREFIX, "").trim_end().to_string())
+}
+
+/// The URLs listed after `Application deployed:` in a deploy's output.
+pub fn deployed_urls(lines: &[String]) -> Vec<String> {
+    let mut urls = Vec::new();
+    let mut after = false;
+    for line in lines {
+        let t = line.trim();
+        if t.ends_with("Application deployed:") {
+            after = true;
+            urls.clear();
+            continue;
+        }
+        if after {
+            if t.starts_with("http://") || t.starts_with("https://") {
+                urls.push(t.to_string());
+            } else if !t.is_empty() {
+                after = false;
+            }
+        }
+    }
+    urls
+}
+
+/// How a push ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum PushOutcome {
+    /// The ref was updated and the deploy succeeded.
+    Pushed {
+        /// The app's URLs, from the deploy output.
+        urls: Vec<String>,
+    },
+    /// The pre-receive hook declined: the build or predeploy failed; the
+    /// running version is untouched.
+    BuildFailed {
+        /// The last lines of the deploy output.
+        log_tail: Vec<String>,
+    },
+    /// Another deploy holds the app's deploy lock.
+    Locked {
+        /// Dokku's message.
+        message: String,
+    },
+    /// git refused to update the ref (not a fast-forward, or the lease did
+    /// not hold).
+    Rejected {
+        /// Why, and what to do.
+        reason: String,
+    },
+}
+
+/// Classifies a finished push from its exit code and stderr lines. A push
+/// that failed without reaching the remote (SSH errors) is an error.
+pub fn classify_push(code: i32, stderr_lines: &[String]) -> Result<PushOutcome> {
+    let remote: Vec<String> = stderr_lines.iter().filter_map(|l| remote_line(l)).collect();
+    if code == 0 {
+        return Ok(PushOutcome::Pushed {
+            urls: deployed_urls(&remote),
+        });
+    }
+    let all = stderr_lines.join("\n");
+    if let Some(lock) = remote
+        .iter()
+        .find(|l| l.contains("currently has a deploy lock in place"))
+    {
+        return Ok(PushOutcome::Locked {
+            message: lock.trim_start_matches([' ', '!']).trim().to_string(),
+        });
+    }
+    if all.contains("pre-receive hook declined") {
+        let meaningful: Vec<String> = remote
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .cloned()
+            .collect();
+        let start = meaningful.len().saturating_sub(LOG_TAIL_LINES);
+        return Ok(PushOutcome::BuildFailed {
+            log_tail: meaningful[start..].to_vec(),
+        });
+    }
+    if all.contains("stale info") {
+        return Ok(PushOutcome::Rejected {
+            reason: "the remote branch moved after it was read (someone pushed meanwhile); nothing was overwritten. Run the command again to see the new state".into(),
+        });
+    }
+    if all.contains("non-fast-forward") || all.contains("fetch first") || all.contains("[rejected]")
+    {
+        return Ok(PushOutcome::Rejected {
+            reason: "the remote branch holds commits the pushed one does not contain (not a fast-forward); see `pix remote status` and `pix remote repair`".into(),
+        });
+    }
+    if all.contains("[remote rejected]") {
+        return Ok(PushOutcome::Rejected {
+            reason: format!("the remote refused the update: {}", git::tail(&all, 3)),
+        });
+    }
+    Err(OpsError::StepFailed {
+        message: format!(
+            "git push failed (exit {code}) before the remote answered: {}. Check the SSH key, known_hosts and the host's address",
+            git::tail(&all, 4)
+        ),
+    })
+}
+
+/// Pushes `source` to `refs/heads/<branch>` of `url`, streaming the output
+/// (remote lines cleaned) to `progress`. With `lease`, uses
+/// `--force-with-lease=refs/heads/<branch>:<sha>` (and refuses with
+/// `Rejected` when the remote no longer holds `sha`).
+pub async fn push(
+    git: &Git,
+    url: &str,
+    source: &str,
+    branch: &str,
+    lease: Option<&str>,
+    progress: &dyn DeployProgress,
+) -> Result<PushOutcome> {
+    let refspec = format!("{source}:refs/heads/{branch}");
+    let lease_arg = lease.map(|sha| format!("--force-with-lease=refs/heads/{branch}:{sha}"));
+    let mut args = vec!["push", "--progress"];
+    if let Some(l) = &lease_arg {
+        args.push(l);
+    }
+    args.push(url);
+    args.push(&refspec);
+    let mut lines = Vec::new();
+    let out = git
+        .stream(&args, &mut |line| {
+            lines.push(line.to_string());
+            if let Some(r) = remote_line(line) {
+                progress.event(DeployEvent::Output(r));
+            }
+        })
+        .await?;
+    classify_push(out.code, &lines)
+}
+
+/// `git remote -v`: the Dokku remotes (fetch URLs), in order.
+pub fn parse_remote_list(text: &str) -> Vec<(String, RemoteUrl, String)> {
+    let mut out: Vec<(String, RemoteUrl, String)> = Vec::new();
+    for line in text.lines() {
+        let mut parts = line.split_whitespace();
+        let (Some(name), Some(url)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        if parts.next() == Some("(push)") && out.iter().any(|(n, _, _)| n == name) {
+            continue;
+        }
+        if out.iter().any(|(n, _, _)| n == name) {
+            continue;
+        }
+        if let Some(parsed) = RemoteUrl::parse(url) {
+            out.push((name.to_string(), parsed, url.to_string()));
+        }
+    }
+    out
+}
+
+/// The `GIT_SSH_COMMAND` for a remote URL: from the `pix.toml` host with the
+/// same address (and port, when the URL names one), if any.
+pub fn ssh_command_for(
+    config: &PixConfig,
+    url: &RemoteUrl,
+    options: &ConnectOptions,
+) -> Option<String> {
+    config
+        .hosts
+        .values()
+        .find(|h| h.address == url.host && (url.port.is_none() || url.port == h.port))
+        .map(|h| {
+            let mut h = h.clone();
+            if url.port.is_some() {
+                h.port = url.port;
+            }
+            git_ssh_command(&h, options)
+        })
+}
+
+/// What a plain `git push <remote> <local>:<deploy branch>` would do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PushPrediction {
+    /// The remote has no such branch: the push creates it.
+    Create,
+    /// The remote already holds the local commit.
+    UpToDate,
+    /// The remote's commit is contained in the local one.
+    FastForward,
+    /// The remote holds commits the local side does not: refused.
+    Rejected,
+}
+
+/// The divergence between a local ref and a remote's deploy branch, as read
+/// by [`read_divergence`] (after a fetch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Divergence {
+    /// The git remote's name.
+    pub remote: String,
+    /// Its URL.
+    pub url: String,
+    /// The app it deploys (from the URL).
+    pub app: String,
+    /// The remote's deploy branch.
+    pub deploy_branch: String,
+    /// The commit the remote's branch held when read (`None`: no branch).
+    pub remote_sha: Option<String>,
+    /// The local ref compared (`HEAD` or a branch).
+    pub local_ref: String,
+    /// The local commit.
+    pub local_sha: String,
+    /// Commits in the local ref the remote does not have.
+    pub ahead: u64,
+    /// Commits on the remote the local ref does not have.
+    pub behind: u64,
+    /// What a plain push would do.
+    pub push: PushPrediction,
+    /// The environments of `pix.toml` deploying this app.
+    pub environments: Vec<String>,
+    /// Whether the remote's tree equals the local commit's tree.
+    pub same_tree: bool,
+}
+
+/// The tracking ref a remote's deploy branch is fetched into.
+pub fn tracking_ref(remote: &str, branch: &str) -> String {
+    format!("refs/remotes/{remote}/{branch}")
+}
+
+/// Pure: the prediction from the counts.
+pub fn predict(remote_sha: Option<&str>, ahead: u64, behind: u64) -> PushPrediction {
+    match remote_sha {
+        None => PushPrediction::Create,
+        Some(_) if behind > 0 => PushPrediction::Rejected,
+        Some(_) if ahead == 0 => PushPrediction::UpToDate,
+        Some(_) => PushPrediction::FastForward,
+    }
+}
+
+/// Options of [`read_divergence`], [`status`] and the repairs.
+#[derive(Debug, Clone, Default)]
+pub struct RemoteOptions {
+    /// The remote's deploy branch (default `master`; the CLI reads it from
+    /// `git:report` when the app is in `pix.toml`).
+    pub deploy_branch: Option<String>,
+    /// The local ref compared and pushed (default `HEAD`).
+    pub local_ref: Option<String>,
+    /// `GIT_SSH_COMMAND` for the remote (see [`ssh_command_for`]).
+    pub ssh_command: Option<String>,
+}
+
+fn git_for(git: &Git, options: &RemoteOptions) -> Git {
+    match &options.ssh_command {
+        Some(c) => git.clone().ssh_command(c),
+        None => git.clone(),
+    }
+}
+
+async fn remote_url(git: &Git, remote: &str) -> Result<String> {
+    let out = git.output(&["remote", "get-url", remote]).await?;
+    if !out.success() {
+        let known = git.capture(&["remote"]).await.unwrap_or_default();
+        return Err(OpsError::Usage {
+            message: format!(
+                "`{remote}` is not a git remote of {} (remotes: {})",
+                git.dir().display(),
+                known.split_whitespace().collect::<Vec<_>>().join(", ")
+            ),
+        });
+    }
+    Ok(out.stdout.trim().to_string())
+}
+
+/// Fetches `remote`'s deploy branch into `refs/remotes/<remote>/<branch>`
+/// and compares it with the local ref. Read-only on the remote.
+pub async fn read_divergence(
+    git: &Git,
+    config: Option<&PixConfig>,
+    remote: &str,
+    options: &RemoteOptions,
+) -> Result<Divergence> {
+    let url = remote_url(git, remote).await?;
+    let parsed = RemoteUrl::parse(&url).ok_or_else(|| OpsError::Usage {
+        message: format!(
+            "remote `{remote}` ({url}) is not a Dokku remote (dokku@HOST:APP or ssh://dokku@HOST[:PORT]/APP)"
+        ),
+    })?;
+    let git = git_for(git, options);
+    let branch = options
+        .deploy_branch
+        .clone()
+        .unwrap_or_else(|| "master".into());
+    let local_ref = options.local_ref.clone().unwrap_or_else(|| "HEAD".into());
+    let local_sha = git
+        .capture(&["rev-parse", "--verify", &format!("{local_ref}^{{commit}}")])
+        .await?;
+    let tracking = tracking_ref(remote, &branch);
+    let listed = git
+        .capture(&["ls-remote", &url, &format!("refs/heads/{branch}")])
+        .await?;
+    let remote_sha = listed
+        .lines()
+        .find_map(|l| l.split_whitespace().next())
+        .map(str::to_string);
+    let (ahead, behind, same_tree) = match &remote_sha {
+        Some(sha) => {
+            git.capture(&[
+                "fetch",
+                "--no-tags",
+                "--quiet",
+                &url,
+                &format!("+refs/heads/{branch}:{tracking}"),
+            ])
+            .await?;
+            // The remote may have moved between ls-remote and fetch: compare
+            // with what was read, which the lease will hold on to.
+            let fetched = git.capture(&["rev-parse", &tracking]).await?;
+            let sha = if git
+                .query(&["cat-file", "-e", &format!("{sha}^{{commit}}")])
+                .await?
+                .is_some()
+            {
+                sha.clone()
+            } else {
+                fetched
+            };
+            let counts = git
+                .capture(&[
+                    "rev-list",
+                    "--left-right",
+                    "--count",
+                    &format!("{local_sha}...{sha}"),
+                ])
+                .await?;
+            let mut it = counts.split_whitespace().map(|n| n.parse::<u64>().ok());
+            let ahead = it.next().flatten().unwrap_or(0);
+            let behind = it.next().flatten().unwrap_or(0);
+            let same = git
+                .capture(&["rev-parse", &format!("{sha}^{{tree}}")])
+                .await?
+                == git
+                    .capture(&["rev-parse", &format!("{local_sha}^{{tree}}")])
+                    .await?;
+            (ahead, behind, same)
+        }
+        None => (0, 0, false),
+    };
+    let environments = config
+        .map(|c| {
+            c.environments
+                .iter()
+                .filter(|(_, e)| {
+                    e.app == parsed.app
+                        && c.hosts.get(&e.host).map(|h| h.address.as_str())
+                            == Some(parsed.host.as_str())
+                })
+                .map(|(n, _)| n.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Divergence {
+        remote: remote.to_string(),
+        url,
+        app: parsed.app,
+        deploy_branch: branch,
+        push: predict(remote_sha.as_deref(), ahead, behind),
+        remote_sha,
+        local_ref,
+        local_sha,
+        ahead,
+        behind,
+        environments,
+        same_tree,
+    })
+}
+
+/// `pix remote status`: [`read_divergence`] for every Dokku remote of the
+/// repository (`git remote -v`). `options_for` gives each remote's options
+/// (deploy branch, ssh command) from its name and URL.
+pub async fn status(
+    git: &Git,
+    config: Option<&PixConfig>,
+    options_for: &dyn Fn(&str, &RemoteUrl) -> RemoteOptions,
+) -> Result<Vec<Divergence>> {
+    let listed = git.capture(&["remote", "-v"]).await?;
+    let mut out = Vec::new();
+    for (name, url, _) in parse_remote_list(&listed) {
+        let options = options_for(&name, &url);
+        out.push(read_divergence(git, config, &name, &options).await?);
+    }
+    Ok(out)
+}
+
+/// How `repair --merge` ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "result")]
+pub enum MergeOutcome {
+    /// Nothing to merge: the remote's commits are already in the local ref.
+    NothingToMerge {
+        /// The push that followed (a fast-forward), if one was needed.
+        push: Option<PushOutcome>,
+    },
+    /// Merged (commit `merge`) and pushed.
+    Merged {
+        /// The merge commit.
+        merge: String,
+        /// How the push ended.
+        push: PushOutcome,
+    },
+    /// The merge had conflicts; it was aborted (the work tree is as it was)
+    /// and `next_steps` say how to do it by hand.
+    Conflicts {
+        /// The conflicting paths.
+        files: Vec<String>,
+        /// The exact commands to run.
+        next_steps: Vec<String>,
+    },
+}
+
+/// `pix remote repair <remote> --merge`: merges the remote's deploy branch
+/// (as read in `read`) into the current branch, then pushes it (a
+/// fast-forward now). Needs a clean work tree and a checked-out branch; on
+/// conflicts runs `git merge --abort` and returns the steps to finish by
+/// hand.
+pub async fn repair_merge(
+    git: &Git,
+    read: &Divergence,
+    options: &RemoteOptions,
+    progress: &dyn DeployProgress,
+) -> Result<MergeOutcome> {
+    let git = git_for(git, options);
+    let Some(remote_sha) = &read.remote_sha else {
+        return Err(OpsError::Precondition {
+            message: format!(
+                "{} has no branch {}: nothing to merge; a plain push creates it",
+                read.remote, read.deploy_branch
+            ),
+        });
+    };
+    if read.local_ref != "HEAD" {
+        return Err(OpsError::Usage {
+            message:
+                "--merge works on the checked-out branch; check out the branch to repair first"
+                    .into(),
+        });
+    }
+    let branch = git
+        .query(&["symbolic-ref", "--short", "-q", "HEAD"])
+        .await?
+        .ok_or_else(|| OpsError::Precondition {
+            message: "HEAD is detached; check out the branch to repair (git switch <branch>)"
+                .into(),
+        })?;
+    let dirty = git
+        .capture(&["status", "--porcelain", "--untracked-files=no"])
+        .await?;
+    if !dirty.trim().is_empty() {
+        return Err(OpsError::Precondition {
+            message: format!(
+                "the work tree has uncommitted changes; commit or stash them first:\n{dirty}"
+            ),
+        });
+    }
+    let tracking = tracking_ref(&read.remote, &read.deploy_branch);
+    if read.behind == 0 {
+        let push = if read.ahead > 0 {
+            Some(push(&git, &read.url, "HEAD", &read.deploy_branch, None, progress).await?)
+        } else {
+            None
+        };
+        return Ok(MergeOutcome::NothingToMerge { push });
+    }
+    progress.event(DeployEvent::Note(format!(
+        "merging {} ({} commit(s) only on {}) into {branch}",
+        &remote_sha[..remote_sha.len().min(12)],
+        read.behind,
+        read.remote
+    )));
+    let message = format!(
+        "Merge branch '{}' of {} into {branch}",
+        read.deploy_branch, read.remote
+    );
+    let out = git
+        .output(&["merge", "--no-ff", "--no-edit", "-m", &message, remote_sha])
+        .await?;
+    if !out.success() {
+        let files = git
+            .capture(&["diff", "--name-only", "--diff-filter=U"])
+            .await
+            .unwrap_or_default();
+        let files: Vec<String> = files.lines().map(str::to_string).collect();
+        // Leave the work tree exactly as before.
+        let aborted = git.output(&["merge", "--abort"]).await?;
+        if files.is_empty() && aborted.success() {
+            return Err(OpsError::StepFailed {
+                message: format!(
+                    "git merge failed: {}; the merge was aborted",
+                    git::tail(&format!("{}\n{}", out.stdout, out.stderr), 4)
+                ),
+            });
+        }
+        let next_steps = vec![
+            format!("git merge {tracking}"),
+            format!("# resolve the conflicts in: {}", files.join(", ")),
+            "git add <the resolved files> && git commit --no-edit".into(),
+            format!(
+                "git push {} HEAD:refs/heads/{}",
+                read.remote, read.deploy_branch
+            ),
+            "# or give up the merge at any point with: git merge --abort".into(),
+        ];
+        return Ok(MergeOutcome::Conflicts { files, next_steps });
+    }
+    let merge = git.capture(&["rev-parse", "HEAD"]).await?;
+    let push = push(&git, &read.url, "HEAD", &read.deploy_branch, None, progress).await?;
+    Ok(MergeOutcome::Merged { merge, push })
+}
+
+/// `pix remote repair <remote> --force`: after confirmation, pushes the
+/// local ref with `--force-with-lease` against the commit `read` saw. If the
+/// remote moved since, git refuses and the outcome is `Rejected`.
+pub async fn repair_force(
+    git: &Git,
+    read: &Divergence,
+    options: &RemoteOptions,
+    flags: &ConfirmFlags,
+    prompter: &mut dyn Prompter,
+    progress: &dyn DeployProgress,
+) -> Result<PushOutcome> {
+    let git = git_for(git, options);
+    let action = format!(
+        "replace {}'s {} ({}, {} commit(s) not in {}) with {} ({})",
+        read.remote,
+        read.deploy_branch,
+        read.remote_sha
+            .as_deref()
+            .map(|s| &s[..s.len().min(12)])
+            .unwrap_or("none"),
+        read.behind,
+        read.local_ref,
+        read.local_ref,
+        &read.local_sha[..read.local_sha.len().min(12)]
+    );
+    let command = format!("pix remote repair {} --force", read.remote);
+    confirm::confirm(
+        &ConfirmRequest {
+            environment: &read.remote,
+            protected: false,
+            name: &read.app,
+            action: &action,
+            command: &command,
+        },
+        flags,
+        prompter,
+    )?;
+    // An absent branch is leased as "must not exist" (empty expected value).
+    let lease = read.remote_sha.clone().unwrap_or_default();
+    push(
+        &git,
+        &read.url,
+        &read.local_sha,
+        &read.deploy_branch,
+        Some(&lease),
+        progress,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_urls_parse() {
+        type Want<'a> = Option<(&'a str, &'a str, Option<u16>, &'a str)>;
+        let cases: &[(&str, Want<'_>)] = &[
+            (
+                "dokku@pix-app.ovh:api-prod",
+                Some(("dokku", "pix-app.ovh", None, "api-prod")),
+            ),
+            (
+                "dokku@pix-app.ovh:api-prod.git",
+                Some(("dokku", "pix-app.ovh", None, "api-prod")),
+            ),
+            (
+                "ssh://dokku@pix-app.ovh/api-prod",
+                Some(("dokku", "pix-app.ovh", None, "api-prod")),
+            ),
+            (
+                "ssh://dokku@pix-app.ovh:2222/my.app",
+                Some(("dokku", "pix-app.ovh", Some(2222), "my.app")),
+            ),
+            (
+                "ssh://dokku@[::1]:22/a",
+                Some(("dokku", "::1", Some(22), "a")),
+            ),
+            (
+                "dokku@127.0.0.1:/a",
+                Some(("dokku", "127.0.0.1", None, "a")),
+            ),
+            ("https://github.com/1024pix/pix.git", None),
+            ("/srv/git/pix.git", None),
+            ("../origin.git", None),
+            ("git@github.com:1024pix/pix.git", None),
+            ("dokku@host:Bad_App", None),
+            ("host:app", None),
+            ("ssh://dokku@host:notaport/app", None),
+        ];
+        for (url, want) in cases {
+            let got = RemoteUrl::parse(url);
+            let want = want.map(|(u, h, p, a)| RemoteUrl {
+                user: u.into(),
+                host: h.into(),
+                port: p,
+                app: a.into(),
+            });
+            assert_eq!(got, want, "{url}");
+        }
+    }
+
+    #[test]
+    fn remote_list_keeps_dokku_remotes_once() {
+        let text = "origin\tgit@github.com:1024pix/pix.git (fetch)\norigin\tgit@github.com:1024pix/pix.git (push)\nprod\tdokku@pix-app.ovh:api-prod (fetch)\nprod\tdokku@pix-app.ovh:api-prod (push)\nbr\tssh://dokku@h:2222/x (fetch)\n";
+        let got = parse_remote_list(text);
+        let names: Vec<&str> = got.iter().map(|(n, _, _)| n.as_str()).collect();
+        assert_eq!(names, ["prod", "br"]);
+        assert_eq!(got[1].1.port, Some(2222));
+    }
+
+    fn host() -> HostConfig {
+        HostConfig {
+            address: "pix-app.ovh".into(),
+            port: Some(2222),
+            user: "dokku".into(),
+            key: Some(PathBuf::from("/keys/my key")),
+            known_hosts: Some(PathBuf::from("/kh/it's")),
+            login: Login::Dokku,
+            sudo: false,
+            dokku_path: None,
+        }
+    }
+
+    #[test]
+    fn ssh_command_is_batch_strict_and_quoted() {
+        let c = git_ssh_command(&host(), &ConnectOptions::default());
+        assert_eq!(
+            c,
+            "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o 'UserKnownHostsFile=/kh/it'\\''s' -i '/keys/my key' -o IdentitiesOnly=yes -p 2222"
+        );
+        let mut h = host();
+        h.key = None;
+        h.known_hosts = None;
+        h.port = None;
+        let o = ConnectOptions {
+            accept_new_host_key: true,
+            ..ConnectOptions::default()
+        };
+        assert_eq!(
+            git_ssh_command(&h, &o),
+            "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new"
+        );
+        let o = ConnectOptions {
+            key: Some("/flag/key".into()),
+            ..ConnectOptions::default()
+        };
+        assert!(git_ssh_command(&host(), &o).contains("-i /flag/key"));
+    }
+
+    #[test]
+    fn git_url_uses_dokku_for_shell_logins() {
+        let mut h = host();
+        assert_eq!(git_url(&h, "api"), "dokku@pix-app.ovh:api");
+        h.login = Login::Shell;
+        h.user = "ubuntu".into();
+        assert_eq!(git_url(&h, "api"), "dokku@pix-app.ovh:api");
+        h.address = "::1".into();
+        assert_eq!(git_url(&h, "api"), "dokku@[::1]:api");
+    }
+
+    #[test]
+    fn remote_lines_are_cleaned() {
+        assert_eq!(
+            remote_line("remote: \x1b[1G\x1b[K-----> Set main as deploy-branch   ").as_deref(),
+            Some("-----> Set main as deploy-branch")
+        );
+        assert_eq!(remote_line("remote: plain").as_deref(), Some("plain"));
+        assert_eq!(remote_line("To dokku@h:a"), None);
+    }
+
+    fn lines(text: &str) -> Vec<String> {
+        text.lines().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn push_outcomes_are_classified() {
+        let ok = lines("remote: \x1b[1G\x1b[K=====> Application deployed:\nremote: \x1b[1G\x1b[K       http://a.example.test\nremote: \x1b[1G\x1b[K       https://b.example.test\nremote: \nTo dokku@h:a\n   1..2  x -> master");
+        assert_eq!(
+            classify_push(0, &ok).unwrap(),
+            PushOutcome::Pushed {
+                urls: vec![
+                    "http://a.example.test".into(),
+                    "https://b.example.test".into()
+                ]
+            }
+        );
+        let failed = lines("remote: -----> Releasing a...\nremote: migrate: boom\nTo dokku@h:a\n ! [remote rejected] x -> master (pre-receive hook declined)\nerror: failed to push some refs");
+        match classify_push(1, &failed).unwrap() {
+            PushOutcome::BuildFailed { log_tail } => {
+                assert_eq!(log_tail, ["-----> Releasing a...", "migrate: boom"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let locked = lines("remote:  !     a currently has a deploy lock in place. Exiting...\nremote:  !     Run 'apps:unlock' to release the existing deploy lock\n ! [remote rejected] x -> master (pre-receive hook declined)");
+        assert!(matches!(
+            classify_push(1, &locked).unwrap(),
+            PushOutcome::Locked { message } if message.starts_with("a currently has")
+        ));
+        let nff = lines(
+            " ! [rejected]        x -> master (non-fast-forward)\nerror: failed to push some refs",
+        );
+        assert!(matches!(
+            classify_push(1, &nff).unwrap(),
+            PushOutcome::Rejected { .. }
+        ));
+        let stale = lines(" ! [rejected]        x -> master (stale info)");
+        assert!(matches!(
+            classify_push(1, &stale).unwrap(),
+            PushOutcome::Rejected { reason } if reason.contains("moved")
+        ));
+        let ssh =
+            lines("Host key verification failed.\nfatal: Could not read from remote repository.");
+        let e = classify_push(128, &ssh).unwrap_err().to_string();
+        assert!(e.contains("Host key verification failed"), "{e}");
+    }
+
+    #[test]
+    fn predictions() {
+        assert_eq!(predict(None, 0, 0), PushPrediction::Create);
+        assert_eq!(predict(Some("a"), 0, 0), PushPrediction::UpToDate);
+        assert_eq!(predict(Some("a"), 2, 0), PushPrediction::FastForward);
+        assert_eq!(predict(Some("a"), 2, 1), PushPrediction::Rejected);
+    }
+}
