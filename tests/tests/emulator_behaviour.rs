@@ -179,13 +179,14 @@ fn git_push_deploys_runs_processes_and_scripts() {
     let emu = Emu::new(Profile::V0_38);
     let work = Work::new("echo \"predeploy with $GREETING\" && touch predeploy-marker");
     // first push creates the app
-    let out = work.push(&emu, "demo", "main:master");
+    let out = work.push(&emu, "demo", "main");
     let err = text(&out.stderr);
     assert!(out.status.success(), "push failed: {err}");
     assert!(
-        err.contains("\x1b[1G\x1b[K-----> Set master as deploy-branch"),
+        err.contains("\x1b[1G\x1b[K-----> Set main as deploy-branch"),
         "{err}"
     );
+    assert!(err.contains("-----> Checking for predeploy task"), "{err}");
     assert!(
         err.contains("Executing predeploy task from app.json"),
         "{err}"
@@ -198,6 +199,9 @@ fn git_push_deploys_runs_processes_and_scripts() {
     let sha = text(&work.git(&["rev-parse", "HEAD"]).stdout)
         .trim()
         .to_owned();
+    // the rev lands in the app's config, as git_build does
+    let out = emu.cmd(&["config:get", "demo", "GIT_REV"]);
+    assert_eq!(text(&out.stdout), format!("{sha}\n"));
     let out = emu.cmd(&["git:report", "demo", "--git-sha"]);
     assert_eq!(text(&out.stdout), format!("{sha}\n"));
     let out = emu.cmd(&["apps:report", "demo", "--app-deploy-source"]);
@@ -253,8 +257,9 @@ fn git_push_deploys_runs_processes_and_scripts() {
 
     // push to another branch: warning only
     let out = work.push(&emu, "demo", "main:other");
+    assert!(text(&out.stderr).contains("-----> for example, try 'git push <dokku> other:main'"));
     assert!(text(&out.stderr)
-        .contains("-----> WARNING: deploy did not complete, you must push to master."));
+        .contains("-----> WARNING: deploy did not complete, you must push to main."));
 
     // a failing predeploy rejects the push and leaves the running version alone
     std::fs::write(
@@ -263,7 +268,7 @@ fn git_push_deploys_runs_processes_and_scripts() {
     )
     .unwrap();
     work.commit("broken");
-    let out = work.push(&emu, "demo", "main:master");
+    let out = work.push(&emu, "demo", "main");
     let err = text(&out.stderr);
     assert!(!out.status.success());
     assert!(err.contains("pre-receive hook declined"), "{err}");

@@ -158,25 +158,34 @@ pub(crate) fn hook(ctx: &mut Ctx, args: &[String]) -> Code {
             .unwrap_or(refname)
             .to_owned();
         let global = ctx.settings().deploy_branch;
-        let deploy_branch = if !st.deploy_branch.is_empty() {
+        let computed = if !st.deploy_branch.is_empty() {
             st.deploy_branch.clone()
         } else if !global.is_empty() {
-            global
+            global.clone()
         } else {
-            st.deploy_branch = branch.clone();
-            if let Err(c) = ctx.save_app(&app, &st) {
-                return c;
-            }
-            ctx.io.out(&format!(
-                "{HOOK_PREFIX}-----> Set {branch} as deploy-branch\n"
-            ));
-            branch.clone()
+            "master".to_owned()
         };
-        if branch != deploy_branch {
-            ctx.io.out(&format!(
-                "{HOOK_PREFIX}-----> WARNING: deploy did not complete, you must push to {deploy_branch}.\n"
-            ));
-            continue;
+        let matches = *refname == format!("refs/heads/{computed}")
+            || *refname == format!("refs/tags/{computed}");
+        if !matches {
+            if st.deploy_branch.is_empty() && global.is_empty() {
+                ctx.io.out(&format!(
+                    "{HOOK_PREFIX}-----> Set {branch} as deploy-branch\n"
+                ));
+                st.deploy_branch = branch.clone();
+                if let Err(c) = ctx.save_app(&app, &st) {
+                    return c;
+                }
+            } else {
+                ctx.io.out(&format!(
+                    "{HOOK_PREFIX}-----> WARNING: deploy did not complete, you must push to {computed}.\n"
+                ));
+                ctx.io.out(&format!(
+                    "{HOOK_PREFIX}-----> for example, try 'git push <dokku> {}:{computed}'\n",
+                    refname.strip_prefix("refs/heads/").unwrap_or(refname)
+                ));
+                continue;
+            }
         }
         code = deploy_sha(ctx, &app, new);
         if code != 0 {
@@ -247,6 +256,12 @@ fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
         return 1;
     }
     let _ = std::fs::remove_dir_all(&backup);
+    let mut vars = super::config::read_env(ctx, &super::config::Target::App(app.to_owned()))
+        .unwrap_or_default();
+    vars.insert("GIT_REV".to_owned(), sha.to_owned());
+    if let Err(e) = state::write_json(&ctx.layout.env_file(app), &vars) {
+        return ctx.fail(&format!("cannot save config: {e}"));
+    }
     st.git_sha = sha.to_owned();
     st.deploy_source = "git-push".into();
     st.deploy_source_metadata = sha.to_owned();

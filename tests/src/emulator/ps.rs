@@ -266,10 +266,18 @@ pub(crate) fn app_json_script(ctx: &Ctx, app: &str, phase: &str) -> Option<Strin
 /// output passed through (stdout and stderr both to our stdout, as under
 /// build capture). Returns false when it failed.
 pub(crate) fn run_script(ctx: &mut Ctx, app: &str, st: &state::AppState, phase: &str) -> bool {
+    ctx.info1(&format!("Checking for {phase} task"));
     let Some(script) = app_json_script(ctx, app, phase) else {
+        ctx.verbose(&format!("No {phase} task found, skipping"));
         return true;
     };
-    ctx.info1(&format!("Executing {phase} task from app.json: {script}"));
+    if phase == "predeploy" {
+        ctx.verbose(&format!("Executing {phase} task from app.json: {script}"));
+    } else {
+        ctx.verbose(&format!(
+            "Executing {phase} task from app.json in ephemeral container: {script}"
+        ));
+    }
     let env = app_env(ctx, app, st);
     let out = Command::new("/bin/sh")
         .arg("-c")
