@@ -467,3 +467,79 @@ fn profiles_differ_as_the_reference_says() {
     let out = e38.cmd(&["apps:report", "myapp", "--app-dir", "--app-locked"]);
     assert_eq!((out.status.code(), out.stdout.len()), (Some(0), 0));
 }
+
+#[test]
+fn storage_ssh_keys_plugins_and_help() {
+    let emu = Emu::new(Profile::V0_38);
+    assert!(emu.cmd(&["apps:create", "myapp"]).status.success());
+    assert!(emu
+        .cmd(&["storage:mount", "myapp", "/srv/data:/app/data"])
+        .status
+        .success());
+    let out = emu.cmd(&["storage:mount", "myapp", "/srv/data:/app/data"]);
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (Some(1), " !     Mount path already exists.\n".into())
+    );
+    let out = emu.cmd(&["storage:list", "myapp"]);
+    assert_eq!(
+        text(&out.stdout),
+        "-----> myapp volume bind-mounts:\n       /srv/data:/app/data\n"
+    );
+    assert!(emu
+        .cmd(&["storage:unmount", "myapp", "/srv/data:/app/data"])
+        .status
+        .success());
+    assert_eq!(
+        text(&emu.cmd(&["storage:list", "myapp"]).stdout),
+        "-----> myapp volume bind-mounts:\n"
+    );
+
+    let out = emu.cmd(&["ssh-keys:list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let keydir = tempfile::tempdir().unwrap();
+    let key = keydir.path().join("k");
+    let gen = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .output();
+    if gen.is_ok_and(|g| g.status.success()) {
+        let public = std::fs::read(key.with_extension("pub")).unwrap();
+        let out = emu.ssh("ssh-keys:add admin", &public);
+        assert!(out.status.success(), "{out:?}");
+        let fp = text(&out.stdout).trim().to_owned();
+        assert!(fp.starts_with("SHA256:"), "{fp}");
+        let out = emu.cmd(&["ssh-keys:list"]);
+        assert_eq!(
+            text(&out.stdout),
+            format!("{fp} NAME=\"admin\" SSHCOMMAND_ALLOWED_KEYS=\"no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding\"\n")
+        );
+        assert_eq!(
+            emu.ssh("ssh-keys:add admin", &public).status.code(),
+            Some(1)
+        );
+        assert!(emu.cmd(&["ssh-keys:remove", "admin"]).status.success());
+    } else {
+        eprintln!("ssh-keygen not available: ssh-keys:add not checked");
+    }
+
+    let out = emu.cmd(&["plugin:list"]);
+    let listing = text(&out.stdout);
+    assert!(listing.starts_with("plugn: "), "{listing}");
+    assert!(listing
+        .lines()
+        .any(|l| l.split_whitespace().collect::<Vec<_>>()[..2] == ["postgres", "1.48.0"]));
+    let out = emu.ssh("help", b"");
+    assert!(out.status.success() && text(&out.stdout).contains("postgres"));
+    // over SSH `--version` alone is replaced by echo's version text
+    let out = emu.ssh("--version", b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with(" !     `echo (GNU coreutils)"),
+        "{out:?}"
+    );
+    assert_eq!(
+        text(&emu.ssh("version", b"").stdout),
+        "dokku version 0.38.27\n"
+    );
+}

@@ -158,9 +158,13 @@ pub(crate) fn storage_list(ctx: &mut Ctx, args: &[String]) -> Code {
         ctx.io.out(&format!("{}\n", serde_json::Value::from(list)));
         return 0;
     }
-    ctx.info2_quiet(&format!("{app} volume bind-mounts:"));
+    ctx.info1_quiet(&format!("{app} volume bind-mounts:"));
     for m in &st.mounts {
-        ctx.verbose(m);
+        if ctx.quiet {
+            ctx.io.out(&format!("{m}\n"));
+        } else {
+            ctx.verbose(m);
+        }
     }
     0
 }
