@@ -83,15 +83,12 @@ pub(crate) fn claim(root: &Path, argv: &[String]) -> Option<Fault> {
     None
 }
 
-/// True when the other end of stdout or stdin has gone away.
+/// True when the reader of stdout has gone away (stdin is not watched: a
+/// client that sends EOF on stdin is still there).
 pub(crate) fn client_gone() -> bool {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     let stdout = std::io::stdout();
-    let stdin = std::io::stdin();
-    let mut fds = [
-        PollFd::new(stdout.as_fd(), PollFlags::empty()),
-        PollFd::new(stdin.as_fd(), PollFlags::empty()),
-    ];
+    let mut fds = [PollFd::new(stdout.as_fd(), PollFlags::empty())];
     match poll(&mut fds, PollTimeout::ZERO) {
         Ok(n) if n > 0 => fds.iter().any(|f| {
             f.revents().is_some_and(|r| {

@@ -676,6 +676,15 @@ fn export(ctx: &mut Ctx, args: &[String]) -> Code {
     if let Err(c) = require_real(ctx, &svc, &s) {
         return c;
     }
+    if std::env::var_os("SSH_TTY").is_some() && std::io::stdout().is_terminal() {
+        // as the plugin's `stty -opost`: keep the pty from rewriting the dump
+        use nix::sys::termios::{tcgetattr, tcsetattr, OutputFlags, SetArg};
+        let stdout = std::io::stdout();
+        if let Ok(mut t) = tcgetattr(&stdout) {
+            t.output_flags.remove(OutputFlags::OPOST);
+            let _ = tcsetattr(&stdout, SetArg::TCSANOW, &t);
+        }
+    }
     let mut child = match client_tool(ctx, "pg_dump", &s)
         .args(["-Fc", "--no-acl", "--no-owner", "-w", "-d"])
         .arg(&s.database)
