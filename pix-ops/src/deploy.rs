@@ -472,10 +472,15 @@ pub async fn deploy(
         Some(rev.clone())
     };
     let spec = tree_spec(&source_commit, target.deploy_dir.as_deref());
-    let tree = git
-        .query(&["rev-parse", "--verify", &format!("{spec}^{{tree}}")])
-        .await?
-        .ok_or_else(|| OpsError::Precondition {
+    // `<rev>:<dir>` takes the rest of the text as a path: no `^{tree}` here;
+    // the object's type is checked separately.
+    let tree = match git.query(&["rev-parse", "--verify", "-q", &spec]).await? {
+        Some(id) if git.query(&["cat-file", "-t", &id]).await?.as_deref() == Some("tree") => {
+            Some(id)
+        }
+        _ => None,
+    }
+    .ok_or_else(|| OpsError::Precondition {
             message: format!(
                 "the folder `{}` does not exist at {} ({}); check deploy_dir of environment {} in pix.toml",
                 target.deploy_dir.as_deref().unwrap_or("."),
