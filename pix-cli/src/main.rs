@@ -1,35 +1,236 @@
 //! The `pix` command.
+//!
+//! Thin over `pix-ops` and `dokku-client`: parse the command line, choose
+//! the host, call the library, print (tables or `--json`), map errors to the
+//! exit codes of `pix help exit-codes`.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser};
 
+mod apps;
+mod cli;
+mod context;
+mod db;
+mod exit;
+mod misc;
+mod output;
 mod parse_cmd;
+mod reset_cmd;
 
-/// PIX's Dokku operations, for people and for scripts.
-#[derive(Debug, Parser)]
-#[command(name = "pix", version, about)]
-struct Cli {
-    #[command(subcommand)]
-    command: Commands,
+use cli::{Cli, Commands};
+use context::Ctx;
+use exit::Failure;
+use output::{neutralise, paint, Out};
+
+fn init_tracing(verbose: u8) {
+    let filter = match verbose {
+        0 => None,
+        1 => Some("warn,dokku_client=debug,pix_ops=debug"),
+        _ => Some("debug"),
+    };
+    let filter = match (std::env::var("RUST_LOG"), filter) {
+        (Ok(env), _) if !env.is_empty() => tracing_subscriber::EnvFilter::new(env),
+        (_, Some(f)) => tracing_subscriber::EnvFilter::new(f),
+        (_, None) => tracing_subscriber::EnvFilter::new("warn"),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(!output::no_color_env() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .try_init();
 }
 
-#[derive(Debug, Subcommand)]
-enum Commands {
-    /// Parse a Dokku command's output (stdout on stdin) into JSON.
-    ///
-    /// Example: `dokku apps:report myapp | pix parse -- apps:report myapp`
-    Parse(parse_cmd::ParseArgs),
+/// `pix help [COMMAND...|exit-codes]`.
+fn help(out: &Out, topic: &[String]) -> Result<(), Failure> {
+    if topic.len() == 1 && topic[0] == "exit-codes" {
+        return out.raw(exit::HELP.as_bytes());
+    }
+    let mut cmd = Cli::command();
+    let mut current = &mut cmd;
+    for word in topic {
+        current = match current.find_subcommand_mut(word) {
+            Some(c) => c,
+            None => {
+                return Err(Failure::usage(format!(
+                    "no command or help topic {word:?}; run `pix help` for the list (topics: exit-codes)"
+                )))
+            }
+        };
+    }
+    let text = current.render_long_help().to_string();
+    out.raw(text.as_bytes())?;
+    if topic.is_empty() {
+        out.raw(
+            b"\nHelp topics:\n  exit-codes  what each exit code means (`pix help exit-codes`)\n",
+        )?;
+    }
+    Ok(())
+}
+
+async fn dispatch(ctx: &Ctx, command: &Commands) -> Result<(), Failure> {
+    match command {
+        Commands::Apps(c) => apps::apps(ctx, c).await,
+        Commands::Ps(c) => apps::ps(ctx, c).await,
+        Commands::Config(c) => apps::config(ctx, c).await,
+        Commands::Db(c) => db::db(ctx, c).await,
+        Commands::Run(a) => misc::run(ctx, a).await,
+        Commands::Logs(a) => misc::logs(ctx, a).await,
+        Commands::Status => misc::status(ctx).await,
+        Commands::SshKeys(c) => misc::ssh_keys(ctx, c).await,
+        Commands::Storage(c) => misc::storage(ctx, c).await,
+        Commands::Dokku(a) => misc::dokku(ctx, a).await,
+        Commands::Parse(_) | Commands::Completions(_) | Commands::Man | Commands::Help(_) => Ok(()),
+    }
+}
+
+/// Runs the offline commands (no runtime needed); `None` for the others.
+fn offline(out: &Out, command: &Commands) -> Option<Result<(), Failure>> {
+    Some(match command {
+        Commands::Parse(args) => match parse_cmd::run(args) {
+            Ok(0) => Ok(()),
+            Ok(code) => Err(Failure::Exit(code)),
+            Err(message) => {
+                eprintln!("pix parse: {message}");
+                Err(Failure::Exit(exit::FAILURE))
+            }
+        },
+        Commands::Completions(a) => {
+            let mut buf = Vec::new();
+            clap_complete::generate(a.shell, &mut Cli::command(), "pix", &mut buf);
+            out.raw(&buf)
+        }
+        Commands::Man => {
+            let mut buf = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut buf) {
+                Ok(()) => out.raw(&buf),
+                Err(e) => Err(Failure::io("rendering the man page", e)),
+            }
+        }
+        Commands::Help(h) => help(out, &h.topic),
+        _ => return None,
+    })
+}
+
+/// Prints a failure on stderr (and as JSON on stdout with `--json`).
+fn report(out: &Out, failure: &Failure, code: i32) {
+    let message = match failure {
+        Failure::Exit(_) => return,
+        Failure::Interrupted(m) => m.clone(),
+        Failure::Ops(e) => e.to_string(),
+    };
+    let shown = if out.stderr_tty {
+        neutralise(&message)
+    } else {
+        message.clone()
+    };
+    eprintln!("{} {shown}", paint("error:", "1;31", out.color_err));
+    if out.json {
+        let kind = match failure {
+            Failure::Ops(pix_ops::OpsError::Dokku(d)) => d.kind().to_string(),
+            Failure::Interrupted(_) => "interrupted".into(),
+            _ => "error".into(),
+        };
+        let _ = out.json(&serde_json::json!({
+            "error": { "kind": kind, "message": message, "exit_code": code }
+        }));
+    }
 }
 
 fn main() {
     let cli = Cli::parse();
-    let code = match &cli.command {
-        Commands::Parse(args) => match parse_cmd::run(args) {
-            Ok(code) => code,
-            Err(message) => {
-                eprintln!("pix parse: {message}");
-                1
+    let out = Out::detect(cli.global.json);
+    init_tracing(cli.global.verbose);
+    let result = match offline(&out, &cli.command) {
+        Some(r) => r,
+        None => match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => {
+                let ctx = Ctx {
+                    g: cli.global.clone(),
+                    out,
+                };
+                rt.block_on(dispatch(&ctx, &cli.command))
             }
+            Err(e) => Err(Failure::io("starting the async runtime", e)),
         },
     };
+    let code = match result {
+        Ok(()) => exit::OK,
+        Err(f) if exit::is_broken_pipe(&f) => exit::OK,
+        Err(f) => {
+            let code = exit::code(&f);
+            report(&out, &f, code);
+            code
+        }
+    };
     std::process::exit(code);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_has_an_example() {
+        fn walk(cmd: &clap::Command, path: &str) {
+            for sub in cmd.get_subcommands() {
+                let name = format!("{path} {}", sub.get_name());
+                let help = sub
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .or_else(|| sub.get_long_about().map(|h| h.to_string()))
+                    .unwrap_or_default();
+                assert!(help.contains("Example"), "{name} has no example");
+                walk(sub, &name);
+            }
+        }
+        walk(&Cli::command(), "pix");
+    }
+
+    #[test]
+    fn parses_the_documented_forms() {
+        for argv in [
+            vec!["pix", "apps", "list", "--json"],
+            vec!["pix", "--host", "h", "apps", "info", "a"],
+            vec!["pix", "ps", "scale", "a", "web=2", "worker=1"],
+            vec!["pix", "config", "set", "a", "K=v w", "--no-restart"],
+            vec![
+                "pix",
+                "db",
+                "reset",
+                "development",
+                "--dry-run",
+                "--resume",
+                "--no-backup",
+                "--yes",
+                "--confirm",
+                "pg",
+                "--in-place",
+                "--json",
+                "--backups-dir",
+                "/b",
+            ],
+            vec!["pix", "run", "a", "--", "ls", "-la"],
+            vec!["pix", "logs", "a", "-f", "--num", "5"],
+            vec!["pix", "dokku", "--", "apps:list", "--quiet"],
+            vec!["pix", "dokku", "version"],
+            vec!["pix", "help", "exit-codes"],
+            vec!["pix", "-vv", "status"],
+            vec!["pix", "parse", "--", "apps:list"],
+        ] {
+            if let Err(e) = Cli::try_parse_from(&argv) {
+                panic!("{argv:?}: {e}");
+            }
+        }
+        let e = Cli::try_parse_from(["pix", "apps", "nope"]).unwrap_err();
+        assert_eq!(e.exit_code(), exit::USAGE);
+    }
 }

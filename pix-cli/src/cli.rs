@@ -1,0 +1,478 @@
+//! The command-line definition (clap). Completions, the man page and `--help`
+//! are generated from it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::context::Global;
+use crate::parse_cmd::ParseArgs;
+
+const AFTER_HELP: &str = "\
+Host and app: --host, then DOKKU_HOST, then pix.toml (--env NAME picks an
+environment), then the first git remote dokku@HOST:APP. The app: an argument,
+--app, the environment's, or the git remote's.
+
+Examples:
+  pix status
+  pix --env development db reset development --dry-run
+  pix --host dokku.example.com apps list --json
+  pix help exit-codes";
+
+/// PIX's Dokku operations, for people and for scripts.
+#[derive(Debug, Parser)]
+#[command(
+    name = "pix",
+    version,
+    about,
+    after_help = AFTER_HELP,
+    disable_help_subcommand = true,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Flags of every command.
+    #[command(flatten)]
+    pub global: Global,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Commands,
+}
+
+/// Every command.
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Apps: list, info, create, destroy, lock, unlock.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  pix apps list\n  pix apps info api-development"
+    )]
+    Apps(AppsCmd),
+    /// Processes: report, restart, stop, start, rebuild, scale.
+    #[command(subcommand, after_help = "Example:\n  pix ps report api-development")]
+    Ps(PsCmd),
+    /// Environment variables: show (secrets masked), get, set, unset.
+    #[command(subcommand, after_help = "Example:\n  pix config show api-development")]
+    Config(ConfigCmd),
+    /// Postgres services: info, list, create, destroy, link, unlink, connect,
+    /// logs, backup, restore, reset.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  pix db list\n  pix db backup development"
+    )]
+    Db(DbCmd),
+    /// Run a command in a new container of the app (interactive on a terminal).
+    #[command(
+        after_help = "Examples:\n  pix run api-development -- npm run db:migrate\n  pix run api-development -- sh\n\nThe exit code is the command's."
+    )]
+    Run(RunArgs),
+    /// Show the app's logs (-f follows until Ctrl-C).
+    #[command(
+        after_help = "Examples:\n  pix logs api-development --num 50\n  pix logs api-development -f"
+    )]
+    Logs(LogsArgs),
+    /// Every app on the host in one table.
+    #[command(after_help = "Example:\n  pix status\n  pix status --json")]
+    Status,
+    /// SSH keys allowed to push and run commands.
+    #[command(
+        subcommand,
+        name = "ssh-keys",
+        after_help = "Example:\n  pix ssh-keys add alice ~/.ssh/id_ed25519.pub"
+    )]
+    SshKeys(SshKeysCmd),
+    /// Persistent storage mounts.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  pix storage mount api-development /var/lib/dokku/data/storage/api:/app/storage"
+    )]
+    Storage(StorageCmd),
+    /// Pass a command through to Dokku as is; exits with its exit code.
+    #[command(
+        after_help = "Examples:\n  pix dokku -- version\n  pix dokku -- domains:report api-development"
+    )]
+    Dokku(DokkuArgs),
+    /// Parse a Dokku command's output (stdout on stdin) into JSON.
+    ///
+    /// Example: `dokku apps:report myapp | pix parse -- apps:report myapp`
+    Parse(ParseArgs),
+    /// Print shell completions.
+    #[command(after_help = "Example:\n  pix completions bash > /etc/bash_completion.d/pix")]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    #[command(after_help = "Example:\n  pix man | man -l -")]
+    Man,
+    /// Help on a command, or a topic: `exit-codes`.
+    #[command(after_help = "Examples:\n  pix help db reset\n  pix help exit-codes")]
+    Help(HelpArgs),
+}
+
+/// An optional app argument (default: --app, the environment's, the git remote's).
+#[derive(Debug, Args, Clone)]
+pub struct AppArg {
+    /// The app [default: --app, --env's app, or the git remote's].
+    #[arg(value_name = "APP")]
+    pub app: Option<String>,
+}
+
+/// `pix apps ...`.
+#[derive(Debug, Subcommand)]
+pub enum AppsCmd {
+    /// List the apps.
+    #[command(after_help = "Example:\n  pix apps list --json")]
+    List,
+    /// The app's report (`apps:report`; `apps:info` was the old name).
+    #[command(
+        alias = "report",
+        after_help = "Example:\n  pix apps info api-development"
+    )]
+    Info(AppArg),
+    /// Create an app.
+    #[command(after_help = "Example:\n  pix apps create review-42")]
+    Create {
+        /// The new app's name.
+        app: String,
+    },
+    /// Destroy an app and its data (type its name to confirm).
+    #[command(after_help = "Example:\n  pix apps destroy review-42 --confirm review-42")]
+    Destroy {
+        /// The app.
+        app: String,
+        /// The app's name, to confirm without a terminal.
+        #[arg(long, value_name = "APP")]
+        confirm: Option<String>,
+    },
+    /// Lock deploys of the app.
+    #[command(after_help = "Example:\n  pix apps lock api-development")]
+    Lock(AppArg),
+    /// Release the app's deploy lock.
+    #[command(after_help = "Example:\n  pix apps unlock api-development")]
+    Unlock(AppArg),
+}
+
+/// `pix ps ...`.
+#[derive(Debug, Subcommand)]
+pub enum PsCmd {
+    /// The process report of one app, or of every app.
+    #[command(after_help = "Example:\n  pix ps report api-development\n  pix ps report --json")]
+    Report(AppArg),
+    /// Restart the app.
+    #[command(after_help = "Example:\n  pix ps restart api-development")]
+    Restart(AppArg),
+    /// Stop the app.
+    #[command(after_help = "Example:\n  pix ps stop api-development")]
+    Stop(AppArg),
+    /// Start the app.
+    #[command(after_help = "Example:\n  pix ps start api-development")]
+    Start(AppArg),
+    /// Rebuild and redeploy the app.
+    #[command(after_help = "Example:\n  pix ps rebuild api-development")]
+    Rebuild(AppArg),
+    /// Show the formation, or scale process types.
+    #[command(
+        after_help = "Examples:\n  pix ps scale api-development\n  pix ps scale api-development web=2 worker=1"
+    )]
+    Scale {
+        /// `[APP] [TYPE=N...]`.
+        #[arg(value_name = "APP | TYPE=N")]
+        words: Vec<String>,
+        /// Change the formation without deploying.
+        #[arg(long)]
+        skip_deploy: bool,
+    },
+}
+
+/// `pix config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Show the app's variables (secrets masked unless --reveal).
+    #[command(
+        after_help = "Example:\n  pix config show api-development\n  pix config show api-development --reveal --json"
+    )]
+    Show {
+        #[command(flatten)]
+        app: AppArg,
+        /// Show secret values.
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// Print one value, exactly.
+    #[command(after_help = "Example:\n  pix config get api-development DATABASE_URL")]
+    Get {
+        /// `[APP] KEY`.
+        #[arg(value_name = "APP KEY", num_args = 1..=2, required = true)]
+        words: Vec<String>,
+    },
+    /// Set variables (values may hold any characters).
+    #[command(
+        after_help = "Example:\n  pix config set api-development GREETING='hello  world' DEBUG=1 --no-restart"
+    )]
+    Set {
+        /// `[APP] KEY=VALUE...`.
+        #[arg(value_name = "APP KEY=VALUE", required = true)]
+        words: Vec<String>,
+        /// Do not restart the app.
+        #[arg(long)]
+        no_restart: bool,
+    },
+    /// Unset variables.
+    #[command(after_help = "Example:\n  pix config unset api-development DEBUG --no-restart")]
+    Unset {
+        /// `[APP] KEY...`.
+        #[arg(value_name = "APP KEY", required = true)]
+        words: Vec<String>,
+        /// Do not restart the app.
+        #[arg(long)]
+        no_restart: bool,
+    },
+}
+
+/// A service, or an environment of pix.toml (its database).
+#[derive(Debug, Args, Clone)]
+pub struct ServiceArg {
+    /// A Postgres service, or an environment of pix.toml (its database).
+    #[arg(value_name = "SERVICE|ENV")]
+    pub service: String,
+}
+
+/// `pix db ...`.
+#[derive(Debug, Subcommand)]
+pub enum DbCmd {
+    /// The service's info (password masked unless --reveal).
+    #[command(
+        after_help = "Example:\n  pix db info pg-development\n  pix db info development --json"
+    )]
+    Info {
+        #[command(flatten)]
+        service: ServiceArg,
+        /// Show the password in the DSN.
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// List the services.
+    #[command(after_help = "Example:\n  pix db list")]
+    List,
+    /// Create a service.
+    #[command(after_help = "Example:\n  pix db create pg-review-42")]
+    Create {
+        /// The new service's name.
+        service: String,
+    },
+    /// Destroy a service and its data (type its name to confirm).
+    #[command(after_help = "Example:\n  pix db destroy pg-review-42 --confirm pg-review-42")]
+    Destroy {
+        /// The service.
+        service: String,
+        /// The service's name, to confirm without a terminal.
+        #[arg(long, value_name = "SERVICE")]
+        confirm: Option<String>,
+    },
+    /// Link a service to an app (sets DATABASE_URL).
+    #[command(after_help = "Example:\n  pix db link pg-review-42 review-42")]
+    Link {
+        #[command(flatten)]
+        service: ServiceArg,
+        #[command(flatten)]
+        app: AppArg,
+        /// The config variable is ALIAS_URL.
+        #[arg(long)]
+        alias: Option<String>,
+        /// Do not restart the app.
+        #[arg(long)]
+        no_restart: bool,
+    },
+    /// Unlink a service from an app.
+    #[command(after_help = "Example:\n  pix db unlink pg-review-42 review-42")]
+    Unlink {
+        #[command(flatten)]
+        service: ServiceArg,
+        #[command(flatten)]
+        app: AppArg,
+        /// Do not restart the app.
+        #[arg(long)]
+        no_restart: bool,
+    },
+    /// An interactive psql on the service (through Dokku).
+    #[command(
+        after_help = "Example:\n  pix db connect development\n  echo 'select 1' | pix db connect pg-development"
+    )]
+    Connect(ServiceArg),
+    /// The service container's logs.
+    #[command(after_help = "Example:\n  pix db logs pg-development --num 100")]
+    Logs {
+        #[command(flatten)]
+        service: ServiceArg,
+        /// Lines to show.
+        #[arg(long, value_name = "N")]
+        num: Option<u32>,
+    },
+    /// Export the database into a dated, verified file.
+    #[command(
+        after_help = "Example:\n  pix db backup development\n  pix db backup pg-review-42 --backups-dir /srv/backups"
+    )]
+    Backup {
+        #[command(flatten)]
+        service: ServiceArg,
+        /// Where backups go [default: pix.toml's backups_dir, else ./backups].
+        #[arg(long, value_name = "DIR")]
+        backups_dir: Option<PathBuf>,
+    },
+    /// Restore a backup file into the database (through postgres:import).
+    #[command(
+        after_help = "Example:\n  pix db restore development backups/development/20260101T000000Z-pg-development.dump --yes"
+    )]
+    Restore {
+        #[command(flatten)]
+        service: ServiceArg,
+        /// The backup (a pg_dump custom-format archive).
+        file: PathBuf,
+        /// Proceed without asking (unprotected environments).
+        #[arg(long)]
+        yes: bool,
+        /// The database's name, to confirm without a terminal.
+        #[arg(long, value_name = "NAME")]
+        confirm: Option<String>,
+    },
+    /// Reset an environment's database: verified backup, recreate, relink,
+    /// migrate, verify. Resumable.
+    #[command(
+        after_help = "Examples:\n  pix db reset development --dry-run\n  pix db reset development --yes\n  pix db reset production --confirm pg-prod\n  pix db reset development --resume"
+    )]
+    Reset(ResetArgs),
+}
+
+/// `pix db reset`.
+#[derive(Debug, Args, Clone)]
+pub struct ResetArgs {
+    /// The environment (pix.toml).
+    #[arg(value_name = "ENV")]
+    pub environment: String,
+    /// Print the plan and stop.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Continue an interrupted reset.
+    #[arg(long)]
+    pub resume: bool,
+    /// Skip the backup (refused on protected environments).
+    #[arg(long)]
+    pub no_backup: bool,
+    /// Proceed without asking (unprotected environments).
+    #[arg(long)]
+    pub yes: bool,
+    /// The database's name, to confirm without a terminal.
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
+    /// Empty the database in place (keeps the service and its credentials).
+    #[arg(long)]
+    pub in_place: bool,
+    /// Where backups go [default: pix.toml's backups_dir].
+    #[arg(long, value_name = "DIR")]
+    pub backups_dir: Option<PathBuf>,
+}
+
+/// `pix run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The app [default: --app, --env's app, or the git remote's].
+    #[arg(value_name = "APP")]
+    pub app: Option<String>,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// `pix logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    #[command(flatten)]
+    pub app: AppArg,
+    /// Follow until Ctrl-C.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Lines per container.
+    #[arg(long, short = 'n', value_name = "N")]
+    pub num: Option<u32>,
+    /// Only this process type.
+    #[arg(long = "ps", value_name = "TYPE")]
+    pub process: Option<String>,
+    /// Messages only (no timestamps and process names).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `pix ssh-keys ...`.
+#[derive(Debug, Subcommand)]
+pub enum SshKeysCmd {
+    /// List the keys.
+    #[command(after_help = "Example:\n  pix ssh-keys list")]
+    List,
+    /// Add a public key under a name.
+    #[command(
+        after_help = "Example:\n  pix ssh-keys add alice ~/.ssh/id_ed25519.pub\n  cat key.pub | pix ssh-keys add bob -"
+    )]
+    Add {
+        /// The key's name.
+        name: String,
+        /// The public key file (`-`: stdin).
+        file: PathBuf,
+    },
+    /// Remove the key of this name.
+    #[command(after_help = "Example:\n  pix ssh-keys remove alice")]
+    Remove {
+        /// The key's name.
+        name: String,
+    },
+}
+
+/// `pix storage ...`.
+#[derive(Debug, Subcommand)]
+pub enum StorageCmd {
+    /// List the app's mounts.
+    #[command(after_help = "Example:\n  pix storage list api-development")]
+    List(AppArg),
+    /// Mount `/host/path:/container/path` into the app.
+    #[command(
+        after_help = "Example:\n  pix storage mount api-development /var/lib/dokku/data/storage/api:/app/storage"
+    )]
+    Mount {
+        /// `[APP] HOST:CONTAINER`.
+        #[arg(value_name = "APP MOUNT", num_args = 1..=2, required = true)]
+        words: Vec<String>,
+    },
+    /// Remove a mount.
+    #[command(
+        after_help = "Example:\n  pix storage unmount api-development /var/lib/dokku/data/storage/api:/app/storage"
+    )]
+    Unmount {
+        /// `[APP] HOST:CONTAINER`.
+        #[arg(value_name = "APP MOUNT", num_args = 1..=2, required = true)]
+        words: Vec<String>,
+    },
+}
+
+/// `pix dokku -- ...`.
+#[derive(Debug, Args)]
+pub struct DokkuArgs {
+    /// The Dokku command and its arguments.
+    #[arg(
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub args: Vec<String>,
+}
+
+/// `pix completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+/// `pix help`.
+#[derive(Debug, Args)]
+pub struct HelpArgs {
+    /// A command (`db reset`) or a topic (`exit-codes`).
+    pub topic: Vec<String>,
+}

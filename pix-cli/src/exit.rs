@@ -1,0 +1,349 @@
+//! Exit codes, and the one function that maps an error to one.
+
+use dokku_client::Error;
+use pix_ops::OpsError;
+
+/// Success.
+pub const OK: i32 = 0;
+/// Anything not listed below (a local file that cannot be written, a backup
+/// that fails verification).
+pub const FAILURE: i32 = 1;
+/// Bad usage: an unknown flag, a missing argument, an invalid name, a bad
+/// `pix.toml` (clap uses 2 for its own usage errors too).
+pub const USAGE: i32 = 2;
+/// The app, service or environment does not exist.
+pub const NOT_FOUND: i32 = 3;
+/// Refused: not confirmed, or a lock is held (app lock, a reset running).
+pub const REFUSED: i32 = 4;
+/// A Dokku command ran and failed, or the server is not in the state the
+/// command needs.
+pub const REMOTE: i32 = 5;
+/// The server could not be reached (SSH, host key, authentication, timeout).
+pub const TRANSPORT: i32 = 6;
+/// Interrupted with Ctrl-C.
+pub const INTERRUPTED: i32 = 130;
+
+/// What went wrong in a command.
+#[derive(Debug)]
+pub enum Failure {
+    /// A workflow or client error.
+    Ops(OpsError),
+    /// Ctrl-C; the message says how to continue.
+    Interrupted(String),
+    /// Already reported (a remote command's own exit code, passed through).
+    Exit(i32),
+}
+
+impl From<OpsError> for Failure {
+    fn from(e: OpsError) -> Self {
+        Failure::Ops(e)
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Ops(OpsError::Dokku(e))
+    }
+}
+
+impl Failure {
+    /// A local I/O failure while doing `context`.
+    pub fn io(context: impl Into<String>, e: std::io::Error) -> Self {
+        Failure::Ops(OpsError::io(context, e))
+    }
+
+    /// A usage error.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure::Ops(OpsError::Usage {
+            message: message.into(),
+        })
+    }
+}
+
+/// True when the error is a closed stdout (`pix apps list | head -1`): not
+/// an error, nothing to report.
+pub fn is_broken_pipe(failure: &Failure) -> bool {
+    let io = match failure {
+        Failure::Ops(OpsError::Io { source, .. }) => source,
+        Failure::Ops(OpsError::Dokku(Error::Io { source, .. })) => source,
+        _ => return false,
+    };
+    io.kind() == std::io::ErrorKind::BrokenPipe
+}
+
+/// The exit code of a client error.
+pub fn dokku_code(e: &Error) -> i32 {
+    match e {
+        Error::Transport { .. }
+        | Error::HostKeyUnknown { .. }
+        | Error::HostKeyMismatch { .. }
+        | Error::Authentication { .. }
+        | Error::NotDokku { .. }
+        | Error::Timeout { .. } => TRANSPORT,
+        Error::AppNotFound { .. } | Error::ServiceNotFound { .. } => NOT_FOUND,
+        Error::Locked { .. } => REFUSED,
+        Error::InvalidName { .. } | Error::UnsafeArgument { .. } | Error::Config(_) => USAGE,
+        Error::AlreadyExists { .. }
+        | Error::CommandFailed { .. }
+        | Error::UnsupportedVersion { .. }
+        | Error::Parse { .. } => REMOTE,
+        Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => OK,
+        Error::Io { source, .. } if source.kind() == std::io::ErrorKind::Interrupted => INTERRUPTED,
+        _ => FAILURE,
+    }
+}
+
+/// The exit code of any failure.
+pub fn code(failure: &Failure) -> i32 {
+    match failure {
+        Failure::Exit(code) => *code,
+        Failure::Interrupted(_) => INTERRUPTED,
+        Failure::Ops(e) => match e {
+            OpsError::Dokku(d) => dokku_code(d),
+            OpsError::Config { .. }
+            | OpsError::NoConfig { .. }
+            | OpsError::UnknownEnvironment { .. }
+            | OpsError::Usage { .. } => USAGE,
+            OpsError::Refused { .. } | OpsError::LockHeld { .. } => REFUSED,
+            OpsError::Precondition { .. } | OpsError::StepFailed { .. } => REMOTE,
+            OpsError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => OK,
+            OpsError::Io { source, .. } if source.kind() == std::io::ErrorKind::Interrupted => {
+                INTERRUPTED
+            }
+            _ => FAILURE,
+        },
+    }
+}
+
+/// `pix help exit-codes`.
+pub const HELP: &str = "\
+Exit codes of pix
+
+  0    success (also when the reader of the output went away: `pix apps list | head -1`)
+  1    any other failure: a local file that cannot be read or written, a backup that
+       fails verification
+  2    usage: an unknown flag or command, a missing or invalid argument or name,
+       an invalid or missing pix.toml, an unknown environment
+  3    not found: the app or the service does not exist on the host
+  4    refused: the confirmation was not given or did not match, or a lock is
+       held (the app is locked, another reset of the environment is running)
+  5    a Dokku command ran and failed (its message and exit code are printed), or
+       the server is not in the state the command needs
+  6    the host could not be reached: SSH failed, unknown or changed host key,
+       key refused, the login user does not run Dokku, or a command timed out
+  130  interrupted with Ctrl-C (a reset says how to resume it)
+
+`pix run` and `pix dokku` exit with the remote command's own exit code, and
+`pix db connect` with psql's.
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::ErrorKind;
+    use std::time::Duration;
+
+    fn io(kind: ErrorKind) -> std::io::Error {
+        std::io::Error::new(kind, "x")
+    }
+
+    /// Every variant of both error types, and the code it must give.
+    fn table() -> Vec<(Failure, i32)> {
+        let d = |e: Error| Failure::from(e);
+        let s = String::new;
+        vec![
+            (
+                d(Error::Transport {
+                    host: s(),
+                    message: s(),
+                }),
+                TRANSPORT,
+            ),
+            (
+                d(Error::HostKeyUnknown {
+                    host: s(),
+                    fingerprint: None,
+                }),
+                TRANSPORT,
+            ),
+            (
+                d(Error::HostKeyMismatch {
+                    host: s(),
+                    fingerprint: None,
+                }),
+                TRANSPORT,
+            ),
+            (
+                d(Error::Authentication {
+                    host: s(),
+                    user: s(),
+                }),
+                TRANSPORT,
+            ),
+            (
+                d(Error::NotDokku {
+                    host: s(),
+                    message: s(),
+                }),
+                TRANSPORT,
+            ),
+            (
+                d(Error::Timeout {
+                    command: s(),
+                    waited: Duration::from_secs(1),
+                }),
+                TRANSPORT,
+            ),
+            (d(Error::AppNotFound { app: s() }), NOT_FOUND),
+            (
+                d(Error::ServiceNotFound {
+                    plugin: s(),
+                    service: s(),
+                }),
+                NOT_FOUND,
+            ),
+            (
+                d(Error::AlreadyExists {
+                    what: s(),
+                    name: s(),
+                    message: s(),
+                }),
+                REMOTE,
+            ),
+            (
+                d(Error::Locked {
+                    app: s(),
+                    message: s(),
+                }),
+                REFUSED,
+            ),
+            (
+                d(Error::InvalidName {
+                    name: s(),
+                    message: s(),
+                }),
+                USAGE,
+            ),
+            (
+                d(Error::UnsafeArgument {
+                    argument: s(),
+                    reason: s(),
+                }),
+                USAGE,
+            ),
+            (
+                d(Error::UnsupportedVersion {
+                    version: s(),
+                    feature: s(),
+                    required: s(),
+                }),
+                REMOTE,
+            ),
+            (
+                d(Error::Parse {
+                    command: s(),
+                    message: s(),
+                    text: s(),
+                }),
+                REMOTE,
+            ),
+            (
+                d(Error::CommandFailed {
+                    command: s(),
+                    exit_code: 1,
+                    messages: vec![],
+                }),
+                REMOTE,
+            ),
+            (
+                d(Error::Io {
+                    context: s(),
+                    source: io(ErrorKind::Other),
+                }),
+                FAILURE,
+            ),
+            (
+                d(Error::Io {
+                    context: s(),
+                    source: io(ErrorKind::BrokenPipe),
+                }),
+                OK,
+            ),
+            (d(Error::Config(s())), USAGE),
+            (
+                OpsError::Config {
+                    path: "p".into(),
+                    message: s(),
+                }
+                .into(),
+                USAGE,
+            ),
+            (
+                OpsError::NoConfig {
+                    searched_from: "/".into(),
+                }
+                .into(),
+                USAGE,
+            ),
+            (
+                OpsError::UnknownEnvironment {
+                    name: s(),
+                    known: vec![],
+                }
+                .into(),
+                USAGE,
+            ),
+            (OpsError::Refused { message: s() }.into(), REFUSED),
+            (OpsError::LockHeld { message: s() }.into(), REFUSED),
+            (OpsError::Precondition { message: s() }.into(), REMOTE),
+            (OpsError::Backup { message: s() }.into(), FAILURE),
+            (OpsError::StepFailed { message: s() }.into(), REMOTE),
+            (OpsError::Usage { message: s() }.into(), USAGE),
+            (OpsError::io("x", io(ErrorKind::Other)).into(), FAILURE),
+            (OpsError::io("x", io(ErrorKind::BrokenPipe)).into(), OK),
+            (
+                OpsError::io("x", io(ErrorKind::Interrupted)).into(),
+                INTERRUPTED,
+            ),
+            (Failure::Interrupted(s()), INTERRUPTED),
+            (Failure::Exit(42), 42),
+        ]
+    }
+
+    #[test]
+    fn every_error_has_its_code() {
+        for (failure, expected) in table() {
+            assert_eq!(code(&failure), expected, "{failure:?}");
+        }
+    }
+
+    #[test]
+    fn broken_pipes_are_recognised() {
+        assert!(is_broken_pipe(
+            &OpsError::io("w", io(ErrorKind::BrokenPipe)).into()
+        ));
+        assert!(is_broken_pipe(&Failure::from(Error::Io {
+            context: "w".into(),
+            source: io(ErrorKind::BrokenPipe)
+        })));
+        assert!(!is_broken_pipe(
+            &OpsError::io("w", io(ErrorKind::Other)).into()
+        ));
+    }
+
+    #[test]
+    fn the_help_lists_every_code() {
+        for c in [
+            OK,
+            FAILURE,
+            USAGE,
+            NOT_FOUND,
+            REFUSED,
+            REMOTE,
+            TRANSPORT,
+            INTERRUPTED,
+        ] {
+            assert!(HELP.contains(&format!("\n  {c} ")), "{c}");
+        }
+    }
+}

@@ -1,0 +1,440 @@
+//! `pix run`, `pix logs`, `pix status`, `pix ssh-keys`, `pix storage`,
+//! `pix dokku`.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use dokku_client::logs::{logs_command, LogLine, LogsOptions};
+use dokku_client::parse::report::report_maps;
+use dokku_client::run::RunOptions;
+use dokku_client::transport::LineSink;
+use dokku_client::{AppReport, Client, Command, DomainsReport, PsReport, Request, Stdout};
+use serde::Serialize;
+
+use crate::apps::{done, ps_reports, split_app};
+use crate::cli::{DokkuArgs, LogsArgs, RunArgs, SshKeysCmd, StorageCmd};
+use crate::context::Ctx;
+use crate::exit::Failure;
+
+/// `pix run`.
+pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), Failure> {
+    let (client, sel) = ctx.connect().await?;
+    let app = sel.app_or(args.app.as_deref())?;
+    let words: Vec<&str> = args.command.iter().map(String::as_str).collect();
+    let options = RunOptions::default();
+    let code = if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        client.run_interactive(&app, &words, &options).await?
+    } else {
+        let out = client.run_in_app(&app, &words, &options).await?;
+        ctx.out
+            .raw(ctx.out.server_text(&out.stdout_text()).as_bytes())?;
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(ctx.out.server_text_err(&out.stderr_text()).as_bytes());
+        out.exit_code
+    };
+    let _ = client.close().await;
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(Failure::Exit(code))
+    }
+}
+
+/// A log line as Dokku prints it (pure): `TIME APP[PROCESS]: MESSAGE`.
+pub fn log_line(app: &str, line: &LogLine) -> String {
+    match (&line.timestamp, &line.process) {
+        (Some(t), Some(p)) => format!("{t} {app}[{p}]: {}", line.message),
+        _ => line.message.clone(),
+    }
+}
+
+/// `pix logs`.
+pub async fn logs(ctx: &Ctx, args: &LogsArgs) -> Result<(), Failure> {
+    let (client, sel) = ctx.connect().await?;
+    let app = sel.app_or(args.app.app.as_deref())?;
+    let options = LogsOptions {
+        num: args.num,
+        process: args.process.clone(),
+        quiet: args.quiet,
+        tail: args.follow,
+    };
+    if !args.follow {
+        let lines = client.logs(&app, &options).await?;
+        if ctx.out.json {
+            return ctx.out.json(&lines);
+        }
+        let text: String = lines.iter().map(|l| log_line(&app, l) + "\n").collect();
+        return ctx.out.raw(ctx.out.server_text(&text).as_bytes());
+    }
+    // Follow: each line printed as it arrives, until Ctrl-C or a closed pipe.
+    let closed = Arc::new(AtomicBool::new(false));
+    let closed2 = Arc::clone(&closed);
+    let out = ctx.out;
+    let json = ctx.out.json;
+    let sink = LineSink::new(move |bytes: &[u8]| {
+        if closed2.load(Ordering::SeqCst) {
+            return;
+        }
+        let text = String::from_utf8_lossy(bytes);
+        let line = if json {
+            let parsed = dokku_client::parse::parse_logs(&text);
+            serde_json::to_string(&parsed.first()).unwrap_or_default()
+        } else {
+            out.server_text(&text)
+        };
+        let mut stdout = std::io::stdout().lock();
+        if writeln!(stdout, "{line}")
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            closed2.store(true, Ordering::SeqCst);
+        }
+    });
+    let cmd = logs_command(&app, &options)?;
+    let request = Request::new(cmd.clone())
+        .stdout(Stdout::Writer(Box::new(sink)))
+        .timeout(Duration::from_secs(30 * 24 * 3600));
+    let watch_closed = async {
+        while !closed.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let result = tokio::select! {
+        r = client.execute(request) => Some(r),
+        _ = tokio::signal::ctrl_c() => None,
+        _ = watch_closed => None,
+    };
+    let _ = client.close().await;
+    match result {
+        Some(Ok(o)) if !o.success() => Err(client.classify(&cmd, &o).into()),
+        Some(Err(e)) => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// One row of `pix status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppStatus {
+    /// The app.
+    pub app: String,
+    /// Deployed at least once.
+    pub deployed: Option<bool>,
+    /// `true`, `false` or `mixed`.
+    pub running: Option<String>,
+    /// Process containers.
+    pub processes: Option<u32>,
+    /// The deploy lock.
+    pub locked: Option<bool>,
+    /// Linked Postgres services.
+    pub databases: Vec<String>,
+    /// The app's URLs (from its domains).
+    pub urls: Vec<String>,
+}
+
+/// Joins the reports of every app into status rows (pure).
+pub fn build_status(
+    apps: &[AppReport],
+    ps: &[PsReport],
+    domains: &[DomainsReport],
+    links: &[(String, Vec<String>)],
+) -> Vec<AppStatus> {
+    let mut rows: BTreeMap<String, AppStatus> = BTreeMap::new();
+    let names = apps
+        .iter()
+        .filter_map(|a| a.app.clone())
+        .chain(ps.iter().filter_map(|p| p.app.clone()))
+        .filter(|n| n != "--global");
+    for name in names {
+        rows.entry(name.clone()).or_insert_with(|| AppStatus {
+            app: name,
+            deployed: None,
+            running: None,
+            processes: None,
+            locked: None,
+            databases: Vec::new(),
+            urls: Vec::new(),
+        });
+    }
+    for a in apps {
+        if let Some(r) = a.app.as_ref().and_then(|n| rows.get_mut(n)) {
+            r.locked = a.locked;
+        }
+    }
+    for p in ps {
+        if let Some(r) = p.app.as_ref().and_then(|n| rows.get_mut(n)) {
+            r.deployed = p.deployed;
+            r.running = p.running.clone();
+            r.processes = p.processes;
+        }
+    }
+    for d in domains {
+        if let Some(r) = d.app.as_ref().and_then(|n| rows.get_mut(n)) {
+            if d.app_enabled != Some(false) {
+                r.urls = d.app_vhosts.iter().map(|v| format!("http://{v}")).collect();
+            }
+        }
+    }
+    for (service, apps) in links {
+        for app in apps {
+            if let Some(r) = rows.get_mut(app) {
+                r.databases.push(service.clone());
+            }
+        }
+    }
+    rows.into_values().collect()
+}
+
+async fn all_reports<T>(
+    client: &Client,
+    name: &str,
+    prefix: &str,
+    make: fn(Option<String>, BTreeMap<String, String>) -> T,
+) -> Result<Vec<T>, Failure> {
+    let cmd = Command::read(name);
+    let out = client.run_ok(cmd.clone()).await?;
+    let maps = report_maps(&out.stdout_text(), false, prefix, None)
+        .map_err(|e| e.into_error(cmd.name()))?;
+    Ok(maps.into_iter().map(|(s, f)| make(s, f)).collect())
+}
+
+/// Every service and the apps linked to it (`postgres:info` per service,
+/// concurrently). No postgres plugin: none.
+async fn service_links(client: &Client) -> Result<Vec<(String, Vec<String>)>, Failure> {
+    let services = match client.postgres_list().await {
+        Ok(s) => s,
+        Err(dokku_client::Error::CommandFailed { .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut set = tokio::task::JoinSet::new();
+    for (i, s) in services.into_iter().enumerate() {
+        let client = client.clone();
+        set.spawn(async move {
+            let info = client.postgres_info(&s).await;
+            (i, s, info)
+        });
+    }
+    let mut links = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        let (i, s, info) =
+            joined.map_err(|e| Failure::io("a postgres:info task", std::io::Error::other(e)))?;
+        links.push((i, s, info?.links));
+    }
+    links.sort();
+    Ok(links.into_iter().map(|(_, s, l)| (s, l)).collect())
+}
+
+/// `pix status`.
+pub async fn status(ctx: &Ctx) -> Result<(), Failure> {
+    let (client, _) = ctx.connect().await?;
+    client.version().await?;
+    let (apps, ps, domains, links) = tokio::join!(
+        client.apps_reports(),
+        ps_reports(&client),
+        all_reports(
+            &client,
+            "domains:report",
+            "domains",
+            DomainsReport::from_fields
+        ),
+        service_links(&client),
+    );
+    let rows = build_status(&apps?, &ps?, &domains?, &links?);
+    let _ = client.close().await;
+    if ctx.out.json {
+        return ctx.out.json(&rows);
+    }
+    let yes_no = |b: Option<bool>| {
+        b.map(|b| if b { "yes" } else { "no" })
+            .unwrap_or("?")
+            .to_string()
+    };
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.app.clone(),
+                yes_no(r.deployed),
+                r.running.clone().unwrap_or_else(|| "?".into()),
+                r.processes
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "?".into()),
+                yes_no(r.locked),
+                r.databases.join(","),
+                r.urls.join(" "),
+            ]
+        })
+        .collect();
+    ctx.out.table(
+        &[
+            "APP",
+            "DEPLOYED",
+            "RUNNING",
+            "PROCESSES",
+            "LOCKED",
+            "DATABASES",
+            "URL",
+        ],
+        &table,
+    )
+}
+
+/// `pix ssh-keys ...`.
+pub async fn ssh_keys(ctx: &Ctx, cmd: &SshKeysCmd) -> Result<(), Failure> {
+    let (client, _) = ctx.connect().await?;
+    match cmd {
+        SshKeysCmd::List => {
+            let keys = client.ssh_keys_list().await?;
+            if ctx.out.json {
+                return ctx.out.json(&keys);
+            }
+            let rows: Vec<Vec<String>> = keys
+                .iter()
+                .map(|k| vec![k.name.clone(), k.fingerprint.clone()])
+                .collect();
+            ctx.out.table(&["NAME", "FINGERPRINT"], &rows)
+        }
+        SshKeysCmd::Add { name, file } => {
+            let mut key = String::new();
+            if file.as_os_str() == "-" {
+                std::io::stdin()
+                    .read_to_string(&mut key)
+                    .map_err(|e| Failure::io("reading the public key from stdin", e))?;
+            } else {
+                key = std::fs::read_to_string(file).map_err(|e| {
+                    Failure::io(format!("reading the public key {}", file.display()), e)
+                })?;
+            }
+            if !key.trim_start().starts_with("ssh-") && !key.trim_start().starts_with("ecdsa-") {
+                return Err(Failure::usage(format!(
+                    "{} does not hold an SSH public key (a line starting with ssh-ed25519, ssh-rsa, ...); give the .pub file",
+                    file.display()
+                )));
+            }
+            client.ssh_keys_add(name, &key).await?;
+            done(ctx, "ssh-keys:add", name, &format!("added key {name}"))
+        }
+        SshKeysCmd::Remove { name } => {
+            client.ssh_keys_remove(name).await?;
+            done(ctx, "ssh-keys:remove", name, &format!("removed key {name}"))
+        }
+    }
+}
+
+/// `pix storage ...`.
+pub async fn storage(ctx: &Ctx, cmd: &StorageCmd) -> Result<(), Failure> {
+    let (client, sel) = ctx.connect().await?;
+    let app_flag = ctx.g.app.is_some();
+    match cmd {
+        StorageCmd::List(a) => {
+            let app = sel.app_or(a.app.as_deref())?;
+            let mounts = client.storage_list(&app).await?;
+            if ctx.out.json {
+                return ctx.out.json(&mounts);
+            }
+            let rows: Vec<Vec<String>> = mounts
+                .iter()
+                .map(|m| vec![m.host_path.clone(), m.container_path.clone()])
+                .collect();
+            ctx.out.table(&["HOST PATH", "CONTAINER PATH"], &rows)
+        }
+        StorageCmd::Mount { words } | StorageCmd::Unmount { words } => {
+            let (app, rest) = split_app(words, app_flag, |w| w.contains(':'));
+            let app = sel.app_or(app)?;
+            let [mount] = rest else {
+                return Err(Failure::usage("give one mount, /host/path:/container/path"));
+            };
+            if matches!(cmd, StorageCmd::Mount { .. }) {
+                client.storage_mount(&app, mount).await?;
+                done(
+                    ctx,
+                    "storage:mount",
+                    &app,
+                    &format!("mounted {mount} into {app}"),
+                )
+            } else {
+                client.storage_unmount(&app, mount).await?;
+                done(
+                    ctx,
+                    "storage:unmount",
+                    &app,
+                    &format!("unmounted {mount} from {app}"),
+                )
+            }
+        }
+    }
+}
+
+/// `pix dokku -- ARGS...`.
+pub async fn dokku(ctx: &Ctx, args: &DokkuArgs) -> Result<(), Failure> {
+    let (client, _) = ctx.connect().await?;
+    let cmd = Command::raw(args.args.iter().cloned())?;
+    let out = client.run(cmd).await?;
+    let _ = client.close().await;
+    ctx.out
+        .raw(ctx.out.server_text(&out.stdout_text()).as_bytes())?;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(ctx.out.server_text_err(&out.stderr_text()).as_bytes());
+    if out.exit_code == 0 {
+        Ok(())
+    } else {
+        Err(Failure::Exit(out.exit_code))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn status_joins_the_reports() {
+        let apps = vec![
+            AppReport::from_fields(Some("a".into()), fields(&[("locked", "true")])),
+            AppReport::from_fields(Some("b".into()), fields(&[("locked", "false")])),
+        ];
+        let ps = vec![PsReport::from_fields(
+            Some("a".into()),
+            fields(&[
+                ("deployed", "true"),
+                ("running", "true"),
+                ("processes", "2"),
+            ]),
+        )];
+        let domains = vec![DomainsReport::from_fields(
+            Some("a".into()),
+            fields(&[("app_enabled", "true"), ("app_vhosts", "a.example a.test")]),
+        )];
+        let links = vec![(
+            "pg-a".to_string(),
+            vec!["a".to_string(), "gone".to_string()],
+        )];
+        let rows = build_status(&apps, &ps, &domains, &links);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].app, "a");
+        assert_eq!(rows[0].locked, Some(true));
+        assert_eq!(rows[0].processes, Some(2));
+        assert_eq!(rows[0].databases, vec!["pg-a"]);
+        assert_eq!(rows[0].urls, vec!["http://a.example", "http://a.test"]);
+        assert_eq!(rows[1].deployed, None);
+        assert!(rows[1].urls.is_empty());
+    }
+
+    #[test]
+    fn log_lines() {
+        let l = LogLine {
+            timestamp: Some("T".into()),
+            process: Some("web.1".into()),
+            message: "hi".into(),
+        };
+        assert_eq!(log_line("a", &l), "T a[web.1]: hi");
+    }
+}

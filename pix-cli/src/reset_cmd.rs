@@ -1,0 +1,298 @@
+//! `pix db reset <env>`: the safe reset with its progress shown as it goes.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pix_ops::backup::ByteCounter;
+use pix_ops::confirm::ConfirmFlags;
+use pix_ops::journal::{Journal, JournalState, Step, Strategy};
+use pix_ops::reset::{reset as run_reset, Event, Progress, ResetOptions};
+
+use crate::cli::ResetArgs;
+use crate::context::{Ctx, TerminalPrompter, INTERRUPTED};
+use crate::db::bytes_and_rate;
+use crate::exit::Failure;
+use crate::output::{neutralise, paint};
+
+/// `1.23s`.
+pub fn seconds(d: Duration) -> String {
+    format!("{:.2}s", d.as_secs_f64())
+}
+
+/// One event as the lines printed for it (pure). `bytes` is the backup's
+/// size when the event is the backup's end.
+pub fn render_event(event: &Event, bytes: Option<u64>, color: bool) -> Vec<String> {
+    match event {
+        Event::Plan(lines) => {
+            let mut out = vec!["plan:".to_string()];
+            out.extend(
+                lines
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| format!("  {:>2}. {}", i + 1, neutralise(l))),
+            );
+            out
+        }
+        Event::Started { step, what } => {
+            vec![format!("→ {}: {}", step.name(), neutralise(what))]
+        }
+        Event::Finished { step, elapsed } => {
+            let extra = match (step, bytes) {
+                (Step::Backup, Some(b)) => format!(", {}", bytes_and_rate(b, *elapsed)),
+                _ => String::new(),
+            };
+            vec![format!(
+                "{} {} ({}{extra})",
+                paint("✓", "32", color),
+                step.name(),
+                seconds(*elapsed)
+            )]
+        }
+        Event::Skipped { step, why } => {
+            vec![format!("- {} skipped: {}", step.name(), neutralise(why))]
+        }
+        Event::Failed { step, error } => vec![format!(
+            "{} {} failed: {}",
+            paint("✗", "31", color),
+            step.name(),
+            neutralise(error)
+        )],
+        Event::Note(text) => vec![format!("  {}", neutralise(text))],
+    }
+}
+
+struct State {
+    current: Option<(String, Instant)>,
+    counter: Option<ByteCounter>,
+    frame: usize,
+}
+
+/// Shows reset progress on stderr: a spinner with the elapsed time on a
+/// terminal, plain lines otherwise.
+pub struct Display {
+    tty: bool,
+    color: bool,
+    state: Mutex<State>,
+    stop: AtomicBool,
+}
+
+const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+impl Display {
+    /// A display; on a terminal a thread redraws the spinner.
+    pub fn start(tty: bool, color: bool) -> Arc<Display> {
+        let d = Arc::new(Display {
+            tty,
+            color,
+            state: Mutex::new(State {
+                current: None,
+                counter: None,
+                frame: 0,
+            }),
+            stop: AtomicBool::new(false),
+        });
+        if tty {
+            let d2 = Arc::clone(&d);
+            std::thread::spawn(move || {
+                while !d2.stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(100));
+                    d2.redraw();
+                }
+            });
+        }
+        d
+    }
+
+    fn redraw(&self) {
+        let Ok(mut s) = self.state.lock() else {
+            return;
+        };
+        let Some((label, since)) = s.current.clone() else {
+            return;
+        };
+        s.frame = (s.frame + 1) % FRAMES.len();
+        let bytes = s
+            .counter
+            .as_ref()
+            .filter(|c| c.get() > 0)
+            .map(|c| format!(" {}", bytes_and_rate(c.get(), since.elapsed())))
+            .unwrap_or_default();
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2K{} {label} {}{bytes}",
+            FRAMES[s.frame],
+            seconds(since.elapsed())
+        );
+        let _ = err.flush();
+    }
+
+    /// Stops the spinner.
+    pub fn finish(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if self.tty {
+            if let Ok(_s) = self.state.lock() {
+                eprint!("\r\x1b[2K");
+            }
+        }
+    }
+}
+
+impl Progress for Display {
+    fn event(&self, event: Event) {
+        let Ok(mut s) = self.state.lock() else {
+            return;
+        };
+        let bytes = match &event {
+            Event::Finished {
+                step: Step::Backup, ..
+            } => s.counter.as_ref().map(ByteCounter::get),
+            _ => None,
+        };
+        let mut err = std::io::stderr().lock();
+        if self.tty {
+            let _ = write!(err, "\r\x1b[2K");
+        }
+        for line in render_event(&event, bytes, self.color) {
+            let _ = writeln!(err, "{line}");
+        }
+        match &event {
+            Event::Started { step, .. } => s.current = Some((step.name(), Instant::now())),
+            Event::Finished { .. } | Event::Skipped { .. } | Event::Failed { .. } => {
+                s.current = None
+            }
+            _ => {}
+        }
+    }
+
+    fn backup_counter(&self, counter: &ByteCounter) {
+        if let Ok(mut s) = self.state.lock() {
+            s.counter = Some(counter.clone());
+        }
+    }
+}
+
+/// Runs `pix db reset`.
+pub async fn reset(ctx: &Ctx, args: &ResetArgs) -> Result<(), Failure> {
+    let (env, config) = ctx.environment(&args.environment)?;
+    let options = ResetOptions {
+        strategy: if args.in_place {
+            Strategy::InPlace
+        } else {
+            Strategy::Recreate
+        },
+        dry_run: args.dry_run,
+        resume: args.resume,
+        no_backup: args.no_backup,
+        confirm: ConfirmFlags {
+            yes: args.yes,
+            confirm: args.confirm.clone(),
+        },
+        backups_dir: args
+            .backups_dir
+            .clone()
+            .unwrap_or_else(|| config.backups_dir()),
+        state_dir: config.state_dir(),
+        command: format!("pix db reset {}", env.name),
+    };
+    let client = ctx.connect_to(&env.host_config).await?;
+    let display = Display::start(ctx.out.stderr_tty, ctx.out.color_err);
+    let watcher = tokio::spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            INTERRUPTED.store(true, Ordering::SeqCst);
+        }
+    });
+    let started = Instant::now();
+    let mut prompter = TerminalPrompter;
+    let result = tokio::select! {
+        biased;
+        _ = tokio::signal::ctrl_c() => None,
+        r = run_reset(&client, &env, &options, &mut prompter, &*display) => Some(r),
+    };
+    display.finish();
+    watcher.abort();
+    let _ = client.close().await;
+    let report = match result {
+        None => {
+            let journal = Journal::read(&Journal::path(&options.state_dir, &env.name))
+                .ok()
+                .flatten();
+            let message = match journal {
+                Some(j) if j.state == JournalState::InProgress => {
+                    format!("interrupted: run `pix db reset {} --resume`", env.name)
+                }
+                _ => "interrupted before anything was changed; nothing to resume".to_string(),
+            };
+            return Err(Failure::Interrupted(message));
+        }
+        Some(r) => r?,
+    };
+    if ctx.out.json {
+        return ctx.out.json(&report);
+    }
+    match report.outcome {
+        pix_ops::reset::Outcome::DryRun => ctx.out.line(&format!(
+            "dry run: nothing was changed; run `pix db reset {}` to do it",
+            env.name
+        )),
+        pix_ops::reset::Outcome::Completed => ctx.out.line(&format!(
+            "{} reset of {} ({} on {}) completed in {}{}",
+            ctx.out.ok_mark("✓"),
+            env.name,
+            report.service,
+            report.app,
+            seconds(started.elapsed()),
+            report
+                .backup
+                .as_ref()
+                .map(|b| format!("; backup: {}", b.path.display()))
+                .unwrap_or_default()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_render_as_lines() {
+        let plan = render_event(
+            &Event::Plan(vec!["apps:lock a".into(), "ps:stop a".into()]),
+            None,
+            false,
+        );
+        assert_eq!(plan, vec!["plan:", "   1. apps:lock a", "   2. ps:stop a"]);
+        let f = render_event(
+            &Event::Finished {
+                step: Step::Backup,
+                elapsed: Duration::from_millis(2000),
+            },
+            Some(2_000_000),
+            false,
+        );
+        assert_eq!(f, vec!["✓ backup (2.00s, 2.0 MB (1.0 MB/s))"]);
+        let f = render_event(
+            &Event::Failed {
+                step: Step::Stop,
+                error: "boom\x1b[2J".into(),
+            },
+            None,
+            true,
+        );
+        assert_eq!(f, vec!["\x1b[31m✗\x1b[0m stop failed: boom\\u{1b}[2J"]);
+        assert_eq!(
+            render_event(
+                &Event::Skipped {
+                    step: Step::Lock,
+                    why: "already".into()
+                },
+                None,
+                false
+            ),
+            vec!["- lock skipped: already"]
+        );
+    }
+}
