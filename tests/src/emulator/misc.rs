@@ -193,7 +193,66 @@ fn fingerprint(key: &str) -> String {
     }
 }
 
+/// `(name, key)` of the keys in the `authorized_keys` files that let clients
+/// reach this emulator: `<root>/../authorized_keys` (the sandbox's layout)
+/// and `~/.ssh/authorized_keys`. The name is sshcommand's `NAME="..."`, else
+/// the key comment, else `default`.
+fn authorized_keys(ctx: &Ctx) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    if let Some(parent) = ctx.layout.root.parent() {
+        files.push(parent.join("authorized_keys"));
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        let f = std::path::Path::new(&home)
+            .join(".ssh")
+            .join("authorized_keys");
+        if !files.contains(&f) {
+            files.push(f);
+        }
+    }
+    let mut out = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if let Some(entry) = parse_authorized_line(line) {
+                out.push(entry);
+            }
+        }
+    }
+    out
+}
+
+/// One `authorized_keys` line: `(name, "type base64")`.
+pub(crate) fn parse_authorized_line(line: &str) -> Option<(String, String)> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = words
+        .iter()
+        .position(|w| w.starts_with("ssh-") || w.starts_with("ecdsa-") || w.starts_with("sk-"))?;
+    let key = format!("{} {}", words[at], words.get(at + 1)?);
+    let name = match line.find("NAME=") {
+        Some(p) => line[p + 5..]
+            .trim_start_matches(['\\', '"'])
+            .split(['\\', '"', ' '])
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+        None => words.get(at + 2).map(|c| c.to_string()).unwrap_or_default(),
+    };
+    let name = if name.is_empty() {
+        "default".to_owned()
+    } else {
+        name
+    };
+    Some((name, key))
+}
+
 pub(crate) fn ssh_keys_list(ctx: &mut Ctx, _args: &[String]) -> Code {
+    let mut keys = authorized_keys(ctx);
     let dir = ctx.layout.ssh_keys_dir();
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .map(|e| {
@@ -204,11 +263,14 @@ pub(crate) fn ssh_keys_list(ctx: &mut Ctx, _args: &[String]) -> Code {
         })
         .unwrap_or_default();
     names.sort();
-    if names.is_empty() {
-        return ctx.fail("No public keys found.");
-    }
     for n in names {
         let key = std::fs::read_to_string(dir.join(&n)).unwrap_or_default();
+        keys.push((n, key.trim().to_owned()));
+    }
+    if keys.is_empty() {
+        return ctx.fail("No public keys found.");
+    }
+    for (n, key) in keys {
         let fp = fingerprint(&key);
         ctx.io.out(&format!(
             "{fp} NAME=\"{n}\" SSHCOMMAND_ALLOWED_KEYS=\"no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding\"\n"
@@ -261,5 +323,29 @@ pub(crate) fn ssh_keys_remove(ctx: &mut Ctx, args: &[String]) -> Code {
     match std::fs::remove_file(path) {
         Ok(()) => 0,
         Err(e) => ctx.fail(&format!("cannot remove the key: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorized_key_lines() {
+        let sshcommand = r#"command="FINGERPRINT=SHA256:abc NAME=\"admin\" `cat /home/dokku/.sshcommand` $SSH_ORIGINAL_COMMAND",no-agent-forwarding ssh-ed25519 AAAAC3 me@host"#;
+        assert_eq!(
+            parse_authorized_line(sshcommand),
+            Some(("admin".to_owned(), "ssh-ed25519 AAAAC3".to_owned()))
+        );
+        let plain = r#"restrict,command="/bin/emu --root /r" ssh-rsa AAAAB3 ci-key"#;
+        assert_eq!(
+            parse_authorized_line(plain),
+            Some(("ci-key".to_owned(), "ssh-rsa AAAAB3".to_owned()))
+        );
+        assert_eq!(
+            parse_authorized_line("ssh-ed25519 AAAA"),
+            Some(("default".to_owned(), "ssh-ed25519 AAAA".to_owned()))
+        );
+        assert_eq!(parse_authorized_line("garbage"), None);
     }
 }

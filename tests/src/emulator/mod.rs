@@ -100,6 +100,8 @@ impl Io {
                 let _ = stdout.write_all(&bytes[..room]);
                 let _ = stdout.flush();
                 drop(stdout);
+                // give sshd time to forward what was written before the cut
+                std::thread::sleep(std::time::Duration::from_millis(500));
                 faults::drop_connection();
             }
         }

@@ -18,6 +18,16 @@ pub(crate) fn database_name(svc: &str) -> String {
     svc.replace(['.', '-'], "_")
 }
 
+/// The service's role: the database name, with a `dokku_` prefix when
+/// PostgreSQL reserves the name (`pg_*`).
+pub(crate) fn role_name(db: &str) -> String {
+    if db.starts_with("pg_") {
+        format!("dokku_{db}")
+    } else {
+        db.to_owned()
+    }
+}
+
 /// Service names: `[A-Za-z0-9_-]+`.
 fn valid_service_name(svc: &str) -> bool {
     !svc.is_empty()
@@ -388,12 +398,13 @@ fn create(ctx: &mut Ctx, args: &[String]) -> Code {
         image_version.as_deref().unwrap_or(def_tag)
     );
     let db = database_name(&svc);
+    let role = role_name(&db);
     let password = password.unwrap_or_else(|| random_hex(16));
     let existing = state::list_services(&ctx.layout)
         .map(|v| v.len())
         .unwrap_or(0);
     let s = state::ServiceState {
-        user: db.clone(),
+        user: role.clone(),
         password: password.clone(),
         host: ctx.config.postgres.host.clone(),
         port: ctx.config.postgres.port,
@@ -407,13 +418,13 @@ fn create(ctx: &mut Ctx, args: &[String]) -> Code {
         ..Default::default()
     };
     ctx.verbose("Waiting for container to be ready");
-    if let Err(e) = admin_sql(ctx, &create_sql(&db, &password, &db)) {
+    if let Err(e) = admin_sql(ctx, &create_sql(&role, &password, &db)) {
         return ctx.fail(&format!("Unable to create the service's database: {e}"));
     }
     ctx.verbose("Creating container database");
     ctx.verbose("Securing connection to database");
     if let Err(c) = save(ctx, &svc, &s) {
-        let _ = admin_sql(ctx, &drop_sql(&db, &db));
+        let _ = admin_sql(ctx, &drop_sql(&role, &db));
         return c;
     }
     ctx.info2(&format!("Postgres container created: {svc}"));
@@ -828,6 +839,8 @@ mod tests {
     #[test]
     fn names_and_sql() {
         assert_eq!(database_name("my-db.v2"), "my_db_v2");
+        assert_eq!(role_name("pg_development"), "dokku_pg_development");
+        assert_eq!(role_name("lollipop"), "lollipop");
         assert!(valid_service_name("a-b_c"));
         assert!(!valid_service_name("a.b"));
         assert_eq!(
