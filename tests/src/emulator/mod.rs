@@ -661,6 +661,13 @@ fn stdlib_parse(
 }
 
 fn stdlib_usage(ctx: &mut Ctx, cmd: &str, spec: &[GoFlag], msg: Option<&str>) {
+    let text = stdlib_usage_text(cmd, spec, msg);
+    ctx.io.err(&text);
+}
+
+/// Go `flag`'s error and usage text (`  -name type` then a tab-indented
+/// usage line).
+pub(crate) fn stdlib_usage_text(cmd: &str, spec: &[GoFlag], msg: Option<&str>) -> String {
     let mut text = String::new();
     if let Some(m) = msg {
         text.push_str(m);
@@ -684,7 +691,7 @@ fn stdlib_usage(ctx: &mut Ctx, cmd: &str, spec: &[GoFlag], msg: Option<&str>) {
         text.push_str(&line);
         text.push('\n');
     }
-    ctx.io.err(&text);
+    text
 }
 
 fn pflag_error(ctx: &mut Ctx, cmd: &str, spec: &[GoFlag], msg: &str) -> Code {
@@ -695,6 +702,19 @@ fn pflag_error(ctx: &mut Ctx, cmd: &str, spec: &[GoFlag], msg: &str) -> Code {
 /// pflag's default usage (`Usage of <cmd>:` and the aligned flag list), then
 /// the error line when there is one.
 fn pflag_usage(ctx: &mut Ctx, cmd: &str, spec: &[GoFlag], msg: Option<&str>) {
+    let text = pflag_usage_text(ctx.profile, cmd, spec, msg);
+    ctx.io.err(&text);
+}
+
+/// pflag's usage text: 1.0.10 (0.38) prints the error after the usage,
+/// 1.0.5 (0.30) before it; flags sorted, usage column at the longest flag
+/// line plus three spaces.
+pub(crate) fn pflag_usage_text(
+    profile: Profile,
+    cmd: &str,
+    spec: &[GoFlag],
+    msg: Option<&str>,
+) -> String {
     let mut lines: Vec<(String, &str)> = spec
         .iter()
         .map(|f| {
@@ -709,8 +729,7 @@ fn pflag_usage(ctx: &mut Ctx, cmd: &str, spec: &[GoFlag], msg: Option<&str>) {
     lines.sort();
     let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
     let mut text = String::new();
-    // pflag 1.0.5 (0.30) prints the error first; 1.0.10 (0.38) after the usage
-    if ctx.profile == Profile::V0_30 {
+    if profile == Profile::V0_30 {
         if let Some(m) = msg {
             text.push_str(m);
             text.push('\n');
@@ -723,11 +742,55 @@ fn pflag_usage(ctx: &mut Ctx, cmd: &str, spec: &[GoFlag], msg: Option<&str>) {
         text.push_str(u);
         text.push('\n');
     }
-    if ctx.profile != Profile::V0_30 {
+    if profile != Profile::V0_30 {
         if let Some(m) = msg {
             text.push_str(m);
             text.push('\n');
         }
     }
-    ctx.io.err(&text);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: [GoFlag; 2] = [
+        GoFlag {
+            name: "no-restart",
+            value: None,
+            usage: "--no-restart: no restart",
+        },
+        GoFlag {
+            name: "format",
+            value: Some("string"),
+            usage: "format: [ stdout | json ] (default \"stdout\")",
+        },
+    ];
+
+    #[test]
+    fn pflag_usage_layouts() {
+        let body = "Usage of x:\n      --format string   format: [ stdout | json ] (default \"stdout\")\n      --no-restart      --no-restart: no restart\n";
+        assert_eq!(
+            pflag_usage_text(Profile::V0_38, "x", &SPEC, Some("unknown flag: --y")),
+            format!("{body}unknown flag: --y\n")
+        );
+        assert_eq!(
+            pflag_usage_text(Profile::V0_30, "x", &SPEC, Some("unknown flag: --y")),
+            format!("unknown flag: --y\n{body}")
+        );
+        assert_eq!(
+            stdlib_usage_text("x", &SPEC, Some("flag provided but not defined: -y")),
+            "flag provided but not defined: -y\nUsage of x:\n  -format string\n    \tformat: [ stdout | json ] (default \"stdout\")\n  -no-restart\n    \t--no-restart: no restart\n"
+        );
+    }
+
+    #[test]
+    fn app_names() {
+        assert!(valid_app_name("staging.web"));
+        assert!(valid_app_name("0app-1"));
+        assert!(!valid_app_name("My_App"));
+        assert!(!valid_app_name("-x"));
+        assert!(!valid_app_name(""));
+    }
 }
