@@ -222,12 +222,14 @@ pub async fn list(
             client.apps_report(&app),
             client.domains_report(&app)
         );
-        let commit = git_report?.sha.filter(|s| !s.is_empty()).or_else(|| {
+        // 0.19 has the sha in apps:report (`--git-sha`), not in git:report.
+        let app_report = app_report.ok();
+        let git_sha = git_report?.sha.filter(|s| !s.is_empty()).or_else(|| {
             app_report
-                .ok()
-                .and_then(|r| r.deploy_source_metadata)
-                .filter(|s| !s.is_empty())
+                .as_ref()
+                .and_then(|r| r.other.get("git_sha").cloned())
         });
+        let commit = pick_commit(git_sha, app_report.and_then(|r| r.deploy_source_metadata));
         let source_commit = match (git, &commit) {
             (Some(g), Some(c)) => g
                 .query(&["log", "-1", "--format=%B", c])
@@ -247,6 +249,19 @@ pub async fn list(
         });
     }
     Ok(out)
+}
+
+/// The deployed commit from `git:report`'s sha (7 characters before 0.38)
+/// and `apps:report`'s deploy source metadata (pure): the full SHA when the
+/// metadata extends the report's sha, else whichever is there.
+pub fn pick_commit(git_sha: Option<String>, metadata: Option<String>) -> Option<String> {
+    let git_sha = git_sha.filter(|s| !s.is_empty());
+    let metadata = metadata.filter(|m| m.len() == 40 && m.chars().all(|c| c.is_ascii_hexdigit()));
+    match (git_sha, metadata) {
+        (Some(s), Some(m)) if m.starts_with(&s) => Some(m),
+        (Some(s), _) => Some(s),
+        (None, m) => m,
+    }
 }
 
 /// What removing a review app did.
@@ -473,6 +488,22 @@ mod tests {
         let gone: Vec<&str> = plan.remove.iter().map(|a| a.app.as_str()).collect();
         assert_eq!(gone, ["c"]);
         assert_eq!(plan.keep.len(), 2);
+    }
+
+    #[test]
+    fn commits_prefer_the_full_sha() {
+        let full = "3d2922a89587e6032d99bb669522556f634cae07".to_string();
+        assert_eq!(
+            pick_commit(Some("3d2922a".into()), Some(full.clone())),
+            Some(full.clone())
+        );
+        assert_eq!(pick_commit(Some(full.clone()), None), Some(full.clone()));
+        assert_eq!(pick_commit(None, Some(full.clone())), Some(full));
+        assert_eq!(
+            pick_commit(Some("abc1234".into()), Some("nginx:latest".into())),
+            Some("abc1234".into())
+        );
+        assert_eq!(pick_commit(Some(String::new()), None), None);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use pix_ops::deploy::{
     deploy, DeployEvent, DeployOptions, DeployOutcome, DeployProgress, DeployReport, DeployTarget,
 };
 use pix_ops::OpsError;
+use pix_sandbox::contract::Profile;
 use pix_sandbox::sandbox::{Sandbox, SandboxOptions};
 use pix_sandbox::scenario::{self, git};
 
@@ -73,7 +74,11 @@ fn monorepo(root: &Path) -> PathBuf {
 
 impl World {
     fn new() -> World {
-        let sb = Sandbox::start(SandboxOptions::default()).expect("sandbox");
+        World::on(Profile::V0_38)
+    }
+
+    fn on(profile: Profile) -> World {
+        let sb = Sandbox::start(SandboxOptions::profile(profile)).expect("sandbox");
         let dir = tempfile::tempdir().unwrap();
         let toml = dir.path().join("pix.toml");
         sb.write_pix_toml(&toml).unwrap();
@@ -150,8 +155,11 @@ impl World {
             .map(str::to_string)
     }
 
+    /// The deployed sha (`git:report`; `apps:report` on 0.19, which has no
+    /// `--git-sha` in git:report).
     fn git_sha(&self, app: &str) -> String {
         scenario::dokku(&self.sb, &["git:report", app, "--git-sha"])
+            .or_else(|_| scenario::dokku(&self.sb, &["apps:report", app, "--git-sha"]))
             .unwrap()
             .trim()
             .to_string()
@@ -402,4 +410,91 @@ fn missing_folder_and_missing_app_are_clear_errors() {
         .unwrap_err();
     assert!(e.to_string().contains("does not exist"), "{e}");
     assert_eq!(w.remote_tip("api-prod"), None);
+}
+
+/// A first deploy and a deploy after an amend on the older profiles (bash
+/// `git:report` on 0.19, Go reports on 0.30).
+#[test]
+fn deploys_fast_forward_on_older_profiles() {
+    for profile in [Profile::V0_30, Profile::V0_19] {
+        let w = World::on(profile);
+        let c1 = deployed_commit(&w.deploy(&Events::default()));
+        git(&w.repo, &["commit", "-q", "--amend", "-m", "amended"]).unwrap();
+        std::fs::write(w.repo.join("api/VERSION"), "2\n").unwrap();
+        git(&w.repo, &["add", "."]).unwrap();
+        git(&w.repo, &["commit", "-q", "--amend", "--no-edit"]).unwrap();
+        let c2 = deployed_commit(&w.deploy(&Events::default()));
+        assert_eq!(rev(&w.repo, &format!("{c2}^")), c1, "{profile:?}");
+        // before 0.38 git:report prints 7 characters
+        let sha = w.git_sha(APP);
+        assert!(sha.len() >= 7 && c2.starts_with(&sha), "{profile:?}: {sha}");
+        assert!(w.running(APP), "{profile:?}");
+    }
+}
+
+/// Adds `n` commits touching `live/` (not `api/`) with `git fast-import`.
+fn add_history(repo: &Path, n: usize) {
+    let head = rev(repo, "HEAD");
+    let mut script = String::new();
+    for i in 0..n {
+        let body = format!("page {i}\n");
+        let msg = format!("front change {i}\n");
+        script.push_str("commit refs/heads/main\n");
+        script.push_str(&format!(
+            "committer pix <pix@sandbox.test> {} +0000\n",
+            1_700_000_000 + i
+        ));
+        script.push_str(&format!("data {}\n{msg}", msg.len()));
+        if i == 0 {
+            script.push_str(&format!("from {head}\n"));
+        }
+        script.push_str(&format!(
+            "M 100644 inline live/index.html\ndata {}\n{body}\n",
+            body.len()
+        ));
+    }
+    let mut child = std::process::Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .current_dir(repo)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    git(repo, &["reset", "-q", "--hard", "main"]).unwrap();
+}
+
+/// The benchmark of issue 5: a deploy on a repository with 10,000 commits
+/// costs what it costs with 10. Not a timed assertion (machines vary): run
+/// with `cargo test -p pix-sandbox --test deploy -- --ignored --nocapture`
+/// and compare the printed times.
+#[test]
+#[ignore = "benchmark: prints timings"]
+fn bench_deploy_time_does_not_depend_on_history_length() {
+    for commits in [10usize, 10_000] {
+        let w = World::new();
+        add_history(&w.repo, commits);
+        let count = git(&w.repo, &["rev-list", "--count", "HEAD"]).unwrap();
+        deployed_commit(&w.deploy(&Events::default()));
+        let mut times = Vec::new();
+        for round in 0..3 {
+            std::fs::write(w.repo.join("api/VERSION"), format!("{round}\n")).unwrap();
+            git(&w.repo, &["add", "."]).unwrap();
+            git(&w.repo, &["commit", "-q", "-m", "bump"]).unwrap();
+            let start = std::time::Instant::now();
+            deployed_commit(&w.deploy(&Events::default()));
+            times.push(start.elapsed());
+        }
+        println!(
+            "history of {} commits: redeploys took {:?}",
+            count.trim(),
+            times
+        );
+    }
 }
