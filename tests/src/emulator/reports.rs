@@ -83,6 +83,10 @@ fn go_rows(ctx: &Ctx, kind: Kind, app: Option<(&str, &state::AppState)>) -> Vec<
         }
         (Kind::Ps, None) => {
             if p == Profile::V0_38 {
+                rows.push(("--ps-computed-procfile-path", "Procfile".into()));
+                rows.push(("--ps-computed-restart-policy", "on-failure:10".into()));
+                rows.push(("--ps-computed-skip-deploy", "false".into()));
+                rows.push(("--ps-computed-stop-timeout-seconds", "30".into()));
                 rows.push(("--ps-global-procfile-path", String::new()));
                 rows.push(("--ps-global-restart-policy", String::new()));
                 rows.push(("--ps-global-skip-deploy", String::new()));
