@@ -448,6 +448,27 @@ pub fn deployed_ref(host: &HostConfig, app: &str) -> String {
     format!("refs/pix/deployed/{host}/{app}")
 }
 
+/// The branch a push must update to deploy (pure): the app's
+/// `deploy-branch`, else the computed one, else the global one, else
+/// `master`.
+pub fn deploy_branch_of(report: &dokku_client::GitReport) -> String {
+    [
+        &report.deploy_branch,
+        &report.computed_deploy_branch,
+        &report.global_deploy_branch,
+    ]
+    .into_iter()
+    .flatten()
+    .find(|b| !b.trim().is_empty())
+    .map(|b| b.trim().to_string())
+    .unwrap_or_else(|| "master".into())
+}
+
+/// The deploy branch of `app` (from `git:report`).
+pub async fn deploy_branch(client: &Client, app: &str) -> Result<String> {
+    Ok(deploy_branch_of(&client.git_report(app).await?))
+}
+
 /// Deploys `target` from `options.repo` (see the module documentation).
 pub async fn deploy(
     client: &Client,
@@ -520,23 +541,7 @@ pub async fn deploy(
         client.apps_report(&target.app)
     );
     let (git_report, app_report) = (git_report?, app_report?);
-    let deploy_branch = git_report
-        .deploy_branch
-        .clone()
-        .filter(|b| !b.is_empty())
-        .or_else(|| {
-            git_report
-                .computed_deploy_branch
-                .clone()
-                .filter(|b| !b.is_empty())
-        })
-        .or_else(|| {
-            git_report
-                .global_deploy_branch
-                .clone()
-                .filter(|b| !b.is_empty())
-        })
-        .unwrap_or_else(|| "master".into());
+    let deploy_branch = deploy_branch_of(&git_report);
     let url = remote::git_url(&target.host, &target.app);
     let report = |remote_before: Option<String>, outcome: DeployOutcome| DeployReport {
         target: target.clone(),
@@ -730,6 +735,44 @@ mod tests {
         assert!(m.starts_with("Deploy the repository from 0123456789ab (detached HEAD)"));
         assert_eq!(parse_message(&m), (Some(sha.to_string()), None));
         assert_eq!(parse_message("plain commit"), (None, None));
+    }
+
+    #[test]
+    fn deploy_branch_precedence() {
+        let mut r = dokku_client::GitReport::default();
+        assert_eq!(deploy_branch_of(&r), "master");
+        r.global_deploy_branch = Some("main".into());
+        assert_eq!(deploy_branch_of(&r), "main");
+        r.computed_deploy_branch = Some("prod".into());
+        assert_eq!(deploy_branch_of(&r), "prod");
+        r.deploy_branch = Some(" ".into());
+        assert_eq!(deploy_branch_of(&r), "prod");
+        r.deploy_branch = Some("app".into());
+        assert_eq!(deploy_branch_of(&r), "app");
+    }
+
+    #[tokio::test]
+    async fn targets_resolve_environments_aliases_and_branches() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = Git::new(dir.path());
+        git.capture(&["init", "-q", "-b", "Feature/Login"])
+            .await
+            .unwrap();
+        let text = "[hosts.h]\naddress='h'\n[environments.production]\nhost='h'\napp='api-prod'\ndatabase='db-prod'\nprotected=true\naliases=['prod']\ndeploy_dir='api'\n";
+        let c = PixConfig::parse(
+            text,
+            std::path::Path::new("/r"),
+            std::path::Path::new("/r/pix.toml"),
+        )
+        .unwrap();
+        let o = HostOverrides::default();
+        let t = resolve_target(&c, "prod", &o, &git).await.unwrap();
+        assert_eq!((t.app.as_str(), t.protected), ("api-prod", true));
+        assert_eq!(t.confirm_name, "db-prod");
+        let t = resolve_target(&c, "branch", &o, &git).await.unwrap();
+        assert_eq!(t.app, "feature-login");
+        assert_eq!(t.branch.as_deref(), Some("Feature/Login"));
+        assert!(resolve_target(&c, "staging", &o, &git).await.is_err());
     }
 
     #[test]

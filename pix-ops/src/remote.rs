@@ -349,6 +349,22 @@ pub fn ssh_command_for(
         })
 }
 
+/// The options for a remote from `pix.toml` (pure): the `GIT_SSH_COMMAND`
+/// of the host with the URL's address; deploy branch and local ref left to
+/// their defaults (the CLI may fill the deploy branch from
+/// [`crate::deploy::deploy_branch`]).
+pub fn options_from_config(
+    config: &PixConfig,
+    url: &RemoteUrl,
+    connect: &ConnectOptions,
+) -> RemoteOptions {
+    RemoteOptions {
+        deploy_branch: None,
+        local_ref: None,
+        ssh_command: ssh_command_for(config, url, connect),
+    }
+}
+
 /// What a plain `git push <remote> <local>:<deploy branch>` would do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
