@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use base64::Engine;
 
 use super::{go_parse, ps, render, state, Code, Ctx, GoFlag};
+use crate::contract::Profile;
 
 /// Whose config: an app or `--global`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +56,17 @@ fn target(
     let mut g = go_parse(ctx, cmd, args, spec)?;
     if g.has("global") {
         return Ok((Target::Global, g));
+    }
+    if ctx.profile == Profile::V0_19 {
+        // 0.19's Go config plugin: getCommonArgs, then VerifyAppName's texts
+        if g.positional.first().is_none_or(|a| a.is_empty()) {
+            return Err(ctx.fail("Please specify an app or --global"));
+        }
+        let app = g.positional.remove(0);
+        if !ctx.layout.app_file(&app).exists() {
+            return Err(ctx.fail(&format!("app {app} does not exist")));
+        }
+        return Ok((Target::App(app), g));
     }
     if g.positional.is_empty() {
         return Err(ctx.fail("Please specify an app to run the command on"));
