@@ -123,14 +123,15 @@ pub fn json_keys(flag: &str, strip_prefix: Option<&str>, legacy: bool) -> Vec<St
     }
 }
 
-/// ryanuber/columnize v2 with `|` as delimiter and two-space glue: every
+/// ryanuber/columnize v2 with `\0` as delimiter (as Dokku's config plugin
+/// sets it) and two-space glue: every
 /// element trimmed, widths counted in runes over all lines, the last element
 /// of a line unpadded. Returns the block without its final newline.
 pub fn columnize(lines: &[String], prefix: &str) -> String {
     let split: Vec<Vec<String>> = lines
         .iter()
         .flat_map(|l| l.split('\n').map(str::to_owned).collect::<Vec<_>>())
-        .map(|l| l.split('|').map(|e| e.trim().to_owned()).collect())
+        .map(|l| l.split('\0').map(|e| e.trim().to_owned()).collect())
         .collect();
     let mut widths: Vec<usize> = Vec::new();
     for elems in &split {
@@ -162,9 +163,9 @@ pub fn columnize(lines: &[String], prefix: &str) -> String {
     out
 }
 
-/// The `KEY:|value` lines Dokku's config plugin columnizes, keys sorted.
+/// The `KEY:\0value` lines Dokku's config plugin columnizes, keys sorted.
 pub fn config_lines(vars: &BTreeMap<String, String>) -> Vec<String> {
-    vars.iter().map(|(k, v)| format!("{k}:|{v}")).collect()
+    vars.iter().map(|(k, v)| format!("{k}:\0{v}")).collect()
 }
 
 /// Single-quotes a value for `export`/`shell` formats (`'` → `'\''`).
@@ -217,59 +218,44 @@ pub fn envfile(vars: &BTreeMap<String, String>) -> String {
     lines.join("\n")
 }
 
-/// `config:export --format F` output (including the final newline, except
-/// `shell`), or `None` for an unknown format.
+/// `config:export --format F` output: the format's text plus `\n` (a space
+/// for `shell`), or `None` for an unknown format.
 pub fn config_export(vars: &BTreeMap<String, String>, format: &str) -> Option<String> {
-    let out = match format {
-        "exports" => vars
-            .iter()
-            .map(|(k, v)| format!("export {k}={}\n", single_quote(v)))
-            .collect::<String>(),
-        "envfile" => format!("{}\n", envfile(vars)),
-        "docker-args" => format!(
-            "{}\n",
-            vars.iter()
-                .map(|(k, v)| format!("--env={k}={}", single_quote(v)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-        "docker-args-keys" => format!(
-            "{}\n",
-            vars.keys()
-                .map(|k| format!("--env={k}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-        "pack-keys" => format!(
-            "{}\n",
-            vars.keys()
-                .map(|k| format!("--env {k}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-        "shell" => vars
-            .iter()
-            .map(|(k, v)| format!("{k}={} ", single_quote(v)))
-            .collect::<String>(),
-        "json" => format!("{}\n", go_json_object(vars)),
+    let quoted = |prefix: &str, sep: &str| {
+        vars.iter()
+            .map(|(k, v)| format!("{prefix}{k}={}", single_quote(v)))
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    let keys = |prefix: &str| {
+        vars.keys()
+            .map(|k| format!("{prefix}{k}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let body = match format {
+        "exports" => quoted("export ", "\n"),
+        "envfile" => envfile(vars),
+        "docker-args" => quoted("--env=", " "),
+        "docker-args-keys" => keys("--env="),
+        "pack-keys" => keys("--env "),
+        "shell" => return Some(format!("{} ", quoted("", " "))),
+        "json" => go_json_object(vars),
         "json-list" => {
             if vars.is_empty() {
-                "null\n".to_owned()
+                "null".to_owned()
             } else {
                 let list: Vec<serde_json::Value> = vars
                     .iter()
                     .map(|(k, v)| serde_json::json!({"name": k, "value": v}))
                     .collect();
-                format!(
-                    "{}\n",
-                    go_json_escape(&serde_json::Value::from(list).to_string())
-                )
+                go_json_escape(&serde_json::Value::from(list).to_string())
             }
         }
-        "pretty" => format!("{}\n", columnize(&config_lines(vars), "")),
+        "pretty" => columnize(&config_lines(vars), ""),
         _ => return None,
     };
-    Some(out)
+    Some(format!("{body}\n"))
 }
 
 /// One `ps:scale` row: `RightPad("<proc>:", 5) + " " + qty`.
