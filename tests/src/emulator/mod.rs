@@ -10,8 +10,18 @@
 //! | `0.19` | 0.19.13 | 1.9.4 (image `postgres:11.6`, Dec 2019) | the fixtures' 0.19.13 pairing: `=====> Container Information` 10-row info, `column -t` table list, `/config` config dir |
 //!
 //! The pieces: [`split`] (the server-side split of `SSH_ORIGINAL_COMMAND` and
-//! `parse_args`), [`render`] (output formats), [`state`] (the state layout),
-//! and the command implementations.
+//! `parse_args`), [`render`] (output formats), [`state`] (the state layout
+//! under the root, beside the contract's `emulator.json`, `faults/`,
+//! `received.jsonl` and `run/`), and the command implementations.
+//!
+//! One invocation: read `emulator.json` (missing: profile 0.38, no vhost);
+//! with no arguments split `SSH_ORIGINAL_COMMAND` as the profile's Dokku
+//! does; append the argv to `received.jsonl`; apply the first matching
+//! fault; run `parse_args`, drop leading `--flags`, insert `--app X` for
+//! core commands; dispatch. App processes run under a hidden
+//! `__supervise <app> <instance> <command>` mode of the same binary (a
+//! session leader that timestamps the output into `logs/`), whose process
+//! group id is the pid file in `run/`.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
