@@ -816,6 +816,15 @@ pub(crate) fn run_detached(ctx: &mut Ctx, args: &[String]) -> Code {
 
 const COLOURS: [u8; 5] = [36, 33, 32, 35, 31];
 
+/// pflag usage of the 0.38.27 `logs` command (flags with shorthands).
+const LOGS_USAGE: &str = "Usage of logs:
+  -h, --help        print help for the command
+  -n, --num int     the number of lines to display (default 100)
+  -p, --ps string   only display logs from the given process
+  -q, --quiet       display raw logs without colors, time and names
+  -t, --tail        continually stream logs
+";
+
 /// `logs <app> [-n|--num N] [-t|--tail] [-p|--ps proc] [-q|--quiet]`
 pub(crate) fn logs(ctx: &mut Ctx, args: &[String]) -> Code {
     let mut num: usize = 100;
@@ -823,11 +832,22 @@ pub(crate) fn logs(ctx: &mut Ctx, args: &[String]) -> Code {
     let mut quiet = false;
     let mut ps: Option<String> = None;
     let mut app: Option<String> = None;
+    let go = ctx.profile == Profile::V0_38;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
             "-n" | "--num" => {
-                num = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(num);
+                let v = args.get(i + 1).cloned().unwrap_or_default();
+                match v.parse() {
+                    Ok(n) => num = n,
+                    Err(_) if go => {
+                        ctx.io.err(&format!(
+                            "{LOGS_USAGE}invalid argument \"{v}\" for \"-n, --num\" flag: strconv.ParseInt: parsing \"{v}\": invalid syntax\n"
+                        ));
+                        return 2;
+                    }
+                    Err(_) => {}
+                }
                 i += 1;
             }
             "-t" | "--tail" => tail = true,
@@ -835,6 +855,17 @@ pub(crate) fn logs(ctx: &mut Ctx, args: &[String]) -> Code {
             "-p" | "--ps" => {
                 ps = args.get(i + 1).cloned();
                 i += 1;
+            }
+            a if go && a.starts_with("--") && a.len() > 2 => {
+                ctx.io.err(&format!("{LOGS_USAGE}unknown flag: {a}\n"));
+                return 2;
+            }
+            a if go && a.starts_with('-') && a.len() > 1 && !a.starts_with("--") => {
+                let c = a.chars().nth(1).unwrap_or('-');
+                ctx.io.err(&format!(
+                    "{LOGS_USAGE}unknown shorthand flag: '{c}' in {a}\n"
+                ));
+                return 2;
             }
             a if app.is_none() && !a.starts_with('-') => app = Some(a.to_owned()),
             _ => {}
