@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use pix_ops::config::PixConfig;
 use pix_ops::confirm::{ConfirmFlags, NoTerminal};
+use pix_ops::connect::ConnectOptions;
 use pix_ops::deploy::Quiet;
 use pix_ops::git::Git;
 use pix_ops::remote::{
@@ -178,16 +179,23 @@ fn status_reports_divergence_and_merge_repairs_it() {
     w.someone_pushes(&other, "other.txt", "theirs\n");
     w.commit_local("local.txt", "mine\n");
 
-    // status: every Dokku remote (origin is not one), diverged 1/1.
-    let options = w.options();
+    // status: every Dokku remote (origin is not one; the ssh:// form with a
+    // port is), diverged 1/1; the ssh command comes from pix.toml's host.
+    let ssh_url = format!("ssh://{}@127.0.0.1:{}/{APP}", w.sb.user(), w.sb.port());
+    git(&w.local, &["remote", "add", "staging-ssh", &ssh_url]).unwrap();
+    let config = w.config.clone();
+    let options_for = |_name: &str, url: &RemoteUrl| {
+        let mut o = remote::options_from_config(&config, url, &ConnectOptions::default());
+        assert!(o.ssh_command.is_some(), "host found for {url:?}");
+        o.deploy_branch = Some("master".into());
+        o
+    };
     let all =
-        w.rt.block_on(remote::status(
-            &w.git(),
-            Some(&w.config),
-            &|_name: &str, _url: &RemoteUrl| options.clone(),
-        ))
-        .unwrap();
-    assert_eq!(all.len(), 1, "{all:?}");
+        w.rt.block_on(remote::status(&w.git(), Some(&w.config), &options_for))
+            .unwrap();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[1].remote, "staging-ssh");
+    assert_eq!((all[1].ahead, all[1].behind), (1, 1));
     let d = &all[0];
     assert_eq!(d.remote, "dokku");
     assert_eq!(d.app, APP);
