@@ -615,7 +615,13 @@ pub(crate) fn scale(ctx: &mut Ctx, args: &[String]) -> Code {
         }
         g
     } else {
-        match go_parse(ctx, "ps:scale", args, &spec) {
+        // `--format` arrived in 0.38.21
+        let spec: &[GoFlag] = if ctx.profile == Profile::V0_38 {
+            &spec
+        } else {
+            &spec[1..]
+        };
+        match go_parse(ctx, "ps:scale", args, spec) {
             Ok(g) => g,
             Err(c) => return c,
         }
