@@ -397,6 +397,9 @@ fn create(ctx: &mut Ctx, args: &[String]) -> Code {
         image.as_deref().unwrap_or(def_name),
         image_version.as_deref().unwrap_or(def_tag)
     );
+    if password.is_some() {
+        ctx.warn("Specified password may not be as secure as the auto-generated password");
+    }
     let db = database_name(&svc);
     let role = role_name(&db);
     let password = password.unwrap_or_else(|| random_hex(16));
@@ -417,12 +420,18 @@ fn create(ctx: &mut Ctx, args: &[String]) -> Code {
         real: true,
         ..Default::default()
     };
-    ctx.verbose("Waiting for container to be ready");
+    if !ctx.quiet {
+        ctx.verbose("Waiting for container to be ready");
+    }
     if let Err(e) = admin_sql(ctx, &create_sql(&role, &password, &db)) {
         return ctx.fail(&format!("Unable to create the service's database: {e}"));
     }
-    ctx.verbose("Creating container database");
-    ctx.verbose("Securing connection to database");
+    if !ctx.quiet {
+        ctx.verbose("Creating container database");
+    }
+    if !ctx.quiet {
+        ctx.verbose("Securing connection to database");
+    }
     if let Err(c) = save(ctx, &svc, &s) {
         let _ = admin_sql(ctx, &drop_sql(&role, &db));
         return c;
