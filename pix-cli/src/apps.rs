@@ -301,9 +301,9 @@ pub async fn config(ctx: &Ctx, cmd: &ConfigCmd) -> Result<(), Failure> {
             }
             match value {
                 Some(v) => ctx.out.line(&ctx.out.server_text(&v)),
-                None => Err(Failure::Ops(pix_ops::OpsError::Precondition {
-                    message: format!("{key} is not set on {app}; see `pix config show {app}`"),
-                })),
+                None => Err(Failure::NotFound(format!(
+                    "{key} is not set on {app}; see `pix config show {app}`"
+                ))),
             }
         }
         ConfigCmd::Set { words, no_restart } => {

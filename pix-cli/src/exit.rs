@@ -30,6 +30,8 @@ pub enum Failure {
     Ops(OpsError),
     /// Ctrl-C; the message says how to continue.
     Interrupted(String),
+    /// Something asked for is not there (an unset config key).
+    NotFound(String),
     /// Already reported (a remote command's own exit code, passed through).
     Exit(i32),
 }
@@ -98,6 +100,7 @@ pub fn code(failure: &Failure) -> i32 {
     match failure {
         Failure::Exit(code) => *code,
         Failure::Interrupted(_) => INTERRUPTED,
+        Failure::NotFound(_) => NOT_FOUND,
         Failure::Ops(e) => match e {
             OpsError::Dokku(d) => dokku_code(d),
             OpsError::Config { .. }
@@ -124,7 +127,8 @@ Exit codes of pix
        fails verification
   2    usage: an unknown flag or command, a missing or invalid argument or name,
        an invalid or missing pix.toml, an unknown environment
-  3    not found: the app or the service does not exist on the host
+  3    not found: the app or the service does not exist on the host, or the
+       config key is not set
   4    refused: the confirmation was not given or did not match, or a lock is
        held (the app is locked, another reset of the environment is running)
   5    a Dokku command ran and failed (its message and exit code are printed), or
@@ -306,6 +310,7 @@ mod tests {
                 INTERRUPTED,
             ),
             (Failure::Interrupted(s()), INTERRUPTED),
+            (Failure::NotFound(s()), NOT_FOUND),
             (Failure::Exit(42), 42),
         ]
     }

@@ -115,7 +115,7 @@ fn offline(out: &Out, command: &Commands) -> Option<Result<(), Failure>> {
 fn report(out: &Out, failure: &Failure, code: i32) {
     let message = match failure {
         Failure::Exit(_) => return,
-        Failure::Interrupted(m) => m.clone(),
+        Failure::Interrupted(m) | Failure::NotFound(m) => m.clone(),
         Failure::Ops(e) => e.to_string(),
     };
     let shown = if out.stderr_tty {
@@ -128,6 +128,7 @@ fn report(out: &Out, failure: &Failure, code: i32) {
         let kind = match failure {
             Failure::Ops(pix_ops::OpsError::Dokku(d)) => d.kind().to_string(),
             Failure::Interrupted(_) => "interrupted".into(),
+            Failure::NotFound(_) => "not_found".into(),
             _ => "error".into(),
         };
         let _ = out.json(&serde_json::json!({

@@ -43,10 +43,10 @@ pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), Failure> {
     }
 }
 
-/// A log line as Dokku prints it (pure): `TIME APP[PROCESS]: MESSAGE`.
-pub fn log_line(app: &str, line: &LogLine) -> String {
+/// A log line as Dokku prints it (pure): `TIME app[PROCESS]: MESSAGE`.
+pub fn log_line(line: &LogLine) -> String {
     match (&line.timestamp, &line.process) {
-        (Some(t), Some(p)) => format!("{t} {app}[{p}]: {}", line.message),
+        (Some(t), Some(p)) => format!("{t} app[{p}]: {}", line.message),
         _ => line.message.clone(),
     }
 }
@@ -66,7 +66,7 @@ pub async fn logs(ctx: &Ctx, args: &LogsArgs) -> Result<(), Failure> {
         if ctx.out.json {
             return ctx.out.json(&lines);
         }
-        let text: String = lines.iter().map(|l| log_line(&app, l) + "\n").collect();
+        let text: String = lines.iter().map(|l| log_line(l) + "\n").collect();
         return ctx.out.raw(ctx.out.server_text(&text).as_bytes());
     }
     // Follow: each line printed as it arrives, until Ctrl-C or a closed pipe.
@@ -435,6 +435,6 @@ mod tests {
             process: Some("web.1".into()),
             message: "hi".into(),
         };
-        assert_eq!(log_line("a", &l), "T a[web.1]: hi");
+        assert_eq!(log_line(&l), "T app[web.1]: hi");
     }
 }
