@@ -130,7 +130,10 @@ impl TestTarget {
     /// An `ssh` command ready for the remote command's arguments.
     pub fn ssh_command(&self) -> Command {
         let mut cmd = Command::new("ssh");
-        cmd.args(self.ssh_options()).arg(self.destination());
+        // `--`: a command starting with `--force` is not an ssh option.
+        cmd.args(self.ssh_options())
+            .arg("--")
+            .arg(self.destination());
         cmd
     }
 

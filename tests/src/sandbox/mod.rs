@@ -599,8 +599,9 @@ impl Sandbox {
         ]
     }
 
-    /// `ssh ... USER@127.0.0.1` through [`Sandbox::port`]; add the Dokku
-    /// command as arguments.
+    /// `ssh ... -- USER@127.0.0.1` through [`Sandbox::port`]; add the Dokku
+    /// command as arguments (`--` stops ssh from reading a leading
+    /// `--force` or `--quiet` as its own option).
     pub fn ssh_command(&self) -> Command {
         self.ssh_command_to(self.port())
     }
@@ -608,8 +609,11 @@ impl Sandbox {
     /// `ssh ... USER@127.0.0.1` on a given port (sshd's or the proxy's).
     pub fn ssh_command_to(&self, port: u16) -> Command {
         let mut cmd = Command::new(&self.tools.ssh);
-        cmd.args(self.ssh_options(port))
-            .arg(format!("{}@{}", self.user.name, self.host()));
+        cmd.args(self.ssh_options(port)).arg("--").arg(format!(
+            "{}@{}",
+            self.user.name,
+            self.host()
+        ));
         cmd
     }
 
@@ -622,6 +626,7 @@ impl Sandbox {
     pub fn ssh_line(&self) -> String {
         let mut words = vec![self.tools.ssh.display().to_string()];
         words.extend(self.ssh_options(self.port()));
+        words.push("--".into());
         words.push(format!("{}@{}", self.user.name, self.host()));
         words
             .iter()
