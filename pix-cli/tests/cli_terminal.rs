@@ -1,0 +1,147 @@
+//! `pix` on a real terminal, driven through tmux: `run` and `db connect` are
+//! interactive (a prompt appears, input reaches the remote, the exit code
+//! comes back), confirmations are typed, colour is on unless `NO_COLOR`.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::World;
+use pix_sandbox::scenario;
+
+const APP: &str = "api-development";
+const DB: &str = "pg-development";
+
+/// A private tmux server (its own socket), killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn new() -> Tmux {
+        let socket = format!("pix-cli-test-{}", std::process::id());
+        Tmux { socket }
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux is installed");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Starts `command` (a shell line) in a new session; the shell then
+    /// prints `EXIT=<code>` and stays so the pane can be read.
+    fn start(&self, session: &str, cwd: &Path, command: &str) {
+        let line = format!("{command}; echo EXIT=$?; sleep 600");
+        self.tmux(&[
+            "new-session", "-d", "-s", session, "-x", "160", "-y", "50", "-c",
+            cwd.to_str().unwrap(), &line,
+        ]);
+    }
+
+    fn capture(&self, session: &str, escapes: bool) -> String {
+        let mut args = vec!["capture-pane", "-p", "-J", "-t", session, "-S", "-200"];
+        if escapes {
+            args.push("-e");
+        }
+        self.tmux(&args)
+    }
+
+    fn wait_for(&self, session: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let pane = self.capture(session, false);
+            if pane.contains(needle) {
+                return pane;
+            }
+            assert!(Instant::now() < deadline, "{needle:?} never appeared:\n{pane}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn type_line(&self, session: &str, text: &str) {
+        self.tmux(&["send-keys", "-t", session, "-l", text]);
+        self.tmux(&["send-keys", "-t", session, "Enter"]);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+fn pix_line(w: &World, args: &str) -> String {
+    format!(
+        "{} --config {} {args}",
+        common::pix_bin().display(),
+        w.toml.display()
+    )
+}
+
+#[test]
+fn interactive_run_connect_confirm_and_colour() {
+    let w = World::start();
+    scenario::deploy_sample_app(&w.sb, w.dir.path(), APP, DB, 3).expect("deploy");
+    let t = Tmux::new();
+    let cwd = w.dir.path();
+
+    // pix run APP -- sh: a shell prompt, input reaches it, its exit code is pix's
+    t.start("run", cwd, &pix_line(&w, &format!("run {APP} -- sh")));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let pane = t.capture("run", false);
+        if pane.lines().any(|l| l.trim_end().ends_with('$') || l.trim_end().ends_with('#')) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no shell prompt:\n{pane}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    t.type_line("run", "echo hello-$((6*7)) $DATABASE_URL | cut -c1-20");
+    t.wait_for("run", "hello-42 postgres://");
+    t.type_line("run", "exit 7");
+    t.wait_for("run", "EXIT=7");
+
+    // pix db connect: psql's prompt, a query, \q and psql's exit code
+    t.start("psql", cwd, &pix_line(&w, &format!("db connect {DB}")));
+    t.wait_for("psql", "=>");
+    t.type_line("psql", "select 6*7 as answer \\g");
+    let pane = t.wait_for("psql", "(1 row)");
+    assert!(pane.contains("42"), "{pane}");
+    t.type_line("psql", "\\q");
+    t.wait_for("psql", "EXIT=0");
+
+    // a destruction confirmed by typing the name at the prompt
+    scenario::dokku(&w.sb, &["apps:create", "doomed"]).unwrap();
+    t.start("destroy", cwd, &pix_line(&w, "apps destroy doomed"));
+    t.wait_for("destroy", "Type its name (doomed) to confirm:");
+    t.type_line("destroy", "doomed");
+    t.wait_for("destroy", "EXIT=0");
+    assert!(scenario::dokku(&w.sb, &["apps:exists", "doomed"]).is_err());
+    // a wrong answer is refused with the "refused" code
+    scenario::dokku(&w.sb, &["apps:create", "kept"]).unwrap();
+    t.start("keep", cwd, &pix_line(&w, "apps destroy kept"));
+    t.wait_for("keep", "to confirm:");
+    t.type_line("keep", "yes");
+    t.wait_for("keep", "EXIT=4");
+    assert!(scenario::dokku(&w.sb, &["apps:exists", "kept"]).is_ok());
+
+    // colour on a terminal; none with NO_COLOR
+    t.start("color", cwd, &pix_line(&w, "apps list"));
+    t.wait_for("color", "EXIT=0");
+    let pane = t.capture("color", true);
+    assert!(pane.contains("\x1b[1mAPP"), "{pane:?}");
+    t.start("nocolor", cwd, &format!("NO_COLOR=1 {}", pix_line(&w, "apps list")));
+    t.wait_for("nocolor", "EXIT=0");
+    let pane = t.capture("nocolor", true);
+    let table: String = pane.lines().take_while(|l| !l.starts_with("EXIT=")).collect();
+    assert!(table.contains("APP") && !table.contains('\x1b'), "{pane:?}");
+}
