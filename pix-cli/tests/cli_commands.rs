@@ -34,35 +34,86 @@ fn commands_human_and_json() {
 
     // apps
     both(&w, "apps_list_empty", &["apps", "list"], true, &mut all);
-    both(&w, "apps_create", &["apps", "create", "review-1"], false, &mut all);
+    both(
+        &w,
+        "apps_create",
+        &["apps", "create", "review-1"],
+        false,
+        &mut all,
+    );
     let again = w.pix(&["apps", "create", "review-1"]).expect(5);
     snap!("apps_create_again", again);
     both(&w, "apps_list", &["apps", "list"], true, &mut all);
-    both(&w, "apps_info", &["apps", "info", "review-1"], true, &mut all);
+    both(
+        &w,
+        "apps_info",
+        &["apps", "info", "review-1"],
+        true,
+        &mut all,
+    );
     let missing = w.pix(&["apps", "info", "nope"]).expect(3);
     snap!("apps_info_missing", missing);
-    both(&w, "apps_lock_json", &["apps", "lock", "review-1", "--json"], false, &mut all);
+    both(
+        &w,
+        "apps_lock_json",
+        &["apps", "lock", "review-1", "--json"],
+        false,
+        &mut all,
+    );
     let locked = w.pix(&["status", "--json"]).expect(0).json();
     assert_eq!(locked[0]["locked"], true);
-    both(&w, "apps_unlock", &["apps", "unlock", "review-1"], false, &mut all);
+    both(
+        &w,
+        "apps_unlock",
+        &["apps", "unlock", "review-1"],
+        false,
+        &mut all,
+    );
 
     // databases
-    both(&w, "db_create", &["db", "create", "pg-review"], false, &mut all);
+    both(
+        &w,
+        "db_create",
+        &["db", "create", "pg-review"],
+        false,
+        &mut all,
+    );
     both(&w, "db_list", &["db", "list"], true, &mut all);
-    both(&w, "db_link", &["db", "link", "pg-review", "review-1"], false, &mut all);
+    both(
+        &w,
+        "db_link",
+        &["db", "link", "pg-review", "review-1"],
+        false,
+        &mut all,
+    );
     both(&w, "db_info", &["db", "info", "pg-review"], true, &mut all);
     let dsn = scenario::dsn(&w.sb, "pg-review").unwrap();
-    let password = dsn.split(':').nth(2).unwrap().split('@').next().unwrap().to_string();
+    let password = dsn
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('@')
+        .next()
+        .unwrap()
+        .to_string();
     for run in &all {
-        assert!(!run.stdout.contains(&password), "password leaked:\n{}", run.render());
+        assert!(
+            !run.stdout.contains(&password),
+            "password leaked:\n{}",
+            run.render()
+        );
     }
-    let revealed = w.pix(&["db", "info", "pg-review", "--reveal", "--json"]).expect(0);
+    let revealed = w
+        .pix(&["db", "info", "pg-review", "--reveal", "--json"])
+        .expect(0);
     assert_eq!(revealed.json()["dsn"], dsn.as_str());
     let revealed = w.pix(&["db", "info", "pg-review", "--reveal"]).expect(0);
     assert!(revealed.stdout.contains(&dsn), "{}", revealed.render());
     let logs = w.pix(&["db", "logs", "pg-review", "--num", "3"]).expect(0);
     assert!(!logs.stdout.is_empty(), "{}", logs.render());
-    let logs = w.pix(&["db", "logs", "pg-review", "--num", "3", "--json"]).expect(0);
+    let logs = w
+        .pix(&["db", "logs", "pg-review", "--num", "3", "--json"])
+        .expect(0);
     assert!(logs.json().is_array(), "{}", logs.render());
 
     // config: any bytes in values, secrets masked
@@ -71,13 +122,26 @@ fn commands_human_and_json() {
     both(
         &w,
         "config_set",
-        &["config", "set", "review-1", &set_arg, "API_TOKEN=t0ken-value", "--no-restart"],
+        &[
+            "config",
+            "set",
+            "review-1",
+            &set_arg,
+            "API_TOKEN=t0ken-value",
+            "--no-restart",
+        ],
         false,
         &mut all,
     );
     let got = w.pix(&["config", "get", "review-1", "GREETING"]).expect(0);
     assert_eq!(got.stdout, format!("{value}\n"));
-    both(&w, "config_show", &["config", "show", "review-1"], true, &mut all);
+    both(
+        &w,
+        "config_show",
+        &["config", "show", "review-1"],
+        true,
+        &mut all,
+    );
     for run in &all {
         assert!(!run.stdout.contains("t0ken-value"), "{}", run.render());
     }
@@ -99,8 +163,20 @@ fn commands_human_and_json() {
     snap!("config_get_unset", unset);
 
     // processes
-    both(&w, "ps_report", &["ps", "report", "review-1"], true, &mut all);
-    both(&w, "ps_scale_show", &["ps", "scale", "review-1"], true, &mut all);
+    both(
+        &w,
+        "ps_report",
+        &["ps", "report", "review-1"],
+        true,
+        &mut all,
+    );
+    both(
+        &w,
+        "ps_scale_show",
+        &["ps", "scale", "review-1"],
+        true,
+        &mut all,
+    );
 
     // status: every app in one table
     both(&w, "status", &["status"], true, &mut all);
@@ -113,43 +189,116 @@ fn commands_human_and_json() {
     w.pix(&["ssh-keys", "add", "alice", keyfile.to_str().unwrap()])
         .expect(0);
     let keys = w.pix(&["ssh-keys", "list", "--json"]).expect(0).json();
-    assert!(keys.as_array().unwrap().iter().any(|k| k["name"] == "alice"), "{keys}");
+    assert!(
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["name"] == "alice"),
+        "{keys}"
+    );
     w.pix(&["ssh-keys", "remove", "alice"]).expect(0);
-    let not_a_key = w.pix(&["ssh-keys", "add", "bob", w.toml.to_str().unwrap()]).expect(2);
-    assert!(not_a_key.stderr.contains("public key"), "{}", not_a_key.render());
+    let not_a_key = w
+        .pix(&["ssh-keys", "add", "bob", w.toml.to_str().unwrap()])
+        .expect(2);
+    assert!(
+        not_a_key.stderr.contains("public key"),
+        "{}",
+        not_a_key.render()
+    );
 
     // storage
     let mount = "/var/lib/dokku/data/storage/review-1:/app/storage";
-    both(&w, "storage_mount", &["storage", "mount", "review-1", mount], false, &mut all);
-    both(&w, "storage_list", &["storage", "list", "review-1"], true, &mut all);
+    both(
+        &w,
+        "storage_mount",
+        &["storage", "mount", "review-1", mount],
+        false,
+        &mut all,
+    );
+    both(
+        &w,
+        "storage_list",
+        &["storage", "list", "review-1"],
+        true,
+        &mut all,
+    );
     w.pix(&["storage", "unmount", "review-1", mount]).expect(0);
 
     // pass-through: the remote's streams and exit code
-    both(&w, "dokku_apps_list", &["dokku", "--", "apps:list"], false, &mut all);
+    both(
+        &w,
+        "dokku_apps_list",
+        &["dokku", "--", "apps:list"],
+        false,
+        &mut all,
+    );
     let exists = w.pix(&["dokku", "apps:exists", "nope"]);
     assert_ne!(exists.code, 0);
     snap!("dokku_exit_code", exists);
 
     // -v logs the commands, never the secrets
     let verbose = w
-        .pix(&["-v", "config", "set", "review-1", "SECRET_X=v3ry-secret", "--no-restart"])
+        .pix(&[
+            "-v",
+            "config",
+            "set",
+            "review-1",
+            "SECRET_X=v3ry-secret",
+            "--no-restart",
+        ])
         .expect(0);
-    assert!(verbose.stderr.contains("command=config:set"), "{}", verbose.render());
-    assert!(verbose.stderr.contains("elapsed_ms="), "{}", verbose.render());
-    assert!(!verbose.stderr.contains("v3ry-secret"), "{}", verbose.render());
+    assert!(
+        verbose.stderr.contains("command=config:set"),
+        "{}",
+        verbose.render()
+    );
+    assert!(
+        verbose.stderr.contains("elapsed_ms="),
+        "{}",
+        verbose.render()
+    );
+    assert!(
+        !verbose.stderr.contains("v3ry-secret"),
+        "{}",
+        verbose.render()
+    );
 
     // destruction needs the typed name
     let refused = w.pix(&["apps", "destroy", "review-1"]).expect(4);
     snap!("apps_destroy_refused", refused);
-    let wrong = w.pix(&["db", "destroy", "pg-review", "--confirm", "pg-other"]).expect(4);
+    let wrong = w
+        .pix(&["db", "destroy", "pg-review", "--confirm", "pg-other"])
+        .expect(4);
     snap!("db_destroy_wrong_name", wrong);
-    both(&w, "db_unlink", &["db", "unlink", "pg-review", "review-1"], false, &mut all);
-    both(&w, "db_destroy", &["db", "destroy", "pg-review", "--confirm", "pg-review"], false, &mut all);
-    both(&w, "apps_destroy", &["apps", "destroy", "review-1", "--confirm", "review-1"], false, &mut all);
+    both(
+        &w,
+        "db_unlink",
+        &["db", "unlink", "pg-review", "review-1"],
+        false,
+        &mut all,
+    );
+    both(
+        &w,
+        "db_destroy",
+        &["db", "destroy", "pg-review", "--confirm", "pg-review"],
+        false,
+        &mut all,
+    );
+    both(
+        &w,
+        "apps_destroy",
+        &["apps", "destroy", "review-1", "--confirm", "review-1"],
+        false,
+        &mut all,
+    );
 
     // off a terminal: no escape codes anywhere
     for run in &all {
-        assert!(!run.stdout.contains('\x1b') && !run.stderr.contains('\x1b'), "{}", run.render());
+        assert!(
+            !run.stdout.contains('\x1b') && !run.stderr.contains('\x1b'),
+            "{}",
+            run.render()
+        );
     }
 }
 
@@ -159,7 +308,11 @@ fn a_closed_stdout_is_not_an_error() {
     for app in ["a-1", "a-2", "a-3"] {
         w.pix(&["apps", "create", app]).expect(0);
     }
-    for args in [&["apps", "list"][..], &["status"], &["apps", "list", "--json"]] {
+    for args in [
+        &["apps", "list"][..],
+        &["status"],
+        &["apps", "list", "--json"],
+    ] {
         let mut cmd = std::process::Command::new(common::pix_bin());
         cmd.arg("--config")
             .arg(&w.toml)
@@ -172,7 +325,12 @@ fn a_closed_stdout_is_not_an_error() {
         // The reader goes away before pix writes anything (it connects first).
         drop(child.stdout.take());
         let mut stderr = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
         let status = child.wait().unwrap();
         assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
         assert_eq!(stderr, "", "{args:?}");

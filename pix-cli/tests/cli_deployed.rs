@@ -40,7 +40,10 @@ fn an_app_at_work() {
     // logs: recent lines, human and JSON
     let logs = w.pix(&["logs", APP, "--num", "5"]).expect(0);
     assert!(logs.stdout.contains("app[web.1]: "), "{}", logs.render());
-    let logs = w.pix(&["logs", APP, "--num", "5", "--json"]).expect(0).json();
+    let logs = w
+        .pix(&["logs", APP, "--num", "5", "--json"])
+        .expect(0)
+        .json();
     assert!(logs.as_array().is_some_and(|l| !l.is_empty()), "{logs}");
 
     // run without a terminal: streams apart, the remote's exit code (Dokku
@@ -101,13 +104,18 @@ fn backup_restore_and_reset() {
     // backup of an environment: dated folder, verified
     let backup = w.pix(&["db", "backup", "development"]).expect(0);
     snap!("db_backup", backup);
-    let b = w.pix(&["db", "backup", "development", "--json"]).expect(0).json();
+    let b = w
+        .pix(&["db", "backup", "development", "--json"])
+        .expect(0)
+        .json();
     let file = b["path"].as_str().unwrap().to_string();
     assert!(file.starts_with(w.dir.path().join("backups/development").to_str().unwrap()));
     assert!(b["entries"].as_u64().unwrap() > 0);
 
     // dry run: the plan, nothing changed
-    let dry = w.pix(&["db", "reset", "development", "--dry-run"]).expect(0);
+    let dry = w
+        .pix(&["db", "reset", "development", "--dry-run"])
+        .expect(0);
     snap!("reset_dry_run", dry);
     assert_eq!(users(&w), Some(u64::from(USERS)));
 
@@ -124,12 +132,16 @@ fn backup_restore_and_reset() {
     // restore the backup taken before: the rows are back
     let restore = w.pix(&["db", "restore", "development", &file]).expect(4);
     assert!(restore.stderr.contains("--yes"), "{}", restore.render());
-    let restore = w.pix(&["db", "restore", "development", &file, "--yes"]).expect(0);
+    let restore = w
+        .pix(&["db", "restore", "development", &file, "--yes"])
+        .expect(0);
     snap!("db_restore", restore);
     assert_eq!(users(&w), Some(u64::from(USERS)));
 
     // the reset, JSON: the library's report
-    let report = w.pix(&["db", "reset", "development", "--yes", "--json"]).expect(0);
+    let report = w
+        .pix(&["db", "reset", "development", "--yes", "--json"])
+        .expect(0);
     snap!("reset_json", report);
     let json = report.json();
     assert_eq!(json["outcome"], "completed");
@@ -155,7 +167,16 @@ fn backup_restore_and_reset() {
         if argv.iter().any(|a| a == "pg-prod" || a == "api-prod") {
             let name = argv.first().cloned().unwrap_or_default();
             assert!(
-                ["apps:exists", "postgres:exists", "postgres:linked", "apps:locked", "apps:create", "postgres:create", "postgres:link"].contains(&name.as_str()),
+                [
+                    "apps:exists",
+                    "postgres:exists",
+                    "postgres:linked",
+                    "apps:locked",
+                    "apps:create",
+                    "postgres:create",
+                    "postgres:link"
+                ]
+                .contains(&name.as_str()),
                 "{argv:?}"
             );
         }
@@ -168,7 +189,14 @@ fn backup_restore_and_reset() {
 fn ctrl_c_stops_a_reset_that_resume_finishes() {
     let w = deployed();
     let mut child = std::process::Command::new(common::pix_bin())
-        .args(["--config", w.toml.to_str().unwrap(), "db", "reset", "development", "--yes"])
+        .args([
+            "--config",
+            w.toml.to_str().unwrap(),
+            "db",
+            "reset",
+            "development",
+            "--yes",
+        ])
         .current_dir(w.dir.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -180,7 +208,10 @@ fn ctrl_c_stops_a_reset_that_resume_finishes() {
     let mut seen = String::new();
     loop {
         let mut line = String::new();
-        assert!(err.read_line(&mut line).unwrap() > 0, "reset ended early:\n{seen}");
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "reset ended early:\n{seen}"
+        );
         seen.push_str(&line);
         if line.starts_with("✓ destroy") {
             break;
@@ -195,15 +226,23 @@ fn ctrl_c_stops_a_reset_that_resume_finishes() {
     std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "{seen}{rest}");
-    assert!(rest.contains("interrupted: run `pix db reset development --resume`"), "{rest}");
+    assert!(
+        rest.contains("interrupted: run `pix db reset development --resume`"),
+        "{rest}"
+    );
 
     // without --resume: refused, it says how to finish
     let again = w.pix(&["db", "reset", "development", "--yes"]).expect(5);
     assert!(again.stderr.contains("--resume"), "{}", again.render());
-    let resumed = w.pix(&["db", "reset", "development", "--resume", "--yes"]).expect(0);
+    let resumed = w
+        .pix(&["db", "reset", "development", "--resume", "--yes"])
+        .expect(0);
     assert!(resumed.stdout.contains("completed"), "{}", resumed.render());
     assert_eq!(users(&w), Some(0));
     let running = scenario::dokku(&w.sb, &["ps:report", APP, "--running"]).unwrap();
     assert_eq!(running.trim(), "true");
-    assert!(scenario::dokku(&w.sb, &["apps:locked", APP]).is_err(), "lock released");
+    assert!(
+        scenario::dokku(&w.sb, &["apps:locked", APP]).is_err(),
+        "lock released"
+    );
 }

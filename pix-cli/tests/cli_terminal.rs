@@ -42,8 +42,17 @@ impl Tmux {
     fn start(&self, session: &str, cwd: &Path, command: &str) {
         let line = format!("{command}; echo EXIT=$?; sleep 600");
         self.tmux(&[
-            "new-session", "-d", "-s", session, "-x", "160", "-y", "50", "-c",
-            cwd.to_str().unwrap(), &line,
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "160",
+            "-y",
+            "50",
+            "-c",
+            cwd.to_str().unwrap(),
+            &line,
         ]);
     }
 
@@ -62,7 +71,10 @@ impl Tmux {
             if pane.contains(needle) {
                 return pane;
             }
-            assert!(Instant::now() < deadline, "{needle:?} never appeared:\n{pane}");
+            assert!(
+                Instant::now() < deadline,
+                "{needle:?} never appeared:\n{pane}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -99,7 +111,10 @@ fn interactive_run_connect_confirm_and_colour() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let pane = t.capture("run", false);
-        if pane.lines().any(|l| l.trim_end().ends_with('$') || l.trim_end().ends_with('#')) {
+        if pane
+            .lines()
+            .any(|l| l.trim_end().ends_with('$') || l.trim_end().ends_with('#'))
+        {
             break;
         }
         assert!(Instant::now() < deadline, "no shell prompt:\n{pane}");
@@ -139,9 +154,16 @@ fn interactive_run_connect_confirm_and_colour() {
     t.wait_for("color", "EXIT=0");
     let pane = t.capture("color", true);
     assert!(pane.contains("\x1b[1mAPP"), "{pane:?}");
-    t.start("nocolor", cwd, &format!("NO_COLOR=1 {}", pix_line(&w, "apps list")));
+    t.start(
+        "nocolor",
+        cwd,
+        &format!("NO_COLOR=1 {}", pix_line(&w, "apps list")),
+    );
     t.wait_for("nocolor", "EXIT=0");
     let pane = t.capture("nocolor", true);
-    let table: String = pane.lines().take_while(|l| !l.starts_with("EXIT=")).collect();
+    let table: String = pane
+        .lines()
+        .take_while(|l| !l.starts_with("EXIT="))
+        .collect();
     assert!(table.contains("APP") && !table.contains('\x1b'), "{pane:?}");
 }

@@ -32,7 +32,14 @@ fn build_emulator() {
     let target = exe.ancestors().nth(3).unwrap().to_path_buf();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--quiet", "-p", "pix-sandbox", "--bin", "dokku-emulator"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "pix-sandbox",
+            "--bin",
+            "dokku-emulator",
+        ])
         .env("CARGO_TARGET_DIR", &target)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()
@@ -148,7 +155,10 @@ pub fn run_pix(cwd: &Path, args: &[&str], envs: &[(&str, &str)], stdin: Option<&
 
 /// What varies between runs, and its placeholder.
 pub const FILTERS: &[(&str, &str)] = &[
-    (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", "[DATETIME]"),
+    (
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)",
+        "[DATETIME]",
+    ),
     (r"\d{8}T\d{6}Z", "[STAMP]"),
     (r"/tmp/[^\s\x22'`)]+", "[TMP]"),
     (r"\(\d+ bytes", "([N] bytes"),

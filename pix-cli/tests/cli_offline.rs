@@ -1,0 +1,124 @@
+//! What needs no server: help with examples, `pix help exit-codes`,
+//! completions, the man page, usage errors and an unreachable host.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+mod common;
+
+use common::run_pix;
+
+fn pix(args: &[&str]) -> common::Run {
+    let dir = tempfile::tempdir().unwrap();
+    run_pix(dir.path(), args, &[], None)
+}
+
+#[test]
+fn help_lists_commands_and_exit_codes() {
+    let help = pix(&["help"]).expect(0);
+    for cmd in [
+        "apps",
+        "ps",
+        "config",
+        "db",
+        "run",
+        "logs",
+        "status",
+        "ssh-keys",
+        "storage",
+        "dokku",
+        "parse",
+        "completions",
+        "man",
+        "exit-codes",
+    ] {
+        assert!(help.stdout.contains(cmd), "{cmd} missing:\n{}", help.stdout);
+    }
+    let codes = pix(&["help", "exit-codes"]).expect(0);
+    snap!("help_exit_codes", codes);
+    let sub = pix(&["help", "db", "reset"]).expect(0);
+    assert!(
+        sub.stdout.contains("--resume") && sub.stdout.contains("Example"),
+        "{}",
+        sub.stdout
+    );
+    let unknown = pix(&["help", "nope"]).expect(2);
+    assert!(unknown.stderr.contains("pix help"), "{}", unknown.render());
+}
+
+#[test]
+fn every_command_help_has_an_example() {
+    for args in [
+        &["apps", "list"][..],
+        &["apps", "destroy"],
+        &["ps", "scale"],
+        &["config", "set"],
+        &["db", "backup"],
+        &["db", "restore"],
+        &["db", "reset"],
+        &["run"],
+        &["logs"],
+        &["status"],
+        &["ssh-keys", "add"],
+        &["storage", "mount"],
+        &["dokku"],
+        &["completions"],
+    ] {
+        let mut a = args.to_vec();
+        a.push("--help");
+        let help = pix(&a).expect(0);
+        assert!(
+            help.stdout.contains("Example"),
+            "{args:?}:\n{}",
+            help.stdout
+        );
+    }
+}
+
+#[test]
+fn completions_and_man_page() {
+    for shell in ["bash", "zsh", "fish"] {
+        let c = pix(&["completions", shell]).expect(0);
+        assert!(
+            c.stdout.contains("ssh-keys") && c.stdout.contains("backups-dir"),
+            "{shell}"
+        );
+    }
+    let man = pix(&["man"]).expect(0);
+    assert!(
+        man.stdout.starts_with(".ie") || man.stdout.contains(".TH pix"),
+        "{}",
+        &man.stdout[..200]
+    );
+}
+
+#[test]
+fn usage_errors_and_transport_failures() {
+    let bad = pix(&["apps", "frobnicate"]).expect(2);
+    assert!(bad.stderr.contains("frobnicate"));
+    // nothing listens on port 1: the transport code, and the message says what to check
+    let dead = pix(&["--host", "127.0.0.1", "--port", "1", "apps", "list"]).expect(6);
+    assert!(dead.stderr.contains("127.0.0.1"), "{}", dead.render());
+    let dead = pix(&[
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "1",
+        "apps",
+        "list",
+        "--json",
+    ])
+    .expect(6);
+    assert_eq!(dead.json()["error"]["exit_code"], 6);
+    let bad_port = run_pix(
+        tempfile::tempdir().unwrap().path(),
+        &["apps", "list"],
+        &[("DOKKU_HOST", "h"), ("DOKKU_PORT", "http")],
+        None,
+    )
+    .expect(2);
+    assert!(
+        bad_port.stderr.contains("DOKKU_PORT"),
+        "{}",
+        bad_port.render()
+    );
+}
