@@ -137,8 +137,55 @@ fn report(out: &Out, failure: &Failure, code: i32) {
     }
 }
 
+/// Accepts Dokku's colon names as PIX typed them (`pix apps:info app`,
+/// `pix postgres:connect db`, `pix ps:restart app`): the command word
+/// `group:command` becomes `group command` (pure).
+fn colon_form(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    const GROUPS: &[(&str, &str)] = &[
+        ("apps", "apps"),
+        ("ps", "ps"),
+        ("config", "config"),
+        ("postgres", "db"),
+        ("db", "db"),
+        ("ssh-keys", "ssh-keys"),
+        ("storage", "storage"),
+    ];
+    // Global flags that take a separate value.
+    const VALUED: &[&str] = &[
+        "--host",
+        "--port",
+        "--user",
+        "--key",
+        "--known-hosts",
+        "--config",
+        "--timeout",
+        "--env",
+        "--app",
+    ];
+    let mut i = 1;
+    while let Some(arg) = args.get(i).and_then(|a| a.to_str()) {
+        if VALUED.contains(&arg) {
+            i += 2;
+            continue;
+        }
+        if arg.starts_with('-') {
+            i += 1;
+            continue;
+        }
+        let split = arg.split_once(':').and_then(|(group, command)| {
+            let (_, ours) = GROUPS.iter().find(|(g, _)| *g == group)?;
+            Some((ours.to_string(), command.to_string()))
+        });
+        if let Some((group, command)) = split {
+            args.splice(i..i + 1, [group.into(), command.into()]);
+        }
+        break;
+    }
+    args
+}
+
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(colon_form(std::env::args_os().collect()));
     let out = Out::detect(cli.global.json);
     init_tracing(cli.global.verbose);
     let result = match offline(&out, &cli.command) {
@@ -194,6 +241,29 @@ mod tests {
             }
         }
         walk(&Cli::command(), "pix");
+    }
+
+    #[test]
+    fn colon_names_are_accepted() {
+        let os = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            colon_form(os(&["pix", "apps:info", "a"])),
+            os(&["pix", "apps", "info", "a"])
+        );
+        assert_eq!(
+            colon_form(os(&["pix", "postgres:connect", "db"])),
+            os(&["pix", "db", "connect", "db"])
+        );
+        assert_eq!(
+            colon_form(os(&["pix", "dokku", "apps:list"])),
+            os(&["pix", "dokku", "apps:list"])
+        );
+        assert_eq!(colon_form(os(&["pix", "x:y"])), os(&["pix", "x:y"]));
+        assert_eq!(
+            colon_form(os(&["pix", "--config", "a:b", "-v", "apps:list"])),
+            os(&["pix", "--config", "a:b", "-v", "apps", "list"])
+        );
+        Cli::try_parse_from(colon_form(os(&["pix", "ps:restart", "a"]))).unwrap();
     }
 
     #[test]

@@ -226,6 +226,25 @@ async fn service_links(client: &Client) -> Result<Vec<(String, Vec<String>)>, Fa
     Ok(links.into_iter().map(|(_, s, l)| (s, l)).collect())
 }
 
+/// Old versions' `apps:report` has no lock row for an undeployed app (0.19
+/// prints `not deployed`): ask `apps:locked` for those apps, concurrently.
+async fn fill_locks(client: &Client, rows: &mut [AppStatus]) -> Result<(), Failure> {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, row) in rows.iter().enumerate().filter(|(_, r)| r.locked.is_none()) {
+        let client = client.clone();
+        let app = row.app.clone();
+        set.spawn(async move { (i, client.apps_locked(&app).await) });
+    }
+    while let Some(joined) = set.join_next().await {
+        let (i, locked) =
+            joined.map_err(|e| Failure::io("an apps:locked task", std::io::Error::other(e)))?;
+        if let Some(row) = rows.get_mut(i) {
+            row.locked = Some(locked?);
+        }
+    }
+    Ok(())
+}
+
 /// `pix status`.
 pub async fn status(ctx: &Ctx) -> Result<(), Failure> {
     let (client, _) = ctx.connect().await?;
@@ -241,7 +260,8 @@ pub async fn status(ctx: &Ctx) -> Result<(), Failure> {
         ),
         service_links(&client),
     );
-    let rows = build_status(&apps?, &ps?, &domains?, &links?);
+    let mut rows = build_status(&apps?, &ps?, &domains?, &links?);
+    fill_locks(&client, &mut rows).await?;
     let _ = client.close().await;
     if ctx.out.json {
         return ctx.out.json(&rows);
