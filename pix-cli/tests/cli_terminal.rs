@@ -149,6 +149,34 @@ fn interactive_run_connect_confirm_and_colour() {
     t.wait_for("keep", "EXIT=4");
     assert!(scenario::dokku(&w.sb, &["apps:exists", "kept"]).is_ok());
 
+    // the reset at a terminal: asked y/N, then each step as it goes
+    t.start("reset", cwd, &pix_line(&w, "db reset development"));
+    t.wait_for("reset", "Continue? [y/N]");
+    t.type_line("reset", "y");
+    let pane = t.wait_for("reset", "EXIT=");
+    assert!(
+        pane.contains("EXIT=0") && pane.contains("✓ unlock") && pane.contains("completed"),
+        "{pane}"
+    );
+    // a protected environment wants the database's name; another is refused
+    scenario::dokku(&w.sb, &["apps:create", "api-prod"]).unwrap();
+    scenario::dokku(&w.sb, &["postgres:create", "pg-prod"]).unwrap();
+    scenario::dokku(&w.sb, &["postgres:link", "pg-prod", "api-prod"]).unwrap();
+    t.start("prod", cwd, &pix_line(&w, "db reset production"));
+    t.wait_for("prod", "Type the database's name (pg-prod) to confirm:");
+    t.type_line("prod", "pg-development");
+    t.wait_for("prod", "EXIT=4");
+    // Ctrl-C at the prompt stops at once
+    t.start("intr", cwd, &pix_line(&w, "db reset production"));
+    t.wait_for("intr", "to confirm:");
+    t.tmux(&["send-keys", "-t", "intr", "C-c"]);
+    let pane = t.wait_for("intr", "EXIT=");
+    assert!(
+        pane.contains("EXIT=130") && pane.contains("interrupted"),
+        "{pane}"
+    );
+    assert!(scenario::dokku(&w.sb, &["postgres:exists", "pg-prod"]).is_ok());
+
     // colour on a terminal; none with NO_COLOR
     t.start("color", cwd, &pix_line(&w, "apps list"));
     t.wait_for("color", "EXIT=0");
