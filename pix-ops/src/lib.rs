@@ -15,6 +15,7 @@ pub mod remote;
 pub mod reset;
 pub mod review;
 pub mod select;
+pub mod trust;
 
 pub use config::{Environment, HostOverrides, PixConfig};
 pub use error::{OpsError, Result};
