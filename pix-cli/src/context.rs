@@ -39,7 +39,8 @@ pub struct Global {
     /// Accept and record an unknown host key (never a changed one).
     #[arg(long, global = true)]
     pub accept_new_host_key: bool,
-    /// The pix.toml to use [default: found walking up from here].
+    /// The pix.toml to use [env: PIX_CONFIG; default: found walking up from
+    /// here].
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Per-command timeout in seconds [env: PIX_TIMEOUT].
@@ -76,7 +77,11 @@ impl Ctx {
     pub fn ambient(&self) -> Result<Ambient, Failure> {
         let cwd =
             std::env::current_dir().map_err(|e| Failure::io("reading the current directory", e))?;
-        Ok(Ambient::discover(self.g.config.as_deref(), &cwd)?)
+        let from_env = std::env::var_os("PIX_CONFIG")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        let config = self.g.config.clone().or(from_env);
+        Ok(Ambient::discover(config.as_deref(), &cwd)?)
     }
 
     /// The selected host and app.

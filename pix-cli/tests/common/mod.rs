@@ -127,6 +127,7 @@ pub fn run_pix(cwd: &Path, args: &[&str], envs: &[(&str, &str)], stdin: Option<&
         "PIX_SSH_KEY",
         "PIX_KNOWN_HOSTS",
         "PIX_TIMEOUT",
+        "PIX_CONFIG",
         "NO_COLOR",
         "RUST_LOG",
     ] {
