@@ -731,9 +731,30 @@ fn git_push_deploys_the_sample_app_and_migrations_create_the_tables() {
         .unwrap();
     assert!(again.status.success());
     assert!(text(&again.stderr).contains("Everything up-to-date"));
-    let app_groups = sb.pids().apps;
+    let pids = sb.pids();
+    let mut known: BTreeSet<i32> = sb.processes();
+    known.extend(pids.sshd);
+    known.extend(pids.postgres);
+    known.extend(pids.apps.iter().copied());
+    let dir = sb.dir().to_path_buf();
     drop(sb);
-    assert!(app_groups.iter().all(|p| !procs::is_alive(*p)));
+    let alive: Vec<i32> = known
+        .iter()
+        .copied()
+        .filter(|p| procs::is_alive(*p))
+        .collect();
+    assert!(alive.is_empty(), "still alive after drop: {alive:?}");
+    assert!(procs::sandbox_processes(&[], &dir).is_empty());
+}
+
+/// Live processes running the sandbox's copy of the emulator.
+fn emulator_processes(sb: &Sandbox) -> Vec<i32> {
+    sb.processes()
+        .into_iter()
+        .filter(|p| {
+            std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|exe| exe == sb.emulator_bin())
+        })
+        .collect()
 }
 
 #[test]
@@ -786,9 +807,16 @@ fn faults_fire_as_asked() {
         child.try_wait().unwrap().is_none(),
         "the hang fault keeps the command running after 2 s (stdin at EOF is not a gone client)"
     );
+    assert_eq!(emulator_processes(&sb).len(), 1, "the hanging command runs");
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(t.elapsed() < Duration::from_secs(10));
+    // The client went away: the hanging command notices and ends.
+    wait_until(
+        "the hanging emulator to exit",
+        Duration::from_secs(10),
+        || emulator_processes(&sb).is_empty(),
+    );
     // Drop mid-output: some bytes, then the connection is cut (ssh exits 255),
     // as an interrupted backup would see it.
     check(&sb, &["postgres:create", "flakydb"], 0, &[]);
