@@ -348,11 +348,25 @@ async fn backup(ctx: &Ctx, client: &Client, service: &str, dest: &Path) -> Resul
             }
         })
     });
-    let result = export_to_file(client, service, dest, &counter).await;
+    let result = tokio::select! {
+        biased;
+        _ = tokio::signal::ctrl_c() => None,
+        r = export_to_file(client, service, dest, &counter) => Some(r),
+    };
     if let Some(t) = ticker {
         t.abort();
         eprint!("\r\x1b[2K");
     }
+    let Some(result) = result else {
+        // The export was dropped mid-stream: remove what it wrote (pix-ops
+        // writes `<dest>.partial` and renames it only once verified).
+        let mut partial = dest.as_os_str().to_os_string();
+        partial.push(".partial");
+        let _ = std::fs::remove_file(PathBuf::from(partial));
+        return Err(Failure::Interrupted(
+            "interrupted: the partial backup was removed; nothing on the server was changed".into(),
+        ));
+    };
     let b = result?;
     if ctx.out.json {
         return ctx.out.json(&b);

@@ -88,6 +88,46 @@ fn host_and_app_from_remote_env_and_pix_toml() {
     let prod = run_pix(&sub, &["--env", "prod", "apps", "info"], &[], None).expect(3);
     assert!(prod.stderr.contains("api-prod"), "{}", prod.render());
 
+    // --host local: `dokku` on this machine (here the emulator behind a
+    // `dokku` on PATH, as on the server itself)
+    let bin = tempfile::tempdir().unwrap();
+    let wrapper = bin.path().join("dokku");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec '{}' \"$@\"\n",
+            w.sb.emulator_bin().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let root = w.sb.root().to_str().unwrap().to_string();
+    let local_env = [
+        ("PATH", path.as_str()),
+        ("DOKKU_EMULATOR_ROOT", root.as_str()),
+    ];
+    let local = run_pix(
+        bare.path(),
+        &["--host", "local", "apps", "list", "--json"],
+        &local_env,
+        None,
+    )
+    .expect(0);
+    let apps = local.json();
+    assert!(
+        apps.as_array().unwrap().iter().any(|a| a == "from-remote"),
+        "{apps}"
+    );
+
     // nothing at all: a usage error that lists the ways
     let nothing = run_pix(bare.path(), &["apps", "list"], &[], None).expect(2);
     snap!("select_no_host", nothing);

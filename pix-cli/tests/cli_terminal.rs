@@ -149,6 +149,14 @@ fn interactive_run_connect_confirm_and_colour() {
     t.wait_for("keep", "EXIT=4");
     assert!(scenario::dokku(&w.sb, &["apps:exists", "kept"]).is_ok());
 
+    // a backup at a terminal: progress, then the verified file
+    t.start("backup", cwd, &pix_line(&w, "db backup development"));
+    let pane = t.wait_for("backup", "EXIT=");
+    assert!(
+        pane.contains("EXIT=0") && pane.contains("✓ backup of pg-development"),
+        "{pane}"
+    );
+
     // the reset at a terminal: asked y/N, then each step as it goes
     t.start("reset", cwd, &pix_line(&w, "db reset development"));
     t.wait_for("reset", "Continue? [y/N]");
