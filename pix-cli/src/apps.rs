@@ -163,6 +163,14 @@ fn ps_rows(reports: &[PsReport]) -> Vec<Vec<String>> {
 
 /// `pix ps ...`.
 pub async fn ps(ctx: &Ctx, cmd: &PsCmd) -> Result<(), Failure> {
+    // Usage errors before any connection.
+    let scale = match cmd {
+        PsCmd::Scale { words, .. } => {
+            let (app, pairs) = split_app(words, ctx.g.app.is_some(), |w| w.contains('='));
+            Some((app.map(str::to_string), parse_formation(pairs)?))
+        }
+        _ => None,
+    };
     let (client, sel) = ctx.connect().await?;
     let headers = [
         "APP",
@@ -203,10 +211,9 @@ pub async fn ps(ctx: &Ctx, cmd: &PsCmd) -> Result<(), Failure> {
             client.ps_rebuild(&app).await?;
             done(ctx, "ps:rebuild", &app, &format!("rebuilt {app}"))
         }
-        PsCmd::Scale { words, skip_deploy } => {
-            let (app, pairs) = split_app(words, ctx.g.app.is_some(), |w| w.contains('='));
-            let app = sel.app_or(app)?;
-            let set = parse_formation(pairs)?;
+        PsCmd::Scale { skip_deploy, .. } => {
+            let (app, set) = scale.unwrap_or_default();
+            let app = sel.app_or(app.as_deref())?;
             if !set.is_empty() {
                 client.ps_scale_set(&app, &set, *skip_deploy).await?;
             }

@@ -109,6 +109,9 @@ impl Display {
         let Ok(mut s) = self.state.lock() else {
             return;
         };
+        if self.stop.load(Ordering::SeqCst) {
+            return;
+        }
         let Some((label, since)) = s.current.clone() else {
             return;
         };
@@ -131,11 +134,11 @@ impl Display {
 
     /// Stops the spinner.
     pub fn finish(&self) {
+        // Under the lock, so no redraw can follow the clearing.
+        let _state = self.state.lock();
         self.stop.store(true, Ordering::SeqCst);
         if self.tty {
-            if let Ok(_s) = self.state.lock() {
-                eprint!("\r\x1b[2K");
-            }
+            eprint!("\r\x1b[2K");
         }
     }
 }

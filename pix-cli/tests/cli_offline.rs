@@ -95,6 +95,19 @@ fn completions_and_man_page() {
 fn usage_errors_and_transport_failures() {
     let bad = pix(&["apps", "frobnicate"]).expect(2);
     assert!(bad.stderr.contains("frobnicate"));
+    // a bad formation is a usage error before any connection is tried
+    let bad = pix(&[
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "1",
+        "ps",
+        "scale",
+        "a",
+        "web=x",
+    ])
+    .expect(2);
+    assert!(bad.stderr.contains("TYPE=N"), "{}", bad.render());
     // nothing listens on port 1: the transport code, and the message says what to check
     let dead = pix(&["--host", "127.0.0.1", "--port", "1", "apps", "list"]).expect(6);
     assert!(dead.stderr.contains("127.0.0.1"), "{}", dead.render());
