@@ -25,7 +25,10 @@
 //! killed, PostgreSQL is stopped with `pg_ctl stop -m immediate`, then every
 //! process that descends from them or names the sandbox directory (command
 //! line, working directory, executable) is killed, then the directory is
-//! removed. This runs in `Drop`, so also when a test panics.
+//! removed. This runs in `Drop`, so also when a test panics. A run killed
+//! outright (Ctrl-C on `cargo test`, a timeout) cannot run `Drop`: each
+//! sandbox directory holds `owner.pid`, and the next [`Sandbox::start`]
+//! reaps the sandboxes whose owner is gone ([`reap_stale_sandboxes`]).
 //!
 //! Start-up cost: `initdb --no-sync` takes about 0.7 s here and runs in a
 //! thread while the SSH keys are made and sshd starts, so a sandbox is ready
