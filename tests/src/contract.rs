@@ -115,6 +115,19 @@ pub enum FaultAction {
         /// Bytes written before the cut.
         bytes: u64,
     },
+    /// A malicious or broken server: do not run the command; write these
+    /// stdout bytes `repeat` times (`None`: until the client goes away),
+    /// then this stderr, and exit with `code`.
+    Respond {
+        /// stdout bytes, base64 (they may be invalid UTF-8 or escapes).
+        stdout_b64: String,
+        /// stderr bytes, base64.
+        stderr_b64: String,
+        /// Exit code.
+        code: i32,
+        /// How many times stdout is written; `None`: without end.
+        repeat: Option<u64>,
+    },
 }
 
 /// A fault armed for the next command(s) that match.

@@ -110,6 +110,41 @@ pub(crate) fn hang(seconds: u64) {
     }
 }
 
+/// The malicious-server fault: writes `stdout` `repeat` times (forever when
+/// `None`; [`Io::out_bytes`](super::Io) exits when the client goes away),
+/// then `stderr`, and returns `code`. Undecodable base64 is written as is.
+pub(crate) fn respond(
+    io: &mut super::Io,
+    stdout_b64: &str,
+    stderr_b64: &str,
+    code: i32,
+    repeat: Option<u64>,
+) -> i32 {
+    use base64::Engine;
+    let decode = |text: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .unwrap_or_else(|_| text.as_bytes().to_vec())
+    };
+    let out = decode(stdout_b64);
+    let err = decode(stderr_b64);
+    match repeat {
+        Some(n) => {
+            for _ in 0..n {
+                io.out_bytes(&out);
+            }
+        }
+        None if out.is_empty() => {}
+        None => loop {
+            io.out_bytes(&out);
+        },
+    }
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(&err);
+    let _ = stderr.flush();
+    code
+}
+
 /// `(comm, ppid)` of a process from `/proc/<pid>/stat`.
 fn proc_stat(pid: i32) -> Option<(String, i32)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

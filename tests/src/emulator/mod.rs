@@ -441,6 +441,12 @@ fn apply_fault(fault: &Fault, io: &mut Io) -> Option<i32> {
             }
             None
         }
+        FaultAction::Respond {
+            stdout_b64,
+            stderr_b64,
+            code,
+            repeat,
+        } => Some(faults::respond(io, stdout_b64, stderr_b64, *code, *repeat)),
     }
 }
 
