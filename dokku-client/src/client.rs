@@ -14,6 +14,9 @@ use crate::command::{Command, Effect};
 use crate::error::{classify, Error, Result};
 use crate::output::Output;
 use crate::transport::{Request, Stdin, Stdout, Transport, DEFAULT_TIMEOUT};
+
+/// Default time limit of streamed transfers (`postgres:export`/`import`).
+pub const DEFAULT_STREAM_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
 use crate::version::{Capabilities, DokkuVersion};
 
 /// How reads are retried after a transport failure.
@@ -45,6 +48,7 @@ struct Inner {
     transport: Box<dyn Transport>,
     version: OnceCell<DokkuVersion>,
     timeout: Duration,
+    stream_timeout: Duration,
     retry: RetryPolicy,
 }
 
@@ -59,6 +63,7 @@ impl Client {
         ClientBuilder {
             transport: Box::new(transport),
             timeout: DEFAULT_TIMEOUT,
+            stream_timeout: DEFAULT_STREAM_TIMEOUT,
             retry: RetryPolicy::default(),
             version: None,
         }
@@ -72,6 +77,11 @@ impl Client {
     /// The per-call timeout.
     pub fn timeout(&self) -> Duration {
         self.inner.timeout
+    }
+
+    /// The time limit of streamed transfers (export and import).
+    pub fn stream_timeout(&self) -> Duration {
+        self.inner.stream_timeout
     }
 
     /// The server's version, detected with `version` on first use and cached.
@@ -205,6 +215,7 @@ impl Client {
 pub struct ClientBuilder {
     transport: Box<dyn Transport>,
     timeout: Duration,
+    stream_timeout: Duration,
     retry: RetryPolicy,
     version: Option<DokkuVersion>,
 }
@@ -213,6 +224,14 @@ impl ClientBuilder {
     /// Sets the per-call timeout (default 120 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Sets the time limit of streamed transfers (`postgres:export` to a
+    /// file, `postgres:import` from one), which grow with the database
+    /// (default 6 hours).
+    pub fn stream_timeout(mut self, timeout: Duration) -> Self {
+        self.stream_timeout = timeout;
         self
     }
 
@@ -236,6 +255,7 @@ impl ClientBuilder {
                 transport: self.transport,
                 version,
                 timeout: self.timeout,
+                stream_timeout: self.stream_timeout,
                 retry: self.retry,
             }),
         }

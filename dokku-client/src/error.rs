@@ -43,7 +43,7 @@ pub enum Error {
         fingerprint: Option<String>,
     },
     /// The server refused our key.
-    #[error("{user}@{host} refused the SSH key. Check the key file (--key / DOKKU_SSH_KEY) and that the key was added with `dokku ssh-keys:add`")]
+    #[error("{user}@{host} refused the SSH key. Check the key file (--key / PIX_SSH_KEY, or the host's `key` in pix.toml) and that the key was added with `dokku ssh-keys:add`")]
     Authentication {
         /// The host.
         host: String,

@@ -372,7 +372,11 @@ impl Client {
     ) -> Result<()> {
         let cmd = service_command("postgres:export", service, None, true)?;
         let out = self
-            .execute(Request::new(cmd.clone()).stdout(Stdout::Writer(Box::new(sink))))
+            .execute(
+                Request::new(cmd.clone())
+                    .stdout(Stdout::Writer(Box::new(sink)))
+                    .timeout(self.stream_timeout()),
+            )
             .await?;
         if out.success() {
             Ok(())
@@ -389,7 +393,11 @@ impl Client {
     ) -> Result<()> {
         let cmd = service_command("postgres:import", service, None, false)?;
         let out = self
-            .execute(Request::new(cmd.clone()).stdin(Stdin::Reader(Box::new(source))))
+            .execute(
+                Request::new(cmd.clone())
+                    .stdin(Stdin::Reader(Box::new(source)))
+                    .timeout(self.stream_timeout()),
+            )
             .await?;
         if out.success() {
             Ok(())

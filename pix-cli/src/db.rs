@@ -359,10 +359,8 @@ async fn backup(ctx: &Ctx, client: &Client, service: &str, dest: &Path) -> Resul
     }
     let Some(result) = result else {
         // The export was dropped mid-stream: remove what it wrote (pix-ops
-        // writes `<dest>.partial` and renames it only once verified).
-        let mut partial = dest.as_os_str().to_os_string();
-        partial.push(".partial");
-        let _ = std::fs::remove_file(PathBuf::from(partial));
+        // writes it under its partial name and renames it only once verified).
+        let _ = std::fs::remove_file(pix_ops::backup::partial_path(dest));
         return Err(Failure::Interrupted(
             "interrupted: the partial backup was removed; nothing on the server was changed".into(),
         ));

@@ -126,7 +126,8 @@ pub async fn export_to_file(
     }
 }
 
-fn partial_path(dest: &Path) -> PathBuf {
+/// Where a backup is written until it is verified: `<dest>.partial`.
+pub fn partial_path(dest: &Path) -> PathBuf {
     let mut name = dest.file_name().unwrap_or_default().to_os_string();
     name.push(".partial");
     dest.with_file_name(name)
