@@ -4,12 +4,12 @@
 //! The demo is a list of steps over one [`Sandbox`]; a new workflow (the
 //! database reset) is one more call in [`run_steps`].
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use pix_sandbox::sandbox::pix_toml::{APP, DATABASE};
 use pix_sandbox::sandbox::{procs, Sandbox, SandboxOptions};
+use pix_sandbox::scenario;
 
 use crate::progress::Progress;
 
@@ -39,7 +39,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         eprintln!("\ninterrupted: stopping after this step and tearing the sandbox down");
     })
     .map_err(|e| format!("cannot handle Ctrl-C: {e}"))?;
-    let mut progress = Progress::new(8);
+    let mut progress = Progress::new(9);
     let sandbox = progress.step(
         "start the sandbox (sshd, PostgreSQL, Dokku emulator)",
         || Sandbox::start(SandboxOptions::profile(args.profile)).map_err(|e| e.to_string()),
@@ -72,65 +72,113 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
 /// The demo's steps against a running sandbox.
 pub(crate) fn run_steps(sb: &Sandbox, progress: &mut Progress) -> Result<(), String> {
-    progress.step(&format!("create the app {APP}"), || {
-        dokku(sb, &["apps:create", APP]).map(|_| ())
-    })?;
-    progress.step(&format!("create the database {DATABASE}"), || {
-        dokku(sb, &["postgres:create", DATABASE]).map(|_| ())
-    })?;
-    progress.step(&format!("link {DATABASE} to {APP}"), || {
-        dokku(sb, &["postgres:link", DATABASE, APP]).map(|_| ())
-    })?;
     let work = tempfile_dir()?;
+    progress.step(&format!("create the app {APP}"), || {
+        dokku(sb, &["apps:create", APP]).map(drop)
+    })?;
+    progress.step(
+        &format!("create the database {DATABASE} and link it"),
+        || {
+            dokku(sb, &["postgres:create", DATABASE])?;
+            dokku(sb, &["postgres:link", DATABASE, APP]).map(drop)
+        },
+    )?;
     let pushed = progress.step(
         &format!("deploy the sample app (git push {})", sb.git_remote(APP)),
-        || deploy_sample_app(sb, &work.0),
-    );
-    if let Ok(lines) = &pushed {
-        progress.detail(lines);
-    }
-    pushed?;
+        || {
+            check_interrupted()?;
+            let repo = scenario::sample_app_repo(&work.0, APP)?;
+            scenario::push(sb, &repo, APP).map(|all| deploy_summary(&all))
+        },
+    )?;
+    progress.detail(&pushed);
     let seeded = progress.step(
         &format!("seed {SEED_USERS} users (dokku run {APP} sh seed.sh)"),
         || dokku(sb, &["run", APP, "sh", "seed.sh", &SEED_USERS.to_string()]),
     )?;
-    progress.detail(String::from_utf8_lossy(&seeded.stdout).trim());
-    let report = progress.step("check the app is running", || {
-        let out = dokku(sb, &["ps:report", APP, "--running"])?;
-        let running = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        if running == "true" {
-            Ok(running)
-        } else {
-            Err(format!("ps:report says running={running}"))
-        }
-    })?;
-    progress.detail(&format!("{APP} running: {report}"));
+    progress.detail(seeded.trim());
+    let before = progress.step("read the database before the reset", || snapshot(sb))?;
+    progress.detail(&before.describe());
+
+    let toml = work.0.join("pix.toml");
+    sb.write_pix_toml(&toml).map_err(|e| e.to_string())?;
+    progress.step(
+        "reset the development database safely (pix db reset development --yes)",
+        || {
+            check_interrupted()?;
+            let status = crate::reset::pix_command()?
+                .arg("--config")
+                .arg(&toml)
+                .args(["db", "reset", "development", "--yes", "--backups-dir"])
+                .arg(work.0.join("backups"))
+                .status()
+                .map_err(|e| format!("cannot run pix: {e}"))?;
+            if status.success() {
+                Ok(())
+            } else {
+                Err(format!("pix db reset failed ({status})"))
+            }
+        },
+    )?;
+    let after = progress.step(
+        "check: the app runs on an empty, migrated, new database",
+        || {
+            let after = snapshot(sb)?;
+            if !after.running {
+                return Err("the app is not running".into());
+            }
+            if after.users != Some(0) || after.migrations != Some(2) {
+                return Err(format!("unexpected database: {}", after.describe()));
+            }
+            if after.database_url == before.database_url {
+                return Err("DATABASE_URL did not change".into());
+            }
+            Ok(after)
+        },
+    )?;
+    progress.detail(&after.describe());
+    progress.detail("DATABASE_URL now points at the new database (new credentials)");
     Ok(())
 }
 
-/// Runs a Dokku command over ssh; a non-zero exit is an error with stderr.
-pub(crate) fn dokku(sb: &Sandbox, args: &[&str]) -> Result<Output, String> {
-    check_interrupted()?;
-    let out = sb
-        .ssh_command()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run ssh: {e}"))?;
-    if out.status.success() {
-        Ok(out)
-    } else {
-        Err(format!(
-            "`dokku {}` exited with {}:\n{}{}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
+/// What the demo shows of the app and its database.
+struct Snapshot {
+    running: bool,
+    users: Option<u64>,
+    migrations: Option<u64>,
+    database_url: String,
+}
+
+impl Snapshot {
+    fn describe(&self) -> String {
+        let n = |v: Option<u64>| v.map_or_else(|| "no table".to_string(), |n| n.to_string());
+        format!(
+            "{APP} running: {}; users: {}; migrations applied: {}",
+            self.running,
+            n(self.users),
+            n(self.migrations)
+        )
     }
 }
 
-/// A temporary directory removed on drop (std only).
+fn snapshot(sb: &Sandbox) -> Result<Snapshot, String> {
+    let running = dokku(sb, &["ps:report", APP, "--running"])?.trim() == "true";
+    let dsn = scenario::dsn(sb, DATABASE)?;
+    Ok(Snapshot {
+        running,
+        users: scenario::count_rows(sb, &dsn, "users")?,
+        migrations: scenario::count_rows(sb, &dsn, "schema_migrations")?,
+        database_url: dokku(sb, &["config:get", APP, "DATABASE_URL"])?,
+    })
+}
+
+/// Runs a Dokku command over ssh (stops first if Ctrl-C was pressed).
+pub(crate) fn dokku(sb: &Sandbox, args: &[&str]) -> Result<String, String> {
+    check_interrupted()?;
+    scenario::dokku(sb, args)
+}
+
+/// A temporary directory removed on drop.
 pub(crate) struct TempDir(pub PathBuf);
 
 impl Drop for TempDir {
@@ -140,44 +188,10 @@ impl Drop for TempDir {
 }
 
 fn tempfile_dir() -> Result<TempDir, String> {
-    let suffix = pix_sandbox::sandbox::random_hex(6).map_err(|e| e.to_string())?;
-    let path = std::env::temp_dir().join(format!("pix-demo-{suffix}"));
+    let path = std::env::temp_dir().join(format!("pix-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&path);
     std::fs::create_dir_all(&path).map_err(|e| format!("creating {}: {e}", path.display()))?;
     Ok(TempDir(path))
-}
-
-/// Commits a copy of `tests/sample-app` in `work` and pushes it to the
-/// sandbox; returns the deploy's framing lines (`----->`, `=====>`).
-pub(crate) fn deploy_sample_app(sb: &Sandbox, work: &Path) -> Result<String, String> {
-    check_interrupted()?;
-    let source = crate::repo_root().join("tests").join("sample-app");
-    let repo = work.join("sample-app");
-    std::fs::create_dir_all(&repo).map_err(|e| format!("creating {}: {e}", repo.display()))?;
-    let entries =
-        std::fs::read_dir(&source).map_err(|e| format!("reading {}: {e}", source.display()))?;
-    for entry in entries.flatten() {
-        std::fs::copy(entry.path(), repo.join(entry.file_name()))
-            .map_err(|e| format!("copying {}: {e}", entry.path().display()))?;
-    }
-    git(&repo, &["init", "-q"])?;
-    git(&repo, &["add", "."])?;
-    git(&repo, &["commit", "-q", "-m", "sample app"])?;
-    let out = Command::new("git")
-        .args(["push", &sb.git_remote(APP), "HEAD:master"])
-        .env("GIT_SSH_COMMAND", sb.git_ssh_command())
-        .current_dir(&repo)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if !out.status.success() {
-        return Err(format!("git push exited with {}:\n{all}", out.status));
-    }
-    Ok(deploy_summary(&all))
 }
 
 /// The lines of a push's output worth showing: Dokku's framing and the
@@ -189,34 +203,6 @@ pub(crate) fn deploy_summary(output: &str) -> String {
         .filter(|l| l.starts_with("----->") || l.starts_with("=====>") || l.contains("migrate:"))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn git(repo: &Path, args: &[&str]) -> Result<(), String> {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=pix demo",
-            "-c",
-            "user.email=demo@example.test",
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(repo)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
 }
 
 #[cfg(test)]

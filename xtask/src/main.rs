@@ -7,10 +7,20 @@
 //!   starts the sandbox in the foreground and prints how to reach it; Ctrl-C
 //!   stops it.
 //! - `cargo xtask demo [--profile P]`: starts the sandbox, deploys and seeds
-//!   the sample app, and leaves nothing running.
+//!   the sample app, resets its database safely (`pix db reset development`),
+//!   shows the app running on an empty, migrated database, and leaves nothing
+//!   running.
+//! - `cargo xtask reset-database-<env> [FLAGS]` (the infra Makefile's names)
+//!   and `cargo xtask reset-database <env> [FLAGS]`: `pix db reset <env>`
+//!   against the host in the repository's `pix.toml`.
+//! - `cargo xtask bench [--backup-size 1G] ...`: pix against `ssh` per
+//!   command on the sandbox at 0 and 40 ms round trip; writes `BENCHMARKS.md`.
 
+mod bench;
+mod bench_report;
 mod demo;
 mod progress;
+mod reset;
 mod sandbox_cmd;
 mod test_cmd;
 
@@ -29,7 +39,15 @@ commands:
   sandbox [--profile 0.38|0.30|0.19] [--proxy-delay-ms N]
                       start the local Dokku sandbox in the foreground; Ctrl-C stops it
   demo [--profile 0.38|0.30|0.19]
-                      start the sandbox, deploy and seed the sample app, tear everything down
+                      start the sandbox, deploy and seed the sample app, reset its database
+                      safely, show the result, tear everything down
+  reset-database-development [FLAGS], reset-database-production [FLAGS],
+  reset-database <env> [FLAGS]
+                      the safe database reset (pix db reset <env> FLAGS) on the host
+                      of the repository's pix.toml; FLAGS: --dry-run --yes --confirm NAME
+                      --resume --in-place --json --no-backup --backups-dir DIR
+  bench [--runs N] [--rtt MS,MS] [--backup-size SIZE,...] [--only LIST] [--no-write]
+                      pix against ssh-per-command on the sandbox; writes BENCHMARKS.md
 ";
 
 fn main() -> ExitCode {
@@ -45,6 +63,14 @@ fn main() -> ExitCode {
         "test" => test_cmd::run(rest),
         "sandbox" => sandbox_cmd::run(rest),
         "demo" => demo::run(rest),
+        "bench" => bench::run(rest),
+        "reset-database" => match rest.split_first() {
+            Some((env, flags)) => reset::run(env, flags),
+            None => Err(format!("reset-database needs an environment\n\n{USAGE}")),
+        },
+        other if reset::environment_of(other).is_some() => {
+            reset::run(reset::environment_of(other).unwrap_or_default(), rest)
+        }
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
