@@ -44,31 +44,45 @@ impl RemoteUrl {
     /// with a user and a valid Dokku app name (https, local paths, ...).
     pub fn parse(url: &str) -> Option<RemoteUrl> {
         let url = url.trim();
-        let (userhost, port, path) = if let Some(rest) = url.strip_prefix("ssh://") {
+        let (user, host, port, path) = if let Some(rest) = url.strip_prefix("ssh://") {
             let (authority, path) = rest.split_once('/')?;
-            let (userhost, port) = match authority.rsplit_once(':') {
-                Some((uh, p)) if !uh.contains(']') || uh.ends_with(']') => {
-                    (uh, Some(p.parse::<u16>().ok()?))
+            let (user, hostport) = authority.rsplit_once('@')?;
+            let (host, port) = match hostport.strip_prefix('[') {
+                Some(v6) => {
+                    let (h, after) = v6.split_once(']')?;
+                    let port = match after.strip_prefix(':') {
+                        Some(p) => Some(p.parse::<u16>().ok()?),
+                        None if after.is_empty() => None,
+                        None => return None,
+                    };
+                    (h, port)
                 }
-                _ => (authority, None),
+                None => match hostport.rsplit_once(':') {
+                    Some((h, p)) => (h, Some(p.parse::<u16>().ok()?)),
+                    None => (hostport, None),
+                },
             };
-            (userhost, port, path)
+            (user, host, port, path)
         } else {
             if url.contains("://") {
                 return None;
             }
-            let (userhost, path) = url.split_once(':')?;
-            if userhost.contains('/') {
+            let (user, rest) = url.split_once('@')?;
+            // scp-like form: `[::1]:app` or `host:app`.
+            let (host, path) = match rest.strip_prefix('[') {
+                Some(v6) => {
+                    let (h, after) = v6.split_once(']')?;
+                    (h, after.strip_prefix(':')?)
+                }
+                None => rest.split_once(':')?,
+            };
+            if user.contains('/') || host.contains('/') {
                 return None;
             }
-            (userhost, None, path)
+            (user, host, None, path)
         };
-        let (user, host) = userhost.split_once('@')?;
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let app = path
-            .trim_start_matches('/')
-            .trim_end_matches('/')
-            .trim_end_matches(".git");
+        let app = path.trim_start_matches('/').trim_end_matches('/');
+        let app = app.strip_suffix(".git").unwrap_or(app);
         if user.is_empty() || host.is_empty() || dokku_client::apps::validate_app_name(app).is_err()
         {
             return None;
@@ -79,6 +93,13 @@ impl RemoteUrl {
             port,
             app: app.to_string(),
         })
+    }
+
+    /// [`RemoteUrl::parse`], for URLs whose login user is `dokku` only (the
+    /// form host and app detection trusts: a push as another user is not a
+    /// Dokku push).
+    pub fn parse_dokku(url: &str) -> Option<RemoteUrl> {
+        RemoteUrl::parse(url).filter(|r| r.user == "dokku")
     }
 }
 
@@ -781,6 +802,16 @@ mod tests {
                 "ssh://dokku@[::1]:22/a",
                 Some(("dokku", "::1", Some(22), "a")),
             ),
+            ("ssh://dokku@[::1]/a/", Some(("dokku", "::1", None, "a"))),
+            ("dokku@[::1]:a", Some(("dokku", "::1", None, "a"))),
+            (
+                "ssh://dokku@host/app.git",
+                Some(("dokku", "host", None, "app")),
+            ),
+            ("ssh://dokku@[::1]x/a", None),
+            ("dokku@host:", None),
+            ("dokku@host:org/app", None),
+            ("ssh://host/app", None),
             (
                 "dokku@127.0.0.1:/a",
                 Some(("dokku", "127.0.0.1", None, "a")),

@@ -49,18 +49,9 @@ pub struct GitRemote {
     pub url: String,
 }
 
-/// A remote URL that points at a Dokku app.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RemoteTarget {
-    /// The login user (always `dokku`).
-    pub user: String,
-    /// The host.
-    pub host: String,
-    /// The port, with the `ssh://` form.
-    pub port: Option<u16>,
-    /// The app.
-    pub app: String,
-}
+/// A remote URL that points at a Dokku app (the one parser is
+/// [`crate::remote::RemoteUrl::parse`]; here the user is always `dokku`).
+pub type RemoteTarget = crate::remote::RemoteUrl;
 
 /// What the process environment and the current folder say.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -132,51 +123,11 @@ impl Selection {
 }
 
 /// Parses a git remote URL that points at a Dokku app: `dokku@HOST:APP` or
-/// `ssh://dokku@HOST[:PORT]/APP` (a trailing `.git` or `/` is dropped).
+/// `ssh://dokku@HOST[:PORT]/APP` (a trailing `.git` or `/` is dropped). Any
+/// other login user is not a Dokku remote here. Delegates to
+/// [`crate::remote::RemoteUrl::parse_dokku`].
 pub fn parse_remote_url(url: &str) -> Option<RemoteTarget> {
-    let url = url.trim();
-    let (user, host, port, path) = if let Some(rest) = url.strip_prefix("ssh://") {
-        let (authority, path) = rest.split_once('/')?;
-        let (user, hostport) = authority.split_once('@')?;
-        let (host, port) = match hostport.strip_prefix('[') {
-            Some(v6) => {
-                let (h, after) = v6.split_once(']')?;
-                let port = match after.strip_prefix(':') {
-                    Some(p) => Some(p.parse::<u16>().ok()?),
-                    None if after.is_empty() => None,
-                    None => return None,
-                };
-                (h, port)
-            }
-            None => match hostport.rsplit_once(':') {
-                Some((h, p)) => (h, Some(p.parse::<u16>().ok()?)),
-                None => (hostport, None),
-            },
-        };
-        (user, host, port, path)
-    } else {
-        if url.contains("://") {
-            return None;
-        }
-        let (user, rest) = url.split_once('@')?;
-        let (host, path) = rest.split_once(':')?;
-        (user, host, None, path)
-    };
-    let app = path.trim_end_matches('/');
-    let app = app.strip_suffix(".git").unwrap_or(app);
-    let app_ok = !app.is_empty()
-        && app
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
-    if user != "dokku" || host.is_empty() || !app_ok {
-        return None;
-    }
-    Some(RemoteTarget {
-        user: user.to_string(),
-        host: host.to_string(),
-        port,
-        app: app.to_string(),
-    })
+    crate::remote::RemoteUrl::parse_dokku(url)
 }
 
 /// Parses `git config --get-regexp '^remote\..*\.url$'` output.
@@ -420,6 +371,7 @@ aliases = ["prod"]
             "ssh://dokku@host:notaport/app",
             "/some/path",
             "dokku@host:org/app",
+            "ubuntu@host:app",
         ] {
             assert_eq!(parse_remote_url(not), None, "{not}");
         }
