@@ -23,8 +23,11 @@ use pix_sandbox::emulator::split::{ssh_split, SplitEra};
 /// Field separator in fuzz inputs.
 pub const SEP: u8 = 0xFF;
 
+/// A target's body.
+pub type Target = fn(&[u8]);
+
 /// Every target, by name (the corpus folders under `fuzz/corpus/`).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("parse_case", parse_case),
     ("report", report),
     ("config", config),
