@@ -9,6 +9,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
+#[path = "security_common/mod.rs"]
+mod security_common;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -464,4 +467,99 @@ fn eight_processes_at_once_succeed_and_leak_no_ssh_or_control_socket() {
         .filter(|r| r.argv_lossy().first().map(String::as_str) == Some("postgres:info"))
         .count();
     assert_eq!(reports, 8 * 25);
+}
+
+/// Processes whose command line names `needle` (not zombies).
+fn processes_naming(needle: &[u8]) -> Vec<i32> {
+    procs::all_processes()
+        .into_iter()
+        .filter(|p| !p.zombie)
+        .filter(|p| {
+            std::fs::read(format!("/proc/{}/cmdline", p.pid))
+                .map(|c| c.windows(needle.len()).any(|w| w == needle))
+                .unwrap_or(false)
+        })
+        .map(|p| p.pid)
+        .collect()
+}
+
+/// `/tmp/pix-*` control directories whose ssh config names this sandbox.
+fn control_dirs_of(sb: &Sandbox) -> Vec<PathBuf> {
+    let needle = sb.known_hosts_path().display().to_string();
+    std::fs::read_dir("/tmp")
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("pix-"))
+        })
+        .filter(|p| {
+            std::fs::read_dir(p)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|f| {
+                    std::fs::read_to_string(f.path())
+                        .map(|t| t.contains(&needle))
+                        .unwrap_or(false)
+                })
+        })
+        .collect()
+}
+
+#[test]
+fn eight_pix_processes_at_once_succeed_and_leak_nothing() {
+    let sb = Sandbox::start(SandboxOptions::default()).expect("sandbox");
+    let dir = tempfile::tempdir().unwrap();
+    scenario::deploy_sample_app(&sb, dir.path(), APP, DB, 2).expect("deploy");
+    let toml = dir.path().join("pix.toml");
+    sb.write_pix_toml(&toml).unwrap();
+    let commands: &[&[&str]] = &[
+        &["status", "--json"],
+        &["apps", "list"],
+        &["db", "info", "development", "--json"],
+        &["config", "show", APP],
+        &["ps", "report", APP, "--json"],
+    ];
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let toml = toml.clone();
+            let cwd = dir.path().to_path_buf();
+            std::thread::spawn(move || {
+                let mut failures = Vec::new();
+                for _ in 0..3 {
+                    for args in commands {
+                        let run = security_common::pix(&toml, &cwd, args, &[]);
+                        if run.code != 0 {
+                            failures.push(run.text());
+                        }
+                    }
+                }
+                failures
+            })
+        })
+        .collect();
+    for w in workers {
+        let failures = w.join().unwrap();
+        assert!(failures.is_empty(), "pix failed:\n{}", failures.join("\n"));
+    }
+    // No ssh process uses this sandbox's key, no control directory names it.
+    let key = sb.key_path().as_os_str().as_encoded_bytes().to_vec();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while (!processes_naming(&key).is_empty() || !control_dirs_of(&sb).is_empty())
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        processes_naming(&key).is_empty(),
+        "ssh processes left: {:?}",
+        processes_naming(&key)
+    );
+    assert!(
+        control_dirs_of(&sb).is_empty(),
+        "control directories left: {:?}",
+        control_dirs_of(&sb)
+    );
 }
