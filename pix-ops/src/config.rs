@@ -22,6 +22,14 @@
 //! deploy_dir = "api"                   # folder deployed (deploys)
 //! ```
 //!
+//! Provisioning (all optional): per host `plugins = ["postgres"]`,
+//! `ssh_keys = { alice = "keys/alice.pub" }`, `admin_user = "ubuntu"`; per
+//! environment `config = { NODE_ENV = "production" }`,
+//! `config_from_env = ["SECRET_KEY"]`, `domains = ["api.example.org"]`,
+//! `storage = ["/var/lib/dokku/data/storage/x:/x"]`. A `[release]` table:
+//! `integration_branch`, `main_branch`, `release_branch_prefix`,
+//! `production_env`.
+//!
 //! Review apps (optional, in `[settings]`): `review_host`, `review_deploy_dir`,
 //! `review_node_env` (default `integration`), `review_app_prefix`.
 //!
@@ -106,6 +114,19 @@ pub struct EnvironmentConfig {
     /// Other names this environment answers to (`prod` for `production`).
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Non-secret config vars `pix provision` sets (`NODE_ENV = "production"`).
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    /// Config vars whose values `pix provision` takes from the local
+    /// environment at apply time (secrets: never printed).
+    #[serde(default)]
+    pub config_from_env: Vec<String>,
+    /// The app's domains. Unset: domains are not managed.
+    #[serde(default)]
+    pub domains: Option<Vec<String>>,
+    /// Storage mounts `/host/path:/app/path`. Unset: mounts are not managed.
+    #[serde(default)]
+    pub storage: Option<Vec<String>>,
 }
 
 /// Settings that are not per host or environment.
@@ -135,6 +156,47 @@ pub struct Settings {
     pub review_app_prefix: Option<String>,
 }
 
+/// The provisioning part of a `[hosts.<name>]` table (read apart from
+/// [`HostConfig`], so that type keeps its shape).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct HostProvision {
+    /// Plugins to install: a known name (`postgres`, `redis`,
+    /// `letsencrypt`, ...) or a git URL (`https://.../dokku-x.git`).
+    #[serde(default)]
+    pub plugins: Vec<String>,
+    /// Public keys that may deploy, by name: `{ alice = "keys/alice.pub" }`
+    /// (paths relative to the file's folder).
+    #[serde(default)]
+    pub ssh_keys: BTreeMap<String, PathBuf>,
+    /// A shell user with `sudo` (PIX's `ubuntu`) to log in as for the
+    /// commands Dokku only runs as root (`plugin:install`, `ssh-keys:add`).
+    /// Unset: those run over the host's own login.
+    #[serde(default)]
+    pub admin_user: Option<String>,
+}
+
+/// The keys of `[hosts.<name>]` that belong to [`HostProvision`].
+pub const HOST_PROVISION_KEYS: &[&str] = &["plugins", "ssh_keys", "admin_user"];
+
+/// The `[release]` table (`pix release`); every field has a default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseConfig {
+    /// The branch releases are merged into first (PIX's `dev`).
+    #[serde(default)]
+    pub integration_branch: Option<String>,
+    /// The branch that holds what production runs (PIX's `master`).
+    #[serde(default)]
+    pub main_branch: Option<String>,
+    /// Release branches are `<prefix><version>` (PIX's `release-`).
+    #[serde(default)]
+    pub release_branch_prefix: Option<String>,
+    /// The environment deployed at the end (default `production`).
+    #[serde(default)]
+    pub production_env: Option<String>,
+}
+
 /// The parsed `pix.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -142,6 +204,13 @@ pub struct PixConfig {
     /// Settings.
     #[serde(default)]
     pub settings: Settings,
+    /// `pix release` settings.
+    #[serde(default)]
+    pub release: ReleaseConfig,
+    /// What `pix provision` sets up per host (`plugins`, `ssh_keys`,
+    /// `admin_user` under `[hosts.<name>]`), by host name.
+    #[serde(skip)]
+    pub host_provision: BTreeMap<String, HostProvision>,
     /// Hosts by name.
     #[serde(default)]
     pub hosts: BTreeMap<String, HostConfig>,
@@ -170,10 +239,14 @@ pub struct Environment {
 impl PixConfig {
     /// Parses a `pix.toml` text; `base_dir` resolves relative paths.
     pub fn parse(text: &str, base_dir: &Path, source: &Path) -> Result<PixConfig> {
-        let mut config: PixConfig = toml::from_str(text).map_err(|e| OpsError::Config {
+        let error = |e: toml::de::Error| OpsError::Config {
             path: source.to_path_buf(),
             message: e.message().to_string(),
-        })?;
+        };
+        let mut table: toml::Table = toml::from_str(text).map_err(error)?;
+        let host_provision = take_host_provision(&mut table).map_err(error)?;
+        let mut config: PixConfig = toml::Value::Table(table).try_into().map_err(error)?;
+        config.host_provision = host_provision;
         config.base_dir = base_dir.to_path_buf();
         config.validate(source)?;
         Ok(config)
@@ -257,6 +330,11 @@ impl PixConfig {
         })
     }
 
+    /// What `pix provision` sets up on host `name` (empty when unknown).
+    pub fn provision_of(&self, name: &str) -> HostProvision {
+        self.host_provision.get(name).cloned().unwrap_or_default()
+    }
+
     /// Where backups of `env` go.
     pub fn backups_dir(&self) -> PathBuf {
         let dir = self
@@ -276,6 +354,37 @@ impl PixConfig {
             .unwrap_or_else(|| PathBuf::from(".pix"));
         self.base_dir.join(dir)
     }
+}
+
+/// Removes the [`HOST_PROVISION_KEYS`] from every `[hosts.<name>]` table
+/// and parses them.
+fn take_host_provision(
+    table: &mut toml::Table,
+) -> std::result::Result<BTreeMap<String, HostProvision>, toml::de::Error> {
+    use serde::de::Error as _;
+    let mut out = BTreeMap::new();
+    let Some(toml::Value::Table(hosts)) = table.get_mut("hosts") else {
+        return Ok(out);
+    };
+    for (name, host) in hosts.iter_mut() {
+        let toml::Value::Table(host) = host else {
+            continue;
+        };
+        let mut part = toml::Table::new();
+        for key in HOST_PROVISION_KEYS {
+            if let Some(v) = host.remove(*key) {
+                part.insert((*key).to_string(), v);
+            }
+        }
+        let parsed: HostProvision =
+            toml::Value::Table(part)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    toml::de::Error::custom(format!("[hosts.{name}]: {}", e.message()))
+                })?;
+        out.insert(name.clone(), parsed);
+    }
+    Ok(out)
 }
 
 /// `DOKKU_HOST` / `DOKKU_PORT` (or `--host`/`--port`) overrides.
@@ -376,6 +485,40 @@ aliases = ["prod"]
         )
         .unwrap_err();
         assert!(e.to_string().contains("adress"), "{e}");
+    }
+
+    #[test]
+    fn provisioning_fields_parse_and_typos_are_refused() {
+        let text = "[release]\nmain_branch='main'\n[hosts.a]\naddress='a'\nplugins=['postgres']\nssh_keys={ alice='keys/alice.pub' }\nadmin_user='ubuntu'\n[environments.e]\nhost='a'\napp='x'\ndatabase='pg-x'\nconfig={ NODE_ENV='production' }\nconfig_from_env=['SECRET']\ndomains=['x.example.org']\nstorage=['/h:/c']\n";
+        let c = PixConfig::parse(text, Path::new("/r"), Path::new("/r/pix.toml")).unwrap();
+        let p = c.provision_of("a");
+        assert_eq!(p.plugins, vec!["postgres"]);
+        assert_eq!(p.ssh_keys["alice"], PathBuf::from("keys/alice.pub"));
+        assert_eq!(p.admin_user.as_deref(), Some("ubuntu"));
+        assert_eq!(c.provision_of("nope"), HostProvision::default());
+        assert_eq!(c.release.main_branch.as_deref(), Some("main"));
+        let e = &c.environments["e"];
+        assert_eq!(e.config["NODE_ENV"], "production");
+        assert_eq!(
+            e.domains.as_deref(),
+            Some(&["x.example.org".to_string()][..])
+        );
+        assert_eq!(e.storage.as_deref(), Some(&["/h:/c".to_string()][..]));
+        assert_eq!(e.config_from_env, vec!["SECRET"]);
+        let e = PixConfig::parse(
+            "[hosts.a]\naddress='a'\nplugins='postgres'\n",
+            Path::new("/"),
+            Path::new("/pix.toml"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("[hosts.a]"), "{e}");
+        let e = PixConfig::parse(
+            "[release]\nmain='x'\n",
+            Path::new("/"),
+            Path::new("/pix.toml"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("main"), "{e}");
     }
 
     #[test]
