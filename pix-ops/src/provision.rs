@@ -1071,7 +1071,12 @@ pub fn confirm_removals(
                 action: &action,
                 command: &command,
             },
-            &options.confirm,
+            // `--confirm` names a database; apps are confirmed by --yes or
+            // at the terminal.
+            &ConfirmFlags {
+                yes: options.confirm.yes,
+                confirm: None,
+            },
             prompter,
         )?;
     }
@@ -1400,8 +1405,16 @@ mod tests {
             },
             command: String::new(),
         };
-        // the typed name confirms the service; the app needs --yes or the name
-        confirm_removals(&plan, &typed, &mut no).unwrap_err();
+        // the typed name confirms the service, --yes the app
+        confirm_removals(&plan, &typed, &mut no).unwrap();
+        let no_yes = ApplyOptions {
+            confirm: ConfirmFlags {
+                yes: false,
+                confirm: Some("pg-orphan".into()),
+            },
+            command: String::new(),
+        };
+        assert!(confirm_removals(&plan, &no_yes, &mut no).is_err());
         let only_service = HostPlan {
             steps: plan
                 .steps

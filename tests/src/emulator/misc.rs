@@ -81,6 +81,14 @@ pub(crate) fn plugin_list(ctx: &mut Ctx) -> Code {
         super::render::pad_bytes(pg, 10),
         super::render::pad_bytes("enabled", 10) + "dokku postgres service plugin"
     ));
+    for name in super::provision::installed(ctx) {
+        text.push_str(&format!(
+            "  {} {} {}\n",
+            super::render::pad_bytes(&name, 24),
+            super::render::pad_bytes("0.1.0", 10),
+            super::render::pad_bytes("enabled", 10) + &format!("dokku {name} plugin")
+        ));
+    }
     ctx.io.out(&text);
     0
 }

@@ -34,6 +34,7 @@ mod faults;
 mod git;
 mod misc;
 mod postgres;
+mod provision;
 mod ps;
 pub mod render;
 mod reports;
@@ -478,6 +479,10 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "apps:report" => reports::report(ctx, reports::Kind::Apps, &a),
         "ps:report" => reports::report(ctx, reports::Kind::Ps, &a),
         "domains:report" => reports::report(ctx, reports::Kind::Domains, &a),
+        "domains:add" => provision::domains_add(ctx, &a),
+        "domains:set" => provision::domains_set(ctx, &a),
+        "domains:remove" => provision::domains_remove(ctx, &a),
+        "plugin:install" => provision::plugin_install(ctx, &a),
         "git:report" => reports::report(ctx, reports::Kind::Git, &a),
         "git:set" => git::set(ctx, &a),
         "ps:scale" => ps::scale(ctx, &a),

@@ -76,6 +76,8 @@ pub struct GlobalSettings {
     pub deploy_branch: String,
     /// `apps:set --global disable-autocreation`.
     pub disable_autocreation: String,
+    /// Plugins added by `plugin:install` (name → git URL).
+    pub plugins: BTreeMap<String, String>,
 }
 
 /// A postgres service (`services/postgres/<svc>/service.json`). The DSN is

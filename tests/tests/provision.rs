@@ -1,0 +1,374 @@
+//! `pix_ops::provision` against the sandbox (issue 9): an empty host
+//! provisioned from a pix.toml shaped like PIX's (two environments, their
+//! apps, services and links, config with a secret from the local
+//! environment, domains, a storage mount, team keys, plugins). The plan lists
+//! everything and changes nothing; apply creates it; a second plan is empty;
+//! a change in the file plans exactly that change; a failure injected half-way
+//! stops with what was and was not done, and a rerun converges; removals only
+//! with prune, a database only with its name typed.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+use std::sync::Mutex;
+
+use pix_ops::config::PixConfig;
+use pix_ops::confirm::{ConfirmFlags, NoTerminal};
+use pix_ops::connect::{connect, ConnectOptions};
+use pix_ops::provision::{
+    apply_host, plan, render, ApplyEvent, ApplyOptions, ApplyProgress, ApplyReport, HostPlan,
+    PlanOptions,
+};
+use pix_ops::OpsError;
+use pix_sandbox::contract::{Fault, FaultAction};
+use pix_sandbox::sandbox::pix_toml::toml_string;
+use pix_sandbox::sandbox::{Sandbox, SandboxOptions};
+use pix_sandbox::scenario;
+
+const SECRET: &str = "s3cr3t value with spaces";
+
+/// The `[hosts.sandbox]` table of a sandbox, with the provisioning keys.
+fn host_table(sb: &Sandbox) -> String {
+    format!(
+        "[hosts.sandbox]\naddress = {}\nport = {}\nuser = {}\nkey = {}\nknown_hosts = {}\n\
+         plugins = [\"postgres\", \"letsencrypt\"]\nssh_keys = {{ alice = \"keys/alice.pub\" }}\n",
+        toml_string(sb.host()),
+        sb.port(),
+        toml_string(sb.user()),
+        toml_string(&sb.key_path().display().to_string()),
+        toml_string(&sb.known_hosts_path().display().to_string()),
+    )
+}
+
+/// PIX's two environments (ORIGINAL.md section 1), made explicit.
+fn environments(dev_node_env: &str) -> String {
+    format!(
+        "\n[environments.development]\nhost = \"sandbox\"\napp = \"api-development\"\ndatabase = \"pg-development\"\n\
+         config = {{ NODE_ENV = \"{dev_node_env}\" }}\nconfig_from_env = [\"SECRET_KEY\"]\n\
+         domains = [\"api-development.pix.test\"]\n\
+         storage = [\"/var/lib/dokku/data/storage/placement_tests:/placement_tests\"]\n\
+         \n[environments.production]\nhost = \"sandbox\"\napp = \"api-prod\"\ndatabase = \"pg-prod\"\nprotected = true\n\
+         config = {{ NODE_ENV = \"production\" }}\ndomains = [\"api.pix.test\"]\n"
+    )
+}
+
+struct World {
+    sb: Sandbox,
+    dir: tempfile::TempDir,
+    rt: tokio::runtime::Runtime,
+}
+
+#[derive(Default)]
+struct Events(Mutex<Vec<ApplyEvent>>);
+
+impl ApplyProgress for Events {
+    fn event(&self, event: ApplyEvent) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
+fn local_env(key: &str) -> Option<String> {
+    (key == "SECRET_KEY").then(|| SECRET.to_string())
+}
+
+impl World {
+    fn new() -> World {
+        let sb = Sandbox::start(SandboxOptions::default()).expect("sandbox");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("keys")).unwrap();
+        let key = dir.path().join("keys/alice");
+        let out = std::process::Command::new(&sb.tools().ssh_keygen)
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "alice@pix", "-f"])
+            .arg(&key)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        World {
+            sb,
+            dir,
+            rt: tokio::runtime::Runtime::new().unwrap(),
+        }
+    }
+
+    fn write(&self, envs: &str) -> PixConfig {
+        let path = self.dir.path().join("pix.toml");
+        std::fs::write(&path, format!("{}{envs}", host_table(&self.sb))).unwrap();
+        PixConfig::load(&path).unwrap()
+    }
+
+    fn plan(&self, config: &PixConfig, prune: bool) -> HostPlan {
+        self.rt.block_on(async {
+            let host = &config.hosts["sandbox"];
+            let client = connect(host, &ConnectOptions::default()).await.unwrap();
+            let options = PlanOptions {
+                prune,
+                env: &local_env,
+            };
+            let p = plan(&client, config, "sandbox", host, &options)
+                .await
+                .unwrap();
+            client.close().await.unwrap();
+            p
+        })
+    }
+
+    fn apply(
+        &self,
+        config: &PixConfig,
+        p: &HostPlan,
+        flags: ConfirmFlags,
+    ) -> Result<ApplyReport, OpsError> {
+        self.rt.block_on(async {
+            let host = &config.hosts["sandbox"];
+            let client = connect(host, &ConnectOptions::default()).await.unwrap();
+            let options = ApplyOptions {
+                confirm: flags,
+                command: "pix provision".into(),
+            };
+            let events = Events::default();
+            let r = apply_host(&client, None, p, &options, &mut NoTerminal, &events).await;
+            client.close().await.unwrap();
+            if let Ok(report) = &r {
+                let events = events.0.lock().unwrap();
+                let started = events
+                    .iter()
+                    .filter(|e| matches!(e, ApplyEvent::Started { .. }))
+                    .count();
+                assert_eq!(
+                    started,
+                    report.done.len() + usize::from(report.failed.is_some())
+                );
+            }
+            r
+        })
+    }
+
+    fn dokku(&self, args: &[&str]) -> String {
+        scenario::dokku(&self.sb, args).unwrap()
+    }
+
+    fn received_names(&self) -> Vec<String> {
+        self.sb
+            .received()
+            .unwrap()
+            .iter()
+            .map(|r| r.argv_lossy().first().cloned().unwrap_or_default())
+            .collect()
+    }
+}
+
+fn lines(p: &HostPlan) -> Vec<String> {
+    p.steps.iter().flat_map(|s| s.lines.clone()).collect()
+}
+
+#[test]
+fn an_empty_sandbox_is_provisioned_and_converges() {
+    let w = World::new();
+    let config = w.write(&environments("development"));
+    let before = w.received_names().len();
+    let p = w.plan(&config, false);
+    // The plan only read.
+    let reads = w.received_names()[before..].to_vec();
+    for name in &reads {
+        assert!(
+            [
+                "version",
+                "apps:list",
+                "postgres:list",
+                "plugin:list",
+                "ssh-keys:list"
+            ]
+            .contains(&name.as_str()),
+            "the plan ran {name}: {reads:?}"
+        );
+    }
+    assert_eq!(
+        lines(&p),
+        [
+            "+ install plugin letsencrypt (https://github.com/dokku/dokku-letsencrypt.git) [needs root: via dokku@127.0.0.1]"
+                .replace("dokku@", &format!("{}@", w.sb.user())),
+            "+ add ssh key alice (keys/alice.pub) [needs root: via dokku@127.0.0.1]"
+                .replace("dokku@", &format!("{}@", w.sb.user())),
+            "+ create service pg-development".into(),
+            "+ create service pg-prod".into(),
+            "+ create app api-development".into(),
+            "+ create app api-prod".into(),
+            "~ set NODE_ENV=development on api-development".into(),
+            "~ set SECRET_KEY on api-development (secret; value hidden)".into(),
+            "~ set NODE_ENV=production on api-prod".into(),
+            "+ add domain api-development.pix.test to api-development".into(),
+            "+ mount /var/lib/dokku/data/storage/placement_tests:/placement_tests on api-development".into(),
+            "+ add domain api.pix.test to api-prod".into(),
+            "+ link pg-development to api-development".into(),
+            "+ link pg-prod to api-prod".into(),
+        ]
+    );
+    assert!(
+        !w.dokku(&["apps:list"]).contains("api-"),
+        "nothing was created"
+    );
+    let text = render(std::slice::from_ref(&p));
+    let json = serde_json::to_string(&p).unwrap();
+    assert!(
+        !text.contains(SECRET) && !json.contains(SECRET),
+        "{text}\n{json}"
+    );
+
+    let report = w.apply(&config, &p, ConfirmFlags::default()).unwrap();
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(report.done.len(), p.steps.len());
+
+    // What apply created, read back over raw ssh.
+    let apps = w.dokku(&["apps:list"]);
+    assert!(
+        apps.contains("api-development") && apps.contains("api-prod"),
+        "{apps}"
+    );
+    assert_eq!(
+        w.dokku(&["postgres:links", "pg-development"]).trim(),
+        "api-development"
+    );
+    assert_eq!(w.dokku(&["postgres:links", "pg-prod"]).trim(), "api-prod");
+    assert_eq!(
+        w.dokku(&["config:get", "api-prod", "NODE_ENV"]).trim(),
+        "production"
+    );
+    assert_eq!(
+        w.dokku(&["config:get", "api-development", "SECRET_KEY"])
+            .trim_end_matches('\n'),
+        SECRET
+    );
+    assert!(w
+        .dokku(&["domains:report", "api-prod", "--domains-app-vhosts"])
+        .contains("api.pix.test"));
+    assert!(w
+        .dokku(&["storage:list", "api-development"])
+        .contains("/placement_tests"));
+    assert!(w.dokku(&["ssh-keys:list"]).contains("NAME=\"alice\""));
+    assert!(w.dokku(&["plugin:list"]).contains("letsencrypt"));
+
+    // A second plan is empty.
+    let again = w.plan(&config, false);
+    assert!(again.is_empty(), "{}", render(&[again.clone()]));
+
+    // A change in the file plans exactly that change.
+    let changed = w.write(&environments("staging"));
+    let p = w.plan(&changed, false);
+    assert_eq!(
+        lines(&p),
+        ["~ set NODE_ENV=staging on api-development (was development)"]
+    );
+    assert!(w
+        .apply(&changed, &p, ConfirmFlags::default())
+        .unwrap()
+        .succeeded());
+    assert!(w.plan(&changed, false).is_empty());
+}
+
+#[test]
+fn a_failure_half_way_stops_and_a_rerun_converges() {
+    let w = World::new();
+    let config = w.write(&environments("development"));
+    let p = w.plan(&config, false);
+    w.sb.inject_fault(Fault {
+        matches: "apps:create api-prod".into(),
+        action: FaultAction::Exit {
+            code: 1,
+            stderr: " !     injected: disk full\n".into(),
+        },
+        times: 1,
+    })
+    .unwrap();
+    let report = w.apply(&config, &p, ConfirmFlags::default()).unwrap();
+    let failed = report.failed.clone().expect("the step failed");
+    assert_eq!(failed.what, "+ create app api-prod");
+    assert!(failed.error.contains("disk full"), "{failed:?}");
+    assert_eq!(report.done.len(), 5, "{report:?}");
+    assert_eq!(report.not_done.len(), p.steps.len() - 6);
+    let e = report
+        .clone()
+        .into_result("pix provision")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("Not done:") && e.contains("run `pix provision` again"),
+        "{e}"
+    );
+
+    // The rerun plans only what is left, and converges.
+    let rest = w.plan(&config, false);
+    let rest_lines = lines(&rest);
+    assert_eq!(rest_lines[0], "+ create app api-prod", "{rest_lines:?}");
+    assert!(!rest_lines
+        .iter()
+        .any(|l| l.contains("pg-development") && l.starts_with("+ create")));
+    assert!(w
+        .apply(&config, &rest, ConfirmFlags::default())
+        .unwrap()
+        .succeeded());
+    assert!(w.plan(&config, false).is_empty());
+}
+
+#[test]
+fn prune_removes_only_with_confirmation_and_a_database_only_with_its_name() {
+    let w = World::new();
+    let config = w.write(&environments("development"));
+    let p = w.plan(&config, false);
+    assert!(w
+        .apply(&config, &p, ConfirmFlags::default())
+        .unwrap()
+        .succeeded());
+
+    // production leaves the file: without prune nothing is removed.
+    let dev_only = w.write(
+        &environments("development")
+            .split("\n[environments.production]")
+            .next()
+            .unwrap()
+            .to_string(),
+    );
+    assert!(w.plan(&dev_only, false).is_empty());
+    let pruned = w.plan(&dev_only, true);
+    assert_eq!(
+        lines(&pruned),
+        [
+            "- unlink pg-prod from api-prod",
+            // under prune an app has exactly the file's domains: the default
+            // `<app>.<global vhost>` goes
+            "- remove domain api-development.sandbox.test from api-development",
+            "- destroy app api-prod",
+            "- destroy service pg-prod (its data is lost; its name must be typed to confirm)"
+        ]
+    );
+    // --yes is not enough for a database: nothing is done.
+    let e = w
+        .apply(
+            &dev_only,
+            &pruned,
+            ConfirmFlags {
+                yes: true,
+                confirm: None,
+            },
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("--confirm pg-prod"), "{e}");
+    assert!(w.dokku(&["apps:list"]).contains("api-prod"));
+    let report = w
+        .apply(
+            &dev_only,
+            &pruned,
+            ConfirmFlags {
+                yes: true,
+                confirm: Some("pg-prod".into()),
+            },
+        )
+        .unwrap();
+    assert!(report.succeeded(), "{report:?}");
+    assert!(!w.dokku(&["apps:list"]).contains("api-prod"));
+    assert!(!w.dokku(&["postgres:list"]).contains("pg-prod"));
+    assert_eq!(
+        w.dokku(&["domains:report", "api-development", "--domains-app-vhosts"])
+            .trim(),
+        "api-development.pix.test"
+    );
+    assert!(w.plan(&dev_only, true).is_empty());
+}
