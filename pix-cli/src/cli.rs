@@ -86,6 +86,32 @@ pub enum Commands {
         after_help = "Example:\n  pix storage mount api-development /var/lib/dokku/data/storage/api:/app/storage"
     )]
     Storage(StorageCmd),
+    /// Deploy an environment of pix.toml, or `branch` (the current branch's
+    /// app): one fast-forward commit of the deploy folder.
+    #[command(
+        after_help = "Examples:\n  pix deploy development\n  pix deploy production --confirm pg-prod\n  pix deploy branch --dry-run\n  PIX_SSH_KEY=deploy_key pix deploy development --json\n\nNames: an environment of pix.toml or one of its aliases (also `prod` for\n`production`), or `branch`. Exit codes for CI: 0 deployed (or nothing to\ndeploy), 4 locked or not confirmed, 7 build failed, 8 push rejected; see\n`pix help exit-codes`."
+    )]
+    Deploy(DeployArgs),
+    /// Review apps: one app per branch, with its own Postgres service.
+    #[command(
+        subcommand,
+        name = "review-app",
+        after_help = "Example:\n  pix review-app up\n  pix review-app list\n  pix review-app prune --yes"
+    )]
+    ReviewApp(ReviewCmd),
+    /// Dokku git remotes: what a push would do, and repairs when it would be
+    /// rejected.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  pix remote status\n  pix remote repair dokku --merge"
+    )]
+    Remote(RemoteCmd),
+    /// SSH host keys.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  pix ssh trust-host dokku.example.com"
+    )]
+    Ssh(SshCmd),
     /// Pass a command through to Dokku as is; exits with its exit code.
     #[command(
         after_help = "Examples:\n  pix dokku -- version\n  pix dokku -- domains:report api-development"
@@ -367,6 +393,128 @@ pub struct ResetArgs {
     /// Where backups go [default: pix.toml's backups_dir].
     #[arg(long, value_name = "DIR")]
     pub backups_dir: Option<PathBuf>,
+}
+
+/// `pix deploy`.
+#[derive(Debug, Args, Clone)]
+pub struct DeployArgs {
+    /// An environment of pix.toml (or an alias: `prod`), or `branch`.
+    #[arg(value_name = "ENV|branch")]
+    pub environment: String,
+    /// Build the deploy commit and show the plan; push nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Proceed without asking (unprotected environments).
+    #[arg(long)]
+    pub yes: bool,
+    /// The database's name, to confirm a protected environment without a
+    /// terminal.
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
+    /// The revision to deploy [default: HEAD].
+    #[arg(long, value_name = "REV")]
+    pub rev: Option<String>,
+    /// When there is nothing new to deploy, rebuild the app (`ps:rebuild`).
+    #[arg(long)]
+    pub rebuild: bool,
+}
+
+/// `pix review-app ...`.
+#[derive(Debug, Subcommand)]
+pub enum ReviewCmd {
+    /// Create (if missing) the branch's app and its Postgres service, then
+    /// deploy it.
+    #[command(after_help = "Example:\n  pix review-app up\n  pix review-app up feature/login")]
+    Up {
+        /// The branch [default: the current one].
+        branch: Option<String>,
+    },
+    /// Destroy the review app of a branch and its database.
+    #[command(after_help = "Example:\n  pix review-app down feature/login --yes")]
+    Down {
+        /// The branch.
+        branch: String,
+        /// Proceed without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Destroy the review apps whose branch is gone from the git remote.
+    #[command(
+        after_help = "Example:\n  pix review-app prune --dry-run\n  pix review-app prune --yes"
+    )]
+    Prune {
+        /// Proceed without asking.
+        #[arg(long)]
+        yes: bool,
+        /// Show what would be removed, remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The git remote whose branches count.
+        #[arg(long, value_name = "REMOTE", default_value = "origin")]
+        origin: String,
+    },
+    /// The review apps: branch, deployed commit, URL.
+    #[command(after_help = "Example:\n  pix review-app list --json")]
+    List,
+}
+
+/// `pix remote ...`.
+#[derive(Debug, Subcommand)]
+pub enum RemoteCmd {
+    /// For each Dokku remote: what it deploys, whether it holds commits you
+    /// lack, what a push would do.
+    #[command(after_help = "Example:\n  pix remote status\n  pix remote status --json")]
+    Status,
+    /// Merge the remote's commits (--merge) or replace them with a lease
+    /// (--force), so pushes fast-forward again.
+    #[command(
+        after_help = "Examples:\n  pix remote repair dokku --merge\n  pix remote repair dokku --force --yes"
+    )]
+    Repair(RepairArgs),
+}
+
+/// `pix remote repair`.
+#[derive(Debug, Args, Clone)]
+#[command(group(clap::ArgGroup::new("how").required(true).args(["merge", "force"])))]
+pub struct RepairArgs {
+    /// The git remote.
+    pub remote: String,
+    /// Merge the remote's deploy branch into the current branch, then push.
+    #[arg(long)]
+    pub merge: bool,
+    /// Push with --force-with-lease against the commit just read.
+    #[arg(long)]
+    pub force: bool,
+    /// Proceed without asking (--force; --merge never asks).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `pix ssh ...`.
+#[derive(Debug, Subcommand)]
+pub enum SshCmd {
+    /// Scan a host's SSH keys, show their fingerprints and, once confirmed,
+    /// add them to known_hosts.
+    #[command(
+        name = "trust-host",
+        after_help = "Examples:\n  pix ssh trust-host dokku.example.com\n  pix ssh trust-host 127.0.0.1:2222 --known-hosts ./known_hosts --yes\n\nHOST defaults to the selected host. The file: --known-hosts, else\nPIX_KNOWN_HOSTS, else the pix.toml host's, else ~/.ssh/known_hosts."
+    )]
+    TrustHost(TrustHostArgs),
+}
+
+/// `pix ssh trust-host`.
+#[derive(Debug, Args, Clone)]
+pub struct TrustHostArgs {
+    /// `HOST`, `HOST:PORT` or `[HOST]:PORT` [default: the selected host].
+    #[arg(value_name = "HOST")]
+    pub host: Option<String>,
+    /// Write without asking (compare the fingerprints first).
+    #[arg(long)]
+    pub yes: bool,
+    /// Replace a different key already recorded for the host (after
+    /// checking the new fingerprint with the server's administrator).
+    #[arg(long)]
+    pub replace: bool,
 }
 
 /// `pix run`.

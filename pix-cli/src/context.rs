@@ -150,6 +150,29 @@ impl Ctx {
         }
     }
 
+    /// The pix.toml (which must exist) and the host overrides of the flags
+    /// and the environment (`--host`/`DOKKU_HOST`, `--port`/`DOKKU_PORT`).
+    pub fn config_and_overrides(&self) -> Result<(PixConfig, HostOverrides), Failure> {
+        let ambient = self.ambient()?;
+        let overrides = HostOverrides {
+            host: self.g.host.clone().or(ambient.dokku_host),
+            port: self.g.port.or(ambient.dokku_port),
+        };
+        match ambient.config {
+            Some(c) => Ok((c, overrides)),
+            None => Err(OpsError::NoConfig {
+                searched_from: std::env::current_dir()
+                    .map_err(|e| Failure::io("reading the current directory", e))?,
+            }
+            .into()),
+        }
+    }
+
+    /// The current directory.
+    pub fn cwd(&self) -> Result<PathBuf, Failure> {
+        std::env::current_dir().map_err(|e| Failure::io("reading the current directory", e))
+    }
+
     /// The environment `name`, which must exist.
     pub fn environment(&self, name: &str) -> Result<(Environment, PixConfig), Failure> {
         let ambient = self.ambient()?;
@@ -171,6 +194,23 @@ impl Ctx {
         }
         Ok((env, config))
     }
+}
+
+/// Runs `work` until it ends or Ctrl-C is pressed (`None`); a prompt
+/// waiting for an answer sees the interruption through [`INTERRUPTED`].
+pub async fn interruptible<T>(work: impl std::future::Future<Output = T>) -> Option<T> {
+    let watcher = tokio::spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            INTERRUPTED.store(true, Ordering::SeqCst);
+        }
+    });
+    let result = tokio::select! {
+        biased;
+        _ = tokio::signal::ctrl_c() => None,
+        r = work => Some(r),
+    };
+    watcher.abort();
+    result
 }
 
 /// Asks on the terminal: the prompt on stderr, the answer from stdin.

@@ -1,6 +1,8 @@
 //! Exit codes, and the one function that maps an error to one.
 
 use dokku_client::Error;
+use pix_ops::deploy::DeployOutcome;
+use pix_ops::remote::PushOutcome;
 use pix_ops::OpsError;
 
 /// Success.
@@ -20,6 +22,15 @@ pub const REFUSED: i32 = 4;
 pub const REMOTE: i32 = 5;
 /// The server could not be reached (SSH, host key, authentication, timeout).
 pub const TRANSPORT: i32 = 6;
+/// A deploy's build or predeploy failed (the push was declined; the running
+/// version is untouched).
+pub const BUILD_FAILED: i32 = 7;
+/// git refused a push: the remote branch holds commits the pushed one lacks,
+/// or it moved after it was read (`--force-with-lease`).
+pub const REJECTED: i32 = 8;
+/// `pix remote repair --merge` met conflicts: the merge was aborted and the
+/// next steps printed.
+pub const CONFLICT: i32 = 9;
 /// Interrupted with Ctrl-C.
 pub const INTERRUPTED: i32 = 130;
 
@@ -95,6 +106,32 @@ pub fn dokku_code(e: &Error) -> i32 {
     }
 }
 
+/// The exit code of a deploy's outcome (this CLI's table, not
+/// [`DeployOutcome::exit_code`], whose numbers mean other things here):
+/// deployed, nothing to deploy and dry run 0, locked [`REFUSED`], build
+/// failed [`BUILD_FAILED`], rejected [`REJECTED`].
+pub fn deploy_code(outcome: &DeployOutcome) -> i32 {
+    match outcome {
+        DeployOutcome::Deployed { .. }
+        | DeployOutcome::NothingToDeploy { .. }
+        | DeployOutcome::DryRun { .. } => OK,
+        DeployOutcome::BuildFailed { .. } => BUILD_FAILED,
+        DeployOutcome::Locked { .. } => REFUSED,
+        DeployOutcome::Rejected { .. } => REJECTED,
+    }
+}
+
+/// The exit code of a push's outcome (`pix remote repair`), as
+/// [`deploy_code`].
+pub fn push_code(outcome: &PushOutcome) -> i32 {
+    match outcome {
+        PushOutcome::Pushed { .. } => OK,
+        PushOutcome::BuildFailed { .. } => BUILD_FAILED,
+        PushOutcome::Locked { .. } => REFUSED,
+        PushOutcome::Rejected { .. } => REJECTED,
+    }
+}
+
 /// The exit code of any failure.
 pub fn code(failure: &Failure) -> i32 {
     match failure {
@@ -135,7 +172,17 @@ Exit codes of pix
        the server is not in the state the command needs
   6    the host could not be reached: SSH failed, unknown or changed host key,
        key refused, the login user does not run Dokku, or a command timed out
+  7    deploy: the build or the predeploy step failed (the push was declined, the
+       running version is untouched; the log tail is printed)
+  8    deploy or remote repair: git refused the push (the remote branch holds
+       commits yours lacks, or it moved after it was read); see `pix remote status`
+  9    remote repair --merge: the merge has conflicts; it was aborted and the next
+       steps are printed
   130  interrupted with Ctrl-C (a reset says how to resume it)
+
+`pix deploy` (and `review-app up`) exit 0 when deployed, when there is nothing new
+to deploy and after --dry-run; 4 when the app is locked or the protected
+environment was not confirmed; 7 and 8 as above.
 
 `pix run` and `pix dokku` exit with the remote command's own exit code, and
 `pix db connect` with psql's.
@@ -346,9 +393,62 @@ mod tests {
             REFUSED,
             REMOTE,
             TRANSPORT,
+            BUILD_FAILED,
+            REJECTED,
+            CONFLICT,
             INTERRUPTED,
         ] {
             assert!(HELP.contains(&format!("\n  {c} ")), "{c}");
         }
+    }
+
+    #[test]
+    fn deploy_and_push_outcomes_have_their_codes() {
+        let s = String::new;
+        for (outcome, want) in [
+            (
+                DeployOutcome::Deployed {
+                    urls: vec![],
+                    commit: s(),
+                },
+                OK,
+            ),
+            (DeployOutcome::NothingToDeploy { commit: s() }, OK),
+            (DeployOutcome::DryRun { commit: s() }, OK),
+            (
+                DeployOutcome::BuildFailed { log_tail: vec![] },
+                BUILD_FAILED,
+            ),
+            (DeployOutcome::Locked { message: s() }, REFUSED),
+            (DeployOutcome::Rejected { reason: s() }, REJECTED),
+        ] {
+            assert_eq!(deploy_code(&outcome), want, "{outcome:?}");
+        }
+        for (outcome, want) in [
+            (PushOutcome::Pushed { urls: vec![] }, OK),
+            (PushOutcome::BuildFailed { log_tail: vec![] }, BUILD_FAILED),
+            (PushOutcome::Locked { message: s() }, REFUSED),
+            (PushOutcome::Rejected { reason: s() }, REJECTED),
+        ] {
+            assert_eq!(push_code(&outcome), want, "{outcome:?}");
+        }
+        // No two meanings share a number.
+        let mut all = vec![
+            OK,
+            FAILURE,
+            USAGE,
+            NOT_FOUND,
+            REFUSED,
+            REMOTE,
+            TRANSPORT,
+            BUILD_FAILED,
+            REJECTED,
+            CONFLICT,
+            INTERRUPTED,
+        ];
+        let n = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), n);
     }
 }

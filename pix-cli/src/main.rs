@@ -10,11 +10,15 @@ mod apps;
 mod cli;
 mod context;
 mod db;
+mod deploy_cmd;
 mod exit;
 mod misc;
 mod output;
 mod parse_cmd;
+mod remote_cmd;
 mod reset_cmd;
+mod review_cmd;
+mod trust_cmd;
 
 use cli::{Cli, Commands};
 use context::Ctx;
@@ -79,6 +83,10 @@ async fn dispatch(ctx: &Ctx, command: &Commands) -> Result<(), Failure> {
         Commands::SshKeys(c) => misc::ssh_keys(ctx, c).await,
         Commands::Storage(c) => misc::storage(ctx, c).await,
         Commands::Dokku(a) => misc::dokku(ctx, a).await,
+        Commands::Deploy(a) => deploy_cmd::deploy(ctx, a).await,
+        Commands::ReviewApp(c) => review_cmd::review(ctx, c).await,
+        Commands::Remote(c) => remote_cmd::remote(ctx, c).await,
+        Commands::Ssh(c) => trust_cmd::ssh(ctx, c).await,
         Commands::Parse(_) | Commands::Completions(_) | Commands::Man | Commands::Help(_) => Ok(()),
     }
 }
@@ -296,6 +304,56 @@ mod tests {
             vec!["pix", "help", "exit-codes"],
             vec!["pix", "-vv", "status"],
             vec!["pix", "parse", "--", "apps:list"],
+            vec![
+                "pix",
+                "deploy",
+                "prod",
+                "--dry-run",
+                "--confirm",
+                "pg-prod",
+                "--rev",
+                "v1",
+                "--rebuild",
+                "--json",
+            ],
+            vec![
+                "pix",
+                "deploy",
+                "branch",
+                "--yes",
+                "--key",
+                "k",
+                "--known-hosts",
+                "kh",
+            ],
+            vec!["pix", "review-app", "up"],
+            vec!["pix", "review-app", "up", "feature/x"],
+            vec!["pix", "review-app", "down", "feature/x", "--yes"],
+            vec![
+                "pix",
+                "review-app",
+                "prune",
+                "--dry-run",
+                "--origin",
+                "upstream",
+            ],
+            vec!["pix", "review-app", "list", "--json"],
+            vec!["pix", "remote", "status"],
+            vec!["pix", "remote", "repair", "dokku", "--merge"],
+            vec!["pix", "remote", "repair", "dokku", "--force", "--yes"],
+            vec!["pix", "ssh", "trust-host"],
+            vec![
+                "pix",
+                "ssh",
+                "trust-host",
+                "127.0.0.1:2222",
+                "--port",
+                "22",
+                "--known-hosts",
+                "f",
+                "--yes",
+                "--replace",
+            ],
         ] {
             if let Err(e) = Cli::try_parse_from(&argv) {
                 panic!("{argv:?}: {e}");
@@ -303,5 +361,13 @@ mod tests {
         }
         let e = Cli::try_parse_from(["pix", "apps", "nope"]).unwrap_err();
         assert_eq!(e.exit_code(), exit::USAGE);
+        for argv in [
+            &["pix", "remote", "repair", "dokku"][..],
+            &["pix", "remote", "repair", "dokku", "--merge", "--force"],
+            &["pix", "deploy"],
+        ] {
+            let e = Cli::try_parse_from(argv).unwrap_err();
+            assert_eq!(e.exit_code(), exit::USAGE, "{argv:?}");
+        }
     }
 }

@@ -1,0 +1,412 @@
+//! `pix remote status` and `pix remote repair <remote> --merge|--force` over
+//! `pix_ops::remote`. Each remote's deploy branch is read from `git:report`
+//! when its host answers (else `master`).
+
+use std::collections::BTreeMap;
+
+use pix_ops::config::{HostConfig, Login, PixConfig};
+use pix_ops::confirm::ConfirmFlags;
+use pix_ops::deploy::deploy_branch;
+use pix_ops::git::Git;
+use pix_ops::remote::{
+    self, parse_remote_list, Divergence, MergeOutcome, PushPrediction, RemoteOptions, RemoteUrl,
+};
+use serde::Serialize;
+
+use crate::cli::{RemoteCmd, RepairArgs};
+use crate::context::{interruptible, Ctx, TerminalPrompter};
+use crate::deploy_cmd::{exit_with, render_push, short, Display};
+use crate::exit::{self, Failure};
+use crate::output::{neutralise, paint};
+
+/// The host a remote URL points at: the pix.toml host with its address (and
+/// port, when the URL names one), else one made from the URL (pure).
+pub fn host_for_url(config: Option<&PixConfig>, url: &RemoteUrl, port: Option<u16>) -> HostConfig {
+    let known = config.and_then(|c| {
+        c.hosts
+            .values()
+            .find(|h| h.address == url.host && (url.port.is_none() || url.port == h.port))
+            .cloned()
+    });
+    match known {
+        Some(mut h) => {
+            if url.port.is_some() {
+                h.port = url.port;
+            }
+            h
+        }
+        None => HostConfig {
+            address: url.host.clone(),
+            port: url.port.or(port),
+            user: url.user.clone(),
+            key: None,
+            known_hosts: None,
+            login: Login::Dokku,
+            sudo: false,
+            dokku_path: None,
+        },
+    }
+}
+
+/// The options for one remote: its `GIT_SSH_COMMAND` (key and known_hosts
+/// from the flags, the environment or pix.toml) and its deploy branch from
+/// `git:report` when the app's host answers.
+async fn options_for(ctx: &Ctx, config: Option<&PixConfig>, url: &RemoteUrl) -> RemoteOptions {
+    let connect = ctx.connect_options();
+    let host = host_for_url(config, url, ctx.g.port);
+    let deploy_branch = match ctx.connect_to(&host).await {
+        Ok(client) => {
+            let branch = deploy_branch(&client, &url.app).await;
+            let _ = client.close().await;
+            match branch {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    tracing::warn!("deploy branch of {}: {e}; assuming master", url.app);
+                    None
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(
+                "{} unreachable ({e:?}); assuming deploy branch master",
+                url.host
+            );
+            None
+        }
+    };
+    RemoteOptions {
+        deploy_branch,
+        local_ref: None,
+        ssh_command: Some(remote::git_ssh_command(&host, &connect)),
+    }
+}
+
+/// What a push would do, in words (pure).
+pub fn prediction(p: &PushPrediction) -> &'static str {
+    match p {
+        PushPrediction::Create => "create",
+        PushPrediction::UpToDate => "up to date",
+        PushPrediction::FastForward => "fast-forward",
+        PushPrediction::Rejected => "REJECTED",
+    }
+}
+
+/// The status table's rows (pure).
+pub fn status_rows(divs: &[Divergence]) -> Vec<Vec<String>> {
+    divs.iter()
+        .map(|d| {
+            vec![
+                d.remote.clone(),
+                d.app.clone(),
+                d.deploy_branch.clone(),
+                d.remote_sha
+                    .as_deref()
+                    .map(|s| short(s).to_string())
+                    .unwrap_or_else(|| "-".into()),
+                short(&d.local_sha).to_string(),
+                d.ahead.to_string(),
+                d.behind.to_string(),
+                prediction(&d.push).to_string(),
+                d.environments.join(","),
+            ]
+        })
+        .collect()
+}
+
+/// The status table's headers.
+pub const STATUS_HEADERS: [&str; 9] = [
+    "REMOTE",
+    "APP",
+    "BRANCH",
+    "REMOTE",
+    "LOCAL",
+    "AHEAD",
+    "BEHIND",
+    "PUSH",
+    "ENVIRONMENTS",
+];
+
+/// What to do about a remote a push would be rejected by (pure).
+pub fn repair_hint(d: &Divergence) -> Option<String> {
+    (d.push == PushPrediction::Rejected).then(|| {
+        format!(
+            "{}: holds {} commit(s) that {} lacks, so a push is rejected{}. Merge them: `pix remote repair {} --merge`; or replace them: `pix remote repair {} --force`",
+            d.remote,
+            d.behind,
+            d.local_ref,
+            if d.same_tree {
+                " (the deployed tree is the same as yours)"
+            } else {
+                ""
+            },
+            d.remote,
+            d.remote
+        )
+    })
+}
+
+/// One line describing a divergence, for stderr before a repair (pure).
+pub fn divergence_line(d: &Divergence) -> String {
+    format!(
+        "{} ({}, branch {}): remote {}, {} {}; {} ahead, {} behind",
+        d.remote,
+        neutralise(&d.url),
+        d.deploy_branch,
+        d.remote_sha.as_deref().map(short).unwrap_or("none"),
+        d.local_ref,
+        short(&d.local_sha),
+        d.ahead,
+        d.behind
+    )
+}
+
+/// The conflict report of `repair --merge` (pure).
+pub fn conflict_lines(
+    d: &Divergence,
+    files: &[String],
+    steps: &[String],
+    color: bool,
+) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{} merging {}'s {} into {} conflicts in: {}. The merge was aborted: your work tree is as it was.",
+        paint("✗", "31", color),
+        d.remote,
+        d.deploy_branch,
+        d.local_ref,
+        files.iter().map(|f| neutralise(f)).collect::<Vec<_>>().join(", ")
+    )];
+    lines.push("To merge by hand:".into());
+    lines.extend(steps.iter().map(|s| format!("  {}", neutralise(s))));
+    lines.push(format!(
+        "Or replace the remote's commits instead: `pix remote repair {} --force`",
+        d.remote
+    ));
+    lines
+}
+
+/// `--json` of `repair`: the divergence read, then what was done.
+#[derive(Debug, Serialize)]
+pub struct RepairResult<'a, T: Serialize> {
+    /// The divergence before the repair.
+    pub before: &'a Divergence,
+    /// What the repair did.
+    pub result: &'a T,
+}
+
+/// `pix remote ...`.
+pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
+    let ambient = ctx.ambient()?;
+    let config = ambient.config.as_ref();
+    let git = Git::new(ctx.cwd()?);
+    let listed = git
+        .capture(&["remote", "-v"])
+        .await
+        .map_err(pix_ops::OpsError::from)?;
+    let remotes = parse_remote_list(&listed);
+    match cmd {
+        RemoteCmd::Status => {
+            let mut options = BTreeMap::new();
+            for (name, url, _) in &remotes {
+                options.insert(name.clone(), options_for(ctx, config, url).await);
+            }
+            let divs = remote::status(&git, config, &|name, _| {
+                options.get(name).cloned().unwrap_or_default()
+            })
+            .await?;
+            if ctx.out.json {
+                return ctx.out.json(&divs);
+            }
+            if divs.is_empty() {
+                return ctx.out.line(
+                    "no Dokku remote (dokku@HOST:APP or ssh://dokku@HOST[:PORT]/APP) in `git remote -v`",
+                );
+            }
+            ctx.out.table(&STATUS_HEADERS, &status_rows(&divs))?;
+            for hint in divs.iter().filter_map(repair_hint) {
+                ctx.out.line(&hint)?;
+            }
+            Ok(())
+        }
+        RemoteCmd::Repair(args) => {
+            let options = match remotes.iter().find(|(n, _, _)| *n == args.remote) {
+                Some((_, url, _)) => options_for(ctx, config, url).await,
+                None => RemoteOptions::default(),
+            };
+            repair(ctx, &git, config, args, &options).await
+        }
+    }
+}
+
+async fn repair(
+    ctx: &Ctx,
+    git: &Git,
+    config: Option<&PixConfig>,
+    args: &RepairArgs,
+    options: &RemoteOptions,
+) -> Result<(), Failure> {
+    let read = remote::read_divergence(git, config, &args.remote, options).await?;
+    ctx.out.note(&divergence_line(&read));
+    let what = format!(
+        "{} to {}'s {}",
+        read.local_ref, read.remote, read.deploy_branch
+    );
+    if args.merge {
+        let command = format!("pix remote repair {} --merge", args.remote);
+        let outcome = match interruptible(remote::repair_merge(git, &read, options, &Display)).await
+        {
+            None => {
+                return Err(Failure::Interrupted(format!(
+                    "interrupted: check `git status` (a merge in progress ends with `git merge --abort`), then run `{command}` again"
+                )))
+            }
+            Some(r) => r?,
+        };
+        let code = match &outcome {
+            MergeOutcome::NothingToMerge { push: None } => exit::OK,
+            MergeOutcome::NothingToMerge { push: Some(p) }
+            | MergeOutcome::Merged { push: p, .. } => exit::push_code(p),
+            MergeOutcome::Conflicts { .. } => exit::CONFLICT,
+        };
+        if ctx.out.json {
+            ctx.out.json(&RepairResult {
+                before: &read,
+                result: &outcome,
+            })?;
+            return exit_with(code);
+        }
+        match &outcome {
+            MergeOutcome::NothingToMerge { push: None } => ctx.out.line(&format!(
+                "nothing to repair: {} holds no commit {} lacks, and {} is already there",
+                read.remote, read.local_ref, read.local_ref
+            ))?,
+            MergeOutcome::NothingToMerge { push: Some(p) } => {
+                render_push(p, &read.app, &what, &command, ctx.out.color).print(&ctx.out)?
+            }
+            MergeOutcome::Merged { merge, push } => {
+                ctx.out.line(&format!(
+                    "{} merged {} commit(s) of {} into {} (merge {})",
+                    ctx.out.ok_mark("✓"),
+                    read.behind,
+                    read.remote,
+                    read.local_ref,
+                    short(merge)
+                ))?;
+                render_push(push, &read.app, &what, &command, ctx.out.color).print(&ctx.out)?
+            }
+            MergeOutcome::Conflicts { files, next_steps } => {
+                for line in conflict_lines(&read, files, next_steps, ctx.out.color_err) {
+                    ctx.out.note(&line);
+                }
+            }
+        }
+        return exit_with(code);
+    }
+    let command = format!("pix remote repair {} --force", args.remote);
+    let flags = ConfirmFlags {
+        yes: args.yes,
+        confirm: None,
+    };
+    let mut prompter = TerminalPrompter;
+    let run = remote::repair_force(git, &read, options, &flags, &mut prompter, &Display);
+    let pushed = match interruptible(run).await {
+        None => {
+            return Err(Failure::Interrupted(format!(
+                "interrupted: see `pix remote status`, then run `{command}` again if needed"
+            )))
+        }
+        Some(r) => r?,
+    };
+    let code = exit::push_code(&pushed);
+    if ctx.out.json {
+        ctx.out.json(&RepairResult {
+            before: &read,
+            result: &pushed,
+        })?;
+    } else {
+        render_push(&pushed, &read.app, &what, &command, ctx.out.color).print(&ctx.out)?;
+    }
+    exit_with(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn div(push: PushPrediction) -> Divergence {
+        Divergence {
+            remote: "dokku".into(),
+            url: "dokku@h:a".into(),
+            app: "a".into(),
+            deploy_branch: "master".into(),
+            remote_sha: Some("1111111111111111".into()),
+            local_ref: "HEAD".into(),
+            local_sha: "2222222222222222".into(),
+            ahead: 1,
+            behind: 2,
+            push,
+            environments: vec!["staging".into()],
+            same_tree: false,
+        }
+    }
+
+    #[test]
+    fn status_rows_and_hints() {
+        let d = div(PushPrediction::Rejected);
+        assert_eq!(
+            status_rows(std::slice::from_ref(&d)),
+            [[
+                "dokku",
+                "a",
+                "master",
+                "111111111111",
+                "222222222222",
+                "1",
+                "2",
+                "REJECTED",
+                "staging"
+            ]]
+        );
+        let hint = repair_hint(&d).unwrap();
+        assert!(hint.contains("holds 2 commit(s) that HEAD lacks"), "{hint}");
+        assert!(hint.contains("pix remote repair dokku --merge"), "{hint}");
+        assert_eq!(repair_hint(&div(PushPrediction::FastForward)), None);
+    }
+
+    #[test]
+    fn conflicts_list_the_steps() {
+        let d = div(PushPrediction::Rejected);
+        let lines = conflict_lines(
+            &d,
+            &["VERSION".into()],
+            &["git merge refs/remotes/dokku/master".into()],
+            false,
+        );
+        assert!(lines[0].contains("conflicts in: VERSION"), "{lines:?}");
+        assert_eq!(lines[2], "  git merge refs/remotes/dokku/master");
+        assert!(lines[3].contains("--force"));
+    }
+
+    #[test]
+    fn hosts_come_from_pix_toml_or_the_url() {
+        let c = PixConfig::parse(
+            "[hosts.s]\naddress='h'\nport=2222\nkey='/k'\n",
+            std::path::Path::new("/r"),
+            std::path::Path::new("/r/pix.toml"),
+        )
+        .unwrap();
+        let url = RemoteUrl::parse("dokku@h:a").unwrap();
+        let h = host_for_url(Some(&c), &url, None);
+        assert_eq!(
+            (h.port, h.key.as_deref()),
+            (Some(2222), Some(std::path::Path::new("/k")))
+        );
+        let url = RemoteUrl::parse("ssh://dokku@other:2200/a").unwrap();
+        let h = host_for_url(Some(&c), &url, Some(1));
+        assert_eq!(
+            (h.address.as_str(), h.port, h.key),
+            ("other", Some(2200), None)
+        );
+        let url = RemoteUrl::parse("dokku@other:a").unwrap();
+        assert_eq!(host_for_url(None, &url, Some(1)).port, Some(1));
+    }
+}
