@@ -1041,13 +1041,33 @@ fn list(items: &[String]) -> String {
     }
 }
 
-/// Asks for the confirmations the plan's removals need; nothing runs when
-/// one is refused.
+/// Proof that a plan's removals were confirmed ([`confirm_removals`]);
+/// [`apply_host`] refuses a plan whose removals it does not cover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmed {
+    host: String,
+    removals: Vec<Change>,
+}
+
+impl Confirmed {
+    fn covers(&self, plan: &HostPlan) -> bool {
+        self.host == plan.host
+            && plan
+                .steps
+                .iter()
+                .filter(|s| s.change.is_removal())
+                .all(|s| self.removals.contains(&s.change))
+    }
+}
+
+/// Asks for the confirmations the plan's removals need (none: nothing is
+/// asked); nothing runs when one is refused. Confirm every host's plan
+/// first, then apply them (concurrently if you like).
 pub fn confirm_removals(
     plan: &HostPlan,
     options: &ApplyOptions,
     prompter: &mut dyn Prompter,
-) -> Result<()> {
+) -> Result<Confirmed> {
     let command = if options.command.is_empty() {
         "pix provision --prune".to_string()
     } else {
@@ -1102,7 +1122,15 @@ pub fn confirm_removals(
             )?;
         }
     }
-    Ok(())
+    Ok(Confirmed {
+        host: plan.host.clone(),
+        removals: plan
+            .steps
+            .iter()
+            .filter(|s| s.change.is_removal())
+            .map(|s| s.change.clone())
+            .collect(),
+    })
 }
 
 async fn run_change(client: &Client, change: &Change) -> Result<()> {
@@ -1129,18 +1157,25 @@ async fn run_change(client: &Client, change: &Change) -> Result<()> {
     Ok(())
 }
 
-/// Applies `plan` (from [`plan`] on the same host): confirmations first,
-/// then every step in order over `client` (root steps over `root` when
-/// given), stopping at the first failure. See [`ApplyReport::into_result`].
+/// Applies `plan` (from [`plan`] on the same host) once its removals are
+/// `confirmed`: every step in order over `client` (root steps over `root`
+/// when given), stopping at the first failure. See
+/// [`ApplyReport::into_result`].
 pub async fn apply_host(
     client: &Client,
     root: Option<&Client>,
     plan: &HostPlan,
-    options: &ApplyOptions,
-    prompter: &mut dyn Prompter,
+    confirmed: &Confirmed,
     progress: &dyn ApplyProgress,
 ) -> Result<ApplyReport> {
-    confirm_removals(plan, options, prompter)?;
+    if !confirmed.covers(plan) {
+        return Err(OpsError::Refused {
+            message: format!(
+                "the removals planned on {} were not confirmed; nothing was done",
+                plan.host
+            ),
+        });
+    }
     let mut report = ApplyReport {
         host: plan.host.clone(),
         done: Vec::new(),
@@ -1407,6 +1442,19 @@ mod tests {
         };
         // the typed name confirms the service, --yes the app
         confirm_removals(&plan, &typed, &mut no).unwrap();
+        let c = confirm_removals(
+            &HostPlan {
+                steps: vec![],
+                ..plan.clone()
+            },
+            &yes,
+            &mut no,
+        )
+        .unwrap();
+        assert!(
+            !c.covers(&plan),
+            "a token without the removals does not cover them"
+        );
         let no_yes = ApplyOptions {
             confirm: ConfirmFlags {
                 yes: false,

@@ -15,8 +15,8 @@ use pix_ops::config::PixConfig;
 use pix_ops::confirm::{ConfirmFlags, NoTerminal};
 use pix_ops::connect::{connect, ConnectOptions};
 use pix_ops::provision::{
-    apply_host, plan, render, ApplyEvent, ApplyOptions, ApplyProgress, ApplyReport, HostPlan,
-    PlanOptions,
+    apply_host, confirm_removals, plan, render, ApplyEvent, ApplyOptions, ApplyProgress,
+    ApplyReport, HostPlan, PlanOptions,
 };
 use pix_ops::OpsError;
 use pix_sandbox::contract::{Fault, FaultAction};
@@ -125,7 +125,14 @@ impl World {
                 command: "pix provision".into(),
             };
             let events = Events::default();
-            let r = apply_host(&client, None, p, &options, &mut NoTerminal, &events).await;
+            let confirmed = match confirm_removals(p, &options, &mut NoTerminal) {
+                Ok(c) => c,
+                Err(e) => {
+                    client.close().await.unwrap();
+                    return Err(e);
+                }
+            };
+            let r = apply_host(&client, None, p, &confirmed, &events).await;
             client.close().await.unwrap();
             if let Ok(report) = &r {
                 let events = events.0.lock().unwrap();
