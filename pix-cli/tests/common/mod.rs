@@ -117,6 +117,45 @@ impl World {
     }
 }
 
+/// A repository whose `api/` folder is the sample app, next to other files
+/// (PIX's layout), on branch `main` with one commit.
+pub fn monorepo(root: &Path) -> PathBuf {
+    let repo = root.join("pix");
+    copy_sample_app(&repo.join("api"));
+    std::fs::create_dir_all(repo.join("live")).unwrap();
+    std::fs::write(repo.join("live/index.html"), "<h1>front</h1>\n").unwrap();
+    std::fs::write(repo.join("README.md"), "# pix\n").unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "initial"]);
+    repo
+}
+
+/// Copies the sample app's files into `to`.
+pub fn copy_sample_app(to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(pix_sandbox::scenario::sample_app_dir()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// Runs git in `repo`; panics with its output on failure.
+pub fn git(repo: &Path, args: &[&str]) -> String {
+    pix_sandbox::scenario::git(repo, args).unwrap_or_else(|e| panic!("git {args:?}: {e}"))
+}
+
+/// Commits `text` into `file` of `repo`.
+pub fn commit_file(repo: &Path, file: &str, text: &str, message: &str) {
+    let path = repo.join(file);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    std::fs::write(path, text).unwrap();
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-q", "-m", message]);
+}
+
 /// Runs `pix` with a clean environment (no DOKKU_*, PIX_*, NO_COLOR, RUST_LOG).
 pub fn run_pix(cwd: &Path, args: &[&str], envs: &[(&str, &str)], stdin: Option<&[u8]>) -> Run {
     let mut cmd = Command::new(pix_bin());
@@ -167,6 +206,7 @@ pub const FILTERS: &[(&str, &str)] = &[
     (r"(-p |port[\x22:= ]+)\d{2,5}", "${1}[PORT]"),
     (r"://([a-z0-9_]+):[A-Za-z0-9]{8,}@", "://${1}:[PASSWORD]@"),
     (r"\b[0-9a-f]{64}\b", "[CONTAINER]"),
+    (r"\b[0-9a-f]{40}\b", "[SHA]"),
     (r"\b[0-9a-f]{11,12}\b", "[CID]"),
     (r"\b1\d{9}\b", "[UNIX]"),
     (r"\d+\.\d+s\b", "[ELAPSED]"),
