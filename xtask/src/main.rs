@@ -13,12 +13,16 @@
 //! - `cargo xtask reset-database-<env> [FLAGS]` (the infra Makefile's names)
 //!   and `cargo xtask reset-database <env> [FLAGS]`: `pix db reset <env>`
 //!   against the host in the repository's `pix.toml`.
+//! - `cargo xtask deploy-<env> [FLAGS]` (the Makefile's `deploy-*` names)
+//!   and `cargo xtask deploy <env> [FLAGS]`: `pix deploy <env>` from the
+//!   repository root; pix's exit code is kept (7 build failed, 8 rejected).
 //! - `cargo xtask bench [--backup-size 1G] ...`: pix against `ssh` per
 //!   command on the sandbox at 0 and 40 ms round trip; writes `BENCHMARKS.md`.
 
 mod bench;
 mod bench_report;
 mod demo;
+mod deploy;
 mod progress;
 mod reset;
 mod sandbox_cmd;
@@ -46,6 +50,11 @@ commands:
                       the safe database reset (pix db reset <env> FLAGS) on the host
                       of the repository's pix.toml; FLAGS: --dry-run --yes --confirm NAME
                       --resume --in-place --json --no-backup --backups-dir DIR
+  deploy-development [FLAGS], deploy-production [FLAGS], deploy-branch [FLAGS],
+  deploy <env> [FLAGS]
+                      deploy the environment (pix deploy <env> FLAGS) from this repository;
+                      FLAGS: --dry-run --yes --confirm NAME --rev REV --rebuild --json;
+                      exits with pix's code (see `pix help exit-codes`)
   bench [--runs N] [--rtt MS,MS] [--backup-size SIZE,...] [--only LIST] [--no-write]
                       pix against ssh-per-command on the sandbox; writes BENCHMARKS.md
 ";
@@ -68,6 +77,16 @@ fn main() -> ExitCode {
             Some((env, flags)) => reset::run(env, flags),
             None => Err(format!("reset-database needs an environment\n\n{USAGE}")),
         },
+        "deploy" => match rest.split_first() {
+            Some((env, flags)) => return deploy_exit(deploy::run(env, flags)),
+            None => Err(format!("deploy needs an environment\n\n{USAGE}")),
+        },
+        other if deploy::environment_of(other).is_some() => {
+            return deploy_exit(deploy::run(
+                deploy::environment_of(other).unwrap_or_default(),
+                rest,
+            ));
+        }
         other if reset::environment_of(other).is_some() => {
             reset::run(reset::environment_of(other).unwrap_or_default(), rest)
         }
@@ -79,6 +98,18 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The exit of `deploy`: pix's own code (it printed why), or an xtask
+/// error.
+fn deploy_exit(result: Result<i32, String>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(message) => {
             eprintln!("xtask: error: {message}");
             ExitCode::FAILURE
