@@ -534,5 +534,8 @@ aliases = ["prod"]
             .environment("production", &HostOverrides::default())
             .unwrap();
         assert!(prod.config.protected);
+        assert_eq!(c.provision_of("pix-app").plugins, vec!["postgres"]);
+        assert_eq!(prod.config.config["NODE_ENV"], "production");
+        assert_eq!(c.release.integration_branch.as_deref(), Some("dev"));
     }
 }

@@ -9,10 +9,11 @@
 //! [`Change`]s in a safe order; [`render`] prints them as a diff; the plan
 //! serialises for `--json` with secret values left out.
 //!
-//! [`apply_host`] asks for confirmation of removals first (a service needs
-//! its name typed), then runs the changes in order, reporting progress, and
-//! stops at the first failure with what was done and what was not. Running
-//! again re-plans from the server, so it converges.
+//! [`confirm_removals`] asks for the removals' confirmation (apps: `--yes`
+//! or y/N; a service: its name typed) and gives a [`Confirmed`] token;
+//! [`apply_host`] needs it, then runs the changes in order, reporting
+//! progress, and stops at the first failure with what was done and what was
+//! not. Running again re-plans from the server, so it converges.
 //!
 //! Removals (`prune`): apps, services, links, domains and mounts that the
 //! file does not name. Config keys, SSH keys and plugins are never removed
@@ -329,36 +330,35 @@ pub async fn read_actual(
     };
 
     enum Read {
-        Config(
-            String,
-            dokku_client::Result<dokku_client::config::ConfigVars>,
-        ),
-        Domains(String, dokku_client::Result<dokku_client::DomainsReport>),
-        Storage(
-            String,
-            dokku_client::Result<Vec<dokku_client::storage::Mount>>,
-        ),
-        Links(String, dokku_client::Result<dokku_client::PostgresInfo>),
+        Config(String, BTreeMap<String, String>),
+        Domains(String, Vec<String>),
+        Storage(String, Vec<String>),
+        Links(String, Vec<String>),
     }
-    let mut set = tokio::task::JoinSet::new();
+    let mut set: tokio::task::JoinSet<dokku_client::Result<Read>> = tokio::task::JoinSet::new();
     for d in desired.apps.iter().filter(|d| actual.apps.contains(&d.app)) {
         let (c, app) = (client.clone(), d.app.clone());
         set.spawn(async move {
-            let r = c.config_export(app.as_str(), ExportFormat::Json).await;
-            Read::Config(app, r)
+            let vars = c.config_export(app.as_str(), ExportFormat::Json).await?;
+            Ok(Read::Config(app, vars.0))
         });
         if d.domains.is_some() {
             let (c, app) = (client.clone(), d.app.clone());
             set.spawn(async move {
-                let r = c.domains_report(&app).await;
-                Read::Domains(app, r)
+                let report = c.domains_report(&app).await?;
+                Ok(Read::Domains(app, report.app_vhosts))
             });
         }
         if d.storage.is_some() {
             let (c, app) = (client.clone(), d.app.clone());
             set.spawn(async move {
-                let r = c.storage_list(&app).await;
-                Read::Storage(app, r)
+                let mounts = c
+                    .storage_list(&app)
+                    .await?
+                    .into_iter()
+                    .map(|m| format!("{}:{}", m.host_path, m.container_path))
+                    .collect();
+                Ok(Read::Storage(app, mounts))
             });
         }
     }
@@ -370,29 +370,24 @@ pub async fn read_actual(
     {
         let (c, svc) = (client.clone(), s.clone());
         set.spawn(async move {
-            let r = c.postgres_info(&svc).await;
-            Read::Links(svc, r)
+            let info = c.postgres_info(&svc).await?;
+            Ok(Read::Links(svc, info.links))
         });
     }
     while let Some(joined) = set.join_next().await {
         let read = joined.map_err(|e| OpsError::io("a read task", std::io::Error::other(e)))?;
-        match read {
-            Read::Config(app, r) => {
-                actual.config.insert(app, r?.0);
+        match read? {
+            Read::Config(app, vars) => {
+                actual.config.insert(app, vars);
             }
-            Read::Domains(app, r) => {
-                let r = r?;
-                actual.domains.insert(app, r.app_vhosts);
+            Read::Domains(app, vhosts) => {
+                actual.domains.insert(app, vhosts);
             }
-            Read::Storage(app, r) => {
-                let mounts = r?
-                    .into_iter()
-                    .map(|m| format!("{}:{}", m.host_path, m.container_path))
-                    .collect();
+            Read::Storage(app, mounts) => {
                 actual.storage.insert(app, mounts);
             }
-            Read::Links(svc, r) => {
-                actual.links.insert(svc, r?.links);
+            Read::Links(svc, links) => {
+                actual.links.insert(svc, links);
             }
         }
     }
@@ -1474,6 +1469,33 @@ mod tests {
         };
         confirm_removals(&only_service, &typed, &mut no).unwrap();
         assert!(confirm_removals(&only_service, &yes, &mut no).is_err());
+    }
+
+    #[test]
+    fn the_shipped_pix_toml_plans_pixs_layout_on_an_empty_host() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../pix.toml");
+        let c = PixConfig::load(&path).unwrap();
+        let none = |_: &str| None;
+        let d = desired_host(&c, "pix-app", &none).unwrap();
+        let plan = plan_host(
+            "pix-app",
+            &c.hosts["pix-app"],
+            &d,
+            &ActualHost::default(),
+            false,
+        );
+        let t = text(&plan);
+        for line in [
+            "+ install plugin postgres (https://github.com/dokku/dokku-postgres.git) [needs root: via ubuntu@pix-app.ovh (shell login, sudo)]",
+            "+ create service pg-development",
+            "+ create app api-prod",
+            "~ set NODE_ENV=production on api-prod",
+            "+ add domain api-prod.pix-app.ovh to api-prod",
+            "+ mount /var/lib/dokku/data/storage/placement_tests:/placement_tests on api-prod",
+            "+ link pg-prod to api-prod",
+        ] {
+            assert!(t.contains(line), "{line}\n{t}");
+        }
     }
 
     #[test]

@@ -255,7 +255,7 @@ fn an_empty_sandbox_is_provisioned_and_converges() {
 
     // A second plan is empty.
     let again = w.plan(&config, false);
-    assert!(again.is_empty(), "{}", render(&[again.clone()]));
+    assert!(again.is_empty(), "{}", render(std::slice::from_ref(&again)));
 
     // A change in the file plans exactly that change.
     let changed = w.write(&environments("staging"));
@@ -327,11 +327,10 @@ fn prune_removes_only_with_confirmation_and_a_database_only_with_its_name() {
 
     // production leaves the file: without prune nothing is removed.
     let dev_only = w.write(
-        &environments("development")
+        environments("development")
             .split("\n[environments.production]")
             .next()
-            .unwrap()
-            .to_string(),
+            .unwrap(),
     );
     assert!(w.plan(&dev_only, false).is_empty());
     let pruned = w.plan(&dev_only, true);
