@@ -23,7 +23,8 @@
 //! ```
 //!
 //! Provisioning (all optional): per host `plugins = ["postgres"]`,
-//! `ssh_keys = { alice = "keys/alice.pub" }`, `admin_user = "ubuntu"`; per
+//! `ssh_keys = { alice = "keys/alice.pub" }`, `admin_user = "ubuntu"`,
+//! `admin_key = "~/.ssh/id_admin"`; per
 //! environment `config = { NODE_ENV = "production" }`,
 //! `config_from_env = ["SECRET_KEY"]`, `domains = ["api.example.org"]`,
 //! `storage = ["/var/lib/dokku/data/storage/x:/x"]`. A `[release]` table:
@@ -174,10 +175,13 @@ pub struct HostProvision {
     /// Unset: those run over the host's own login.
     #[serde(default)]
     pub admin_user: Option<String>,
+    /// The admin user's private key (default: the host's `key`).
+    #[serde(default)]
+    pub admin_key: Option<PathBuf>,
 }
 
 /// The keys of `[hosts.<name>]` that belong to [`HostProvision`].
-pub const HOST_PROVISION_KEYS: &[&str] = &["plugins", "ssh_keys", "admin_user"];
+pub const HOST_PROVISION_KEYS: &[&str] = &["plugins", "ssh_keys", "admin_user", "admin_key"];
 
 /// The `[release]` table (`pix release`); every field has a default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -27,7 +27,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use dokku_client::config::{ConfigSetOptions, ExportFormat};
@@ -176,6 +176,8 @@ pub struct DesiredHost {
     pub apps: Vec<DesiredApp>,
     /// The admin user for root commands, if any.
     pub admin_user: Option<String>,
+    /// The admin user's key, if not the host's.
+    pub admin_key: Option<PathBuf>,
 }
 
 /// Where the values of `config_from_env` come from.
@@ -270,6 +272,7 @@ pub fn desired_host(config: &PixConfig, host_name: &str, env: LocalEnv<'_>) -> R
         ssh_keys,
         apps,
         admin_user: provision.admin_user.clone(),
+        admin_key: provision.admin_key.map(|k| key_path(config, k)),
     })
 }
 
@@ -656,13 +659,26 @@ impl HostPlan {
     }
 }
 
+/// A key path from `pix.toml`: `~/...` and absolute paths as given, others
+/// relative to the file's folder.
+fn key_path(config: &PixConfig, path: PathBuf) -> PathBuf {
+    if path.starts_with("~") {
+        path
+    } else {
+        config.base_dir.join(path)
+    }
+}
+
 /// How the root commands of `host` reach Dokku: the admin user's shell login
-/// with `sudo` (pure).
-pub fn admin_host(host: &HostConfig, admin_user: &str) -> HostConfig {
+/// with `sudo`, with its own key when given (pure).
+pub fn admin_host(host: &HostConfig, admin_user: &str, admin_key: Option<&Path>) -> HostConfig {
     HostConfig {
         user: admin_user.to_string(),
         login: Login::Shell,
         sudo: true,
+        key: admin_key
+            .map(Path::to_path_buf)
+            .or_else(|| host.key.clone()),
         ..host.clone()
     }
 }
@@ -832,7 +848,7 @@ pub fn plan_host(
         }
     }
     let root_via = match &desired.admin_user {
-        Some(u) => login_text(&admin_host(host, u)),
+        Some(u) => login_text(&admin_host(host, u, desired.admin_key.as_deref())),
         None => login_text(host),
     };
     let steps = changes
@@ -1230,10 +1246,22 @@ pub async fn connect_root(
     if !plan.steps.iter().any(|s| s.needs_root) {
         return Ok(None);
     }
-    match config.provision_of(host_name).admin_user {
-        Some(user) => Ok(Some(
-            crate::connect::connect(&admin_host(host, &user), options).await?,
-        )),
+    let provision = config.provision_of(host_name);
+    match provision.admin_user {
+        Some(user) => {
+            let key = provision.admin_key.map(|k| key_path(config, k));
+            let admin = admin_host(host, &user, key.as_deref());
+            // The admin's own key wins over a --key meant for the dokku login.
+            let options = crate::connect::ConnectOptions {
+                key: if key.is_some() {
+                    None
+                } else {
+                    options.key.clone()
+                },
+                ..options.clone()
+            };
+            Ok(Some(crate::connect::connect(&admin, &options).await?))
+        }
         None => Ok(None),
     }
 }
@@ -1285,6 +1313,7 @@ mod tests {
                 storage: Some(vec!["/srv/pt:/placement_tests".into()]),
             }],
             admin_user: Some("ubuntu".into()),
+            admin_key: None,
         }
     }
 

@@ -15,8 +15,8 @@ use pix_ops::config::PixConfig;
 use pix_ops::confirm::{ConfirmFlags, NoTerminal};
 use pix_ops::connect::{connect, ConnectOptions};
 use pix_ops::provision::{
-    apply_host, confirm_removals, plan, render, ApplyEvent, ApplyOptions, ApplyProgress,
-    ApplyReport, HostPlan, PlanOptions,
+    apply_host, confirm_removals, connect_root, plan, render, ApplyEvent, ApplyOptions,
+    ApplyProgress, ApplyReport, HostPlan, PlanOptions,
 };
 use pix_ops::OpsError;
 use pix_sandbox::contract::{Fault, FaultAction};
@@ -26,11 +26,22 @@ use pix_sandbox::scenario;
 
 const SECRET: &str = "s3cr3t value with spaces";
 
-/// The `[hosts.sandbox]` table of a sandbox, with the provisioning keys.
+/// The `[hosts.sandbox]` table of a sandbox, with the provisioning keys;
+/// with the sandbox's shell login as the admin user when it has one.
 fn host_table(sb: &Sandbox) -> String {
+    let admin = sb
+        .shell_key_path()
+        .map(|k| {
+            format!(
+                "admin_user = {}\nadmin_key = {}\n",
+                toml_string(sb.user()),
+                toml_string(&k.display().to_string())
+            )
+        })
+        .unwrap_or_default();
     format!(
         "[hosts.sandbox]\naddress = {}\nport = {}\nuser = {}\nkey = {}\nknown_hosts = {}\n\
-         plugins = [\"postgres\", \"letsencrypt\"]\nssh_keys = {{ alice = \"keys/alice.pub\" }}\n",
+         plugins = [\"postgres\", \"letsencrypt\"]\nssh_keys = {{ alice = \"keys/alice.pub\" }}\n{admin}",
         toml_string(sb.host()),
         sb.port(),
         toml_string(sb.user()),
@@ -72,7 +83,11 @@ fn local_env(key: &str) -> Option<String> {
 
 impl World {
     fn new() -> World {
-        let sb = Sandbox::start(SandboxOptions::default()).expect("sandbox");
+        World::with(SandboxOptions::default())
+    }
+
+    fn with(options: SandboxOptions) -> World {
+        let sb = Sandbox::start(options).expect("sandbox");
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("keys")).unwrap();
         let key = dir.path().join("keys/alice");
@@ -132,8 +147,14 @@ impl World {
                     return Err(e);
                 }
             };
-            let r = apply_host(&client, None, p, &confirmed, &events).await;
+            let root = connect_root(config, "sandbox", host, p, &ConnectOptions::default())
+                .await
+                .unwrap();
+            let r = apply_host(&client, root.as_ref(), p, &confirmed, &events).await;
             client.close().await.unwrap();
+            if let Some(root) = root {
+                root.close().await.unwrap();
+            }
             if let Ok(report) = &r {
                 let events = events.0.lock().unwrap();
                 let started = events
@@ -269,6 +290,51 @@ fn an_empty_sandbox_is_provisioned_and_converges() {
         .unwrap()
         .succeeded());
     assert!(w.plan(&changed, false).is_empty());
+}
+
+#[test]
+fn root_commands_go_through_the_shell_login_with_sudo() {
+    let w = World::with(SandboxOptions::default().with_shell_login());
+    let config = w.write(&environments("development"));
+    let p = w.plan(&config, false);
+    let via = format!("{}@127.0.0.1 (shell login, sudo)", w.sb.user());
+    let root: Vec<&str> = p
+        .steps
+        .iter()
+        .filter(|s| s.needs_root)
+        .map(|s| s.via.as_str())
+        .collect();
+    assert_eq!(root, [via.as_str(), via.as_str()]);
+    assert!(lines(&p)[0].ends_with(&format!("[needs root: via {via}]")));
+    let before = w.sb.received().unwrap().len();
+    assert!(w
+        .apply(&config, &p, ConfirmFlags::default())
+        .unwrap()
+        .succeeded());
+
+    // plugin:install and ssh-keys:add ran as a program on the server (no
+    // forced command), through sudo; everything else over the dokku login.
+    let received = w.sb.received().unwrap();
+    for r in &received[before..] {
+        let name = r.argv_lossy().first().cloned().unwrap_or_default();
+        let through_shell = r.ssh_original_command.is_none();
+        match name.as_str() {
+            "plugin:install" | "ssh-keys:add" => {
+                assert!(through_shell, "{name} over the dokku login")
+            }
+            "version" => {}
+            _ => assert!(!through_shell, "{name} over the shell login"),
+        }
+    }
+    let sudo = std::fs::read_to_string(w.sb.sudo_log()).unwrap();
+    assert_eq!(
+        sudo,
+        // the client's version probe, then the two root commands
+        "dokku version\ndokku plugin:install https://github.com/dokku/dokku-letsencrypt.git letsencrypt\ndokku ssh-keys:add alice\n"
+    );
+    assert!(w.dokku(&["ssh-keys:list"]).contains("NAME=\"alice\""));
+    assert!(w.dokku(&["plugin:list"]).contains("letsencrypt"));
+    assert!(w.plan(&config, false).is_empty());
 }
 
 #[test]

@@ -126,6 +126,10 @@ pub struct SandboxOptions {
     pub emulator_bin: Option<PathBuf>,
     /// The global vhost (apps are `http://<app>.<vhost>`).
     pub global_vhost: String,
+    /// Also a shell login (PIX's `ubuntu` with sudo): a second key, in its
+    /// own keys file, that runs what it is sent through `/bin/sh` with
+    /// `dokku` and `sudo` stand-ins first on `PATH` ([`Sandbox::shell_key_path`]).
+    pub shell_login: bool,
 }
 
 impl Default for SandboxOptions {
@@ -135,6 +139,7 @@ impl Default for SandboxOptions {
             proxy: false,
             emulator_bin: None,
             global_vhost: DEFAULT_VHOST.to_string(),
+            shell_login: false,
         }
     }
 }
@@ -151,6 +156,12 @@ impl SandboxOptions {
     /// With the delaying proxy in front of sshd.
     pub fn with_proxy(mut self) -> Self {
         self.proxy = true;
+        self
+    }
+
+    /// With the shell login (see [`SandboxOptions::shell_login`]).
+    pub fn with_shell_login(mut self) -> Self {
+        self.shell_login = true;
         self
     }
 
@@ -294,6 +305,7 @@ pub struct Sandbox {
     postgres: Option<postgres::Cluster>,
     proxy: Option<DelayProxy>,
     fault_seq: AtomicU32,
+    shell_login: bool,
     dir: Option<tempfile::TempDir>,
 }
 
@@ -344,6 +356,7 @@ impl Sandbox {
             postgres: None,
             proxy: None,
             fault_seq: AtomicU32::new(0),
+            shell_login: options.shell_login,
             dir: Some(dir),
         };
         mkdir(&base, 0o755)?;
@@ -424,10 +437,16 @@ impl Sandbox {
             ),
             0o644,
         )?;
+        let extra_authorized_keys = if self.shell_login {
+            Some(self.write_shell_login()?)
+        } else {
+            None
+        };
         let files = sshd::SshdFiles {
             host_key,
             pid_file: self.ssh_dir.join("sshd.pid"),
             authorized_keys,
+            extra_authorized_keys,
             config: self.ssh_dir.join("sshd_config"),
             log: self.ssh_dir.join("sshd.log"),
         };
@@ -446,6 +465,64 @@ impl Sandbox {
             &sshd::known_hosts(&host_pub, &ports),
             0o644,
         )
+    }
+
+    /// The shell login: its key, its keys file, and the `dokku` and `sudo`
+    /// stand-ins. `dokku` runs the emulator as a program (no
+    /// `SSH_ORIGINAL_COMMAND`, so `received()` shows `None` for it, as for a
+    /// command run on the server); `sudo` accepts `-n` and `--`, appends its
+    /// arguments to [`Sandbox::sudo_log`] and runs them as the same user
+    /// (there is no root here). Returns the keys file.
+    fn write_shell_login(&self) -> Result<PathBuf, SandboxError> {
+        let key = self.ssh_dir.join("id_shell");
+        let public = sshd::keygen(&self.tools.ssh_keygen, &key, "pix-sandbox-shell")?;
+        let bin = self.shell_bin();
+        mkdir(&bin, 0o755)?;
+        write_file(
+            &bin.join("dokku"),
+            &format!(
+                "#!/bin/sh\nunset SSH_ORIGINAL_COMMAND\nexec {} --root {} \"$@\"\n",
+                shell_quote(&self.emulator_bin.display().to_string()),
+                shell_quote(&self.root.display().to_string()),
+            ),
+            0o755,
+        )?;
+        let log = self.sudo_log();
+        write_file(
+            &bin.join("sudo"),
+            &format!(
+                "#!/bin/sh\n# The sandbox's stand-in for sudo: no root here; -n and -- as sudo takes them.\n\
+                 while [ $# -gt 0 ]; do case \"$1\" in -n) shift;; --) shift; break;; -*) echo \"sudo: unsupported option $1\" >&2; exit 1;; *) break;; esac; done\n\
+                 printf '%s\\n' \"$*\" >> {}\nexec \"$@\"\n",
+                shell_quote(&log.display().to_string()),
+            ),
+            0o755,
+        )?;
+        write_file(&log, "", 0o644)?;
+        self.user.own(&log)?;
+        let file = self.dir().join("shell_authorized_keys");
+        write_file(
+            &file,
+            &sshd::shell_authorized_keys_line(&bin, &public),
+            0o644,
+        )?;
+        Ok(file)
+    }
+
+    /// The folder of the shell login's `dokku` and `sudo` stand-ins.
+    pub fn shell_bin(&self) -> PathBuf {
+        self.dir().join("shell-bin")
+    }
+
+    /// Every command the shell login ran through `sudo`, one per line.
+    pub fn sudo_log(&self) -> PathBuf {
+        self.dir().join("sudo.log")
+    }
+
+    /// The shell login's private key (`None` unless started
+    /// [`SandboxOptions::with_shell_login`]). Its user is [`Sandbox::user`].
+    pub fn shell_key_path(&self) -> Option<PathBuf> {
+        self.shell_login.then(|| self.ssh_dir.join("id_shell"))
     }
 
     fn write_config(&self) -> Result<(), SandboxError> {

@@ -97,8 +97,23 @@ pub(crate) struct SshdFiles {
     pub host_key: PathBuf,
     pub pid_file: PathBuf,
     pub authorized_keys: PathBuf,
+    /// A second keys file (the shell login's key), when there is one.
+    pub extra_authorized_keys: Option<PathBuf>,
     pub config: PathBuf,
     pub log: PathBuf,
+}
+
+/// The `authorized_keys` line of the shell login: no Dokku forced command;
+/// the key runs what the client sends through `/bin/sh`, with `bin` first
+/// on `PATH` (the `dokku` and `sudo` stand-ins), as a shell user's login
+/// would. (sshd cannot set `PATH` per key without `PermitUserEnvironment`,
+/// so a forced command sets it and runs the original command.)
+pub fn shell_authorized_keys_line(bin: &Path, client_pub: &str) -> String {
+    format!(
+        "restrict,pty,command=\"PATH={}:/usr/local/bin:/usr/bin:/bin; export PATH; exec /bin/sh -c \\\"$SSH_ORIGINAL_COMMAND\\\"\" {} pix-sandbox-shell\n",
+        bin.display(),
+        key_without_comment(client_pub)
+    )
 }
 
 /// The sshd configuration.
@@ -109,6 +124,22 @@ pub fn config_text(
     authorized_keys: &Path,
     user: &str,
 ) -> String {
+    config_text_with_keys(port, host_key, pid_file, &[authorized_keys], user)
+}
+
+/// The sshd configuration with several `authorized_keys` files.
+pub fn config_text_with_keys(
+    port: u16,
+    host_key: &Path,
+    pid_file: &Path,
+    authorized_keys: &[&Path],
+    user: &str,
+) -> String {
+    let authorized_keys = authorized_keys
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
     format!(
         "# pix sandbox sshd\n\
          ListenAddress 127.0.0.1\n\
@@ -137,7 +168,6 @@ pub fn config_text(
          LogLevel INFO\n",
         host_key = host_key.display(),
         pid_file = pid_file.display(),
-        authorized_keys = authorized_keys.display(),
     )
 }
 
@@ -156,13 +186,9 @@ pub(crate) fn start(
     let mut last = None;
     for _ in 0..4 {
         let port = free_port()?;
-        let text = config_text(
-            port,
-            &files.host_key,
-            &files.pid_file,
-            &files.authorized_keys,
-            user,
-        );
+        let mut keys = vec![files.authorized_keys.as_path()];
+        keys.extend(files.extra_authorized_keys.as_deref());
+        let text = config_text_with_keys(port, &files.host_key, &files.pid_file, &keys, user);
         std::fs::write(&files.config, text)
             .map_err(|e| SandboxError::io(format!("writing {}", files.config.display()), e))?;
         let log = std::fs::File::create(&files.log)
@@ -272,5 +298,25 @@ mod tests {
             );
         }
         assert!(!text.contains("AcceptEnv"));
+        let two = config_text_with_keys(
+            2200,
+            Path::new("/h"),
+            Path::new("/p"),
+            &[Path::new("/a"), Path::new("/b")],
+            "dokku",
+        );
+        assert!(
+            two.lines().any(|l| l == "AuthorizedKeysFile /a /b"),
+            "{two}"
+        );
+    }
+
+    #[test]
+    fn the_shell_login_line_sets_path_and_runs_the_original_command() {
+        let line = shell_authorized_keys_line(Path::new("/s/shell-bin"), "ssh-ed25519 AAAAk c");
+        assert_eq!(
+            line,
+            "restrict,pty,command=\"PATH=/s/shell-bin:/usr/local/bin:/usr/bin:/bin; export PATH; exec /bin/sh -c \\\"$SSH_ORIGINAL_COMMAND\\\"\" ssh-ed25519 AAAAk pix-sandbox-shell\n"
+        );
     }
 }
