@@ -19,7 +19,7 @@ use pix_ops::provision::{
     ApplyProgress, ApplyReport, HostPlan, PlanOptions,
 };
 use pix_ops::OpsError;
-use pix_sandbox::contract::{Fault, FaultAction};
+use pix_sandbox::contract::{Fault, FaultAction, Profile};
 use pix_sandbox::sandbox::pix_toml::toml_string;
 use pix_sandbox::sandbox::{Sandbox, SandboxOptions};
 use pix_sandbox::scenario;
@@ -443,4 +443,24 @@ fn prune_removes_only_with_confirmation_and_a_database_only_with_its_name() {
         "api-development.pix.test"
     );
     assert!(w.plan(&dev_only, true).is_empty());
+}
+
+/// Plan, apply and an empty second plan on the older Dokku versions the
+/// emulator models (their reads differ: text reports, no `apps:list` JSON).
+#[test]
+fn older_versions_provision_and_converge() {
+    for profile in [Profile::V0_30, Profile::V0_19] {
+        let w = World::with(SandboxOptions::profile(profile));
+        let config = w.write(&environments("development"));
+        let p = w.plan(&config, false);
+        assert_eq!(lines(&p).len(), 14, "{profile:?}: {:?}", lines(&p));
+        let report = w.apply(&config, &p, ConfirmFlags::default()).unwrap();
+        assert!(report.succeeded(), "{profile:?}: {report:?}");
+        let again = w.plan(&config, false);
+        assert!(
+            again.is_empty(),
+            "{profile:?}: {}",
+            render(std::slice::from_ref(&again))
+        );
+    }
 }
