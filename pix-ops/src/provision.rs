@@ -16,7 +16,9 @@
 //! not. Running again re-plans from the server, so it converges.
 //!
 //! Removals (`prune`): apps, services, links, domains and mounts that the
-//! file does not name. Config keys, SSH keys and plugins are never removed
+//! file does not name. Review apps are not in the file: with `[settings]
+//! review_app_prefix` set, apps with that prefix are left alone; without it,
+//! prune lists them like any other app (and asks before destroying). Config keys, SSH keys and plugins are never removed
 //! (removing the key you are connected with locks you out; Dokku and the
 //! links set keys of their own).
 //!
@@ -178,6 +180,9 @@ pub struct DesiredHost {
     pub admin_user: Option<String>,
     /// The admin user's key, if not the host's.
     pub admin_key: Option<PathBuf>,
+    /// Apps whose name starts with this are review apps (`[settings]
+    /// review_app_prefix`): `pix review-app` manages them, prune leaves them.
+    pub review_prefix: Option<String>,
 }
 
 /// Where the values of `config_from_env` come from.
@@ -273,6 +278,11 @@ pub fn desired_host(config: &PixConfig, host_name: &str, env: LocalEnv<'_>) -> R
         apps,
         admin_user: provision.admin_user.clone(),
         admin_key: provision.admin_key.map(|k| key_path(config, k)),
+        review_prefix: config
+            .settings
+            .review_app_prefix
+            .clone()
+            .filter(|p| !p.is_empty()),
     })
 }
 
@@ -835,7 +845,17 @@ pub fn plan_host(
             }
         }
         let apps: BTreeSet<&str> = desired.apps.iter().map(|d| d.app.as_str()).collect();
-        for a in actual.apps.iter().filter(|a| !apps.contains(a.as_str())) {
+        let review = |a: &str| {
+            desired
+                .review_prefix
+                .as_deref()
+                .is_some_and(|p| a.starts_with(p))
+        };
+        for a in actual
+            .apps
+            .iter()
+            .filter(|a| !apps.contains(a.as_str()) && !review(a))
+        {
             changes.push(Change::DestroyApp { app: a.clone() });
         }
         let services: BTreeSet<&str> = desired.apps.iter().map(|d| d.service.as_str()).collect();
@@ -1314,6 +1334,7 @@ mod tests {
             }],
             admin_user: Some("ubuntu".into()),
             admin_key: None,
+            review_prefix: Some("review-".into()),
         }
     }
 
@@ -1387,6 +1408,7 @@ mod tests {
             .unwrap()
             .insert("SECRET".into(), "old-secret".into());
         actual.apps.insert("orphan".into());
+        actual.apps.insert("review-feature-x".into());
         actual.services.insert("pg-orphan".into());
         actual
             .links
