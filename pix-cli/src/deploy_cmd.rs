@@ -70,12 +70,23 @@ pub fn render_event(event: &DeployEvent) -> Vec<String> {
     }
 }
 
-/// Prints deploy events on stderr as they arrive.
-#[derive(Debug, Clone, Copy)]
-pub struct Display;
+/// Prints deploy events on stderr as they arrive (a mapping already shown
+/// is not repeated: `review-app up` and the deploy both announce it).
+#[derive(Debug, Default)]
+pub struct Display {
+    mapped: std::sync::Mutex<Option<DeployEvent>>,
+}
 
 impl DeployProgress for Display {
     fn event(&self, event: DeployEvent) {
+        if matches!(event, DeployEvent::Mapped { .. }) {
+            if let Ok(mut last) = self.mapped.lock() {
+                if last.as_ref() == Some(&event) {
+                    return;
+                }
+                *last = Some(event.clone());
+            }
+        }
         let mut err = std::io::stderr().lock();
         for line in render_event(&event) {
             let _ = writeln!(err, "{line}");
@@ -260,13 +271,14 @@ pub async fn deploy(ctx: &Ctx, args: &DeployArgs) -> Result<(), Failure> {
         dry_run: args.dry_run,
     };
     let client = ctx.connect_to(&target.host).await?;
+    let display = Display::default();
     let mut prompter = TerminalPrompter;
     let result = interruptible(deploy::deploy(
         &client,
         &target,
         &options,
         &mut prompter,
-        &Display,
+        &display,
     ))
     .await;
     let report = match result {
@@ -287,7 +299,7 @@ pub async fn deploy(ctx: &Ctx, args: &DeployArgs) -> Result<(), Failure> {
         && !args.dry_run
         && matches!(report.outcome, DeployOutcome::NothingToDeploy { .. });
     if rebuild {
-        Display.event(DeployEvent::Note(format!(
+        display.event(DeployEvent::Note(format!(
             "nothing new to deploy: rebuilding {} (ps:rebuild)",
             target.app
         )));

@@ -91,10 +91,33 @@ pub fn prediction(p: &PushPrediction) -> &'static str {
     }
 }
 
-/// The status table's rows (pure).
-pub fn status_rows(divs: &[Divergence]) -> Vec<Vec<String>> {
+/// The source commit named by each remote's tip when `pix deploy` made it
+/// (its `Source-Commit:` trailer), read from the fetched commit.
+async fn deployed_from(git: &Git, divs: &[Divergence]) -> Vec<Option<String>> {
+    let mut out = Vec::with_capacity(divs.len());
+    for d in divs {
+        let source = match &d.remote_sha {
+            Some(sha) => git
+                .query(&["log", "-1", "--format=%B", sha])
+                .await
+                .ok()
+                .flatten()
+                .and_then(|m| pix_ops::deploy::parse_message(&m).0),
+            None => None,
+        };
+        out.push(source);
+    }
+    out
+}
+
+/// The status table's rows (pure). `sources[i]`: the source commit when
+/// remote `i` was deployed by `pix deploy` (a plain push is then beside the
+/// point: its PUSH column says `pix deploy`).
+pub fn status_rows(divs: &[Divergence], sources: &[Option<String>]) -> Vec<Vec<String>> {
     divs.iter()
-        .map(|d| {
+        .enumerate()
+        .map(|(i, d)| {
+            let by_deploy = sources.get(i).is_some_and(Option::is_some);
             vec![
                 d.remote.clone(),
                 d.app.clone(),
@@ -106,7 +129,11 @@ pub fn status_rows(divs: &[Divergence]) -> Vec<Vec<String>> {
                 short(&d.local_sha).to_string(),
                 d.ahead.to_string(),
                 d.behind.to_string(),
-                prediction(&d.push).to_string(),
+                if by_deploy {
+                    "pix deploy".to_string()
+                } else {
+                    prediction(&d.push).to_string()
+                },
                 d.environments.join(","),
             ]
         })
@@ -118,16 +145,41 @@ pub const STATUS_HEADERS: [&str; 9] = [
     "REMOTE",
     "APP",
     "BRANCH",
-    "REMOTE",
-    "LOCAL",
+    "REMOTE SHA",
+    "LOCAL SHA",
     "AHEAD",
     "BEHIND",
     "PUSH",
     "ENVIRONMENTS",
 ];
 
-/// What to do about a remote a push would be rejected by (pure).
-pub fn repair_hint(d: &Divergence) -> Option<String> {
+/// What to do about a remote (pure): for one `pix deploy` deployed (from
+/// `source`), how it compares with the local commit; for one a plain push
+/// would be rejected by, the repairs.
+pub fn repair_hint(d: &Divergence, source: Option<&str>) -> Option<String> {
+    if let Some(src) = source {
+        let env = d
+            .environments
+            .first()
+            .map(String::as_str)
+            .unwrap_or("<env>");
+        return Some(if src == d.local_sha {
+            format!(
+                "{}: deployed by `pix deploy` from {} ({}): up to date",
+                d.remote,
+                short(src),
+                d.local_ref
+            )
+        } else {
+            format!(
+                "{}: deployed by `pix deploy` from {}, {} is {}: `pix deploy {env}` deploys it (a fast-forward; nothing to do if the folder did not change); git push and `pix remote repair` are for remotes pushed to directly",
+                d.remote,
+                short(src),
+                d.local_ref,
+                short(&d.local_sha)
+            )
+        });
+    }
     (d.push == PushPrediction::Rejected).then(|| {
         format!(
             "{}: holds {} commit(s) that {} lacks, so a push is rejected{}. Merge them: `pix remote repair {} --merge`; or replace them: `pix remote repair {} --force`",
@@ -221,9 +273,13 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
                     "no Dokku remote (dokku@HOST:APP or ssh://dokku@HOST[:PORT]/APP) in `git remote -v`",
                 );
             }
-            ctx.out.table(&STATUS_HEADERS, &status_rows(&divs))?;
-            for hint in divs.iter().filter_map(repair_hint) {
-                ctx.out.line(&hint)?;
+            let sources = deployed_from(&git, &divs).await;
+            ctx.out
+                .table(&STATUS_HEADERS, &status_rows(&divs, &sources))?;
+            for (d, s) in divs.iter().zip(&sources) {
+                if let Some(hint) = repair_hint(d, s.as_deref()) {
+                    ctx.out.line(&hint)?;
+                }
             }
             Ok(())
         }
@@ -245,6 +301,26 @@ async fn repair(
     options: &RemoteOptions,
 ) -> Result<(), Failure> {
     let read = remote::read_divergence(git, config, &args.remote, options).await?;
+    let display = Display::default();
+    if args.merge {
+        if let Some(src) = deployed_from(git, std::slice::from_ref(&read))
+            .await
+            .pop()
+            .flatten()
+        {
+            return Err(pix_ops::OpsError::Refused {
+                message: format!(
+                    "{}'s {} was deployed by `pix deploy` (from {}): its tree is the deploy folder, not your branch, so merging it would mix the two; nothing was done. Deploy with `pix deploy {}` instead (it builds on top of the remote's commit), or replace it with `pix remote repair {} --force`",
+                    read.remote,
+                    read.deploy_branch,
+                    short(&src),
+                    read.environments.first().map(String::as_str).unwrap_or("<env>"),
+                    read.remote
+                ),
+            }
+            .into());
+        }
+    }
     ctx.out.note(&divergence_line(&read));
     let what = format!(
         "{} to {}'s {}",
@@ -252,7 +328,7 @@ async fn repair(
     );
     if args.merge {
         let command = format!("pix remote repair {} --merge", args.remote);
-        let outcome = match interruptible(remote::repair_merge(git, &read, options, &Display)).await
+        let outcome = match interruptible(remote::repair_merge(git, &read, options, &display)).await
         {
             None => {
                 return Err(Failure::Interrupted(format!(
@@ -307,7 +383,7 @@ async fn repair(
         confirm: None,
     };
     let mut prompter = TerminalPrompter;
-    let run = remote::repair_force(git, &read, options, &flags, &mut prompter, &Display);
+    let run = remote::repair_force(git, &read, options, &flags, &mut prompter, &display);
     let pushed = match interruptible(run).await {
         None => {
             return Err(Failure::Interrupted(format!(
@@ -353,7 +429,7 @@ mod tests {
     fn status_rows_and_hints() {
         let d = div(PushPrediction::Rejected);
         assert_eq!(
-            status_rows(std::slice::from_ref(&d)),
+            status_rows(std::slice::from_ref(&d), &[None]),
             [[
                 "dokku",
                 "a",
@@ -366,10 +442,17 @@ mod tests {
                 "staging"
             ]]
         );
-        let hint = repair_hint(&d).unwrap();
+        let hint = repair_hint(&d, None).unwrap();
         assert!(hint.contains("holds 2 commit(s) that HEAD lacks"), "{hint}");
         assert!(hint.contains("pix remote repair dokku --merge"), "{hint}");
-        assert_eq!(repair_hint(&div(PushPrediction::FastForward)), None);
+        assert_eq!(repair_hint(&div(PushPrediction::FastForward), None), None);
+        // deployed by pix deploy: no plain-push advice
+        let rows = status_rows(std::slice::from_ref(&d), &[Some("3333".into())]);
+        assert_eq!(rows[0][7], "pix deploy");
+        let hint = repair_hint(&d, Some("3333333333333333")).unwrap();
+        assert!(hint.contains("`pix deploy staging` deploys it"), "{hint}");
+        let hint = repair_hint(&d, Some("2222222222222222")).unwrap();
+        assert!(hint.ends_with("up to date"), "{hint}");
     }
 
     #[test]

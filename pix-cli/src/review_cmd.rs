@@ -93,6 +93,7 @@ pub async fn review(ctx: &Ctx, cmd: &ReviewCmd) -> Result<(), Failure> {
     let repo = ctx.cwd()?;
     let git = Git::new(&repo);
     let client = ctx.connect_to(&settings.host).await?;
+    let display = Display::default();
     let mut prompter = TerminalPrompter;
     let result = match cmd {
         ReviewCmd::Up { branch } => {
@@ -115,7 +116,7 @@ pub async fn review(ctx: &Ctx, cmd: &ReviewCmd) -> Result<(), Failure> {
                 &settings,
                 &options,
                 &mut prompter,
-                &Display,
+                &display,
             );
             match interruptible(run).await {
                 None => Err(interrupted(&command)),
@@ -137,7 +138,7 @@ pub async fn review(ctx: &Ctx, cmd: &ReviewCmd) -> Result<(), Failure> {
                 yes: *yes,
                 confirm: None,
             };
-            let run = review::down(&client, &config, branch, &flags, &mut prompter, &Display);
+            let run = review::down(&client, &config, branch, &flags, &mut prompter, &display);
             match interruptible(run).await {
                 None => Err(Failure::Interrupted(format!(
                     "interrupted: run `pix review-app down {branch} --yes` again to finish"
@@ -205,8 +206,9 @@ async fn prune(
             .line("dry run: nothing was removed; run `pix review-app prune --yes` to remove them");
     }
     let flags = ConfirmFlags { yes, confirm: None };
+    let display = Display::default();
     let mut prompter = TerminalPrompter;
-    let run = review::prune(client, config, &plan, &flags, &mut prompter, &Display);
+    let run = review::prune(client, config, &plan, &flags, &mut prompter, &display);
     let removed = match interruptible(run).await {
         None => {
             return Err(Failure::Interrupted(

@@ -148,6 +148,31 @@ fn deploys_the_api_folder_and_reports_each_outcome() {
     assert!(locked.stderr.contains("apps:unlock"), "{}", locked.render());
     scenario::dokku(&r.w.sb, &["apps:unlock", APP]).unwrap();
     assert_eq!(r.deployed_sha(), c2);
+
+    // A remote that pix deploy deploys: `remote status` says so (no
+    // plain-push advice) and `repair --merge` refuses to mix its tree in.
+    git(
+        &r.repo,
+        &["remote", "add", "dokku", &r.w.sb.git_remote(APP)],
+    );
+    let status = r.pix(&["remote", "status"]).expect(0);
+    snap!("remote_status_deployed", status);
+    assert!(
+        status.stdout.contains("`pix deploy staging` deploys it"),
+        "{}",
+        status.render()
+    );
+    let merge = r.pix(&["remote", "repair", "dokku", "--merge"]).expect(4);
+    assert!(
+        merge.stderr.contains("deployed by `pix deploy`"),
+        "{}",
+        merge.render()
+    );
+    assert_eq!(r.deployed_sha(), c2);
+    commit_file(&r.repo, "api/VERSION", "3\n", "v3");
+    r.pix(&["deploy", "staging"]).expect(0);
+    let status = r.pix(&["remote", "status"]).expect(0);
+    assert!(status.stdout.contains("up to date"), "{}", status.render());
 }
 
 #[test]

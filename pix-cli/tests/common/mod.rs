@@ -203,6 +203,7 @@ pub const FILTERS: &[(&str, &str)] = &[
     (r"/tmp/[^\s\x22'`)]+", "[TMP]"),
     (r"\(\d+ bytes", "([N] bytes"),
     (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+    (r"\]:\d{2,5}\b", "]:[PORT]"),
     (r"(-p |port[\x22:= ]+)\d{2,5}", "${1}[PORT]"),
     (r"://([a-z0-9_]+):[A-Za-z0-9]{8,}@", "://${1}:[PASSWORD]@"),
     (r"\b[0-9a-f]{64}\b", "[CONTAINER]"),
