@@ -270,17 +270,29 @@ pub fn postgres(data: &[u8]) {
     ] {
         assert!(!shown.contains(&password), "password shown in {shown:?}");
     }
-    let report = format!("=====> s postgres service information\n       Dsn:                 {url}\n       Status:              running\n");
-    let info = dokku_client::PostgresInfo::from_fields(None, &parse::parse_postgres_info(&report));
-    let json = serde_json::to_string(&info).unwrap_or_default();
-    let debug = format!("{info:?}");
+    let shown = |url: &str| {
+        let report = format!("=====> s postgres service information\n       Dsn:                 {url}\n       Status:              running\n");
+        let info =
+            dokku_client::PostgresInfo::from_fields(None, &parse::parse_postgres_info(&report));
+        (
+            serde_json::to_string(&info).unwrap_or_default(),
+            format!("{info:?}"),
+        )
+    };
+    // A password that is a substring of what is shown anyway (a field name,
+    // the host) proves nothing: compare with the same info without it.
+    let (json0, debug0) = shown(&url.replace(&format!(":{password}@"), ":@"));
+    if json0.contains(&password) || debug0.contains(&password) {
+        return;
+    }
+    let (json, debug) = shown(&url);
     assert!(
         !json.contains(&password),
         "password in postgres:info JSON {json}"
     );
     assert!(
         !debug.contains(&password),
-        "password in postgres:info Debug"
+        "password {password:?} in postgres:info Debug {debug:?}"
     );
 }
 
