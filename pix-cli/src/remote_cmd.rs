@@ -250,6 +250,16 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
     let ambient = ctx.ambient()?;
     let config = ambient.config.as_ref();
     let git = Git::new(ctx.cwd()?);
+    let inside = git
+        .query(&["rev-parse", "--git-dir"])
+        .await
+        .map_err(pix_ops::OpsError::from)?;
+    if inside.is_none() {
+        return Err(Failure::usage(format!(
+            "{} is not inside a git repository: run `pix remote` in the repository whose remotes to check",
+            git.dir().display()
+        )));
+    }
     let listed = git
         .capture(&["remote", "-v"])
         .await
