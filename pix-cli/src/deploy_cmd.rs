@@ -75,10 +75,23 @@ pub fn render_event(event: &DeployEvent) -> Vec<String> {
 #[derive(Debug, Default)]
 pub struct Display {
     mapped: std::sync::Mutex<Option<DeployEvent>>,
+    planned: std::sync::atomic::AtomicBool,
+}
+
+impl Display {
+    /// True once a push was planned (it starts right after the plan, unless
+    /// it is a dry run).
+    pub fn planned(&self) -> bool {
+        self.planned.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 impl DeployProgress for Display {
     fn event(&self, event: DeployEvent) {
+        if matches!(event, DeployEvent::Plan { .. }) {
+            self.planned
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         if matches!(event, DeployEvent::Mapped { .. }) {
             if let Ok(mut last) = self.mapped.lock() {
                 if last.as_ref() == Some(&event) {
@@ -252,11 +265,16 @@ pub fn exit_with(code: i32) -> Result<(), Failure> {
     }
 }
 
-/// The message when Ctrl-C stops a deploy.
-pub fn interrupted(command: &str) -> Failure {
-    Failure::Interrupted(format!(
-        "interrupted: the push may or may not have reached the server; check with `pix remote status` or run `{command}` again (a deploy always fast-forwards)"
-    ))
+/// The message when Ctrl-C stops a deploy; `pushing`: the push had
+/// started.
+pub fn interrupted(command: &str, pushing: bool) -> Failure {
+    Failure::Interrupted(if pushing {
+        format!(
+            "interrupted: the push may or may not have reached the server; check with `pix remote status` or run `{command}` again (a deploy always fast-forwards)"
+        )
+    } else {
+        format!("interrupted before anything was pushed; run `{command}` again to deploy")
+    })
 }
 
 /// `pix deploy`.
@@ -296,7 +314,7 @@ pub async fn deploy(ctx: &Ctx, args: &DeployArgs) -> Result<(), Failure> {
     let report = match result {
         None => {
             let _ = client.close().await;
-            return Err(interrupted(&command));
+            return Err(interrupted(&command, display.planned() && !args.dry_run));
         }
         Some(r) => r,
     };
@@ -304,7 +322,12 @@ pub async fn deploy(ctx: &Ctx, args: &DeployArgs) -> Result<(), Failure> {
         Ok(r) => r,
         Err(e) => {
             let _ = client.close().await;
-            return Err(e.into());
+            let failure = Failure::from(e);
+            // Ctrl-C at the confirmation prompt ends the prompt first.
+            if exit::code(&failure) == exit::INTERRUPTED {
+                return Err(interrupted(&command, display.planned() && !args.dry_run));
+            }
+            return Err(failure);
         }
     };
     let rebuild = args.rebuild

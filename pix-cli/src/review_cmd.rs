@@ -122,7 +122,7 @@ pub async fn review(ctx: &Ctx, cmd: &ReviewCmd) -> Result<(), Failure> {
                 &display,
             );
             match interruptible(run).await {
-                None => Err(interrupted(&command)),
+                None => Err(interrupted(&command, display.planned())),
                 Some(Err(e)) => Err(e.into()),
                 Some(Ok(report)) => {
                     let code = exit::deploy_code(&report.deploy.outcome);

@@ -222,6 +222,15 @@ fn deploy_and_trust_host_confirmed_at_a_terminal() {
     let repo = common::monorepo(w.dir.path());
     let t = Tmux::new();
 
+    // Ctrl-C at the confirmation: nothing was pushed, and it says so
+    t.start("intr", &repo, &pix_line(&w, "deploy prod"));
+    t.wait_for("intr", "to confirm:");
+    t.tmux(&["send-keys", "-t", "intr", "C-c"]);
+    let pane = t.wait_for("intr", "EXIT=");
+    assert!(
+        pane.contains("EXIT=130") && pane.contains("interrupted before anything was pushed"),
+        "{pane}"
+    );
     // a protected deploy wants the database's name typed; a wrong one is refused
     t.start("wrong", &repo, &pix_line(&w, "deploy prod"));
     t.wait_for("wrong", "Type the database's name (pg-prod) to confirm:");
