@@ -300,8 +300,15 @@ pub async fn deploy(ctx: &Ctx, args: &DeployArgs) -> Result<(), Failure> {
         command: command.clone(),
         dry_run: args.dry_run,
     };
-    let client = ctx.connect_to(&target.host).await?;
     let display = Display::default();
+    if let Some(branch) = &target.branch {
+        // Shown before connecting, so it is there even if the host is not.
+        display.event(DeployEvent::Mapped {
+            branch: branch.clone(),
+            app: target.app.clone(),
+        });
+    }
+    let client = ctx.connect_to(&target.host).await?;
     let mut prompter = TerminalPrompter;
     let result = interruptible(deploy::deploy(
         &client,

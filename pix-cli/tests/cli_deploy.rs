@@ -243,6 +243,12 @@ fn protected_environments_aliases_and_branches() {
         "{}",
         branch.render()
     );
+    assert_eq!(
+        branch.stderr.matches("→ app ").count(),
+        1,
+        "{}",
+        branch.render()
+    );
     scenario::dokku(&r.w.sb, &["apps:create", "feature-login-page"]).unwrap();
     scenario::dokku(&r.w.sb, &["postgres:create", "login-db"]).unwrap();
     scenario::dokku(
