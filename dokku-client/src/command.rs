@@ -250,13 +250,16 @@ impl SplitRule {
     /// The rule the given server version applies to a command named `name`
     /// (the first word after the global flags).
     pub fn for_command(version: Option<&DokkuVersion>, first_word: &str) -> SplitRule {
-        if first_word.contains("git") {
-            return SplitRule::Whitespace;
-        }
         let modern = version.map(|v| v.at_least(0, 34, 0)).unwrap_or(true);
         if modern {
-            SplitRule::XargsEcho
+            // 0.34.0+: `git` words are whitespace-split, the rest via xargs -n 1.
+            if first_word.contains("git") {
+                SplitRule::Whitespace
+            } else {
+                SplitRule::XargsEcho
+            }
         } else if first_word.contains("config") || first_word.contains("docker-options") {
+            // Before 0.34.0 only these went through `xargs $0`, `git` or not.
             SplitRule::Xargs
         } else {
             SplitRule::Whitespace
@@ -272,9 +275,20 @@ impl SplitRule {
 /// assumes a current server).
 pub fn ssh_line(command: &Command, version: Option<&DokkuVersion>) -> Result<String> {
     let argv = command.argv();
-    let first = argv.first().copied().unwrap_or("");
-    let rule = SplitRule::for_command(version, first);
+    // Dokku's entry script shifts leading `--flags` off before it looks at
+    // `$1`: the rule follows the command's name, not a global flag.
+    let rule = SplitRule::for_command(version, command.name());
     check_values(command)?;
+    // The first, whitespace-only pass must see global flags (and `--app`'s
+    // value) as the plain words they are: quoting would hide them.
+    for word in command.global_flags() {
+        if !is_plain_word(word) {
+            return Err(unsafe_arg(
+                word,
+                "global flags and the app after `--app` must be plain words (letters, digits and `_:./=@%+,-`): Dokku reads them before any unquoting",
+            ));
+        }
+    }
     let mut line = String::new();
     for (i, word) in argv.iter().enumerate() {
         let quoted = quote_word(word, rule, i + 1 == argv.len())?;
@@ -709,6 +723,43 @@ mod tests {
         assert_eq!(ssh_line(&cmd, Some(&modern)).unwrap(), "git:report myapp");
         let cmd = Command::read("git:report").value("my app");
         assert!(ssh_line(&cmd, Some(&modern)).is_err());
+    }
+
+    #[test]
+    fn the_split_rule_follows_the_command_not_a_global_flag() {
+        let old = v("dokku version 0.30.0");
+        // config:* went through xargs before 0.34: quotes are honoured.
+        let cmd = Command::write("config:set")
+            .global_flag("--quiet")
+            .value("app")
+            .value("K=a b");
+        let line = ssh_line(&cmd, Some(&old)).unwrap();
+        assert_eq!(
+            server_split(&line, SplitRule::Xargs).0,
+            vec!["--quiet", "config:set", "app", "K=a b"]
+        );
+        // a git command after a global flag is still whitespace-split
+        let cmd = Command::read("git:report")
+            .global_flag("--quiet")
+            .value("my app");
+        assert!(ssh_line(&cmd, Some(&v("dokku version 0.38.27"))).is_err());
+        // before 0.34, a config word goes through xargs even if it says git
+        assert_eq!(
+            SplitRule::for_command(Some(&old), "git-config:x"),
+            SplitRule::Xargs
+        );
+        assert_eq!(
+            SplitRule::for_command(Some(&v("dokku version 0.38.27")), "git-config:x"),
+            SplitRule::Whitespace
+        );
+        // a global flag word that is not plain is refused
+        let cmd = Command::read("config:show")
+            .global_flag("--app")
+            .global_flag("a b");
+        assert!(matches!(
+            ssh_line(&cmd, None),
+            Err(Error::UnsafeArgument { .. })
+        ));
     }
 
     #[test]

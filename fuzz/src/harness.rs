@@ -423,32 +423,14 @@ pub fn ssh_line(data: &[u8]) {
     let version = VERSIONS[usize::from(byte(data, 0)) % VERSIONS.len()]
         .map(|v| DokkuVersion::parse_output(v).expect("a fixed version parses"));
     let (cmd, argv) = fuzzed_command(data);
-    // KNOWN BUG (reported, dokku-client/src/command.rs `ssh_line`): Dokku's
-    // entry script decides the split rule on the first word after the global
-    // flags, as its whitespace first pass sees them. `ssh_line` decides on
-    // `argv[0]` (a global flag when there is one), and quotes global flags
-    // that are not plain words, which the first pass then does not take for
-    // flags. Such commands (only `Command::raw` and `global_flag` make them)
-    // are skipped until `ssh_line` uses `command.name()` and refuses
-    // non-plain global flag words.
-    let first_word = cmd.argv().first().copied().unwrap_or("");
-    let plain_globals = cmd
-        .global_flags()
-        .iter()
-        .all(|g| dokku_client::command::is_plain_word(g));
-    // KNOWN BUG 2 (reported, `SplitRule::for_command`): the `git` check wins
-    // on every version, but before 0.34.0 a first word containing `config`
-    // (or `docker-options`) goes through xargs even if it also contains
-    // `git`. Commands whose name the reference rule splits differently are
-    // skipped until it is fixed.
-    if !plain_globals
-        || SplitRule::for_command(version.as_ref(), first_word)
-            != SplitRule::for_command(version.as_ref(), cmd.name())
-        || SplitRule::for_command(version.as_ref(), cmd.name())
-            != reference_rule(version.as_ref(), cmd.name())
-    {
-        return;
-    }
+    // The split rule follows the command's name (Dokku shifts leading global
+    // flags off first), and matches the reference's rule on every version.
+    assert_eq!(
+        SplitRule::for_command(version.as_ref(), cmd.name()),
+        reference_rule(version.as_ref(), cmd.name()),
+        "{:?}",
+        cmd.name()
+    );
     match client_ssh_line(&cmd, version.as_ref()) {
         Ok(line) => {
             assert!(!line.contains('\n') && !line.contains('\0'), "{line:?}");
