@@ -138,20 +138,25 @@ pub fn code(failure: &Failure) -> i32 {
         Failure::Exit(code) => *code,
         Failure::Interrupted(_) => INTERRUPTED,
         Failure::NotFound(_) => NOT_FOUND,
-        Failure::Ops(e) => match e {
-            OpsError::Dokku(d) => dokku_code(d),
-            OpsError::Config { .. }
-            | OpsError::NoConfig { .. }
-            | OpsError::UnknownEnvironment { .. }
-            | OpsError::Usage { .. } => USAGE,
-            OpsError::Refused { .. } | OpsError::LockHeld { .. } => REFUSED,
-            OpsError::Precondition { .. } | OpsError::StepFailed { .. } => REMOTE,
-            OpsError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => OK,
-            OpsError::Io { source, .. } if source.kind() == std::io::ErrorKind::Interrupted => {
-                INTERRUPTED
-            }
-            _ => FAILURE,
-        },
+        Failure::Ops(e) => ops_code(e),
+    }
+}
+
+/// The exit code of a workflow or client error.
+pub fn ops_code(e: &OpsError) -> i32 {
+    match e {
+        OpsError::Dokku(d) => dokku_code(d),
+        OpsError::Config { .. }
+        | OpsError::NoConfig { .. }
+        | OpsError::UnknownEnvironment { .. }
+        | OpsError::Usage { .. } => USAGE,
+        OpsError::Refused { .. } | OpsError::LockHeld { .. } => REFUSED,
+        OpsError::Precondition { .. } | OpsError::StepFailed { .. } => REMOTE,
+        OpsError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => OK,
+        OpsError::Io { source, .. } if source.kind() == std::io::ErrorKind::Interrupted => {
+            INTERRUPTED
+        }
+        _ => FAILURE,
     }
 }
 
