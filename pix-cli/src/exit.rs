@@ -189,6 +189,14 @@ Exit codes of pix
 to deploy and after --dry-run; 4 when the app is locked or the protected
 environment was not confirmed; 7 and 8 as above.
 
+`pix provision` exits 5 when a step failed (what was done and what was not is
+printed; run it again to converge). `pix status --all` and `pix provision` show
+every host that answered, then exit with the code of the first host that did
+not (6 when it could not be reached). `pix release` exits 5 when a check, a
+merge or the push fails, or when the deploy did not happen after the push (a
+protected production not confirmed: the message says how to deploy), and as
+`pix deploy` once it deploys.
+
 `pix run` and `pix dokku` exit with the remote command's own exit code, and
 `pix db connect` with psql's.
 ";

@@ -111,7 +111,9 @@ pub fn render_report(report: &ReleaseReport, command: &str, color: bool) -> Rend
     ));
     match &report.deploy {
         Some(d) => {
-            let deploy = render_outcome(d, command, color);
+            // What to run next is a deploy of the tag, not the release again.
+            let again = format!("pix deploy {} --rev {}", n.production_env, n.tag);
+            let deploy = render_outcome(d, &again, color);
             r.stdout.extend(deploy.stdout);
             r.stderr.extend(deploy.stderr);
         }

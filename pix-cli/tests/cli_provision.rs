@@ -157,7 +157,10 @@ fn provision_plans_applies_and_converges() {
 
     // A second plan is empty; a second apply changes nothing.
     let again = w.pix(&["provision", "--plan"]).expect(0);
-    assert_eq!(again.stdout, "host sandbox (127.0.0.1):\n  nothing to change\n");
+    assert_eq!(
+        again.stdout,
+        "host sandbox (127.0.0.1):\n  nothing to change\n"
+    );
     let noop = w.pix(&["provision"]).expect(0);
     assert!(
         noop.stdout.ends_with("host sandbox: nothing to change\n"),
@@ -293,7 +296,8 @@ fn two_hosts_at_once_and_one_stopped() {
     );
     let plan = pix(&["provision", "--plan"]).expect(6);
     assert!(
-        plan.stdout.contains("host prod-host (127.0.0.1): not reached: ")
+        plan.stdout
+            .contains("host prod-host (127.0.0.1): not reached: ")
             && plan
                 .stdout
                 .contains("host staging-host (127.0.0.1):\n  nothing to change\n"),

@@ -73,7 +73,12 @@ impl World {
         git(&repo, &["push", "-q", "origin", "master", "dev"]);
         git(&repo, &["fetch", "-q", "origin"]);
         git(&repo, &["switch", "-q", "-c", "release-1.2.3", "dev"]);
-        commit_file(&repo, "CHANGELOG.md", "# changelog\n\n## 1.2.3\n", "release 1.2.3");
+        commit_file(
+            &repo,
+            "CHANGELOG.md",
+            "# changelog\n\n## 1.2.3\n",
+            "release 1.2.3",
+        );
         World {
             sb,
             _dir: dir,
@@ -161,7 +166,9 @@ fn dry_run_then_release_and_deploy() {
     );
 
     // The same version again: refused (the tag exists), nothing pushed.
-    let again = w.pix(&["release", "1.2.3", "--confirm", "pg-prod"]).expect(5);
+    let again = w
+        .pix(&["release", "1.2.3", "--confirm", "pg-prod"])
+        .expect(5);
     assert!(
         again.stderr.contains("tag v1.2.3 already exists"),
         "{}",
@@ -170,7 +177,7 @@ fn dry_run_then_release_and_deploy() {
 }
 
 #[test]
-fn no_deploy_stops_after_the_push_and_a_bad_version_is_a_usage_error() {
+fn no_deploy_stops_after_the_push_and_an_unconfirmed_production_is_not_deployed() {
     let w = World::new();
     let run = w.pix(&["release", "1.2.3", "--no-deploy"]).expect(0);
     assert!(
@@ -181,4 +188,25 @@ fn no_deploy_stops_after_the_push_and_a_bad_version_is_a_usage_error() {
     assert!(w.origin_ref("v1.2.3").is_some());
     assert_eq!(deployed(&w.sb), "false");
     w.pix(&["release", "1.2"]).expect(2);
+
+    // Without a terminal and without --confirm, the protected production is
+    // not deployed; the release is pushed and the message says how to deploy.
+    git(&w.repo, &["switch", "-q", "-c", "release-1.2.4", "dev"]);
+    commit_file(
+        &w.repo,
+        "CHANGELOG.md",
+        "# changelog\n\n## 1.2.4\n",
+        "release 1.2.4",
+    );
+    let refused = w.pix(&["release", "1.2.4"]).expect(5);
+    assert!(
+        refused.stderr.contains("--confirm pg-prod")
+            && refused
+                .stderr
+                .contains("pix deploy production --rev v1.2.4"),
+        "{}",
+        refused.render()
+    );
+    assert!(w.origin_ref("v1.2.4").is_some());
+    assert_eq!(deployed(&w.sb), "false");
 }
