@@ -1,4 +1,4 @@
-//! `domains:report`.
+//! `domains:report`, `domains:add`, `domains:set`, `domains:remove`.
 
 use std::collections::BTreeMap;
 
@@ -45,7 +45,52 @@ impl DomainsReport {
     }
 }
 
+/// Refuses a domain that is empty, has whitespace or starts with `-`.
+fn validate_domain(domain: &str) -> Result<()> {
+    if domain.is_empty()
+        || domain.starts_with('-')
+        || domain.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(Error::InvalidName {
+            name: domain.to_string(),
+            message: "a domain is a host name such as `api.example.com` (no spaces, not starting with `-`)".into(),
+        });
+    }
+    Ok(())
+}
+
+/// `domains:<verb> <app> <domain>...` (`verb` is `add`, `set` or `remove`).
+pub fn domains_command(verb: &str, app: &str, domains: &[&str]) -> Result<crate::Command> {
+    let mut cmd = app_command(&format!("domains:{verb}"), app, false)?;
+    for d in domains {
+        validate_domain(d)?;
+        cmd = cmd.value(*d);
+    }
+    Ok(cmd)
+}
+
 impl Client {
+    /// Adds domains to an app.
+    pub async fn domains_add(&self, app: &str, domains: &[&str]) -> Result<()> {
+        self.run_ok(domains_command("add", app, domains)?)
+            .await
+            .map(drop)
+    }
+
+    /// Replaces an app's domains.
+    pub async fn domains_set(&self, app: &str, domains: &[&str]) -> Result<()> {
+        self.run_ok(domains_command("set", app, domains)?)
+            .await
+            .map(drop)
+    }
+
+    /// Removes domains from an app.
+    pub async fn domains_remove(&self, app: &str, domains: &[&str]) -> Result<()> {
+        self.run_ok(domains_command("remove", app, domains)?)
+            .await
+            .map(drop)
+    }
+
     /// The domains report of one app (`--format json` from 0.38.0, text before).
     pub async fn domains_report(&self, app: &str) -> Result<DomainsReport> {
         let json = self.capabilities().await?.bash_report_json;
@@ -64,5 +109,22 @@ impl Client {
                 message: "no report in the output".into(),
                 text: out.stdout_text().chars().take(200).collect(),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_commands_validate_their_words() {
+        let c = domains_command("add", "api", &["api.example.com", "www.example.com"]).unwrap();
+        assert_eq!(
+            c.argv(),
+            vec!["domains:add", "api", "api.example.com", "www.example.com"]
+        );
+        assert!(domains_command("add", "api", &["a b"]).is_err());
+        assert!(domains_command("add", "api", &["--force"]).is_err());
+        assert!(domains_command("add", "Bad_App", &["a.example.com"]).is_err());
     }
 }

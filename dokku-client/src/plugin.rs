@@ -20,7 +20,40 @@ pub struct PluginInfo {
     pub description: String,
 }
 
+/// `plugin:install <url> [name]` (needs root: use the shell-user login with
+/// `sudo` on a real server).
+pub fn plugin_install_command(url: &str, name: Option<&str>) -> Result<Command> {
+    if url.is_empty() || url.starts_with('-') || url.chars().any(char::is_whitespace) {
+        return Err(crate::Error::InvalidName {
+            name: url.to_string(),
+            message: "a plugin is installed from a URL such as `https://github.com/dokku/dokku-postgres.git`".into(),
+        });
+    }
+    let mut cmd = Command::write("plugin:install").value(url);
+    if let Some(name) = name {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(crate::Error::InvalidName {
+                name: name.to_string(),
+                message: "a plugin name is letters, digits, `-` and `_`".into(),
+            });
+        }
+        cmd = cmd.value(name);
+    }
+    Ok(cmd)
+}
+
 impl Client {
+    /// Installs a plugin (root on a real server: shell-user login with `sudo`).
+    pub async fn plugin_install(&self, url: &str, name: Option<&str>) -> Result<()> {
+        self.run_ok(plugin_install_command(url, name)?)
+            .await
+            .map(drop)
+    }
+
     /// The installed plugins (`plugin:list`).
     pub async fn plugin_list(&self) -> Result<Vec<PluginInfo>> {
         let out = self.run_ok(Command::read("plugin:list")).await?;
@@ -31,6 +64,25 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plugin_install_validates() {
+        let c = plugin_install_command(
+            "https://github.com/dokku/dokku-postgres.git",
+            Some("postgres"),
+        )
+        .unwrap();
+        assert_eq!(
+            c.argv(),
+            vec![
+                "plugin:install",
+                "https://github.com/dokku/dokku-postgres.git",
+                "postgres"
+            ]
+        );
+        assert!(plugin_install_command("--force", None).is_err());
+        assert!(plugin_install_command("https://x", Some("a b")).is_err());
+    }
 
     #[test]
     fn parses_plugins() {

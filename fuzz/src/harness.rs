@@ -270,17 +270,29 @@ pub fn postgres(data: &[u8]) {
     ] {
         assert!(!shown.contains(&password), "password shown in {shown:?}");
     }
-    let report = format!("=====> s postgres service information\n       Dsn:                 {url}\n       Status:              running\n");
-    let info = dokku_client::PostgresInfo::from_fields(None, &parse::parse_postgres_info(&report));
-    let json = serde_json::to_string(&info).unwrap_or_default();
-    let debug = format!("{info:?}");
+    let shown = |url: &str| {
+        let report = format!("=====> s postgres service information\n       Dsn:                 {url}\n       Status:              running\n");
+        let info =
+            dokku_client::PostgresInfo::from_fields(None, &parse::parse_postgres_info(&report));
+        (
+            serde_json::to_string(&info).unwrap_or_default(),
+            format!("{info:?}"),
+        )
+    };
+    // A password that is a substring of what is shown anyway (a field name,
+    // the host) proves nothing: compare with the same info without it.
+    let (json0, debug0) = shown(&url.replace(&format!(":{password}@"), ":@"));
+    if json0.contains(&password) || debug0.contains(&password) {
+        return;
+    }
+    let (json, debug) = shown(&url);
     assert!(
         !json.contains(&password),
         "password in postgres:info JSON {json}"
     );
     assert!(
         !debug.contains(&password),
-        "password in postgres:info Debug"
+        "password {password:?} in postgres:info Debug {debug:?}"
     );
 }
 
@@ -402,13 +414,22 @@ pub fn ssh_line(data: &[u8]) {
     let version = VERSIONS[usize::from(byte(data, 0)) % VERSIONS.len()]
         .map(|v| DokkuVersion::parse_output(v).expect("a fixed version parses"));
     let (cmd, argv) = fuzzed_command(data);
-    // KNOWN BUG (reported, dokku-client/src/command.rs `ssh_line`): the split
-    // rule is chosen from `argv[0]`, which is a global flag when the command
-    // has one, while Dokku decides on the first word after the global flags.
-    // Such commands are skipped until `ssh_line` uses `command.name()`.
+    // KNOWN BUG (reported, dokku-client/src/command.rs `ssh_line`): Dokku's
+    // entry script decides the split rule on the first word after the global
+    // flags, as its whitespace first pass sees them. `ssh_line` decides on
+    // `argv[0]` (a global flag when there is one), and quotes global flags
+    // that are not plain words, which the first pass then does not take for
+    // flags. Such commands (only `Command::raw` and `global_flag` make them)
+    // are skipped until `ssh_line` uses `command.name()` and refuses
+    // non-plain global flag words.
     let first_word = cmd.argv().first().copied().unwrap_or("");
-    if SplitRule::for_command(version.as_ref(), first_word)
-        != SplitRule::for_command(version.as_ref(), cmd.name())
+    let plain_globals = cmd
+        .global_flags()
+        .iter()
+        .all(|g| dokku_client::command::is_plain_word(g));
+    if !plain_globals
+        || SplitRule::for_command(version.as_ref(), first_word)
+            != SplitRule::for_command(version.as_ref(), cmd.name())
     {
         return;
     }

@@ -15,6 +15,7 @@ environment), then the first git remote dokku@HOST:APP. The app: an argument,
 
 Examples:
   pix status
+  pix deploy development
   pix --env development db reset development --dry-run
   pix --host dokku.example.com apps list --json
   pix help exit-codes";

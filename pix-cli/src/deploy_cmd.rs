@@ -232,6 +232,17 @@ pub fn render_push(
     r
 }
 
+/// Deploys are git pushes over SSH: the `local` host (dokku run here)
+/// cannot receive one.
+pub fn refuse_local(host: &pix_ops::config::HostConfig) -> Result<(), Failure> {
+    if host.address == pix_ops::connect::LOCAL_HOST {
+        return Err(Failure::usage(
+            "deploys are git pushes over SSH and the host `local` cannot receive one: give the server's address (--host, DOKKU_HOST or pix.toml)",
+        ));
+    }
+    Ok(())
+}
+
 /// A non-zero exit code as a failure that was already reported.
 pub fn exit_with(code: i32) -> Result<(), Failure> {
     if code == exit::OK {
@@ -258,6 +269,7 @@ pub async fn deploy(ctx: &Ctx, args: &DeployArgs) -> Result<(), Failure> {
     if let Some(user) = &ctx.g.user {
         target.host.user = user.clone();
     }
+    refuse_local(&target.host)?;
     let command = format!("pix deploy {}", args.environment);
     let options = DeployOptions {
         repo,

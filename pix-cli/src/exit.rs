@@ -65,6 +65,16 @@ impl Failure {
         Failure::Ops(OpsError::io(context, e))
     }
 
+    /// The message shown for this failure (empty for [`Failure::Exit`],
+    /// whose reason was already printed).
+    pub fn message(&self) -> String {
+        match self {
+            Failure::Exit(_) => String::new(),
+            Failure::Interrupted(m) | Failure::NotFound(m) => m.clone(),
+            Failure::Ops(e) => e.to_string(),
+        }
+    }
+
     /// A usage error.
     pub fn usage(message: impl Into<String>) -> Self {
         Failure::Ops(OpsError::Usage {

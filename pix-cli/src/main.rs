@@ -126,11 +126,10 @@ fn offline(out: &Out, command: &Commands) -> Option<Result<(), Failure>> {
 
 /// Prints a failure on stderr (and as JSON on stdout with `--json`).
 fn report(out: &Out, failure: &Failure, code: i32) {
-    let message = match failure {
-        Failure::Exit(_) => return,
-        Failure::Interrupted(m) | Failure::NotFound(m) => m.clone(),
-        Failure::Ops(e) => e.to_string(),
-    };
+    if matches!(failure, Failure::Exit(_)) {
+        return;
+    }
+    let message = failure.message();
     let shown = if out.stderr_tty {
         neutralise(&message)
     } else {

@@ -2,8 +2,6 @@
 //! `pix_ops::remote`. Each remote's deploy branch is read from `git:report`
 //! when its host answers (else `master`).
 
-use std::collections::BTreeMap;
-
 use pix_ops::config::{HostConfig, Login, PixConfig};
 use pix_ops::confirm::ConfirmFlags;
 use pix_ops::deploy::deploy_branch;
@@ -61,16 +59,20 @@ async fn options_for(ctx: &Ctx, config: Option<&PixConfig>, url: &RemoteUrl) -> 
             match branch {
                 Ok(b) => Some(b),
                 Err(e) => {
-                    tracing::warn!("deploy branch of {}: {e}; assuming master", url.app);
+                    ctx.out.note(&ctx.out.server_text_err(&format!(
+                        "note: deploy branch of {}: {e}; assuming master",
+                        url.app
+                    )));
                     None
                 }
             }
         }
         Err(e) => {
-            tracing::warn!(
-                "{} unreachable ({e:?}); assuming deploy branch master",
-                url.host
-            );
+            ctx.out.note(&ctx.out.server_text_err(&format!(
+                "note: {} unreachable ({}); assuming deploy branch master",
+                url.host,
+                e.message()
+            )));
             None
         }
     };
@@ -250,6 +252,16 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
     let ambient = ctx.ambient()?;
     let config = ambient.config.as_ref();
     let git = Git::new(ctx.cwd()?);
+    let inside = git
+        .query(&["rev-parse", "--git-dir"])
+        .await
+        .map_err(pix_ops::OpsError::from)?;
+    if inside.is_none() {
+        return Err(Failure::usage(format!(
+            "{} is not inside a git repository: run `pix remote` in the repository whose remotes to check",
+            git.dir().display()
+        )));
+    }
     let listed = git
         .capture(&["remote", "-v"])
         .await
@@ -257,31 +269,46 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
     let remotes = parse_remote_list(&listed);
     match cmd {
         RemoteCmd::Status => {
-            let mut options = BTreeMap::new();
+            // Each remote read on its own (as `remote::status` does), so one
+            // unreachable host does not hide the others: its error is
+            // reported and decides the exit code, after the table.
+            let mut divs = Vec::new();
+            let mut failed: Option<Failure> = None;
             for (name, url, _) in &remotes {
-                options.insert(name.clone(), options_for(ctx, config, url).await);
-            }
-            let divs = remote::status(&git, config, &|name, _| {
-                options.get(name).cloned().unwrap_or_default()
-            })
-            .await?;
-            if ctx.out.json {
-                return ctx.out.json(&divs);
-            }
-            if divs.is_empty() {
-                return ctx.out.line(
-                    "no Dokku remote (dokku@HOST:APP or ssh://dokku@HOST[:PORT]/APP) in `git remote -v`",
-                );
-            }
-            let sources = deployed_from(&git, &divs).await;
-            ctx.out
-                .table(&STATUS_HEADERS, &status_rows(&divs, &sources))?;
-            for (d, s) in divs.iter().zip(&sources) {
-                if let Some(hint) = repair_hint(d, s.as_deref()) {
-                    ctx.out.line(&hint)?;
+                let options = options_for(ctx, config, url).await;
+                match remote::read_divergence(&git, config, name, &options).await {
+                    Ok(d) => divs.push(d),
+                    Err(e) => {
+                        let e = Failure::from(e);
+                        ctx.out.note(&format!(
+                            "{} {name}: {}",
+                            paint("error:", "1;31", ctx.out.color_err),
+                            ctx.out.server_text_err(&e.message())
+                        ));
+                        failed.get_or_insert(e);
+                    }
                 }
             }
-            Ok(())
+            if ctx.out.json {
+                ctx.out.json(&divs)?;
+            } else if divs.is_empty() && failed.is_none() {
+                ctx.out.line(
+                    "no Dokku remote (dokku@HOST:APP or ssh://dokku@HOST[:PORT]/APP) in `git remote -v`",
+                )?;
+            } else if !divs.is_empty() {
+                let sources = deployed_from(&git, &divs).await;
+                ctx.out
+                    .table(&STATUS_HEADERS, &status_rows(&divs, &sources))?;
+                for (d, s) in divs.iter().zip(&sources) {
+                    if let Some(hint) = repair_hint(d, s.as_deref()) {
+                        ctx.out.line(&hint)?;
+                    }
+                }
+            }
+            match failed {
+                Some(e) => exit_with(exit::code(&e)),
+                None => Ok(()),
+            }
         }
         RemoteCmd::Repair(args) => {
             let options = match remotes.iter().find(|(n, _, _)| *n == args.remote) {

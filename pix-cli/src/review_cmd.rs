@@ -90,6 +90,9 @@ pub async fn review(ctx: &Ctx, cmd: &ReviewCmd) -> Result<(), Failure> {
     if let Some(user) = &ctx.g.user {
         settings.host.user = user.clone();
     }
+    if matches!(cmd, ReviewCmd::Up { .. }) {
+        crate::deploy_cmd::refuse_local(&settings.host)?;
+    }
     let repo = ctx.cwd()?;
     let git = Git::new(&repo);
     let client = ctx.connect_to(&settings.host).await?;

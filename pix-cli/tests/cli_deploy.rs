@@ -50,6 +50,19 @@ impl Repo {
         run_pix(&self.repo, &all, envs, None)
     }
 
+    /// `pix ARGS` as CI runs it: the repository's pix.toml names no key and
+    /// no known_hosts (they come from the environment, `envs`).
+    fn pix_ci(&self, args: &[&str], envs: &[(&str, &str)]) -> Run {
+        let text: String = std::fs::read_to_string(&self.w.toml)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("key =") && !l.starts_with("known_hosts ="))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(self.repo.join("pix.toml"), text).unwrap();
+        run_pix(&self.repo, args, envs, None)
+    }
+
     fn deployed_sha(&self) -> String {
         scenario::dokku(&self.w.sb, &["git:report", APP, "--git-sha"])
             .unwrap()
@@ -106,11 +119,14 @@ fn deploys_the_api_folder_and_reports_each_outcome() {
     assert!(dry.stdout.starts_with("dry run: "), "{}", dry.render());
     assert_eq!(r.deployed_sha(), c1);
 
-    // JSON: the library's report; credentials from the environment as in CI.
+    // JSON: the library's report; credentials from the environment as in
+    // CI (pix.toml in the repository names none: without them, exit 6).
     let key = r.w.sb.key_path();
     let known = r.w.sb.known_hosts_path();
+    let no_creds = r.pix_ci(&["deploy", "staging", "--json"], &[]).expect(6);
+    assert_eq!(no_creds.json()["error"]["exit_code"], 6);
     let json = r
-        .pix_env(
+        .pix_ci(
             &["deploy", "staging", "--json"],
             &[
                 ("PIX_SSH_KEY", key.to_str().unwrap()),
@@ -118,6 +134,7 @@ fn deploys_the_api_folder_and_reports_each_outcome() {
             ],
         )
         .expect(0);
+    std::fs::remove_file(r.repo.join("pix.toml")).unwrap();
     snap!("deploy_json", json);
     let report = json.json();
     assert_eq!(report["outcome"]["outcome"], "deployed");

@@ -26,6 +26,10 @@ fn help_lists_commands_and_exit_codes() {
         "ssh-keys",
         "storage",
         "dokku",
+        "deploy",
+        "review-app",
+        "remote",
+        "ssh",
         "parse",
         "completions",
         "man",
@@ -134,4 +138,50 @@ fn usage_errors_and_transport_failures() {
         "{}",
         bad_port.render()
     );
+}
+
+#[test]
+fn deploy_remote_and_trust_host_refuse_bad_input_offline() {
+    // no pix.toml: deploy and review apps say how to get one
+    for args in [&["deploy", "development"][..], &["review-app", "list"]] {
+        let r = pix(args).expect(2);
+        assert!(r.stderr.contains("pix.toml"), "{}", r.render());
+    }
+    // `--host local` cannot receive a push
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pix.toml"),
+        "[hosts.h]\naddress = \"h\"\n[environments.development]\nhost = \"h\"\napp = \"a\"\ndatabase = \"d\"\n",
+    )
+    .unwrap();
+    let local = run_pix(
+        dir.path(),
+        &["--host", "local", "deploy", "development"],
+        &[],
+        None,
+    )
+    .expect(2);
+    assert!(
+        local.stderr.contains("git pushes over SSH"),
+        "{}",
+        local.render()
+    );
+    // remote status outside a repository: a usage error
+    let outside = pix(&["remote", "status"]).expect(2);
+    assert!(
+        outside.stderr.contains("not inside a git repository"),
+        "{}",
+        outside.render()
+    );
+    // trust-host: bad ports and option-looking hosts are refused before
+    // anything runs
+    for args in [
+        &["ssh", "trust-host", "h:x"][..],
+        &["ssh", "trust-host", "[::1"],
+        &["ssh", "trust-host", "--", "-oProxyCommand=touch"],
+        &["ssh", "trust-host", "--host", "local"],
+    ] {
+        let r = pix(args).expect(2);
+        assert!(r.stderr.starts_with("error: "), "{}", r.render());
+    }
 }

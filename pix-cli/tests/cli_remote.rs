@@ -124,6 +124,29 @@ fn diverged_remote_is_reported_and_merged() {
         "{}",
         again.render()
     );
+
+    // A remote whose host is gone: reported, the others still shown, and
+    // the exit code is the failure's.
+    git(
+        &r.local,
+        &[
+            "remote",
+            "add",
+            "dead",
+            "ssh://dokku@127.0.0.1:1/api-staging",
+        ],
+    );
+    let status = r.pix(&["remote", "status"]).expect(5);
+    assert!(status.stdout.contains("up to date"), "{}", status.render());
+    assert!(
+        status.stderr.contains("error: dead: "),
+        "{}",
+        status.render()
+    );
+    let json = r.pix(&["remote", "status", "--json"]).expect(5);
+    let listed = json.json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{}", json.render());
+    assert_eq!(listed[0]["remote"], "dokku");
 }
 
 #[test]

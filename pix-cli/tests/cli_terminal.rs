@@ -23,7 +23,11 @@ struct Tmux {
 
 impl Tmux {
     fn new() -> Tmux {
-        let socket = format!("pix-cli-test-{}", std::process::id());
+        // One server per test: tests of this file run in parallel and each
+        // kills its server when done.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let socket = format!("pix-cli-test-{}-{n}", std::process::id());
         Tmux { socket }
     }
 
@@ -202,4 +206,59 @@ fn interactive_run_connect_confirm_and_colour() {
         .take_while(|l| !l.starts_with("EXIT="))
         .collect();
     assert!(table.contains("APP") && !table.contains('\x1b'), "{pane:?}");
+}
+
+#[test]
+fn deploy_and_trust_host_confirmed_at_a_terminal() {
+    let w = World::start();
+    let text = std::fs::read_to_string(&w.toml).unwrap().replace(
+        "protected = true\n",
+        "protected = true\ndeploy_dir = \"api\"\n",
+    );
+    std::fs::write(&w.toml, text).unwrap();
+    scenario::dokku(&w.sb, &["apps:create", "api-prod"]).unwrap();
+    scenario::dokku(&w.sb, &["postgres:create", "pg-prod"]).unwrap();
+    scenario::dokku(&w.sb, &["postgres:link", "pg-prod", "api-prod"]).unwrap();
+    let repo = common::monorepo(w.dir.path());
+    let t = Tmux::new();
+
+    // a protected deploy wants the database's name typed; a wrong one is refused
+    t.start("wrong", &repo, &pix_line(&w, "deploy prod"));
+    t.wait_for("wrong", "Type the database's name (pg-prod) to confirm:");
+    t.type_line("wrong", "api-prod");
+    t.wait_for("wrong", "EXIT=4");
+    t.start("prod", &repo, &pix_line(&w, "deploy production"));
+    t.wait_for("prod", "Type the database's name (pg-prod) to confirm:");
+    t.type_line("prod", "pg-prod");
+    let pane = t.wait_for("prod", "EXIT=");
+    assert!(
+        pane.contains("EXIT=0") && pane.contains("✓ deployed"),
+        "{pane}"
+    );
+
+    // trust-host: the fingerprint shown, asked y/N; `n` writes nothing
+    let kh = w.dir.path().join("known_hosts");
+    std::fs::write(&kh, "").unwrap();
+    let line = pix_line(
+        &w,
+        &format!(
+            "--known-hosts {} ssh trust-host 127.0.0.1:{}",
+            kh.display(),
+            w.sb.port()
+        ),
+    );
+    t.start("no", w.dir.path(), &line);
+    let pane = t.wait_for("no", "[y/N]");
+    assert!(pane.contains("SHA256:"), "{pane}");
+    t.type_line("no", "n");
+    t.wait_for("no", "EXIT=4");
+    assert_eq!(std::fs::read_to_string(&kh).unwrap(), "");
+    t.start("yes", w.dir.path(), &line);
+    t.wait_for("yes", "[y/N]");
+    t.type_line("yes", "y");
+    t.wait_for("yes", "EXIT=0");
+    let trusted = pix_ops::trust::known_keys(&kh, "127.0.0.1", w.sb.port()).unwrap();
+    let pinned =
+        pix_ops::trust::known_keys(&w.sb.known_hosts_path(), "127.0.0.1", w.sb.port()).unwrap();
+    assert_eq!(trusted, pinned);
 }

@@ -541,9 +541,9 @@ impl Change {
     /// The Dokku command (secrets hidden when displayed).
     pub fn command(&self) -> Result<Command> {
         Ok(match self {
-            Change::InstallPlugin { name, url } => Command::write("plugin:install")
-                .value(url.clone())
-                .value(name.clone()),
+            Change::InstallPlugin { name, url } => {
+                dokku_client::plugin::plugin_install_command(url, Some(name))?
+            }
             Change::AddSshKey { name, .. } => Command::write("ssh-keys:add").value(name.clone()),
             Change::CreateService { service } => {
                 dokku_client::postgres::service_command("postgres:create", service, None, false)?
@@ -563,12 +563,12 @@ impl Change {
                     ConfigSetOptions::default(),
                 )?
             }
-            Change::AddDomain { app, domain } => Command::write("domains:add")
-                .value(app.clone())
-                .value(domain.clone()),
-            Change::RemoveDomain { app, domain } => Command::write("domains:remove")
-                .value(app.clone())
-                .value(domain.clone()),
+            Change::AddDomain { app, domain } => {
+                dokku_client::domains::domains_command("add", app, &[domain])?
+            }
+            Change::RemoveDomain { app, domain } => {
+                dokku_client::domains::domains_command("remove", app, &[domain])?
+            }
             Change::MountStorage { app, mount } => Command::write("storage:mount")
                 .value(app.clone())
                 .value(mount.clone()),

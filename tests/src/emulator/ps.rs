@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, killpg, Signal};
+use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 
 use super::{config, faults, go_parse, random_hex, render, state, Code, Ctx, GoFlag};
@@ -28,7 +28,9 @@ fn alive_pgid(pid_file: &Path) -> Option<i32> {
     if pgid <= 1 {
         return None;
     }
-    kill(Pid::from_raw(pgid), None).ok().map(|_| pgid)
+    // A zombie is gone: it only waits for its parent (after the starting
+    // emulator exited, PID 1, which may reap late) to collect its status.
+    crate::sandbox::procs::is_alive(pgid).then_some(pgid)
 }
 
 /// `true`, `false` or `mixed`.
@@ -52,7 +54,7 @@ fn stop_pid_file(pid_file: &Path) {
     if let Some(pgid) = alive_pgid(pid_file) {
         let _ = killpg(Pid::from_raw(pgid), Signal::SIGTERM);
         let end = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < end && kill(Pid::from_raw(pgid), None).is_ok() {
+        while Instant::now() < end && crate::sandbox::procs::is_alive(pgid) {
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
