@@ -162,6 +162,15 @@ fn provision_plans_applies_and_converges() {
         "host sandbox (127.0.0.1):\n  nothing to change\n"
     );
     let noop = w.pix(&["provision"]).expect(0);
+    let noop_json = w.pix(&["provision", "--json"]).expect(0).json();
+    assert_eq!(
+        noop_json["plans"][0]["result"]["ok"]["steps"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        noop_json["applied"][0]["result"]["ok"]["done"],
+        serde_json::json!([])
+    );
     assert!(
         noop.stdout.ends_with("host sandbox: nothing to change\n"),
         "{}",
