@@ -261,3 +261,57 @@ fn protected_environments_aliases_and_branches() {
     let unknown = r.pix(&["deploy", "nowhere"]).expect(2);
     assert!(unknown.stderr.contains("staging"), "{}", unknown.render());
 }
+
+#[test]
+fn ctrl_c_during_a_deploy_stops_it_and_says_what_next() {
+    use std::io::{BufRead, BufReader};
+    let r = Repo::new();
+    r.pix(&["deploy", "staging"]).expect(0);
+    // a predeploy that takes its time
+    commit_file(
+        &r.repo,
+        "api/migrate.sh",
+        "#!/bin/sh\necho 'migrate: slow' >&2\nsleep 12\n",
+        "slow migration",
+    );
+    let mut child = std::process::Command::new(common::pix_bin())
+        .args(["--config", r.w.toml.to_str().unwrap(), "deploy", "staging"])
+        .current_dir(&r.repo)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "deploy ended early:\n{seen}"
+        );
+        seen.push_str(&line);
+        if line.contains("migrate: slow") {
+            break;
+        }
+    }
+    let started = std::time::Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{seen}{rest}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "stopped at once"
+    );
+    assert!(rest.contains("interrupted:"), "{rest}");
+    assert!(rest.contains("pix remote status"), "{rest}");
+    // Whether the server finished that deploy is the server's business (the
+    // message says so); the app runs either way.
+    assert!(r.running());
+}

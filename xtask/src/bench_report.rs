@@ -126,9 +126,9 @@ pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
 
 /// `100M` / `1G` back from bytes, for labels.
 pub(crate) fn size_label(n: u64) -> String {
-    if n >= 1 << 30 && n % (1 << 30) == 0 {
+    if n >= 1 << 30 && n.is_multiple_of(1 << 30) {
         format!("{}G", n >> 30)
-    } else if n >= 1 << 20 && n % (1 << 20) == 0 {
+    } else if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
         format!("{}M", n >> 20)
     } else {
         bytes(n)
