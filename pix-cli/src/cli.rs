@@ -71,9 +71,9 @@ pub enum Commands {
         after_help = "Examples:\n  pix logs api-development --num 50\n  pix logs api-development -f"
     )]
     Logs(LogsArgs),
-    /// Every app on the host in one table.
-    #[command(after_help = "Example:\n  pix status\n  pix status --json")]
-    Status,
+    /// Every app on the host in one table (`--all`: every host of pix.toml).
+    #[command(after_help = "Example:\n  pix status\n  pix status --all\n  pix status --json")]
+    Status(crate::status_all::StatusArgs),
     /// SSH keys allowed to push and run commands.
     #[command(
         subcommand,
@@ -113,6 +113,12 @@ pub enum Commands {
         after_help = "Example:\n  pix ssh trust-host dokku.example.com"
     )]
     Ssh(SshCmd),
+    /// Provision the hosts of pix.toml: plan (`--plan`), then apply.
+    #[command(after_help = crate::provision_cmd::AFTER_HELP)]
+    Provision(crate::provision_cmd::ProvisionArgs),
+    /// Release a version: merge, tag, push, deploy production.
+    #[command(after_help = crate::release_cmd::AFTER_HELP)]
+    Release(crate::release_cmd::ReleaseArgs),
     /// Pass a command through to Dokku as is; exits with its exit code.
     #[command(
         after_help = "Examples:\n  pix dokku -- version\n  pix dokku -- domains:report api-development"

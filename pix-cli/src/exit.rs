@@ -148,20 +148,25 @@ pub fn code(failure: &Failure) -> i32 {
         Failure::Exit(code) => *code,
         Failure::Interrupted(_) => INTERRUPTED,
         Failure::NotFound(_) => NOT_FOUND,
-        Failure::Ops(e) => match e {
-            OpsError::Dokku(d) => dokku_code(d),
-            OpsError::Config { .. }
-            | OpsError::NoConfig { .. }
-            | OpsError::UnknownEnvironment { .. }
-            | OpsError::Usage { .. } => USAGE,
-            OpsError::Refused { .. } | OpsError::LockHeld { .. } => REFUSED,
-            OpsError::Precondition { .. } | OpsError::StepFailed { .. } => REMOTE,
-            OpsError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => OK,
-            OpsError::Io { source, .. } if source.kind() == std::io::ErrorKind::Interrupted => {
-                INTERRUPTED
-            }
-            _ => FAILURE,
-        },
+        Failure::Ops(e) => ops_code(e),
+    }
+}
+
+/// The exit code of a workflow or client error.
+pub fn ops_code(e: &OpsError) -> i32 {
+    match e {
+        OpsError::Dokku(d) => dokku_code(d),
+        OpsError::Config { .. }
+        | OpsError::NoConfig { .. }
+        | OpsError::UnknownEnvironment { .. }
+        | OpsError::Usage { .. } => USAGE,
+        OpsError::Refused { .. } | OpsError::LockHeld { .. } => REFUSED,
+        OpsError::Precondition { .. } | OpsError::StepFailed { .. } => REMOTE,
+        OpsError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => OK,
+        OpsError::Io { source, .. } if source.kind() == std::io::ErrorKind::Interrupted => {
+            INTERRUPTED
+        }
+        _ => FAILURE,
     }
 }
 
@@ -193,6 +198,14 @@ Exit codes of pix
 `pix deploy` (and `review-app up`) exit 0 when deployed, when there is nothing new
 to deploy and after --dry-run; 4 when the app is locked or the protected
 environment was not confirmed; 7 and 8 as above.
+
+`pix provision` exits 5 when a step failed (what was done and what was not is
+printed; run it again to converge). `pix status --all` and `pix provision` show
+every host that answered, then exit with the code of the first host that did
+not (6 when it could not be reached). `pix release` exits 5 when a check, a
+merge or the push fails, or when the deploy did not happen after the push (a
+protected production not confirmed: the message says how to deploy), and as
+`pix deploy` once it deploys.
 
 `pix run` and `pix dokku` exit with the remote command's own exit code, and
 `pix db connect` with psql's.

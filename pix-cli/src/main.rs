@@ -15,9 +15,12 @@ mod exit;
 mod misc;
 mod output;
 mod parse_cmd;
+mod provision_cmd;
+mod release_cmd;
 mod remote_cmd;
 mod reset_cmd;
 mod review_cmd;
+mod status_all;
 mod trust_cmd;
 
 use cli::{Cli, Commands};
@@ -79,7 +82,7 @@ async fn dispatch(ctx: &Ctx, command: &Commands) -> Result<(), Failure> {
         Commands::Db(c) => db::db(ctx, c).await,
         Commands::Run(a) => misc::run(ctx, a).await,
         Commands::Logs(a) => misc::logs(ctx, a).await,
-        Commands::Status => misc::status(ctx).await,
+        Commands::Status(a) => misc::status(ctx, a).await,
         Commands::SshKeys(c) => misc::ssh_keys(ctx, c).await,
         Commands::Storage(c) => misc::storage(ctx, c).await,
         Commands::Dokku(a) => misc::dokku(ctx, a).await,
@@ -87,6 +90,8 @@ async fn dispatch(ctx: &Ctx, command: &Commands) -> Result<(), Failure> {
         Commands::ReviewApp(c) => review_cmd::review(ctx, c).await,
         Commands::Remote(c) => remote_cmd::remote(ctx, c).await,
         Commands::Ssh(c) => trust_cmd::ssh(ctx, c).await,
+        Commands::Provision(a) => provision_cmd::provision(ctx, a).await,
+        Commands::Release(a) => release_cmd::release(ctx, a).await,
         Commands::Parse(_) | Commands::Completions(_) | Commands::Man | Commands::Help(_) => Ok(()),
     }
 }
@@ -341,6 +346,31 @@ mod tests {
             vec!["pix", "remote", "repair", "dokku", "--merge"],
             vec!["pix", "remote", "repair", "dokku", "--force", "--yes"],
             vec!["pix", "ssh", "trust-host"],
+            vec!["pix", "status", "--all", "--json"],
+            vec![
+                "pix",
+                "--host",
+                "prod-host",
+                "provision",
+                "--plan",
+                "--prune",
+                "--yes",
+                "--confirm",
+                "pg-old",
+            ],
+            vec![
+                "pix",
+                "release",
+                "1.2.3",
+                "--dry-run",
+                "--no-deploy",
+                "--yes",
+                "--confirm",
+                "pg-prod",
+                "--remote",
+                "origin",
+                "--json",
+            ],
             vec![
                 "pix",
                 "ssh",

@@ -245,60 +245,71 @@ async fn fill_locks(client: &Client, rows: &mut [AppStatus]) -> Result<(), Failu
     Ok(())
 }
 
-/// `pix status`.
-pub async fn status(ctx: &Ctx) -> Result<(), Failure> {
-    let (client, _) = ctx.connect().await?;
+/// The status rows of the host `client` is connected to: every app, joined
+/// from the reports (used by `pix status` and `pix status --all`).
+pub async fn status_rows(client: &Client) -> Result<Vec<AppStatus>, Failure> {
     client.version().await?;
     let (apps, ps, domains, links) = tokio::join!(
         client.apps_reports(),
-        ps_reports(&client),
+        ps_reports(client),
         all_reports(
-            &client,
+            client,
             "domains:report",
             "domains",
             DomainsReport::from_fields
         ),
-        service_links(&client),
+        service_links(client),
     );
     let mut rows = build_status(&apps?, &ps?, &domains?, &links?);
-    fill_locks(&client, &mut rows).await?;
-    let _ = client.close().await;
-    if ctx.out.json {
-        return ctx.out.json(&rows);
-    }
+    fill_locks(client, &mut rows).await?;
+    Ok(rows)
+}
+
+/// The columns of the status table.
+pub const STATUS_HEADERS: [&str; 7] = [
+    "APP",
+    "DEPLOYED",
+    "RUNNING",
+    "PROCESSES",
+    "LOCKED",
+    "DATABASES",
+    "URL",
+];
+
+/// A status row as table cells, in [`STATUS_HEADERS`] order (pure).
+pub fn status_cells(r: &AppStatus) -> Vec<String> {
     let yes_no = |b: Option<bool>| {
         b.map(|b| if b { "yes" } else { "no" })
             .unwrap_or("?")
             .to_string()
     };
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.app.clone(),
-                yes_no(r.deployed),
-                r.running.clone().unwrap_or_else(|| "?".into()),
-                r.processes
-                    .map(|n| n.to_string())
-                    .unwrap_or_else(|| "?".into()),
-                yes_no(r.locked),
-                r.databases.join(","),
-                r.urls.join(" "),
-            ]
-        })
-        .collect();
-    ctx.out.table(
-        &[
-            "APP",
-            "DEPLOYED",
-            "RUNNING",
-            "PROCESSES",
-            "LOCKED",
-            "DATABASES",
-            "URL",
-        ],
-        &table,
-    )
+    vec![
+        r.app.clone(),
+        yes_no(r.deployed),
+        r.running.clone().unwrap_or_else(|| "?".into()),
+        r.processes
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "?".into()),
+        yes_no(r.locked),
+        r.databases.join(","),
+        r.urls.join(" "),
+    ]
+}
+
+/// `pix status` (`--all`: every host of pix.toml, [`crate::status_all`]).
+pub async fn status(ctx: &Ctx, args: &crate::status_all::StatusArgs) -> Result<(), Failure> {
+    if args.all {
+        return crate::status_all::status_all(ctx).await;
+    }
+    let (client, _) = ctx.connect().await?;
+    let rows = status_rows(&client).await;
+    let _ = client.close().await;
+    let rows = rows?;
+    if ctx.out.json {
+        return ctx.out.json(&rows);
+    }
+    let table: Vec<Vec<String>> = rows.iter().map(status_cells).collect();
+    ctx.out.table(&STATUS_HEADERS, &table)
 }
 
 /// `pix ssh-keys ...`.

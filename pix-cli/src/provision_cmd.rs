@@ -1,0 +1,560 @@
+//! `pix provision [--plan]`: the hosts of pix.toml as plan, then apply
+//! (`pix_ops::provision`). Every selected host is connected and planned at
+//! once (one connection each); `--plan` prints the diff (or the plan as
+//! JSON) and stops. Otherwise the plans are shown, every removal is
+//! confirmed before anything runs, then each host is applied in turn with
+//! its progress, stopping at its first failure with what was done and what
+//! was not. A host that does not answer is reported; the others still are.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use dokku_client::Client;
+use pix_ops::confirm::ConfirmFlags;
+use pix_ops::connect::{connect, ConnectOptions};
+use pix_ops::hosts::{plan_all, render_plans, HostTarget, PerHost};
+use pix_ops::provision::{
+    self, apply_host, confirm_removals, connect_root, ApplyEvent, ApplyOptions, ApplyProgress,
+    ApplyReport, HostPlan, PlanOptions,
+};
+use pix_ops::{OpsError, PixConfig};
+use serde::Serialize;
+
+use crate::context::{interruptible, Ctx, TerminalPrompter};
+use crate::deploy_cmd::Rendered;
+use crate::exit::{self, Failure};
+use crate::output::{neutralise, paint};
+use crate::reset_cmd::seconds;
+use crate::status_all::{first_failure_code, host_targets};
+
+/// `pix provision --help`'s examples.
+pub const AFTER_HELP: &str = "\
+Examples:
+  pix provision --plan
+  pix provision --plan --json
+  pix provision
+  pix --host production-host provision --prune --yes --confirm pg-old
+
+Every host of pix.toml, or the one --host NAME names, one connection each.
+--plan changes nothing. Without it the plan is shown, removals are
+confirmed (apps: --yes or y/N; a database: its name, --confirm NAME without
+a terminal), then each host is applied, stopping at its first failure; run
+it again to converge. Root steps (plugin:install, ssh-keys:add) go through
+the host's admin_user with sudo when pix.toml names one.";
+
+/// `pix provision`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProvisionArgs {
+    /// Print what would change on each host (a diff; --json: the plan);
+    /// change nothing.
+    #[arg(long)]
+    pub plan: bool,
+    /// Also remove the apps, services, links, domains and mounts pix.toml
+    /// does not name.
+    #[arg(long)]
+    pub prune: bool,
+    /// Confirm the removal of apps (with --prune) without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// The name of a database --prune destroys, to confirm without a
+    /// terminal.
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
+}
+
+/// `--json` of an apply: the plans, then how each host went.
+#[derive(Debug, Serialize)]
+pub struct ProvisionResult {
+    /// Each host's plan (or why it could not be planned).
+    pub plans: Vec<PerHost<HostPlan>>,
+    /// Each planned host's apply (or why it could not be applied).
+    pub applied: Vec<PerHost<ApplyReport>>,
+}
+
+/// How the user ran it, for the messages (pure).
+pub fn command_line(args: &ProvisionArgs, host: Option<&str>) -> String {
+    let mut c = String::from("pix");
+    if let Some(h) = host {
+        c.push_str(&format!(" --host {h}"));
+    }
+    c.push_str(" provision");
+    if args.prune {
+        c.push_str(" --prune");
+    }
+    c
+}
+
+/// One apply event as a line (pure). On a terminal a start is shown by the
+/// spinner instead.
+pub fn render_event(event: &ApplyEvent, color: bool) -> String {
+    match event {
+        ApplyEvent::Started {
+            host,
+            index,
+            total,
+            what,
+        } => format!("→ [{index}/{total}] {host}: {}", neutralise(what)),
+        ApplyEvent::Done {
+            host,
+            what,
+            elapsed,
+        } => format!(
+            "{} {host}: {} ({})",
+            paint("✓", "32", color),
+            neutralise(what),
+            seconds(*elapsed)
+        ),
+        ApplyEvent::Failed { host, what, error } => format!(
+            "{} {host}: {} failed: {}",
+            paint("✗", "31", color),
+            neutralise(what),
+            neutralise(error)
+        ),
+    }
+}
+
+/// The summary after an apply (pure): a line per host on stdout; for a host
+/// that stopped, what was done and what was not, and the error, on stderr.
+pub fn render_reports(results: &[PerHost<ApplyReport>], command: &str, color: bool) -> Rendered {
+    let mut r = Rendered::default();
+    for p in results {
+        match &p.result {
+            Ok(report) if report.succeeded() => r.stdout.push(if report.done.is_empty() {
+                format!("host {}: nothing to change", p.host)
+            } else {
+                format!(
+                    "{} host {}: {} change{} applied",
+                    paint("✓", "32", color),
+                    p.host,
+                    report.done.len(),
+                    if report.done.len() == 1 { "" } else { "s" }
+                )
+            }),
+            Ok(report) => {
+                r.stdout.push(format!(
+                    "{} host {}: stopped after {} of {} changes",
+                    paint("✗", "31", color),
+                    p.host,
+                    report.done.len(),
+                    report.done.len() + 1 + report.not_done.len()
+                ));
+                if let Err(e) = report.clone().into_result(command) {
+                    r.stderr.push(format!(
+                        "{} {}",
+                        paint("error:", "1;31", color),
+                        neutralise(&e.to_string())
+                    ));
+                }
+            }
+            Err(e) => r.stderr.push(format!(
+                "{} host {} ({}): {}",
+                paint("error:", "1;31", color),
+                p.host,
+                p.address,
+                neutralise(&e.to_string())
+            )),
+        }
+    }
+    r
+}
+
+/// The exit code of an apply: the first host that failed (an unreachable
+/// host, or a step that failed: [`exit::REMOTE`]).
+pub fn apply_code(results: &[PerHost<ApplyReport>], command: &str) -> Option<i32> {
+    results.iter().find_map(|p| match &p.result {
+        Err(e) => Some(exit::ops_code(e)),
+        Ok(report) => report
+            .clone()
+            .into_result(command)
+            .err()
+            .map(|e| exit::ops_code(&e)),
+    })
+}
+
+struct State {
+    current: Option<(String, Instant)>,
+    frame: usize,
+}
+
+/// Shows apply progress on stderr: a spinner with the step and its elapsed
+/// time on a terminal, plain lines otherwise.
+pub struct Display {
+    tty: bool,
+    color: bool,
+    state: Mutex<State>,
+    stop: AtomicBool,
+}
+
+const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+impl Display {
+    /// A display; on a terminal a thread redraws the spinner.
+    pub fn start(tty: bool, color: bool) -> Arc<Display> {
+        let d = Arc::new(Display {
+            tty,
+            color,
+            state: Mutex::new(State {
+                current: None,
+                frame: 0,
+            }),
+            stop: AtomicBool::new(false),
+        });
+        if tty {
+            let d2 = Arc::clone(&d);
+            std::thread::spawn(move || {
+                while !d2.stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(100));
+                    d2.redraw();
+                }
+            });
+        }
+        d
+    }
+
+    fn redraw(&self) {
+        let Ok(mut s) = self.state.lock() else {
+            return;
+        };
+        if self.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Some((label, since)) = s.current.clone() else {
+            return;
+        };
+        s.frame = (s.frame + 1) % FRAMES.len();
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2K{} {label} {}",
+            FRAMES[s.frame],
+            seconds(since.elapsed())
+        );
+        let _ = err.flush();
+    }
+
+    /// Stops the spinner.
+    pub fn finish(&self) {
+        let _state = self.state.lock();
+        self.stop.store(true, Ordering::SeqCst);
+        if self.tty {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+impl ApplyProgress for Display {
+    fn event(&self, event: ApplyEvent) {
+        let Ok(mut s) = self.state.lock() else {
+            return;
+        };
+        let line = render_event(&event, self.color);
+        let mut err = std::io::stderr().lock();
+        match &event {
+            ApplyEvent::Started { .. } if self.tty => {
+                s.current = Some((line, Instant::now()));
+                return;
+            }
+            ApplyEvent::Started { .. } => {}
+            _ => s.current = None,
+        }
+        if self.tty {
+            let _ = write!(err, "\r\x1b[2K");
+        }
+        let _ = writeln!(err, "{line}");
+        let _ = err.flush();
+    }
+}
+
+/// A host connected and planned: its plan (or why not), and the open
+/// connection and its target for the apply.
+struct Planned {
+    plan: PerHost<HostPlan>,
+    session: Option<(Client, HostTarget)>,
+}
+
+/// Connects and plans every target at once, keeping the connections.
+async fn connect_and_plan(
+    config: &PixConfig,
+    targets: Vec<HostTarget>,
+    options: &ConnectOptions,
+    prune: bool,
+) -> Vec<Planned> {
+    let mut set = tokio::task::JoinSet::new();
+    let order: Vec<(String, String)> = targets
+        .iter()
+        .map(|t| (t.name.clone(), t.host.address.clone()))
+        .collect();
+    for (i, target) in targets.into_iter().enumerate() {
+        let config = config.clone();
+        let options = options.clone();
+        set.spawn(async move {
+            let planned = async {
+                let client = connect(&target.host, &options).await?;
+                let plan_options = PlanOptions {
+                    prune,
+                    ..PlanOptions::default()
+                };
+                match provision::plan(&client, &config, &target.name, &target.host, &plan_options)
+                    .await
+                {
+                    Ok(plan) => Ok((plan, (client, target))),
+                    Err(e) => {
+                        let _ = client.close().await;
+                        Err(e)
+                    }
+                }
+            }
+            .await;
+            (i, planned)
+        });
+    }
+    let mut slots: Vec<Option<Result<_, OpsError>>> = order.iter().map(|_| None).collect();
+    while let Some(joined) = set.join_next().await {
+        if let Ok((i, planned)) = joined {
+            if let Some(slot) = slots.get_mut(i) {
+                *slot = Some(planned);
+            }
+        }
+    }
+    order
+        .into_iter()
+        .zip(slots)
+        .map(|((host, address), slot)| {
+            let slot = slot.unwrap_or_else(|| {
+                Err(OpsError::Precondition {
+                    message: "the task for this host stopped unexpectedly".into(),
+                })
+            });
+            let (result, session) = match slot {
+                Ok((plan, session)) => (Ok(plan), Some(session)),
+                Err(e) => (Err(e), None),
+            };
+            Planned {
+                plan: PerHost {
+                    host,
+                    address,
+                    result,
+                },
+                session,
+            }
+        })
+        .collect()
+}
+
+async fn close_all(planned: &[Planned]) {
+    for (client, _) in planned.iter().filter_map(|p| p.session.as_ref()) {
+        let _ = client.close().await;
+    }
+}
+
+/// `pix provision`.
+pub async fn provision(ctx: &Ctx, args: &ProvisionArgs) -> Result<(), Failure> {
+    let (config, targets) = host_targets(ctx)?;
+    let options = ctx.connect_options();
+    let command = command_line(args, ctx.g.host.as_deref());
+    if args.plan {
+        let plans = plan_all(&config, targets, &options, args.prune).await;
+        if ctx.out.json {
+            ctx.out.json(&plans)?;
+        } else {
+            ctx.out
+                .raw(ctx.out.server_text(&render_plans(&plans)).as_bytes())?;
+        }
+        return match first_failure_code(&plans) {
+            Some(code) => Err(Failure::Exit(code)),
+            None => Ok(()),
+        };
+    }
+    let display = Display::start(ctx.out.stderr_tty, ctx.out.color_err);
+    let work = apply(ctx, &config, targets, &options, args, &command, &display);
+    let outcome = interruptible(work).await;
+    display.finish();
+    match outcome {
+        None => Err(Failure::Interrupted(format!(
+            "interrupted; the step that was running may or may not have happened. Run `{command}` again: it plans from what the hosts hold now"
+        ))),
+        Some(r) => r,
+    }
+}
+
+async fn apply(
+    ctx: &Ctx,
+    config: &PixConfig,
+    targets: Vec<HostTarget>,
+    options: &ConnectOptions,
+    args: &ProvisionArgs,
+    command: &str,
+    display: &Display,
+) -> Result<(), Failure> {
+    let planned = connect_and_plan(config, targets, options, args.prune).await;
+    if !ctx.out.json {
+        let plans: Vec<&PerHost<HostPlan>> = planned.iter().map(|p| &p.plan).collect();
+        let text: String = plans
+            .iter()
+            .map(|p| render_plans(std::slice::from_ref(*p)))
+            .collect();
+        ctx.out.raw(ctx.out.server_text(&text).as_bytes())?;
+    }
+    // Every removal is confirmed before anything runs anywhere.
+    let apply_options = ApplyOptions {
+        confirm: ConfirmFlags {
+            yes: args.yes,
+            confirm: args.confirm.clone(),
+        },
+        command: command.to_string(),
+    };
+    let mut prompter = TerminalPrompter;
+    let mut confirmed = Vec::new();
+    for p in &planned {
+        let Ok(plan) = &p.plan.result else {
+            confirmed.push(None);
+            continue;
+        };
+        match confirm_removals(plan, &apply_options, &mut prompter) {
+            Ok(c) => confirmed.push(Some(c)),
+            Err(e) => {
+                close_all(&planned).await;
+                return Err(e.into());
+            }
+        }
+    }
+    let mut applied = Vec::new();
+    for (p, ok) in planned.iter().zip(confirmed) {
+        let (Ok(plan), Some((client, target)), Some(ok)) = (&p.plan.result, &p.session, ok) else {
+            continue;
+        };
+        let result = async {
+            let root = connect_root(config, &target.name, &target.host, plan, options).await?;
+            let report = apply_host(client, root.as_ref(), plan, &ok, display).await;
+            if let Some(root) = root {
+                let _ = root.close().await;
+            }
+            report
+        }
+        .await;
+        let _ = client.close().await;
+        applied.push(PerHost {
+            host: target.name.clone(),
+            address: target.host.address.clone(),
+            result,
+        });
+    }
+    let plans: Vec<PerHost<HostPlan>> = planned.into_iter().map(|p| p.plan).collect();
+    let code = first_failure_code(&plans).or(apply_code(&applied, command));
+    if ctx.out.json {
+        ctx.out.json(&ProvisionResult { plans, applied })?;
+    } else {
+        render_reports(&applied, command, ctx.out.color).print(&ctx.out)?;
+    }
+    match code {
+        Some(code) => Err(Failure::Exit(code)),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pix_ops::provision::FailedStep;
+
+    #[test]
+    fn events_render_as_lines() {
+        let started = ApplyEvent::Started {
+            host: "h".into(),
+            index: 2,
+            total: 5,
+            what: "+ create app a".into(),
+        };
+        assert_eq!(render_event(&started, false), "→ [2/5] h: + create app a");
+        let done = ApplyEvent::Done {
+            host: "h".into(),
+            what: "+ create app a".into(),
+            elapsed: Duration::from_millis(1500),
+        };
+        assert_eq!(render_event(&done, false), "✓ h: + create app a (1.50s)");
+        let failed = ApplyEvent::Failed {
+            host: "h".into(),
+            what: "+ link s to a".into(),
+            error: "boom\x1b[2J".into(),
+        };
+        assert_eq!(
+            render_event(&failed, false),
+            "✗ h: + link s to a failed: boom\\u{1b}[2J"
+        );
+    }
+
+    #[test]
+    fn reports_say_what_was_done_and_not_done() {
+        let ok = |done: Vec<&str>| ApplyReport {
+            host: "a".into(),
+            done: done.into_iter().map(String::from).collect(),
+            failed: None,
+            not_done: vec![],
+        };
+        let stopped = ApplyReport {
+            host: "b".into(),
+            done: vec!["+ create app x".into()],
+            failed: Some(FailedStep {
+                what: "+ link s to x".into(),
+                error: "refused".into(),
+            }),
+            not_done: vec!["~ set K=v on x".into()],
+        };
+        let results = vec![
+            PerHost {
+                host: "a".into(),
+                address: "a.example".into(),
+                result: Ok(ok(vec!["+ create app y"])),
+            },
+            PerHost {
+                host: "b".into(),
+                address: "b.example".into(),
+                result: Ok(stopped),
+            },
+            PerHost {
+                host: "c".into(),
+                address: "c.example".into(),
+                result: Ok(ok(vec![])),
+            },
+        ];
+        let r = render_reports(&results, "pix provision", false);
+        assert_eq!(
+            r.stdout,
+            vec![
+                "✓ host a: 1 change applied",
+                "✗ host b: stopped after 1 of 3 changes",
+                "host c: nothing to change"
+            ]
+        );
+        assert_eq!(r.stderr.len(), 1);
+        for part in [
+            "+ link s to x",
+            "refused",
+            "+ create app x",
+            "~ set K=v on x",
+        ] {
+            assert!(r.stderr[0].contains(part), "{}", r.stderr[0]);
+        }
+        assert_eq!(apply_code(&results, "pix provision"), Some(exit::REMOTE));
+        assert_eq!(apply_code(&results[..1], "pix provision"), None);
+    }
+
+    #[test]
+    fn the_command_line_is_rebuilt() {
+        let args = ProvisionArgs {
+            prune: true,
+            ..ProvisionArgs::default()
+        };
+        assert_eq!(
+            command_line(&args, Some("prod")),
+            "pix --host prod provision --prune"
+        );
+        assert_eq!(
+            command_line(&ProvisionArgs::default(), None),
+            "pix provision"
+        );
+    }
+}
