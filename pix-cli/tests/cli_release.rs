@@ -189,8 +189,8 @@ fn no_deploy_stops_after_the_push_and_an_unconfirmed_production_is_not_deployed(
     assert_eq!(deployed(&w.sb), "false");
     w.pix(&["release", "1.2"]).expect(2);
 
-    // Without a terminal and without --confirm, the protected production is
-    // not deployed; the release is pushed and the message says how to deploy.
+    // Without a terminal and without --confirm, the protected production
+    // refuses before anything is merged, tagged or pushed.
     git(&w.repo, &["switch", "-q", "-c", "release-1.2.4", "dev"]);
     commit_file(
         &w.repo,
@@ -198,15 +198,16 @@ fn no_deploy_stops_after_the_push_and_an_unconfirmed_production_is_not_deployed(
         "# changelog\n\n## 1.2.4\n",
         "release 1.2.4",
     );
-    let refused = w.pix(&["release", "1.2.4"]).expect(5);
+    let refused = w.pix(&["release", "1.2.4"]).expect(4);
     assert!(
-        refused.stderr.contains("--confirm pg-prod")
-            && refused
-                .stderr
-                .contains("pix deploy production --rev v1.2.4"),
+        refused.stderr.contains("--confirm pg-prod") && refused.stderr.contains("nothing was done"),
         "{}",
         refused.render()
     );
-    assert!(w.origin_ref("v1.2.4").is_some());
+    assert!(w.origin_ref("v1.2.4").is_none(), "nothing pushed");
+    assert!(
+        git(&w.repo, &["tag", "--list", "v1.2.4"]).trim().is_empty(),
+        "nothing tagged"
+    );
     assert_eq!(deployed(&w.sb), "false");
 }

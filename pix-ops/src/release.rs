@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::config::{HostOverrides, PixConfig};
-use crate::confirm::{ConfirmFlags, Prompter};
+use crate::confirm::{self, ConfirmFlags, ConfirmRequest, Prompter};
 use crate::connect::{connect, ConnectOptions};
 use crate::deploy::{self, DeployEvent, DeployProgress, DeployReport, DeployTarget};
 use crate::error::{OpsError, Result};
@@ -418,6 +418,41 @@ pub async fn release(
     if options.dry_run {
         return Ok(report);
     }
+    // Ask before anything is merged, tagged or pushed: a refused production
+    // deploy must not leave a release half published.
+    let target = if options.no_deploy {
+        None
+    } else {
+        Some(production(config, &n, overrides)?)
+    };
+    let mut deploy_confirm = options.confirm.clone();
+    if let Some(t) = target.as_ref().filter(|t| t.protected) {
+        let action = format!(
+            "release {} (merge, tag {}, push to {remote}) and deploy it to {}",
+            n.version, n.tag, t.environment
+        );
+        let command = if options.command.is_empty() {
+            format!("pix release {}", n.version)
+        } else {
+            options.command.clone()
+        };
+        confirm::confirm(
+            &ConfirmRequest {
+                environment: &t.environment,
+                protected: true,
+                name: &t.confirm_name,
+                action: &action,
+                command: &command,
+            },
+            &options.confirm,
+            prompter,
+        )?;
+        // Confirmed once: the deploy does not ask again.
+        deploy_confirm = ConfirmFlags {
+            yes: false,
+            confirm: Some(t.confirm_name.clone()),
+        };
+    }
     let git = with_identity(&git).await?;
     progress.event(ReleaseEvent::Git(format!("git fetch --quiet {remote}")));
     git.capture(&["fetch", "--quiet", &remote]).await?;
@@ -489,17 +524,15 @@ pub async fn release(
         "pushed {}, {} and {} to {remote}",
         n.integration_branch, n.main_branch, n.tag
     )));
-    if options.no_deploy {
+    let Some(target) = target else {
         return Ok(report);
-    }
-
-    let target = production(config, &n, overrides)?;
+    };
     let client = connect(&target.host, &options.connect).await?;
     let deploy_options = deploy::DeployOptions {
         repo: options.repo.clone(),
         rev: Some(n.main_branch.clone()),
         connect: options.connect.clone(),
-        confirm: options.confirm.clone(),
+        confirm: deploy_confirm,
         command: if options.command.is_empty() {
             format!("pix release {}", n.version)
         } else {

@@ -255,16 +255,22 @@ fn a_conflict_aborts_cleanly_and_production_needs_its_name_typed() {
     assert_eq!(git(&w.repo, &["rev-parse", "dev"]).unwrap(), dev_before);
     assert!(w.origin_ref("refs/tags/v1.1.0").is_none());
 
-    // Resolve on a new release branch; without the typed name there is no
-    // deploy, but the release is pushed and the message says how to deploy.
+    // Resolve on a new release branch; without the typed name the release is
+    // refused before anything is merged, tagged or pushed.
     w.release_branch("1.1.1", "README.md", "# pix\n");
+    let dev_before = git(&w.repo, &["rev-parse", "dev"]).unwrap();
     let e = w.release("1.1.1", false, None).unwrap_err();
     let text = e.to_string();
     assert!(
-        text.contains("1.1.1 is released") && text.contains("--confirm pg-prod"),
+        text.contains("nothing was done") && text.contains("--confirm pg-prod"),
         "{text}"
     );
-    assert!(w.origin_ref("refs/tags/v1.1.1").is_some());
+    assert!(w.origin_ref("refs/tags/v1.1.1").is_none());
+    assert!(git(&w.repo, &["tag", "--list", "v1.1.1"])
+        .unwrap()
+        .trim()
+        .is_empty());
+    assert_eq!(git(&w.repo, &["rev-parse", "dev"]).unwrap(), dev_before);
     assert!(
         !scenario::dokku(&w.sb, &["ps:report", "api-prod", "--deployed"])
             .unwrap()
