@@ -4,6 +4,11 @@
 //! the host, call the library, print (tables or `--json`), map errors to the
 //! exit codes of `pix help exit-codes`.
 
+// clap turns the doc comments of the command-line definition into `--help`
+// text, whose conventions (`[default: ...]`, `<version>`) are not rustdoc
+// links or HTML.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+
 use clap::{CommandFactory, Parser};
 
 mod apps;

@@ -258,6 +258,8 @@ impl SshConfig {
     /// `host` or `host:port`, for host-key messages.
     pub fn host_label(&self) -> String {
         match self.port {
+            // `[::1]:2222`: an IPv6 address with a port needs its brackets.
+            Some(p) if p != 22 && self.host.contains(':') => format!("[{}]:{}", self.host, p),
             Some(p) if p != 22 => format!("{}:{}", self.host, p),
             _ => self.host.clone(),
         }
@@ -994,6 +996,13 @@ impl Transport for SshTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_labels_bracket_ipv6_with_a_port() {
+        assert_eq!(SshConfig::new("::1").port(2222).host_label(), "[::1]:2222");
+        assert_eq!(SshConfig::new("h").port(2222).host_label(), "h:2222");
+        assert_eq!(SshConfig::new("h").port(22).host_label(), "h");
+    }
 
     fn cfg() -> SshConfig {
         SshConfig::new("127.0.0.1").port(2222)
