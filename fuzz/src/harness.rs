@@ -460,12 +460,8 @@ pub fn ssh_line(data: &[u8]) {
                 "{line:?}: {split:?}"
             );
             assert_eq!(split.argv, argv, "emulator split of {line:?}");
-            let first = argv
-                .iter()
-                .find(|w| !w.starts_with("--"))
-                .map(String::as_str)
-                .unwrap_or("");
-            let rule = SplitRule::for_command(version.as_ref(), first);
+            // The client's own reference split, with the rule of the name.
+            let rule = SplitRule::for_command(version.as_ref(), cmd.name());
             let (words, err) = server_split(&line, rule);
             assert!(err.is_none(), "{line:?}: {err:?}");
             assert_eq!(words, argv, "reference split of {line:?}");
