@@ -16,6 +16,8 @@
 //! - `cargo xtask deploy-<env> [FLAGS]` (the Makefile's `deploy-*` names)
 //!   and `cargo xtask deploy <env> [FLAGS]`: `pix deploy <env>` from the
 //!   repository root; pix's exit code is kept (7 build failed, 8 rejected).
+//! - `cargo xtask fuzz [--seconds N] [--cmin] [TARGET...]`: runs the
+//!   cargo-fuzz targets of `fuzz/` (see SECURITY.md).
 //! - `cargo xtask bench [--backup-size 1G] ...`: pix against `ssh` per
 //!   command on the sandbox at 0 and 40 ms round trip; writes `BENCHMARKS.md`.
 
@@ -23,6 +25,7 @@ mod bench;
 mod bench_report;
 mod demo;
 mod deploy;
+mod fuzz;
 mod progress;
 mod reset;
 mod sandbox_cmd;
@@ -55,6 +58,9 @@ commands:
                       deploy the environment (pix deploy <env> FLAGS) from this repository;
                       FLAGS: --dry-run --yes --confirm NAME --rev REV --rebuild --json;
                       exits with pix's code (see `pix help exit-codes`)
+  fuzz [--seconds N] [--cmin] [TARGET...]
+                      run the cargo-fuzz targets of fuzz/ (all by default) for N seconds
+                      each (default 60) on their corpus; installs cargo-fuzz if missing
   bench [--runs N] [--rtt MS,MS] [--backup-size SIZE,...] [--only LIST] [--no-write]
                       pix against ssh-per-command on the sandbox; writes BENCHMARKS.md
 ";
@@ -72,6 +78,7 @@ fn main() -> ExitCode {
         "test" => test_cmd::run(rest),
         "sandbox" => sandbox_cmd::run(rest),
         "demo" => demo::run(rest),
+        "fuzz" => fuzz::run(rest),
         "bench" => bench::run(rest),
         "reset-database" => match rest.split_first() {
             Some((env, flags)) => reset::run(env, flags),
