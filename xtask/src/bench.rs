@@ -276,7 +276,13 @@ fn machine() -> String {
         })
         .map(|kb| format!(", {:.1} GiB RAM", kb as f64 / 1048576.0))
         .unwrap_or_default();
-    format!("nproc {cpus}, {model}{mem}, Linux {kernel}")
+    // Other work on the machine shows in every figure: say how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|t| t.split_whitespace().next().map(str::to_string))
+        .map(|l| format!("; load average {l} when the section was written"))
+        .unwrap_or_default();
+    format!("nproc {cpus}, {model}{mem}, Linux {kernel}{load}")
 }
 
 fn check(out: &Output, what: &str) -> Result<(), String> {
@@ -710,14 +716,68 @@ impl<'a> SandboxBench<'a> {
         let ssh = stats(&ssh_runs, "ssh version")?;
         let server = stats(&server_runs, "dokku-emulator version")?;
         let handshake = ssh.median.saturating_sub(server.median + rtt);
+        let muxed = self.command_on_open_connection()?;
         details.push(format!(
-            "@ {} ms: one `ssh HOST version` {}; emulator alone {}; so one SSH connection (process start, TCP, key exchange, auth, session) ≈ {}",
+            "@ {} ms: one `ssh HOST version` {}; emulator alone {}; so one SSH connection (process start, TCP, key exchange, auth, session) ≈ {}. \
+             One more command on an open connection (OpenSSH ControlMaster, `ssh -S` client): {} — the floor of a dependent command over SSH (a new session channel: open, then exec)",
             rtt.as_millis(),
             ssh.render(),
             server.render(),
-            ms(handshake)
+            ms(handshake),
+            muxed.render()
         ));
         Ok(handshake)
+    }
+
+    /// `version` through an already open connection (an OpenSSH master and
+    /// `ssh -S` clients): what one more command costs once connected.
+    fn command_on_open_connection(&self) -> Result<Stats, String> {
+        let socket = self.work.join("mux.sock");
+        let _ = std::fs::remove_file(&socket);
+        let control = |cmd: &mut Command, master: bool| {
+            let plain = self.sb.ssh_command();
+            let mut c = Command::new(plain.get_program());
+            c.arg("-o")
+                .arg(format!("ControlPath={}", socket.display()))
+                .arg("-o")
+                .arg(if master {
+                    "ControlMaster=yes"
+                } else {
+                    "ControlMaster=no"
+                })
+                // -N (no command) must come before `--` and the destination
+                .args(if master { &["-N"][..] } else { &[][..] })
+                .args(plain.get_args());
+            *cmd = c;
+        };
+        let mut master = Command::new("true");
+        control(&mut master, true);
+        let mut master = master
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start an ssh master: {e}"))?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !socket.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let mut runs = Vec::new();
+        let result = (|| {
+            if !socket.exists() {
+                return Err("the ssh master did not open its control socket".to_string());
+            }
+            for _ in 0..self.args.runs.max(10) {
+                let mut c = Command::new("true");
+                control(&mut c, false);
+                runs.push(timed(c.arg("version"), "ssh -S version")?);
+            }
+            stats(&runs, "ssh -S version")
+        })();
+        let _ = master.kill();
+        let _ = master.wait();
+        let _ = std::fs::remove_file(&socket);
+        result
     }
 
     fn reset_figure(
