@@ -108,7 +108,30 @@ impl Client {
     /// Runs a request as-is and returns its [`Output`] whatever the exit code
     /// (the raw escape hatch). Applies the timeout, and retries reads after
     /// transport failures when stdin and stdout are not streams.
+    ///
+    /// The first command of a connection does not wait for version
+    /// detection when every word is plain (`[A-Za-z0-9_:./=@%+,-]`): such a
+    /// line is the same under every split rule, so the `version` probe goes
+    /// out alongside it, saving a round trip. Quoting then assumes the most
+    /// demanding rule (0.34.0+), which can only refuse more, never mis-send.
     pub async fn execute(&self, request: Request) -> Result<Output> {
+        if let Some(version) = self.inner.version.get() {
+            return self
+                .execute_with_version(request, Some(version.clone()))
+                .await;
+        }
+        let plain = request
+            .command
+            .argv()
+            .iter()
+            .all(|w| crate::command::is_plain_word(w));
+        if plain {
+            let (_detected, output) =
+                tokio::join!(self.version(), self.execute_with_version(request, None));
+            // A failed detection is tried again by the next command that
+            // needs it; this command's own result stands.
+            return output;
+        }
         let version = self.version().await?.clone();
         self.execute_with_version(request, Some(version)).await
     }
@@ -323,6 +346,32 @@ mod tests {
             .unwrap_err()
             .is_transport());
         assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_plain_first_command_goes_out_with_the_version_probe() {
+        use crate::transport::ScriptedTransport;
+        let transport = ScriptedTransport::new()
+            .version("0.30.0")
+            .case("apps:list", Output::new(0, "=====> My Apps\nweb\n", ""))
+            .case("config:get web 'a b'", Output::new(1, "", ""));
+        let client = Client::new(transport.clone());
+        let out = client.run(Command::read("apps:list")).await.unwrap();
+        assert!(out.success());
+        let first = transport.requests();
+        let names: Vec<&str> = first.iter().map(|r| r.argv[0].as_str()).collect();
+        assert!(
+            names.contains(&"version") && names.contains(&"apps:list"),
+            "{names:?}"
+        );
+        let list = first.iter().find(|r| r.argv[0] == "apps:list").unwrap();
+        assert_eq!(list.version, None, "sent without waiting for the version");
+        // A word that needs quoting waits for the version (0.30: quoted for xargs).
+        let _ = client
+            .run(Command::read("config:get").value("web").value("a b"))
+            .await;
+        let last = transport.requests().pop().unwrap();
+        assert_eq!(last.version.map(|v| v.minor), Some(30));
     }
 
     #[tokio::test]
