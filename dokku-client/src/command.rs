@@ -280,7 +280,14 @@ pub fn ssh_line(command: &Command, version: Option<&DokkuVersion>) -> Result<Str
     let rule = SplitRule::for_command(version, command.name());
     check_values(command)?;
     // The first, whitespace-only pass must see global flags (and `--app`'s
-    // value) as the plain words they are: quoting would hide them.
+    // value) and the command's name as the plain words they are: quoting
+    // would hide them and change the split rule Dokku picks.
+    if !is_plain_word(command.name()) {
+        return Err(unsafe_arg(
+            command.name(),
+            "a Dokku command name is a plain word (letters, digits and `_:./=@%+,-`)",
+        ));
+    }
     for word in command.global_flags() {
         if !is_plain_word(word) {
             return Err(unsafe_arg(
@@ -752,6 +759,11 @@ mod tests {
             SplitRule::for_command(Some(&v("dokku version 0.38.27")), "git-config:x"),
             SplitRule::Whitespace
         );
+        // a command name that is not a plain word is refused
+        assert!(matches!(
+            ssh_line(&Command::read(" apps:list"), None),
+            Err(Error::UnsafeArgument { .. })
+        ));
         // a global flag word that is not plain is refused
         let cmd = Command::read("config:show")
             .global_flag("--app")

@@ -316,15 +316,20 @@ pub fn classify(command: &str, args: &[String], output: &Output) -> Error {
 fn app_from_missing(message: &str) -> Option<String> {
     let rest = message.trim().strip_prefix("App ")?;
     let app = rest.strip_suffix(" does not exist")?;
-    (!app.is_empty() && !app.contains(' ')).then(|| app.to_string())
+    // What a server wrote is shown to people: no control characters.
+    (!app.is_empty() && !app.contains(' ')).then(|| crate::command::escape_control(app))
 }
 
 /// `Postgres service <svc> does not exist` → `("Postgres", svc)`.
 fn service_from_missing(message: &str) -> Option<(String, String)> {
     let rest = message.trim().strip_suffix(" does not exist")?;
     let (plugin, service) = rest.split_once(" service ")?;
-    (!plugin.contains(' ') && !service.contains(' '))
-        .then(|| (plugin.to_string(), service.to_string()))
+    (!plugin.contains(' ') && !service.contains(' ')).then(|| {
+        (
+            crate::command::escape_control(plugin),
+            crate::command::escape_control(service),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -114,7 +114,11 @@ impl fmt::Display for Dsn {
 
 impl fmt::Debug for Dsn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Dsn({})", self.redacted())
+        write!(
+            f,
+            "Dsn({})",
+            crate::command::escape_control(&self.redacted())
+        )
     }
 }
 
@@ -199,6 +203,7 @@ impl PostgresInfo {
 /// Checks a service name (`[A-Za-z0-9_-]+`).
 pub fn validate_service_name(service: &str) -> Result<()> {
     if !service.is_empty()
+        && !service.starts_with('-')
         && service
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -206,8 +211,8 @@ pub fn validate_service_name(service: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::InvalidName {
-            name: service.into(),
-            message: "service names contain only letters, digits, `_` and `-`".into(),
+            name: crate::command::escape_control(service),
+            message: "service names contain only letters, digits, `_` and `-`, and do not start with `-` (dokku-postgres would read it as one of its flags)".into(),
         })
     }
 }
@@ -534,6 +539,10 @@ mod tests {
         );
         assert!(validate_service_name("bad name").is_err());
         assert!(validate_service_name("orders-db_1").is_ok());
+        assert!(
+            validate_service_name("-p").is_err(),
+            "read as a dokku-postgres flag"
+        );
     }
 
     #[test]

@@ -423,12 +423,14 @@ pub fn ssh_line(data: &[u8]) {
     let version = VERSIONS[usize::from(byte(data, 0)) % VERSIONS.len()]
         .map(|v| DokkuVersion::parse_output(v).expect("a fixed version parses"));
     let (cmd, argv) = fuzzed_command(data);
-    // KNOWN BUG (reported, `ssh_line`): a command name that is not a plain
-    // word is quoted, but Dokku's whitespace first pass then sees a quote
-    // fragment as `$1` and may pick another split rule (a raw name ` x
-    // config`, found by fuzzing). Skipped until `ssh_line` refuses names
-    // that are not plain words, as it now does for global flags.
+    // A command name that is not a plain word is refused: Dokku's whitespace
+    // first pass would see a quote fragment as `$1` (found by fuzzing).
     if !dokku_client::command::is_plain_word(cmd.name()) {
+        assert!(
+            client_ssh_line(&cmd, version.as_ref()).is_err(),
+            "{:?} must be refused",
+            cmd.name()
+        );
         return;
     }
     // The split rule follows the command's name (Dokku shifts leading global

@@ -135,11 +135,9 @@ fn report(out: &Out, failure: &Failure, code: i32) {
         return;
     }
     let message = failure.message();
-    let shown = if out.stderr_tty {
-        neutralise(&message)
-    } else {
-        message.clone()
-    };
+    // Always neutralised: an error message may quote what a hostile server
+    // printed, and a script's log is often shown on a terminal later.
+    let shown = neutralise(&message);
     eprintln!("{} {shown}", paint("error:", "1;31", out.color_err));
     if out.json {
         let kind = match failure {
