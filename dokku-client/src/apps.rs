@@ -161,13 +161,26 @@ impl Client {
     /// The report of one app.
     pub async fn apps_report(&self, app: &str) -> Result<AppReport> {
         let json = self.capabilities().await?.report_json;
-        let cmd = apps_report_command(Some(app), json)?;
+        let (subject, fields) = self
+            .single_report(apps_report_command(Some(app), json)?, json, "app", app)
+            .await?;
+        Ok(AppReport::from_fields(subject, fields))
+    }
+
+    /// Runs a one-app `*:report` command and returns its one report's subject
+    /// and snake_case fields (`kind` is the report's type: `app`, `ps`...).
+    pub(crate) async fn single_report(
+        &self,
+        cmd: Command,
+        json: bool,
+        kind: &str,
+        app: &str,
+    ) -> Result<(Option<String>, BTreeMap<String, String>)> {
         let out = self.run_ok(cmd.clone()).await?;
-        let maps = report_maps(&out.stdout_text(), json, "app", Some(app))
-            .map_err(|e| e.into_error(cmd.name()))?;
-        maps.into_iter()
+        report_maps(&out.stdout_text(), json, kind, Some(app))
+            .map_err(|e| e.into_error(cmd.name()))?
+            .into_iter()
             .next()
-            .map(|(s, f)| AppReport::from_fields(s, f))
             .ok_or_else(|| Error::Parse {
                 command: cmd.display(),
                 message: "no report in the output".into(),

@@ -6,7 +6,6 @@ use serde::Serialize;
 
 use crate::apps::{app_command, take, take_bool};
 use crate::error::{Error, Result};
-use crate::parse::report::report_maps;
 use crate::Client;
 
 /// `domains:report` for one app (or `--global`). Every field is kept.
@@ -98,17 +97,8 @@ impl Client {
         if json {
             cmd = cmd.flag("--format").flag("json");
         }
-        let out = self.run_ok(cmd.clone()).await?;
-        report_maps(&out.stdout_text(), json, "domains", Some(app))
-            .map_err(|e| e.into_error(cmd.name()))?
-            .into_iter()
-            .next()
-            .map(|(s, f)| DomainsReport::from_fields(s, f))
-            .ok_or_else(|| Error::Parse {
-                command: cmd.display(),
-                message: "no report in the output".into(),
-                text: out.stdout_text().chars().take(200).collect(),
-            })
+        let (subject, fields) = self.single_report(cmd, json, "domains", app).await?;
+        Ok(DomainsReport::from_fields(subject, fields))
     }
 }
 

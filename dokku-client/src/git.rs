@@ -7,7 +7,6 @@ use serde::Serialize;
 use crate::apps::{app_command, take, take_bool};
 use crate::command::Command;
 use crate::error::{Error, Result};
-use crate::parse::report::report_maps;
 use crate::Client;
 
 /// `git:report` for one app. Every field is kept.
@@ -88,17 +87,8 @@ impl Client {
         if json {
             cmd = cmd.flag("--format").flag("json");
         }
-        let out = self.run_ok(cmd.clone()).await?;
-        report_maps(&out.stdout_text(), json, "git", Some(app))
-            .map_err(|e| e.into_error(cmd.name()))?
-            .into_iter()
-            .next()
-            .map(|(s, f)| GitReport::from_fields(s, f))
-            .ok_or_else(|| Error::Parse {
-                command: cmd.display(),
-                message: "no report in the output".into(),
-                text: out.stdout_text().chars().take(200).collect(),
-            })
+        let (subject, fields) = self.single_report(cmd, json, "git", app).await?;
+        Ok(GitReport::from_fields(subject, fields))
     }
 }
 

@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::apps::{app_command, take, take_bool, validate_app_name};
 use crate::command::Command;
 use crate::error::{Error, Result};
-use crate::parse::{self, report::report_maps};
+use crate::parse;
 use crate::Client;
 
 /// The status of one process container (`--status-web.1`).
@@ -177,18 +177,10 @@ impl Client {
     /// The process report of one app, with per-process status.
     pub async fn ps_report(&self, app: &str) -> Result<PsReport> {
         let json = self.capabilities().await?.report_json;
-        let cmd = ps_report_command(app, json)?;
-        let out = self.run_ok(cmd.clone()).await?;
-        let maps = report_maps(&out.stdout_text(), json, "ps", Some(app))
-            .map_err(|e| e.into_error(cmd.name()))?;
-        maps.into_iter()
-            .next()
-            .map(|(s, f)| PsReport::from_fields(s, f))
-            .ok_or_else(|| Error::Parse {
-                command: cmd.display(),
-                message: "no report in the output".into(),
-                text: out.stdout_text().chars().take(200).collect(),
-            })
+        let (subject, fields) = self
+            .single_report(ps_report_command(app, json)?, json, "ps", app)
+            .await?;
+        Ok(PsReport::from_fields(subject, fields))
     }
 
     /// Stops the app's containers (`ps:stop`).
@@ -264,7 +256,7 @@ mod tests {
 
     #[test]
     fn report_from_json_keys() {
-        let maps = report_maps("{\"deployed\":\"true\",\"processes\":\"1\",\"ps-can-scale\":\"true\",\"can-scale\":\"true\",\"status-web.1\":\"running (CID: abc)\"}\n", true, "ps", Some("a")).unwrap();
+        let maps = crate::parse::report::report_maps("{\"deployed\":\"true\",\"processes\":\"1\",\"ps-can-scale\":\"true\",\"can-scale\":\"true\",\"status-web.1\":\"running (CID: abc)\"}\n", true, "ps", Some("a")).unwrap();
         let r = PsReport::from_fields(maps[0].0.clone(), maps[0].1.clone());
         assert_eq!(r.deployed, Some(true));
         assert_eq!(r.processes, Some(1));
