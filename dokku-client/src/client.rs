@@ -216,6 +216,18 @@ impl Client {
         }
     }
 
+    /// Runs a request (streams included) and turns a non-zero exit into a
+    /// classified [`Error`].
+    pub async fn execute_ok(&self, request: Request) -> Result<Output> {
+        let command = request.command.clone();
+        let out = self.execute(request).await?;
+        if out.success() {
+            Ok(out)
+        } else {
+            Err(self.classify(&command, &out))
+        }
+    }
+
     /// Classifies a failed output of `command`.
     pub fn classify(&self, command: &Command, output: &Output) -> Error {
         match classify(&command.display(), &command.words(), output) {

@@ -376,18 +376,13 @@ impl Client {
         sink: impl AsyncWrite + Send + Unpin + 'static,
     ) -> Result<()> {
         let cmd = service_command("postgres:export", service, None, true)?;
-        let out = self
-            .execute(
-                Request::new(cmd.clone())
-                    .stdout(Stdout::Writer(Box::new(sink)))
-                    .timeout(self.stream_timeout()),
-            )
-            .await?;
-        if out.success() {
-            Ok(())
-        } else {
-            Err(self.classify(&cmd, &out))
-        }
+        self.execute_ok(
+            Request::new(cmd)
+                .stdout(Stdout::Writer(Box::new(sink)))
+                .timeout(self.stream_timeout()),
+        )
+        .await
+        .map(drop)
     }
 
     /// Restores an archive read from `source` in constant memory.
@@ -397,18 +392,13 @@ impl Client {
         source: impl AsyncRead + Send + Unpin + 'static,
     ) -> Result<()> {
         let cmd = service_command("postgres:import", service, None, false)?;
-        let out = self
-            .execute(
-                Request::new(cmd.clone())
-                    .stdin(Stdin::Reader(Box::new(source)))
-                    .timeout(self.stream_timeout()),
-            )
-            .await?;
-        if out.success() {
-            Ok(())
-        } else {
-            Err(self.classify(&cmd, &out))
-        }
+        self.execute_ok(
+            Request::new(cmd)
+                .stdin(Stdin::Reader(Box::new(source)))
+                .timeout(self.stream_timeout()),
+        )
+        .await
+        .map(drop)
     }
 
     /// Opens psql interactively (terminal, inherited stdin/stdout); returns the exit code.

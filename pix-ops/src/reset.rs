@@ -620,12 +620,9 @@ async fn run_step(
 
 async fn wipe(client: &Client, svc: &str) -> Result<()> {
     let command = Command::write("postgres:connect").value(svc);
-    let out = client
-        .execute(Request::new(command.clone()).stdin(Stdin::Bytes(WIPE_SQL.as_bytes().to_vec())))
+    client
+        .execute_ok(Request::new(command).stdin(Stdin::Bytes(WIPE_SQL.as_bytes().to_vec())))
         .await?;
-    if !out.success() {
-        return Err(OpsError::Dokku(client.classify(&command, &out)));
-    }
     Ok(())
 }
 
