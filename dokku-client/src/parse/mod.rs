@@ -334,13 +334,18 @@ pub fn shell_split(line: &str) -> Vec<String> {
 /// Lines of a text with one trailing `\r` removed from each, and without the
 /// empty piece after a final newline.
 pub fn lines_of(text: &str) -> Vec<&str> {
-    if text.is_empty() {
-        return Vec::new();
-    }
+    line_iter(text).collect()
+}
+
+/// The lines of [`lines_of`], one at a time.
+pub(crate) fn line_iter(text: &str) -> impl Iterator<Item = &str> {
+    // An empty text has no lines (`"".split` would yield one empty piece);
+    // `"\n"` has one empty line.
+    let count = if text.is_empty() { 0 } else { usize::MAX };
     let text = text.strip_suffix('\n').unwrap_or(text);
     text.split('\n')
+        .take(count)
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect()
 }
 
 /// Removes every leading ` !     ` prefix (a Go trigger failure doubles it)

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{is_warn_line, lines_of, ParseError};
+use super::{is_warn_line, line_iter, lines_of, ParseError};
 
 /// One report block: `=====> <subject> <type> information` and its rows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,22 +56,79 @@ impl ReportBlock {
 /// `deploy_source` for prefix `app`; `Status web 1` and `status-web.1`
 /// become `status_web_1`.
 pub fn snake_label(label: &str, prefix: &str) -> String {
-    let mut s: String = label
-        .trim()
-        .chars()
-        .map(|c| match c {
+    let mut s = String::with_capacity(label.len());
+    let mut after_underscore = false;
+    for c in label.trim().chars() {
+        let c = match c {
             ' ' | '-' | '.' => '_',
             c => c.to_ascii_lowercase(),
-        })
-        .collect();
-    while s.contains("__") {
-        s = s.replace("__", "_");
+        };
+        // Runs of separators become one `_`.
+        if c == '_' && after_underscore {
+            continue;
+        }
+        after_underscore = c == '_';
+        s.push(c);
     }
-    let p = format!("{}_", prefix.to_ascii_lowercase().replace('-', "_"));
-    if !prefix.is_empty() && s.len() > p.len() && s.starts_with(&p) {
-        s = s[p.len()..].to_string();
+    let strip = prefix_len(&s, prefix);
+    if strip > 0 {
+        s.drain(..strip);
     }
     s
+}
+
+/// The length of `<prefix>_` at the start of the snake_case name `name`
+/// (the prefix lowercased, `-` as `_`), when something follows it; else 0.
+fn prefix_len(name: &str, prefix: &str) -> usize {
+    let (name, prefix) = (name.as_bytes(), prefix.as_bytes());
+    let len = prefix.len() + 1;
+    if prefix.is_empty() || name.len() <= len || name[prefix.len()] != b'_' {
+        return 0;
+    }
+    let same = name.iter().zip(prefix).all(|(&n, &p)| {
+        let p = if p == b'-' {
+            b'_'
+        } else {
+            p.to_ascii_lowercase()
+        };
+        n == p
+    });
+    if same {
+        len
+    } else {
+        0
+    }
+}
+
+/// Remembers the snake_case names of the labels seen so far: a report repeats
+/// the same few labels for every app, so each is converted once.
+struct SnakeNames<'t, 'p> {
+    prefix: &'p str,
+    seen: Vec<(&'t str, String)>,
+}
+
+impl<'t, 'p> SnakeNames<'t, 'p> {
+    /// Labels past this many are converted every time (a `ps:report` with
+    /// many processes has a label per process).
+    const CAPACITY: usize = 64;
+
+    fn new(prefix: &'p str) -> Self {
+        SnakeNames {
+            prefix,
+            seen: Vec::new(),
+        }
+    }
+
+    fn get(&mut self, label: &'t str) -> String {
+        if let Some((_, name)) = self.seen.iter().find(|(l, _)| *l == label) {
+            return name.clone();
+        }
+        let name = snake_label(label, self.prefix);
+        if self.seen.len() < Self::CAPACITY {
+            self.seen.push((label, name.clone()));
+        }
+        name
+    }
 }
 
 /// Parses a report header `=====> <subject> <type> information` into
@@ -89,12 +146,23 @@ fn header(line: &str) -> Option<(Option<String>, Option<String>)> {
 
 /// Splits a report row at the first `:` into a trimmed label and value.
 pub fn split_row(line: &str) -> Option<(String, String)> {
+    row_parts(line).map(|(label, value)| (label.to_string(), value.to_string()))
+}
+
+/// [`split_row`] without copying.
+fn row_parts(line: &str) -> Option<(&str, &str)> {
     let (label, value) = line.split_once(':')?;
     let label = label.trim();
     if label.is_empty() {
         return None;
     }
-    Some((label.to_string(), value.trim().to_string()))
+    Some((label, value.trim()))
+}
+
+/// A line of a text report that is neither a header nor a row: blank lines,
+/// ` !` warnings and `----->` notes.
+fn is_report_noise(line: &str) -> bool {
+    line.trim().is_empty() || is_warn_line(line) || line.starts_with("----->")
 }
 
 /// Parses a text report: any number of blocks, each with an optional header
@@ -104,7 +172,7 @@ pub fn split_row(line: &str) -> Option<(String, String)> {
 /// `default_type`. Lines that are not rows (warnings, blank lines) are skipped.
 pub fn parse_report_text(text: &str, default_type: Option<&str>) -> Vec<ReportBlock> {
     let mut blocks: Vec<ReportBlock> = Vec::new();
-    for line in lines_of(text) {
+    for line in line_iter(text) {
         if line.starts_with("=====>") {
             if let Some((subject, kind)) = header(line) {
                 blocks.push(ReportBlock {
@@ -115,7 +183,7 @@ pub fn parse_report_text(text: &str, default_type: Option<&str>) -> Vec<ReportBl
             }
             continue;
         }
-        if line.trim().is_empty() || is_warn_line(line) || line.starts_with("----->") {
+        if is_report_noise(line) {
             continue;
         }
         if let Some((label, value)) = split_row(line) {
@@ -132,6 +200,35 @@ pub fn parse_report_text(text: &str, default_type: Option<&str>) -> Vec<ReportBl
         }
     }
     blocks
+}
+
+/// What [`parse_report_text`] then [`ReportBlock::snake_fields`] give, in one
+/// pass without the intermediate blocks (the path of the typed report
+/// methods; a host with 10,000 apps sends megabytes of these).
+fn text_report_maps(text: &str, prefix: &str, subject: Option<&str>) -> Vec<SubjectFields> {
+    let mut reports: Vec<SubjectFields> = Vec::new();
+    let mut names = SnakeNames::new(prefix);
+    for line in line_iter(text) {
+        if line.starts_with("=====>") {
+            if let Some((from_header, _kind)) = header(line) {
+                let s = from_header.or_else(|| subject.map(str::to_string));
+                reports.push((s, BTreeMap::new()));
+            }
+            continue;
+        }
+        if is_report_noise(line) {
+            continue;
+        }
+        if let Some((label, value)) = row_parts(line) {
+            if reports.is_empty() {
+                reports.push((subject.map(str::to_string), BTreeMap::new()));
+            }
+            if let Some((_, fields)) = reports.last_mut() {
+                fields.insert(names.get(label), value.to_string());
+            }
+        }
+    }
+    reports
 }
 
 /// Decoded `--format json` report output.
@@ -211,13 +308,7 @@ pub fn report_maps(
                 .collect(),
         });
     }
-    Ok(parse_report_text(text, Some(prefix))
-        .into_iter()
-        .map(|b| {
-            let s = b.subject.clone().or_else(|| subject.map(str::to_string));
-            (s, b.snake_fields(prefix))
-        })
-        .collect())
+    Ok(text_report_maps(text, prefix, subject))
 }
 
 #[cfg(test)]
@@ -260,6 +351,94 @@ mod tests {
         assert_eq!(snake_label("status-web.1", "ps"), "status_web_1");
         assert_eq!(snake_label("Ps can scale", "ps"), "can_scale");
         assert_eq!(snake_label("Deployed", "ps"), "deployed");
+    }
+
+    /// The first, plain implementation of [`snake_label`], kept as the oracle
+    /// for the one-pass version.
+    fn snake_label_oracle(label: &str, prefix: &str) -> String {
+        let mut s: String = label
+            .trim()
+            .chars()
+            .map(|c| match c {
+                ' ' | '-' | '.' => '_',
+                c => c.to_ascii_lowercase(),
+            })
+            .collect();
+        while s.contains("__") {
+            s = s.replace("__", "_");
+        }
+        let p = format!("{}_", prefix.to_ascii_lowercase().replace('-', "_"));
+        if !prefix.is_empty() && s.len() > p.len() && s.starts_with(&p) {
+            s = s[p.len()..].to_string();
+        }
+        s
+    }
+
+    #[test]
+    fn snake_label_edge_cases_match_the_oracle() {
+        let cases = [
+            ("", "app"),
+            ("App", "app"),
+            ("App_", "app"),
+            ("app_x", "app"),
+            ("APP  Dir", "app"),
+            ("Git-- sha", "git"),
+            ("Postgres-Ä x", "postgres"),
+            ("Ä x", "Ä"),
+            ("ps-x", "PS"),
+            ("docker-options_x", "docker-options"),
+            ("a__b...c", ""),
+            ("  Status web 1  ", "ps"),
+            ("Xpp dir", "app"),
+            ("Apx dir", "app"),
+            ("App-dir", "ap"),
+        ];
+        for (label, prefix) in cases {
+            assert_eq!(
+                snake_label(label, prefix),
+                snake_label_oracle(label, prefix),
+                "{label:?} {prefix:?}"
+            );
+        }
+    }
+
+    /// The one-pass text path of [`report_maps`] against the two-stage one
+    /// (blocks, then snake_case fields) it replaces.
+    fn report_maps_oracle(text: &str, prefix: &str, subject: Option<&str>) -> Vec<SubjectFields> {
+        parse_report_text(text, Some(prefix))
+            .into_iter()
+            .map(|b| {
+                let s = b.subject.clone().or_else(|| subject.map(str::to_string));
+                (s, b.snake_fields(prefix))
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn snake_label_matches_the_oracle(
+            label in "(App|APP|Ps|Docker-Options|Xpp|Apx|Ä|)[ _.-]{0,2}[ -.A-Za-z_Ä0-9]{0,12}",
+            prefix in "(|app|ps|git|docker-options|[a-zA-Z_-]{0,6})",
+        ) {
+            proptest::prop_assert_eq!(snake_label(&label, &prefix), snake_label_oracle(&label, &prefix));
+        }
+
+        #[test]
+        fn text_report_maps_match_the_oracle(
+            lines in proptest::collection::vec(
+                "(=====> [a-z-]{0,6} ?[a-z]{0,4} information|=====> --global app information| ! warn: x|----->|[ ]{0,8}(App|Ps|Git) [A-Za-z .-]{0,10}:[ ]{0,4}[a-z0-9: ]{0,8}\r?|[a-z:]{0,5}|)",
+                0..12,
+            ),
+            subject in proptest::option::of("[a-z]{1,4}"),
+            prefix in "(app|ps|git)",
+        ) {
+            let text = lines.join("\n");
+            let got = report_maps(&text, false, &prefix, subject.as_deref());
+            proptest::prop_assert_eq!(
+                got.ok(),
+                Some(report_maps_oracle(&text, &prefix, subject.as_deref()))
+            );
+        }
     }
 
     #[test]
