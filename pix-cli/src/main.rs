@@ -25,6 +25,7 @@ mod release_cmd;
 mod remote_cmd;
 mod reset_cmd;
 mod review_cmd;
+mod spinner;
 mod status_all;
 mod trust_cmd;
 

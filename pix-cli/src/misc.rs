@@ -247,8 +247,12 @@ async fn fill_locks(client: &Client, rows: &mut [AppStatus]) -> Result<(), Failu
 
 /// The status rows of the host `client` is connected to: every app, joined
 /// from the reports (used by `pix status` and `pix status --all`).
+///
+/// Every report is asked for in text form, which reads the same on every
+/// version, so nothing waits for version detection: the `version` probe goes
+/// out with the first reads, and the whole table costs two dependent stages
+/// (the reports and `postgres:list`, then `postgres:info` per service).
 pub async fn status_rows(client: &Client) -> Result<Vec<AppStatus>, Failure> {
-    client.version().await?;
     let (apps, ps, domains, links) = tokio::join!(
         client.apps_reports(),
         ps_reports(client),

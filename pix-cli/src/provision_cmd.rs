@@ -6,10 +6,7 @@
 //! its progress, stopping at its first failure with what was done and what
 //! was not. A host that does not answer is reported; the others still are.
 
-use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use clap::Args;
 use dokku_client::Client;
@@ -27,7 +24,7 @@ use crate::context::{interruptible, Ctx, TerminalPrompter};
 use crate::deploy_cmd::Rendered;
 use crate::exit::{self, Failure};
 use crate::output::{neutralise, paint};
-use crate::reset_cmd::seconds;
+use crate::spinner::{seconds, Spinner};
 use crate::status_all::{first_failure_code, host_targets};
 
 /// `pix provision --help`'s examples.
@@ -174,97 +171,39 @@ pub fn apply_code(results: &[PerHost<ApplyReport>], command: &str) -> Option<i32
     })
 }
 
-struct State {
-    current: Option<(String, Instant)>,
-    frame: usize,
-}
-
 /// Shows apply progress on stderr: a spinner with the step and its elapsed
 /// time on a terminal, plain lines otherwise.
 pub struct Display {
     tty: bool,
     color: bool,
-    state: Mutex<State>,
-    stop: AtomicBool,
+    spinner: Arc<Spinner>,
 }
-
-const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 impl Display {
     /// A display; on a terminal a thread redraws the spinner.
-    pub fn start(tty: bool, color: bool) -> Arc<Display> {
-        let d = Arc::new(Display {
+    pub fn start(tty: bool, color: bool) -> Display {
+        Display {
             tty,
             color,
-            state: Mutex::new(State {
-                current: None,
-                frame: 0,
-            }),
-            stop: AtomicBool::new(false),
-        });
-        if tty {
-            let d2 = Arc::clone(&d);
-            std::thread::spawn(move || {
-                while !d2.stop.load(Ordering::SeqCst) {
-                    std::thread::sleep(Duration::from_millis(100));
-                    d2.redraw();
-                }
-            });
+            spinner: Spinner::start(tty),
         }
-        d
-    }
-
-    fn redraw(&self) {
-        let Ok(mut s) = self.state.lock() else {
-            return;
-        };
-        if self.stop.load(Ordering::SeqCst) {
-            return;
-        }
-        let Some((label, since)) = s.current.clone() else {
-            return;
-        };
-        s.frame = (s.frame + 1) % FRAMES.len();
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2K{} {label} {}",
-            FRAMES[s.frame],
-            seconds(since.elapsed())
-        );
-        let _ = err.flush();
     }
 
     /// Stops the spinner.
     pub fn finish(&self) {
-        let _state = self.state.lock();
-        self.stop.store(true, Ordering::SeqCst);
-        if self.tty {
-            eprint!("\r\x1b[2K");
-        }
+        self.spinner.finish();
     }
 }
 
 impl ApplyProgress for Display {
     fn event(&self, event: ApplyEvent) {
-        let Ok(mut s) = self.state.lock() else {
-            return;
-        };
         let line = render_event(&event, self.color);
-        let mut err = std::io::stderr().lock();
         match &event {
-            ApplyEvent::Started { .. } if self.tty => {
-                s.current = Some((line, Instant::now()));
-                return;
-            }
-            ApplyEvent::Started { .. } => {}
-            _ => s.current = None,
+            // On a terminal the step shows on the spinner until it ends.
+            ApplyEvent::Started { .. } if self.tty => self.spinner.update(&[], Some(line)),
+            ApplyEvent::Started { .. } => self.spinner.print(&[line]),
+            _ => self.spinner.update(&[line], None),
         }
-        if self.tty {
-            let _ = write!(err, "\r\x1b[2K");
-        }
-        let _ = writeln!(err, "{line}");
-        let _ = err.flush();
     }
 }
 
@@ -459,6 +398,7 @@ async fn apply(
 mod tests {
     use super::*;
     use pix_ops::provision::FailedStep;
+    use std::time::Duration;
 
     #[test]
     fn events_render_as_lines() {

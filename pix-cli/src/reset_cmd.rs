@@ -1,9 +1,8 @@
 //! `pix db reset <env>`: the safe reset with its progress shown as it goes.
 
-use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
 
 use pix_ops::backup::ByteCounter;
 use pix_ops::confirm::ConfirmFlags;
@@ -15,11 +14,7 @@ use crate::context::{Ctx, TerminalPrompter, INTERRUPTED};
 use crate::db::bytes_and_rate;
 use crate::exit::Failure;
 use crate::output::{neutralise, paint};
-
-/// `1.23s`.
-pub fn seconds(d: Duration) -> String {
-    format!("{:.2}s", d.as_secs_f64())
-}
+use crate::spinner::{seconds, Spinner};
 
 /// One event as the lines printed for it (pure). `bytes` is the backup's
 /// size when the event is the backup's end.
@@ -63,117 +58,48 @@ pub fn render_event(event: &Event, bytes: Option<u64>, color: bool) -> Vec<Strin
     }
 }
 
-struct State {
-    current: Option<(String, Instant)>,
-    counter: Option<ByteCounter>,
-    frame: usize,
-}
-
-/// Shows reset progress on stderr: a spinner with the elapsed time on a
-/// terminal, plain lines otherwise.
+/// Shows reset progress on stderr: a spinner with the elapsed time (and the
+/// backup's bytes) on a terminal, plain lines otherwise.
 pub struct Display {
-    tty: bool,
     color: bool,
-    state: Mutex<State>,
-    stop: AtomicBool,
+    spinner: Arc<Spinner>,
 }
-
-const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 impl Display {
     /// A display; on a terminal a thread redraws the spinner.
-    pub fn start(tty: bool, color: bool) -> Arc<Display> {
-        let d = Arc::new(Display {
-            tty,
+    pub fn start(tty: bool, color: bool) -> Display {
+        Display {
             color,
-            state: Mutex::new(State {
-                current: None,
-                counter: None,
-                frame: 0,
-            }),
-            stop: AtomicBool::new(false),
-        });
-        if tty {
-            let d2 = Arc::clone(&d);
-            std::thread::spawn(move || {
-                while !d2.stop.load(Ordering::SeqCst) {
-                    std::thread::sleep(Duration::from_millis(100));
-                    d2.redraw();
-                }
-            });
+            spinner: Spinner::start(tty),
         }
-        d
-    }
-
-    fn redraw(&self) {
-        let Ok(mut s) = self.state.lock() else {
-            return;
-        };
-        if self.stop.load(Ordering::SeqCst) {
-            return;
-        }
-        let Some((label, since)) = s.current.clone() else {
-            return;
-        };
-        s.frame = (s.frame + 1) % FRAMES.len();
-        let bytes = s
-            .counter
-            .as_ref()
-            .filter(|c| c.get() > 0)
-            .map(|c| format!(" {}", bytes_and_rate(c.get(), since.elapsed())))
-            .unwrap_or_default();
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2K{} {label} {}{bytes}",
-            FRAMES[s.frame],
-            seconds(since.elapsed())
-        );
-        let _ = err.flush();
     }
 
     /// Stops the spinner.
     pub fn finish(&self) {
-        // Under the lock, so no redraw can follow the clearing.
-        let _state = self.state.lock();
-        self.stop.store(true, Ordering::SeqCst);
-        if self.tty {
-            eprint!("\r\x1b[2K");
-        }
+        self.spinner.finish();
     }
 }
 
 impl Progress for Display {
     fn event(&self, event: Event) {
-        let Ok(mut s) = self.state.lock() else {
-            return;
-        };
         let bytes = match &event {
             Event::Finished {
                 step: Step::Backup, ..
-            } => s.counter.as_ref().map(ByteCounter::get),
+            } => self.spinner.counted(),
             _ => None,
         };
-        let mut err = std::io::stderr().lock();
-        if self.tty {
-            let _ = write!(err, "\r\x1b[2K");
-        }
-        for line in render_event(&event, bytes, self.color) {
-            let _ = writeln!(err, "{line}");
-        }
+        let lines = render_event(&event, bytes, self.color);
         match &event {
-            Event::Started { step, .. } => s.current = Some((step.name(), Instant::now())),
+            Event::Started { step, .. } => self.spinner.update(&lines, Some(step.name())),
             Event::Finished { .. } | Event::Skipped { .. } | Event::Failed { .. } => {
-                s.current = None
+                self.spinner.update(&lines, None)
             }
-            _ => {}
+            _ => self.spinner.print(&lines),
         }
     }
 
     fn backup_counter(&self, counter: &ByteCounter) {
-        if let Ok(mut s) = self.state.lock() {
-            s.counter = Some(counter.clone());
-        }
+        self.spinner.attach_counter(counter);
     }
 }
 
@@ -212,7 +138,7 @@ pub async fn reset(ctx: &Ctx, args: &ResetArgs) -> Result<(), Failure> {
     let result = tokio::select! {
         biased;
         _ = tokio::signal::ctrl_c() => None,
-        r = run_reset(&client, &env, &options, &mut prompter, &*display) => Some(r),
+        r = run_reset(&client, &env, &options, &mut prompter, &display) => Some(r),
     };
     display.finish();
     watcher.abort();
@@ -259,6 +185,7 @@ pub async fn reset(ctx: &Ctx, args: &ResetArgs) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn events_render_as_lines() {
