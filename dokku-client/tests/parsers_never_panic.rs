@@ -3,87 +3,21 @@
 use dokku_client::parse;
 use proptest::prelude::*;
 
-const COMMANDS: &[&str] = &[
-    "version",
-    "-v",
-    "apps",
-    "apps:list",
-    "apps:list --format json",
-    "apps:exists a",
-    "apps:create a",
-    "apps:destroy a",
-    "--force apps:destroy a",
-    "apps:lock a",
-    "apps:unlock a",
-    "apps:locked a",
-    "apps:report",
-    "apps:report a",
-    "apps:report a --format json",
-    "apps:report a --app-dir",
-    "ps:report a",
-    "ps:report --format json",
-    "git:report a",
-    "domains:report --global",
-    "ps:scale a",
-    "ps:scale a web=2",
-    "ps:stop a",
-    "ps:start a",
-    "ps:restart a",
-    "ps:rebuild a",
-    "config a",
-    "config:show a",
-    "--quiet config:show --global",
-    "config:get a K",
-    "config:get --quoted a K",
-    "config:export a",
-    "config:export --format envfile a",
-    "config:export --format json a",
-    "config:export --format json-list a",
-    "config:export --format shell a",
-    "config:export --format pretty a",
-    "config:export --format pack-keys a",
-    "config:set a K=V",
-    "config:set --encoded a K=%%%",
-    "config:unset a K",
-    "config:keys a",
-    "logs a",
-    "logs a -q",
-    "run a echo",
-    "run:detached a x",
-    "ls",
-    "remote:show",
-    "domains a",
-    "plugin:list",
-    "ssh-keys:list",
-    "storage:list a",
-    "postgres:info s",
-    "postgres:info s --dsn",
-    "postgres:info s --links",
-    "postgres:info s --exposed-ports",
-    "postgres:create s",
-    "postgres:list",
-    "postgres:exists s",
-    "postgres:linked s a",
-    "postgres:links s",
-    "postgres:link s a",
-    "postgres:unlink s a",
-    "postgres:destroy s",
-    "postgres:export s",
-    "postgres:import s",
-    "postgres:connect s",
-    "postgres:backup-schedule-cat s",
-    "",
-    "--app",
-    "--app x config:show",
-    "unknown:cmd x",
-];
+/// The shared invocation list (see the file's header), plus the empty one.
+fn invocations() -> Vec<&'static str> {
+    include_str!("data/invocations.txt")
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .chain([""])
+        .collect()
+}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
     fn parse_case_never_panics(
-        cmd in prop::sample::select(COMMANDS),
+        cmd in prop::sample::select(invocations()),
         extra in prop::collection::vec("[ -~]{0,8}", 0..3),
         stdout in prop::collection::vec(any::<u8>(), 0..400),
         stderr in prop::collection::vec(any::<u8>(), 0..200),
@@ -99,7 +33,7 @@ proptest! {
 
     #[test]
     fn structured_looking_text_never_panics(
-        cmd in prop::sample::select(COMMANDS),
+        cmd in prop::sample::select(invocations()),
         lines in prop::collection::vec(
             prop_oneof![
                 Just("=====> a app information".to_string()),
