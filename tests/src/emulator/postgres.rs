@@ -688,14 +688,18 @@ fn require_real(ctx: &mut Ctx, svc: &str, s: &state::ServiceState) -> Result<(),
     }
 }
 
+/// [`load`], for the commands that need the service's real database.
+fn load_real(ctx: &mut Ctx, svc: Option<&String>) -> Result<(String, state::ServiceState), Code> {
+    let (svc, s) = load(ctx, svc)?;
+    require_real(ctx, &svc, &s)?;
+    Ok((svc, s))
+}
+
 fn export(ctx: &mut Ctx, args: &[String]) -> Code {
-    let (svc, s) = match load(ctx, args.first()) {
+    let (_svc, s) = match load_real(ctx, args.first()) {
         Ok(x) => x,
         Err(c) => return c,
     };
-    if let Err(c) = require_real(ctx, &svc, &s) {
-        return c;
-    }
     if std::env::var_os("SSH_TTY").is_some() && std::io::stdout().is_terminal() {
         // as the plugin's `stty -opost`: keep the pty from rewriting the dump
         use nix::sys::termios::{tcgetattr, tcsetattr, OutputFlags, SetArg};
@@ -728,15 +732,12 @@ fn export(ctx: &mut Ctx, args: &[String]) -> Code {
 }
 
 fn import(ctx: &mut Ctx, args: &[String]) -> Code {
-    let (svc, s) = match load(ctx, args.first()) {
+    let (_svc, s) = match load_real(ctx, args.first()) {
         Ok(x) => x,
         Err(c) => return c,
     };
     if std::io::stdin().is_terminal() {
         return ctx.fail("No data provided on stdin.");
-    }
-    if let Err(c) = require_real(ctx, &svc, &s) {
-        return c;
     }
     let status = client_tool(ctx, "pg_restore", &s)
         .args(["-cO", "--if-exists", "-w", "-d"])
@@ -746,13 +747,10 @@ fn import(ctx: &mut Ctx, args: &[String]) -> Code {
 }
 
 fn connect(ctx: &mut Ctx, args: &[String]) -> Code {
-    let (svc, s) = match load(ctx, args.first()) {
+    let (_svc, s) = match load_real(ctx, args.first()) {
         Ok(x) => x,
         Err(c) => return c,
     };
-    if let Err(c) = require_real(ctx, &svc, &s) {
-        return c;
-    }
     let status = client_tool(ctx, "psql", &s)
         .args(["-X", "-v", "ON_ERROR_STOP=1", "-w"])
         .arg(&s.database)
@@ -763,13 +761,10 @@ fn connect(ctx: &mut Ctx, args: &[String]) -> Code {
 /// `postgres:logs <svc> [-n N] [-t]`: the cluster's log lines about the
 /// service's database (as far as the server lets the emulator read them).
 fn logs(ctx: &mut Ctx, args: &[String]) -> Code {
-    let (svc, s) = match load(ctx, args.first()) {
+    let (svc, _s) = match load_real(ctx, args.first()) {
         Ok(x) => x,
         Err(c) => return c,
     };
-    if let Err(c) = require_real(ctx, &svc, &s) {
-        return c;
-    }
     let pg = &ctx.config.postgres;
     let out = Command::new(pg.bin_dir.join("psql"))
         .args(["-X", "-At", "-h"])

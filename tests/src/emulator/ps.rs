@@ -494,9 +494,7 @@ pub(crate) fn stop(ctx: &mut Ctx, args: &[String]) -> Code {
         Err(c) => return c,
     };
     for app in apps {
-        let Ok(st) = ctx.load_app(&app) else { continue };
-        if !st.deployed {
-            ctx.warn(&format!("App {app} has not been deployed"));
+        if deployed_or_warn(ctx, &app).is_none() {
             continue;
         }
         ctx.info1_quiet(&format!("Stopping {app}"));
@@ -512,11 +510,9 @@ pub(crate) fn start(ctx: &mut Ctx, args: &[String]) -> Code {
     };
     let mut code = 0;
     for app in apps {
-        let Ok(st) = ctx.load_app(&app) else { continue };
-        if !st.deployed {
-            ctx.warn(&format!("App {app} has not been deployed"));
+        let Some(st) = deployed_or_warn(ctx, &app) else {
             continue;
-        }
+        };
         match running_summary(ctx, &app, &st) {
             "true" => {
                 ctx.warn(&format!("App {app} already running"));
@@ -540,6 +536,19 @@ pub(crate) fn start(ctx: &mut Ctx, args: &[String]) -> Code {
     code
 }
 
+/// The state of `app` when it is deployed; warns as Dokku does when it is
+/// not (a missing app is skipped silently: `targets` checked the names).
+fn deployed_or_warn(ctx: &mut Ctx, app: &str) -> Option<state::AppState> {
+    match ctx.load_app(app) {
+        Ok(st) if st.deployed => Some(st),
+        Ok(_) => {
+            ctx.warn(&format!("App {app} has not been deployed"));
+            None
+        }
+        Err(_) => None,
+    }
+}
+
 pub(crate) fn restart(ctx: &mut Ctx, args: &[String]) -> Code {
     if ctx.profile == Profile::V0_38 {
         ctx.io.capture = true;
@@ -550,9 +559,7 @@ pub(crate) fn restart(ctx: &mut Ctx, args: &[String]) -> Code {
     };
     let mut code = 0;
     for app in apps {
-        let Ok(st) = ctx.load_app(&app) else { continue };
-        if !st.deployed {
-            ctx.warn(&format!("App {app} has not been deployed"));
+        if deployed_or_warn(ctx, &app).is_none() {
             continue;
         }
         code = deploy_body(ctx, &app, false);
@@ -570,9 +577,7 @@ pub(crate) fn rebuild(ctx: &mut Ctx, args: &[String]) -> Code {
     };
     let mut code = 0;
     for app in apps {
-        let Ok(st) = ctx.load_app(&app) else { continue };
-        if !st.deployed {
-            ctx.warn(&format!("App {app} has not been deployed"));
+        if deployed_or_warn(ctx, &app).is_none() {
             continue;
         }
         let _lock = match super::git::acquire_deploy_lock(ctx, &app) {
