@@ -468,14 +468,17 @@ pub enum ReviewCmd {
 /// `pix remote ...`.
 #[derive(Debug, Subcommand)]
 pub enum RemoteCmd {
-    /// For each Dokku remote: what it deploys, whether it holds commits you
-    /// lack, what a push would do.
+    /// For each Dokku remote, and each environment of pix.toml that no
+    /// remote deploys: what it deploys, whether it holds commits you lack,
+    /// what a push would do. Read-only: an app that does not exist is
+    /// reported, not fetched (Dokku would create it).
     #[command(after_help = "Example:\n  pix remote status\n  pix remote status --json")]
     Status,
     /// Merge the remote's commits (--merge) or replace them with a lease
-    /// (--force), so pushes fast-forward again.
+    /// (--force, typed confirmation for a protected environment), so pushes
+    /// fast-forward again.
     #[command(
-        after_help = "Examples:\n  pix remote repair dokku --merge\n  pix remote repair dokku --force --yes"
+        after_help = "Examples:\n  pix remote repair dokku --merge\n  pix remote repair dokku --force --yes\n  pix remote repair staging --merge"
     )]
     Repair(RepairArgs),
 }
@@ -484,7 +487,7 @@ pub enum RemoteCmd {
 #[derive(Debug, Args, Clone)]
 #[command(group(clap::ArgGroup::new("how").required(true).args(["merge", "force"])))]
 pub struct RepairArgs {
-    /// The git remote.
+    /// The git remote, or an environment of pix.toml (its app's URL).
     pub remote: String,
     /// Merge the remote's deploy branch into the current branch, then push.
     #[arg(long)]
@@ -492,9 +495,14 @@ pub struct RepairArgs {
     /// Push with --force-with-lease against the commit just read.
     #[arg(long)]
     pub force: bool,
-    /// Proceed without asking (--force; --merge never asks).
+    /// Proceed without asking (--force; --merge never asks). Not enough for
+    /// a remote of a protected environment: see --confirm.
     #[arg(long)]
     pub yes: bool,
+    /// The app's name, typed: confirms --force on a remote of a protected
+    /// environment without a terminal.
+    #[arg(long, value_name = "APP")]
+    pub confirm: Option<String>,
 }
 
 /// `pix ssh ...`.

@@ -2,12 +2,14 @@
 //! `pix_ops::remote`. Each remote's deploy branch is read from `git:report`
 //! when its host answers (else `master`).
 
+use dokku_client::Client;
 use pix_ops::config::{HostConfig, Login, PixConfig};
 use pix_ops::confirm::ConfirmFlags;
 use pix_ops::deploy::deploy_branch;
 use pix_ops::git::Git;
 use pix_ops::remote::{
-    self, parse_remote_list, Divergence, MergeOutcome, PushPrediction, RemoteOptions, RemoteUrl,
+    self, parse_remote_list, Divergence, MergeOutcome, PushPrediction, RemoteOptions, RemoteSource,
+    RemoteUrl,
 };
 use serde::Serialize;
 
@@ -47,25 +49,17 @@ pub fn host_for_url(config: Option<&PixConfig>, url: &RemoteUrl, port: Option<u1
 }
 
 /// The options for one remote: its `GIT_SSH_COMMAND` (key and known_hosts
-/// from the flags, the environment or pix.toml) and its deploy branch from
-/// `git:report` when the app's host answers.
+/// from the flags, the environment or pix.toml), whether its app exists
+/// (`apps:exists`: Dokku would create a missing app on fetch) and its
+/// deploy branch from `git:report`, when the app's host answers.
 async fn options_for(ctx: &Ctx, config: Option<&PixConfig>, url: &RemoteUrl) -> RemoteOptions {
     let connect = ctx.connect_options();
     let host = host_for_url(config, url, ctx.g.port);
-    let deploy_branch = match ctx.connect_to(&host).await {
+    let (app_exists, deploy_branch) = match ctx.connect_to(&host).await {
         Ok(client) => {
-            let branch = deploy_branch(&client, &url.app).await;
+            let read = read_app(ctx, &client, &url.app).await;
             let _ = client.close().await;
-            match branch {
-                Ok(b) => Some(b),
-                Err(e) => {
-                    ctx.out.note(&ctx.out.server_text_err(&format!(
-                        "note: deploy branch of {}: {e}; assuming master",
-                        url.app
-                    )));
-                    None
-                }
-            }
+            read
         }
         Err(e) => {
             ctx.out.note(&ctx.out.server_text_err(&format!(
@@ -73,14 +67,45 @@ async fn options_for(ctx: &Ctx, config: Option<&PixConfig>, url: &RemoteUrl) -> 
                 url.host,
                 e.message()
             )));
-            None
+            (None, None)
         }
     };
     RemoteOptions {
         deploy_branch,
         local_ref: None,
         ssh_command: Some(remote::git_ssh_command(&host, &connect)),
+        app_exists,
     }
+}
+
+/// Whether `app` exists on the host of `client` (`None`: unknown), and its
+/// deploy branch.
+async fn read_app(ctx: &Ctx, client: &Client, app: &str) -> (Option<bool>, Option<String>) {
+    let exists = match client.apps_exists(app).await {
+        Ok(false) => return (Some(false), None),
+        Ok(true) => Some(true),
+        Err(e) => {
+            ctx.out.note(
+                &ctx.out
+                    .server_text_err(&format!("note: apps:exists {app}: {e}")),
+            );
+            None
+        }
+    };
+    match deploy_branch(client, app).await {
+        Ok(b) => (exists, Some(b)),
+        Err(e) => {
+            ctx.out.note(&ctx.out.server_text_err(&format!(
+                "note: deploy branch of {app}: {e}; assuming master"
+            )));
+            (exists, None)
+        }
+    }
+}
+
+/// The push URL of environment `name` of pix.toml, parsed.
+fn environment_remote_url(config: Option<&PixConfig>, name: &str) -> Option<RemoteUrl> {
+    remote::environment_url(config?, name).and_then(|u| RemoteUrl::parse(&u))
 }
 
 /// What a push would do, in words (pure).
@@ -121,7 +146,10 @@ pub fn status_rows(divs: &[Divergence], sources: &[Option<String>]) -> Vec<Vec<S
         .map(|(i, d)| {
             let by_deploy = sources.get(i).is_some_and(Option::is_some);
             vec![
-                d.remote.clone(),
+                match d.source {
+                    RemoteSource::GitRemote => d.remote.clone(),
+                    RemoteSource::Environment => "-".to_string(),
+                },
                 d.app.clone(),
                 d.deploy_branch.clone(),
                 d.remote_sha
@@ -159,6 +187,16 @@ pub const STATUS_HEADERS: [&str; 9] = [
 /// `source`), how it compares with the local commit; for one a plain push
 /// would be rejected by, the repairs.
 pub fn repair_hint(d: &Divergence, source: Option<&str>) -> Option<String> {
+    if d.app_exists == Some(false) {
+        let how = match d.environments.first() {
+            Some(env) => format!("`pix deploy {env}` creates it"),
+            None => "a push creates it".to_string(),
+        };
+        return Some(format!(
+            "{}: app {} does not exist on its host (nothing was fetched); {how}",
+            d.remote, d.app
+        ));
+    }
     if let Some(src) = source {
         let env = d
             .environments
@@ -272,9 +310,20 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
             // Each remote read on its own (as `remote::status` does), so one
             // unreachable host does not hide the others: its error is
             // reported and decides the exit code, after the table.
+            let mut targets: Vec<(String, RemoteUrl)> = remotes
+                .iter()
+                .map(|(name, url, _)| (name.clone(), url.clone()))
+                .collect();
+            if let Some(config) = config {
+                for env in remote::environments_without_remote(config, &remotes) {
+                    if let Some(url) = environment_remote_url(Some(config), &env) {
+                        targets.push((env, url));
+                    }
+                }
+            }
             let mut divs = Vec::new();
             let mut failed: Option<Failure> = None;
-            for (name, url, _) in &remotes {
+            for (name, url) in &targets {
                 let options = options_for(ctx, config, url).await;
                 match remote::read_divergence(&git, config, name, &options).await {
                     Ok(d) => divs.push(d),
@@ -293,7 +342,7 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
                 ctx.out.json(&divs)?;
             } else if divs.is_empty() && failed.is_none() {
                 ctx.out.line(
-                    "no Dokku remote (dokku@HOST:APP or ssh://dokku@HOST[:PORT]/APP) in `git remote -v`",
+                    "no Dokku remote (dokku@HOST:APP or ssh://dokku@HOST[:PORT]/APP) in `git remote -v`, and no environment in pix.toml",
                 )?;
             } else if !divs.is_empty() {
                 let sources = deployed_from(&git, &divs).await;
@@ -311,8 +360,13 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
             }
         }
         RemoteCmd::Repair(args) => {
-            let options = match remotes.iter().find(|(n, _, _)| *n == args.remote) {
-                Some((_, url, _)) => options_for(ctx, config, url).await,
+            // A git remote, else an environment of pix.toml without one.
+            let url = match remotes.iter().find(|(n, _, _)| *n == args.remote) {
+                Some((_, url, _)) => Some(url.clone()),
+                None => environment_remote_url(config, &args.remote),
+            };
+            let options = match url {
+                Some(url) => options_for(ctx, config, &url).await,
                 None => RemoteOptions::default(),
             };
             repair(ctx, &git, config, args, &options).await
@@ -407,7 +461,7 @@ async fn repair(
     let command = format!("pix remote repair {} --force", args.remote);
     let flags = ConfirmFlags {
         yes: args.yes,
-        confirm: None,
+        confirm: args.confirm.clone(),
     };
     let mut prompter = TerminalPrompter;
     let run = remote::repair_force(git, &read, options, &flags, &mut prompter, &display);
@@ -438,7 +492,10 @@ mod tests {
     fn div(push: PushPrediction) -> Divergence {
         Divergence {
             remote: "dokku".into(),
+            source: RemoteSource::GitRemote,
             url: "dokku@h:a".into(),
+            tracking: "refs/remotes/dokku/master".into(),
+            protected: false,
             app: "a".into(),
             deploy_branch: "master".into(),
             remote_sha: Some("1111111111111111".into()),
@@ -449,6 +506,7 @@ mod tests {
             push,
             environments: vec!["staging".into()],
             same_tree: false,
+            app_exists: None,
         }
     }
 
@@ -480,6 +538,35 @@ mod tests {
         assert!(hint.contains("`pix deploy staging` deploys it"), "{hint}");
         let hint = repair_hint(&d, Some("2222222222222222")).unwrap();
         assert!(hint.ends_with("up to date"), "{hint}");
+    }
+
+    #[test]
+    fn environments_without_a_remote_have_no_remote_column_and_repair_by_name() {
+        let d = Divergence {
+            remote: "staging".into(),
+            source: RemoteSource::Environment,
+            url: "dokku@h:a".into(),
+            tracking: "refs/pix/environments/staging/master".into(),
+            ..div(PushPrediction::Rejected)
+        };
+        let rows = status_rows(std::slice::from_ref(&d), &[None]);
+        assert_eq!(rows[0][0], "-");
+        assert_eq!(rows[0][8], "staging");
+        let hint = repair_hint(&d, None).unwrap();
+        assert!(hint.contains("pix remote repair staging --merge"), "{hint}");
+        assert_eq!(d.push_target(), "dokku@h:a");
+        let missing = Divergence {
+            app_exists: Some(false),
+            remote_sha: None,
+            push: PushPrediction::Create,
+            ..d
+        };
+        let hint = repair_hint(&missing, None).unwrap();
+        assert!(
+            hint.contains("app a does not exist")
+                && hint.contains("`pix deploy staging` creates it"),
+            "{hint}"
+        );
     }
 
     #[test]

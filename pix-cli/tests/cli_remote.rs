@@ -102,7 +102,24 @@ fn diverged_remote_is_reported_and_merged() {
     let status = r.pix(&["remote", "status"]).expect(0);
     snap!("remote_status_diverged", status);
     let json = r.pix(&["remote", "status", "--json"]).expect(0).json();
-    assert_eq!(json.as_array().unwrap().len(), 1, "origin is not Dokku");
+    // origin is not Dokku; pix.toml's environments that no remote deploys
+    // follow the remotes, their never-created apps left alone.
+    let sources: Vec<(&str, &str)> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["remote"].as_str().unwrap(), d["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            ("dokku", "git_remote"),
+            ("development", "environment"),
+            ("production", "environment")
+        ]
+    );
+    assert_eq!(json[1]["app_exists"], false);
+    assert_eq!(json[1]["push"], "create");
     assert_eq!(json[0]["remote"], "dokku");
     assert_eq!(json[0]["push"], "rejected");
     assert_eq!(
@@ -136,16 +153,19 @@ fn diverged_remote_is_reported_and_merged() {
             "ssh://dokku@127.0.0.1:1/api-staging",
         ],
     );
-    let status = r.pix(&["remote", "status"]).expect(5);
+    // An unreachable host is a transport failure: exit 6.
+    let status = r.pix(&["remote", "status"]).expect(6);
     assert!(status.stdout.contains("up to date"), "{}", status.render());
     assert!(
-        status.stderr.contains("error: dead: "),
+        status
+            .stderr
+            .contains("error: dead: could not reach Dokku at 127.0.0.1"),
         "{}",
         status.render()
     );
-    let json = r.pix(&["remote", "status", "--json"]).expect(5);
+    let json = r.pix(&["remote", "status", "--json"]).expect(6);
     let listed = json.json();
-    assert_eq!(listed.as_array().unwrap().len(), 1, "{}", json.render());
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{}", json.render());
     assert_eq!(listed[0]["remote"], "dokku");
 }
 

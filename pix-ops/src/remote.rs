@@ -383,6 +383,7 @@ pub fn options_from_config(
         deploy_branch: None,
         local_ref: None,
         ssh_command: ssh_command_for(config, url, connect),
+        app_exists: None,
     }
 }
 
@@ -404,10 +405,18 @@ pub enum PushPrediction {
 /// by [`read_divergence`] (after a fetch).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Divergence {
-    /// The git remote's name.
+    /// The git remote's name; for an environment of `pix.toml` that no git
+    /// remote deploys, the environment's name (see `source`).
     pub remote: String,
-    /// Its URL.
+    /// Whether `remote` names a git remote or an environment.
+    pub source: RemoteSource,
+    /// The URL pushed to.
     pub url: String,
+    /// The local ref the remote's deploy branch was fetched into.
+    pub tracking: String,
+    /// Whether one of `environments` is protected (a forced push to it
+    /// needs the typed confirmation).
+    pub protected: bool,
     /// The app it deploys (from the URL).
     pub app: String,
     /// The remote's deploy branch.
@@ -428,11 +437,43 @@ pub struct Divergence {
     pub environments: Vec<String>,
     /// Whether the remote's tree equals the local commit's tree.
     pub same_tree: bool,
+    /// Whether the app exists on the host, when that was asked
+    /// ([`RemoteOptions::app_exists`]); `Some(false)`: nothing was fetched and
+    /// a push (or `pix deploy`) creates the app.
+    pub app_exists: Option<bool>,
+}
+
+/// What a [`Divergence`] was read for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemoteSource {
+    /// A git remote of the repository (`git remote -v`).
+    GitRemote,
+    /// An environment of `pix.toml` that no git remote deploys (`pix deploy`
+    /// pushes to its URL directly).
+    Environment,
+}
+
+impl Divergence {
+    /// What to name in a `git push`/`git fetch`: the git remote, or the URL
+    /// for an environment without one.
+    pub fn push_target(&self) -> &str {
+        match self.source {
+            RemoteSource::GitRemote => &self.remote,
+            RemoteSource::Environment => &self.url,
+        }
+    }
 }
 
 /// The tracking ref a remote's deploy branch is fetched into.
 pub fn tracking_ref(remote: &str, branch: &str) -> String {
     format!("refs/remotes/{remote}/{branch}")
+}
+
+/// The ref an environment's deploy branch is fetched into when no git remote
+/// deploys it (outside `refs/remotes`, which is git's for real remotes).
+pub fn environment_tracking_ref(environment: &str, branch: &str) -> String {
+    format!("refs/pix/environments/{environment}/{branch}")
 }
 
 /// Pure: the prediction from the counts.
@@ -455,6 +496,11 @@ pub struct RemoteOptions {
     pub local_ref: Option<String>,
     /// `GIT_SSH_COMMAND` for the remote (see [`ssh_command_for`]).
     pub ssh_command: Option<String>,
+    /// Whether the app exists on the host, when known (`apps:exists`).
+    /// `Some(false)` skips the fetch: Dokku creates a missing app when it is
+    /// fetched from, and reading a status must not create anything. `None`
+    /// fetches.
+    pub app_exists: Option<bool>,
 }
 
 fn git_for(git: &Git, options: &RemoteOptions) -> Git {
@@ -481,13 +527,37 @@ async fn remote_url(git: &Git, remote: &str) -> Result<String> {
 
 /// Fetches `remote`'s deploy branch into `refs/remotes/<remote>/<branch>`
 /// and compares it with the local ref. Read-only on the remote.
+///
+/// `remote` is a git remote of the repository or, when no remote has that
+/// name, an environment of `pix.toml` (its app's URL on its host; fetched
+/// into [`environment_tracking_ref`]).
 pub async fn read_divergence(
     git: &Git,
     config: Option<&PixConfig>,
     remote: &str,
     options: &RemoteOptions,
 ) -> Result<Divergence> {
-    let url = remote_url(git, remote).await?;
+    let (url, source) = match remote_url(git, remote).await {
+        Ok(url) => (url, RemoteSource::GitRemote),
+        Err(not_a_remote) => match config {
+            Some(c) => match environment_url(c, remote) {
+                Some(url) => (url, RemoteSource::Environment),
+                None => {
+                    return Err(OpsError::Usage {
+                        message: format!(
+                            "{not_a_remote}, nor an environment of pix.toml (environments: {})",
+                            c.environments
+                                .keys()
+                                .map(String::as_str)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    })
+                }
+            },
+            None => return Err(not_a_remote),
+        },
+    };
     let parsed = RemoteUrl::parse(&url).ok_or_else(|| OpsError::Usage {
         message: format!(
             "remote `{remote}` ({url}) is not a Dokku remote (dokku@HOST:APP or ssh://dokku@HOST[:PORT]/APP)"
@@ -502,10 +572,15 @@ pub async fn read_divergence(
     let local_sha = git
         .capture(&["rev-parse", "--verify", &format!("{local_ref}^{{commit}}")])
         .await?;
-    let tracking = tracking_ref(remote, &branch);
-    let listed = git
-        .capture(&["ls-remote", &url, &format!("refs/heads/{branch}")])
-        .await?;
+    let tracking = match source {
+        RemoteSource::GitRemote => tracking_ref(remote, &branch),
+        RemoteSource::Environment => environment_tracking_ref(remote, &branch),
+    };
+    let listed = if options.app_exists == Some(false) {
+        String::new()
+    } else {
+        ls_remote(&git, &url, &parsed, &branch).await?
+    };
     let remote_sha = listed
         .lines()
         .find_map(|l| l.split_whitespace().next())
@@ -553,7 +628,7 @@ pub async fn read_divergence(
         }
         None => (0, 0, false),
     };
-    let environments = config
+    let deploying: Vec<(&String, bool)> = config
         .map(|c| {
             c.environments
                 .iter()
@@ -562,13 +637,17 @@ pub async fn read_divergence(
                         && c.hosts.get(&e.host).map(|h| h.address.as_str())
                             == Some(parsed.host.as_str())
                 })
-                .map(|(n, _)| n.clone())
+                .map(|(n, e)| (n, e.protected))
                 .collect()
         })
         .unwrap_or_default();
     Ok(Divergence {
         remote: remote.to_string(),
+        source,
         url,
+        tracking,
+        protected: deploying.iter().any(|(_, protected)| *protected),
+        environments: deploying.iter().map(|(n, _)| (*n).clone()).collect(),
         app: parsed.app,
         deploy_branch: branch,
         push: predict(remote_sha.as_deref(), ahead, behind),
@@ -577,13 +656,56 @@ pub async fn read_divergence(
         local_sha,
         ahead,
         behind,
-        environments,
         same_tree,
+        app_exists: options.app_exists,
     })
 }
 
+/// The push URL of environment `name` of `config`, if it has one.
+pub fn environment_url(config: &PixConfig, name: &str) -> Option<String> {
+    let env = config.environments.get(name)?;
+    let host = config.hosts.get(&env.host)?;
+    Some(git_url(host, &env.app))
+}
+
+/// `git ls-remote URL refs/heads/BRANCH`; a remote that cannot be reached
+/// over SSH is a transport failure (exit 6 in the CLI), not a failed
+/// command.
+async fn ls_remote(git: &Git, url: &str, parsed: &RemoteUrl, branch: &str) -> Result<String> {
+    let head = format!("refs/heads/{branch}");
+    let args = ["ls-remote", url, head.as_str()];
+    let out = git.output(&args).await?;
+    if out.success() {
+        return Ok(out.stdout.trim_end().to_string());
+    }
+    if is_unreachable(&out.stderr) {
+        return Err(OpsError::Dokku(dokku_client::Error::Transport {
+            host: parsed.host.clone(),
+            message: git::tail(&out.stderr, 3),
+        }));
+    }
+    git::check(&args, &out)?;
+    Ok(String::new())
+}
+
+/// Whether git's stderr says the remote could not be reached over SSH (as
+/// opposed to the remote refusing or failing a command).
+pub fn is_unreachable(stderr: &str) -> bool {
+    const SSH_FAILURES: [&str; 7] = [
+        "ssh: connect to host",
+        "ssh: Could not resolve hostname",
+        "Connection refused",
+        "Connection timed out",
+        "Connection closed by",
+        "Host key verification failed",
+        "Permission denied (publickey",
+    ];
+    SSH_FAILURES.iter().any(|m| stderr.contains(m))
+}
+
 /// `pix remote status`: [`read_divergence`] for every Dokku remote of the
-/// repository (`git remote -v`). `options_for` gives each remote's options
+/// repository (`git remote -v`), then for every environment of `pix.toml`
+/// that none of them deploys. `options_for` gives each remote's options
 /// (deploy branch, ssh command) from its name and URL.
 pub async fn status(
     git: &Git,
@@ -591,12 +713,43 @@ pub async fn status(
     options_for: &dyn Fn(&str, &RemoteUrl) -> RemoteOptions,
 ) -> Result<Vec<Divergence>> {
     let listed = git.capture(&["remote", "-v"]).await?;
+    let remotes = parse_remote_list(&listed);
     let mut out = Vec::new();
-    for (name, url, _) in parse_remote_list(&listed) {
-        let options = options_for(&name, &url);
-        out.push(read_divergence(git, config, &name, &options).await?);
+    for (name, url, _) in &remotes {
+        let options = options_for(name, url);
+        out.push(read_divergence(git, config, name, &options).await?);
+    }
+    if let Some(config) = config {
+        for name in environments_without_remote(config, &remotes) {
+            let Some(url) = environment_url(config, &name).and_then(|u| RemoteUrl::parse(&u))
+            else {
+                continue;
+            };
+            let options = options_for(&name, &url);
+            out.push(read_divergence(git, Some(config), &name, &options).await?);
+        }
     }
     Ok(out)
+}
+
+/// The environments of `config` that no remote of `remotes` (from
+/// [`parse_remote_list`]) deploys, by name, and that no remote shadows by
+/// having the environment's name.
+pub fn environments_without_remote(
+    config: &PixConfig,
+    remotes: &[(String, RemoteUrl, String)],
+) -> Vec<String> {
+    config
+        .environments
+        .iter()
+        .filter(|(name, env)| {
+            let address = config.hosts.get(&env.host).map(|h| h.address.as_str());
+            !remotes.iter().any(|(remote, url, _)| {
+                remote == *name || (url.app == env.app && Some(url.host.as_str()) == address)
+            })
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// How `repair --merge` ended.
@@ -669,7 +822,7 @@ pub async fn repair_merge(
             ),
         });
     }
-    let tracking = tracking_ref(&read.remote, &read.deploy_branch);
+    let tracking = &read.tracking;
     if read.behind == 0 {
         let push = if read.ahead > 0 {
             Some(push(&git, &read.url, "HEAD", &read.deploy_branch, None, progress).await?)
@@ -713,7 +866,8 @@ pub async fn repair_merge(
             "git add <the resolved files> && git commit --no-edit".into(),
             format!(
                 "git push {} HEAD:refs/heads/{}",
-                read.remote, read.deploy_branch
+                read.push_target(),
+                read.deploy_branch
             ),
             "# or give up the merge at any point with: git merge --abort".into(),
         ];
@@ -753,7 +907,7 @@ pub async fn repair_force(
     confirm::confirm(
         &ConfirmRequest {
             environment: &read.remote,
-            protected: false,
+            protected: read.protected,
             name: &read.app,
             action: &action,
             command: &command,
@@ -777,6 +931,53 @@ pub async fn repair_force(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environments_without_a_remote_are_the_ones_no_remote_deploys() {
+        let config = PixConfig::parse(
+            "[hosts.pix]\naddress = \"pix-app.ovh\"\n\n\
+             [environments.development]\nhost = \"pix\"\napp = \"api-dev\"\ndatabase = \"db-dev\"\n\n\
+             [environments.staging]\nhost = \"pix\"\napp = \"api-staging\"\ndatabase = \"db-staging\"\n\n\
+             [environments.production]\nhost = \"pix\"\napp = \"api-prod\"\ndatabase = \"db-prod\"\nprotected = true\n",
+            std::path::Path::new("/repo"),
+            std::path::Path::new("/repo/pix.toml"),
+        )
+        .unwrap();
+        let remotes = parse_remote_list(
+            // one deploys staging; one has production's name but another app;
+            // one points at api-dev on another host
+            "dokku\tdokku@pix-app.ovh:api-staging (push)\n\
+             production\tdokku@pix-app.ovh:something-else (push)\n\
+             other\tdokku@elsewhere.example:api-dev (push)\n",
+        );
+        assert_eq!(
+            environments_without_remote(&config, &remotes),
+            ["development"]
+        );
+        assert_eq!(
+            environment_url(&config, "development").as_deref(),
+            Some("dokku@pix-app.ovh:api-dev")
+        );
+        assert_eq!(environment_url(&config, "nope"), None);
+    }
+
+    #[test]
+    fn unreachable_remotes_are_told_from_failed_commands() {
+        for unreachable in [
+            "ssh: connect to host 127.0.0.1 port 1: Connection refused\nfatal: Could not read from remote repository.",
+            "ssh: Could not resolve hostname nope: Name or service not known",
+            "Host key verification failed.\nfatal: Could not read from remote repository.",
+            "dokku@h: Permission denied (publickey).",
+        ] {
+            assert!(is_unreachable(unreachable), "{unreachable}");
+        }
+        for failed in [
+            " !     App name must begin with lowercase alphanumeric character",
+            "fatal: couldn't find remote ref refs/heads/main",
+        ] {
+            assert!(!is_unreachable(failed), "{failed}");
+        }
+    }
 
     #[test]
     fn remote_urls_parse() {

@@ -14,7 +14,8 @@ use pix_ops::connect::ConnectOptions;
 use pix_ops::deploy::Quiet;
 use pix_ops::git::Git;
 use pix_ops::remote::{
-    self, Divergence, MergeOutcome, PushOutcome, PushPrediction, RemoteOptions, RemoteUrl,
+    self, Divergence, MergeOutcome, PushOutcome, PushPrediction, RemoteOptions, RemoteSource,
+    RemoteUrl,
 };
 use pix_ops::OpsError;
 use pix_sandbox::sandbox::{Sandbox, SandboxOptions};
@@ -120,7 +121,23 @@ impl World {
             deploy_branch: Some("master".into()),
             local_ref: None,
             ssh_command: Some(self.sb.git_ssh_command()),
+            app_exists: None,
         }
+    }
+
+    /// What the CLI gives `remote::status` for a URL: the host's ssh
+    /// command from pix.toml, and whether the app exists (asked first, as
+    /// `pix remote status` does with `apps:exists`).
+    fn options_for(&self, config: &PixConfig, url: &RemoteUrl) -> RemoteOptions {
+        let mut o = remote::options_from_config(config, url, &ConnectOptions::default());
+        assert!(o.ssh_command.is_some(), "host found for {url:?}");
+        o.deploy_branch = Some("master".into());
+        o.app_exists = Some(self.app_exists(&url.app));
+        o
+    }
+
+    fn app_exists(&self, app: &str) -> bool {
+        scenario::dokku(&self.sb, &["apps:exists", app]).is_ok()
     }
 
     fn git(&self) -> Git {
@@ -184,18 +201,26 @@ fn status_reports_divergence_and_merge_repairs_it() {
     let ssh_url = format!("ssh://{}@127.0.0.1:{}/{APP}", w.sb.user(), w.sb.port());
     git(&w.local, &["remote", "add", "staging-ssh", &ssh_url]).unwrap();
     let config = w.config.clone();
-    let options_for = |_name: &str, url: &RemoteUrl| {
-        let mut o = remote::options_from_config(&config, url, &ConnectOptions::default());
-        assert!(o.ssh_command.is_some(), "host found for {url:?}");
-        o.deploy_branch = Some("master".into());
-        o
-    };
+    let options_for = |_name: &str, url: &RemoteUrl| w.options_for(&config, url);
     let all =
         w.rt.block_on(remote::status(&w.git(), Some(&w.config), &options_for))
             .unwrap();
-    assert_eq!(all.len(), 2, "{all:?}");
+    // The two remotes, then pix.toml's `development`, which no remote
+    // deploys and whose app was never created: reported, nothing fetched,
+    // and (Dokku creates a missing app on fetch) still not created.
+    assert_eq!(all.len(), 3, "{all:?}");
     assert_eq!(all[1].remote, "staging-ssh");
     assert_eq!((all[1].ahead, all[1].behind), (1, 1));
+    let dev = &all[2];
+    assert_eq!(
+        (dev.remote.as_str(), dev.source, dev.app.as_str()),
+        ("development", RemoteSource::Environment, "api-development")
+    );
+    assert_eq!(
+        (dev.app_exists, dev.remote_sha.as_deref(), &dev.push),
+        (Some(false), None, &PushPrediction::Create)
+    );
+    assert!(!w.app_exists("api-development"), "status created the app");
     let d = &all[0];
     assert_eq!(d.remote, "dokku");
     assert_eq!(d.app, APP);
@@ -325,4 +350,88 @@ fn merge_conflicts_stop_cleanly_with_next_steps() {
         w.rt.block_on(remote::repair_merge(&w.git(), &read, &w.options(), &Quiet))
             .unwrap_err();
     assert!(e.to_string().contains("uncommitted changes"), "{e}");
+}
+
+#[test]
+fn an_environment_without_a_remote_is_read_and_repaired_by_its_name() {
+    let mut w = World::new();
+    // PIX's layout: `pix deploy` pushes to the environment's URL; the
+    // repository has no git remote for it.
+    git(&w.local, &["remote", "remove", "dokku"]).unwrap();
+    w.config.environments.get_mut("staging").unwrap().protected = true;
+    let other = w.other("other");
+    w.someone_pushes(&other, "other.txt", "theirs\n");
+    w.commit_local("local.txt", "mine\n");
+
+    let config = w.config.clone();
+    let options_for = |_name: &str, url: &RemoteUrl| w.options_for(&config, url);
+    let all =
+        w.rt.block_on(remote::status(&w.git(), Some(&w.config), &options_for))
+            .unwrap();
+    let staging = all
+        .iter()
+        .find(|d| d.remote == "staging")
+        .unwrap_or_else(|| panic!("staging reported: {all:?}"));
+    assert_eq!(staging.source, RemoteSource::Environment);
+    assert_eq!(staging.url, w.sb.git_remote(APP));
+    assert_eq!(staging.push_target(), staging.url);
+    assert_eq!(staging.tracking, "refs/pix/environments/staging/master");
+    assert_eq!((staging.ahead, staging.behind), (1, 1));
+    assert_eq!(staging.push, PushPrediction::Rejected);
+    assert!(staging.protected);
+    assert_eq!(
+        rev(&w.local, &staging.tracking),
+        rev(&other, "HEAD"),
+        "fetched outside refs/remotes"
+    );
+
+    // By name, as `pix remote repair staging` does.
+    let url = RemoteUrl::parse(&w.sb.git_remote(APP)).unwrap();
+    let options = w.options_for(&config, &url);
+    let read =
+        w.rt.block_on(remote::read_divergence(
+            &w.git(),
+            Some(&w.config),
+            "staging",
+            &options,
+        ))
+        .unwrap();
+    assert_eq!(read, *staging);
+
+    // Protected: --yes alone does not force it, the typed name does.
+    let e =
+        w.rt.block_on(remote::repair_force(
+            &w.git(),
+            &read,
+            &options,
+            &yes(),
+            &mut NoTerminal,
+            &Quiet,
+        ))
+        .unwrap_err();
+    assert!(matches!(e, OpsError::Refused { .. }), "{e}");
+    assert_eq!(w.remote_tip(), rev(&other, "HEAD"), "nothing pushed");
+
+    let merged =
+        w.rt.block_on(remote::repair_merge(&w.git(), &read, &options, &Quiet))
+            .unwrap();
+    assert!(matches!(merged, MergeOutcome::Merged { .. }), "{merged:?}");
+    assert_eq!(w.remote_tip(), w.head());
+    assert_eq!(w.deployed_sha(), w.head());
+
+    // A name that is neither a remote nor an environment.
+    let e =
+        w.rt.block_on(remote::read_divergence(
+            &w.git(),
+            Some(&w.config),
+            "nowhere",
+            &options,
+        ))
+        .unwrap_err();
+    let e = e.to_string();
+    assert!(
+        e.contains("`nowhere` is not a git remote")
+            && e.contains("environments: development, staging"),
+        "{e}"
+    );
 }
