@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use dokku_client::command::ssh_line;
-use dokku_client::parse::report::{parse_report_text, report_maps};
+use dokku_client::parse::report::{parse_report_text, report_maps, typed_reports};
 use dokku_client::{AppReport, Command, DokkuVersion};
 
 /// How many apps the big report has.
@@ -47,11 +47,8 @@ fn apps_report_text(apps: usize) -> String {
 /// The library's whole path from text to typed reports (what
 /// `Client::apps_reports` does after the bytes arrived).
 fn parse_apps(text: &str) -> Vec<AppReport> {
-    match report_maps(text, false, "app", None) {
-        Ok(maps) => maps
-            .into_iter()
-            .map(|(s, f)| AppReport::from_fields(s, f))
-            .collect(),
+    match typed_reports(text, false, "app", None) {
+        Ok(reports) => reports,
         Err(e) => panic!("the generated report did not parse: {e:?}"),
     }
 }
@@ -76,6 +73,10 @@ fn bench_apps_report(c: &mut Criterion) {
     // names, maps or typed reports): where the time goes.
     group.bench_with_input(BenchmarkId::new("blocks", APPS), &text, |b, text| {
         b.iter(|| parse_report_text(black_box(text), Some("app")))
+    });
+    // The untyped path (`report_maps`: subject and snake_case field maps).
+    group.bench_with_input(BenchmarkId::new("maps", APPS), &text, |b, text| {
+        b.iter(|| report_maps(black_box(text), false, "app", None))
     });
     group.finish();
 }

@@ -16,7 +16,10 @@ use serde::Serialize;
 
 use crate::command::Command;
 use crate::error::{Error, Result};
-use crate::parse::{self, report::report_maps};
+use crate::parse::{
+    self,
+    report::{report_maps, typed_reports, ReportFields},
+};
 use crate::Client;
 
 /// Checks an app name against Dokku's rule `^[a-z0-9][a-z0-9.-]*$`.
@@ -34,14 +37,9 @@ pub fn validate_app_name(app: &str) -> Result<()> {
     }
 }
 
-/// Removes `key` from a field map.
-pub(crate) fn take(fields: &mut BTreeMap<String, String>, key: &str) -> Option<String> {
-    fields.remove(key)
-}
-
-/// `"true"`/`"false"` as a bool.
-pub(crate) fn take_bool(fields: &mut BTreeMap<String, String>, key: &str) -> Option<bool> {
-    match fields.remove(key)?.as_str() {
+/// `"true"`/`"false"` as a bool; anything else is `None`.
+pub(crate) fn parse_bool(value: &str) -> Option<bool> {
+    match value {
         "true" => Some(true),
         "false" => Some(false),
         _ => None,
@@ -73,16 +71,27 @@ pub struct AppReport {
 
 impl AppReport {
     /// Builds a report from snake_case fields (prefix `app` removed).
-    pub fn from_fields(app: Option<String>, mut f: BTreeMap<String, String>) -> Self {
-        AppReport {
-            app,
-            created_at: take(&mut f, "created_at"),
-            deploy_source: take(&mut f, "deploy_source"),
-            deploy_source_metadata: take(&mut f, "deploy_source_metadata"),
-            dir: take(&mut f, "dir"),
-            global_disable_autocreation: take(&mut f, "global_disable_autocreation"),
-            locked: take_bool(&mut f, "locked"),
-            other: f,
+    pub fn from_fields(app: Option<String>, fields: BTreeMap<String, String>) -> Self {
+        Self::from_map(app, fields)
+    }
+}
+
+impl ReportFields for AppReport {
+    fn set_subject(&mut self, subject: Option<String>) {
+        self.app = subject;
+    }
+
+    fn set_field(&mut self, name: &str, value: String) {
+        match name {
+            "created_at" => self.created_at = Some(value),
+            "deploy_source" => self.deploy_source = Some(value),
+            "deploy_source_metadata" => self.deploy_source_metadata = Some(value),
+            "dir" => self.dir = Some(value),
+            "global_disable_autocreation" => self.global_disable_autocreation = Some(value),
+            "locked" => self.locked = parse_bool(&value),
+            _ => {
+                self.other.insert(name.to_string(), value);
+            }
         }
     }
 }
@@ -192,12 +201,7 @@ impl Client {
     pub async fn apps_reports(&self) -> Result<Vec<AppReport>> {
         let cmd = apps_report_command(None, false)?;
         let out = self.run_ok(cmd.clone()).await?;
-        let maps = report_maps(&out.stdout_text(), false, "app", None)
-            .map_err(|e| e.into_error(cmd.name()))?;
-        Ok(maps
-            .into_iter()
-            .map(|(s, f)| AppReport::from_fields(s, f))
-            .collect())
+        typed_reports(&out.stdout_text(), false, "app", None).map_err(|e| e.into_error(cmd.name()))
     }
 
     /// Creates the deploy lock file (`apps:lock`).

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::apps::{app_command, take, take_bool};
+use crate::apps::{app_command, parse_bool};
 use crate::error::{Error, Result};
+use crate::parse::report::ReportFields;
 use crate::Client;
 
 /// `domains:report` for one app (or `--global`). Every field is kept.
@@ -28,18 +29,26 @@ pub struct DomainsReport {
 
 impl DomainsReport {
     /// Builds a report from snake_case fields (prefix `domains` removed).
-    pub fn from_fields(app: Option<String>, mut f: BTreeMap<String, String>) -> Self {
-        let split = |v: Option<String>| -> Vec<String> {
-            v.map(|v| v.split_whitespace().map(str::to_string).collect())
-                .unwrap_or_default()
-        };
-        DomainsReport {
-            app,
-            app_enabled: take_bool(&mut f, "app_enabled"),
-            app_vhosts: split(take(&mut f, "app_vhosts")),
-            global_enabled: take_bool(&mut f, "global_enabled"),
-            global_vhosts: split(take(&mut f, "global_vhosts")),
-            other: f,
+    pub fn from_fields(app: Option<String>, fields: BTreeMap<String, String>) -> Self {
+        Self::from_map(app, fields)
+    }
+}
+
+impl ReportFields for DomainsReport {
+    fn set_subject(&mut self, subject: Option<String>) {
+        self.app = subject;
+    }
+
+    fn set_field(&mut self, name: &str, value: String) {
+        let split = |v: &str| v.split_whitespace().map(str::to_string).collect();
+        match name {
+            "app_enabled" => self.app_enabled = parse_bool(&value),
+            "app_vhosts" => self.app_vhosts = split(&value),
+            "global_enabled" => self.global_enabled = parse_bool(&value),
+            "global_vhosts" => self.global_vhosts = split(&value),
+            _ => {
+                self.other.insert(name.to_string(), value);
+            }
         }
     }
 }

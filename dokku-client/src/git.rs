@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::apps::{app_command, take, take_bool};
+use crate::apps::{app_command, parse_bool};
 use crate::command::Command;
 use crate::error::{Error, Result};
+use crate::parse::report::ReportFields;
 use crate::Client;
 
 /// `git:report` for one app. Every field is kept.
@@ -39,19 +40,30 @@ pub struct GitReport {
 
 impl GitReport {
     /// Builds a report from snake_case fields (prefix `git` removed).
-    pub fn from_fields(app: Option<String>, mut f: BTreeMap<String, String>) -> Self {
-        GitReport {
-            app,
-            deploy_branch: take(&mut f, "deploy_branch"),
-            computed_deploy_branch: take(&mut f, "computed_deploy_branch"),
-            global_deploy_branch: take(&mut f, "global_deploy_branch"),
-            keep_git_dir: take(&mut f, "keep_git_dir"),
-            rev_env_var: take(&mut f, "rev_env_var"),
-            sha: take(&mut f, "sha"),
-            source_image: take(&mut f, "source_image"),
-            last_updated_at: take(&mut f, "last_updated_at"),
-            computed_keep_git_dir: take_bool(&mut f, "computed_keep_git_dir"),
-            other: f,
+    pub fn from_fields(app: Option<String>, fields: BTreeMap<String, String>) -> Self {
+        Self::from_map(app, fields)
+    }
+}
+
+impl ReportFields for GitReport {
+    fn set_subject(&mut self, subject: Option<String>) {
+        self.app = subject;
+    }
+
+    fn set_field(&mut self, name: &str, value: String) {
+        match name {
+            "deploy_branch" => self.deploy_branch = Some(value),
+            "computed_deploy_branch" => self.computed_deploy_branch = Some(value),
+            "global_deploy_branch" => self.global_deploy_branch = Some(value),
+            "keep_git_dir" => self.keep_git_dir = Some(value),
+            "rev_env_var" => self.rev_env_var = Some(value),
+            "sha" => self.sha = Some(value),
+            "source_image" => self.source_image = Some(value),
+            "last_updated_at" => self.last_updated_at = Some(value),
+            "computed_keep_git_dir" => self.computed_keep_git_dir = parse_bool(&value),
+            _ => {
+                self.other.insert(name.to_string(), value);
+            }
         }
     }
 }

@@ -14,10 +14,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::apps::{app_command, take, take_bool, validate_app_name};
+use crate::apps::{app_command, parse_bool, validate_app_name};
 use crate::command::Command;
 use crate::error::{Error, Result};
 use crate::parse;
+use crate::parse::report::ReportFields;
 use crate::Client;
 
 /// The status of one process container (`--status-web.1`).
@@ -96,40 +97,54 @@ pub struct PsReport {
 
 impl PsReport {
     /// Builds a report from snake_case fields (prefix `ps` removed).
-    pub fn from_fields(app: Option<String>, mut f: BTreeMap<String, String>) -> Self {
-        let status_keys: Vec<String> = f
-            .keys()
-            .filter(|k| k.starts_with("status_"))
-            .cloned()
-            .collect();
-        let mut statuses: Vec<ProcessStatus> = status_keys
-            .iter()
-            .filter_map(|k| {
-                let v = f.get(k)?;
-                process_status(k, v)
-            })
-            .collect();
-        for k in &status_keys {
-            if statuses
-                .iter()
-                .any(|s| format!("status_{}_{}", s.process_type.replace('-', "_"), s.index) == *k)
-            {
-                f.remove(k);
+    pub fn from_fields(app: Option<String>, fields: BTreeMap<String, String>) -> Self {
+        Self::from_map(app, fields)
+    }
+}
+
+impl ReportFields for PsReport {
+    fn set_subject(&mut self, subject: Option<String>) {
+        self.app = subject;
+    }
+
+    /// `status_*` fields wait in `other` until [`ReportFields::finish`].
+    fn set_field(&mut self, name: &str, value: String) {
+        match name {
+            "deployed" => self.deployed = parse_bool(&value),
+            "processes" => self.processes = value.parse().ok(),
+            "running" => self.running = Some(value),
+            "restore" => self.restore = parse_bool(&value),
+            "can_scale" => self.can_scale = parse_bool(&value),
+            "restart_policy" => self.restart_policy = Some(value),
+            "computed_restart_policy" => self.computed_restart_policy = Some(value),
+            _ => {
+                self.other.insert(name.to_string(), value);
             }
         }
-        statuses.sort_by(|a, b| (&a.process_type, a.index).cmp(&(&b.process_type, b.index)));
-        PsReport {
-            app,
-            deployed: take_bool(&mut f, "deployed"),
-            processes: take(&mut f, "processes").and_then(|p| p.parse().ok()),
-            running: take(&mut f, "running"),
-            restore: take_bool(&mut f, "restore"),
-            can_scale: take_bool(&mut f, "can_scale"),
-            restart_policy: take(&mut f, "restart_policy"),
-            computed_restart_policy: take(&mut f, "computed_restart_policy"),
-            statuses,
-            other: f,
+    }
+
+    /// Moves the `status_<type>_<index>` fields that parse into `statuses`,
+    /// sorted by process type and index; the others stay in `other`.
+    fn finish(&mut self) {
+        let parsed: Vec<(String, ProcessStatus)> = self
+            .other
+            .iter()
+            .filter(|(k, _)| k.starts_with("status_"))
+            .filter_map(|(k, v)| process_status(k, v).map(|s| (k.clone(), s)))
+            .collect();
+        for (key, status) in parsed {
+            if format!(
+                "status_{}_{}",
+                status.process_type.replace('-', "_"),
+                status.index
+            ) == key
+            {
+                self.other.remove(&key);
+            }
+            self.statuses.push(status);
         }
+        self.statuses
+            .sort_by(|a, b| (&a.process_type, a.index).cmp(&(&b.process_type, b.index)));
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use dokku_client::config::ConfigSetOptions;
-use dokku_client::parse::report::report_maps;
+use dokku_client::parse::report::typed_reports;
 use dokku_client::ps::Formation;
 use dokku_client::{Client, Command, PsReport};
 use serde::Serialize;
@@ -131,12 +131,8 @@ fn opt(v: &Option<String>) -> String {
 pub async fn ps_reports(client: &Client) -> Result<Vec<PsReport>, Failure> {
     let cmd = Command::read("ps:report");
     let out = client.run_ok(cmd.clone()).await?;
-    let maps =
-        report_maps(&out.stdout_text(), false, "ps", None).map_err(|e| e.into_error(cmd.name()))?;
-    Ok(maps
-        .into_iter()
-        .map(|(s, f)| PsReport::from_fields(s, f))
-        .collect())
+    Ok(typed_reports(&out.stdout_text(), false, "ps", None)
+        .map_err(|e| e.into_error(cmd.name()))?)
 }
 
 fn ps_rows(reports: &[PsReport]) -> Vec<Vec<String>> {

@@ -8,10 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dokku_client::logs::{logs_command, LogLine, LogsOptions};
-use dokku_client::parse::report::report_maps;
+use dokku_client::parse::report::typed_reports;
 use dokku_client::run::RunOptions;
 use dokku_client::transport::LineSink;
-use dokku_client::{AppReport, Client, Command, DomainsReport, PsReport, Request, Stdout};
+use dokku_client::{
+    AppReport, Client, Command, DomainsReport, PsReport, ReportFields, Request, Stdout,
+};
 use serde::Serialize;
 
 use crate::apps::{done, ps_reports, split_app};
@@ -187,17 +189,15 @@ pub fn build_status(
     rows.into_values().collect()
 }
 
-async fn all_reports<T>(
+async fn all_reports<T: ReportFields>(
     client: &Client,
     name: &str,
     prefix: &str,
-    make: fn(Option<String>, BTreeMap<String, String>) -> T,
 ) -> Result<Vec<T>, Failure> {
     let cmd = Command::read(name);
     let out = client.run_ok(cmd.clone()).await?;
-    let maps = report_maps(&out.stdout_text(), false, prefix, None)
-        .map_err(|e| e.into_error(cmd.name()))?;
-    Ok(maps.into_iter().map(|(s, f)| make(s, f)).collect())
+    Ok(typed_reports(&out.stdout_text(), false, prefix, None)
+        .map_err(|e| e.into_error(cmd.name()))?)
 }
 
 /// Every service and the apps linked to it (`postgres:info` per service,
@@ -256,12 +256,7 @@ pub async fn status_rows(client: &Client) -> Result<Vec<AppStatus>, Failure> {
     let (apps, ps, domains, links) = tokio::join!(
         client.apps_reports(),
         ps_reports(client),
-        all_reports(
-            client,
-            "domains:report",
-            "domains",
-            DomainsReport::from_fields
-        ),
+        all_reports::<DomainsReport>(client, "domains:report", "domains"),
         service_links(client),
     );
     let mut rows = build_status(&apps?, &ps?, &domains?, &links?);

@@ -1,6 +1,7 @@
 //! `*:report` output: Go and bash text reports, `--format json` (one object
 //! or NDJSON), and the snake_case naming of report fields.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -119,15 +120,16 @@ impl<'t, 'p> SnakeNames<'t, 'p> {
         }
     }
 
-    fn get(&mut self, label: &'t str) -> String {
-        if let Some((_, name)) = self.seen.iter().find(|(l, _)| *l == label) {
-            return name.clone();
-        }
-        let name = snake_label(label, self.prefix);
-        if self.seen.len() < Self::CAPACITY {
-            self.seen.push((label, name.clone()));
-        }
-        name
+    fn get(&mut self, label: &'t str) -> Cow<'_, str> {
+        let index = match self.seen.iter().position(|(l, _)| *l == label) {
+            Some(i) => i,
+            None if self.seen.len() < Self::CAPACITY => {
+                self.seen.push((label, snake_label(label, self.prefix)));
+                self.seen.len() - 1
+            }
+            None => return Cow::Owned(snake_label(label, self.prefix)),
+        };
+        Cow::Borrowed(self.seen[index].1.as_str())
     }
 }
 
@@ -203,16 +205,21 @@ pub fn parse_report_text(text: &str, default_type: Option<&str>) -> Vec<ReportBl
 }
 
 /// What [`parse_report_text`] then [`ReportBlock::snake_fields`] give, in one
-/// pass without the intermediate blocks (the path of the typed report
-/// methods; a host with 10,000 apps sends megabytes of these).
-fn text_report_maps(text: &str, prefix: &str, subject: Option<&str>) -> Vec<SubjectFields> {
-    let mut reports: Vec<SubjectFields> = Vec::new();
+/// pass without the intermediate blocks: `start` makes a report from its
+/// subject, `field` adds a snake_case name and its value to it.
+fn text_reports<R>(
+    text: &str,
+    prefix: &str,
+    subject: Option<&str>,
+    start: impl Fn(Option<String>) -> R,
+    mut field: impl FnMut(&mut R, &str, &str),
+) -> Vec<R> {
+    let mut reports: Vec<R> = Vec::new();
     let mut names = SnakeNames::new(prefix);
     for line in line_iter(text) {
         if line.starts_with("=====>") {
             if let Some((from_header, _kind)) = header(line) {
-                let s = from_header.or_else(|| subject.map(str::to_string));
-                reports.push((s, BTreeMap::new()));
+                reports.push(start(from_header.or_else(|| subject.map(str::to_string))));
             }
             continue;
         }
@@ -221,14 +228,73 @@ fn text_report_maps(text: &str, prefix: &str, subject: Option<&str>) -> Vec<Subj
         }
         if let Some((label, value)) = row_parts(line) {
             if reports.is_empty() {
-                reports.push((subject.map(str::to_string), BTreeMap::new()));
+                reports.push(start(subject.map(str::to_string)));
             }
-            if let Some((_, fields)) = reports.last_mut() {
-                fields.insert(names.get(label), value.to_string());
+            if let Some(report) = reports.last_mut() {
+                field(report, &names.get(label), value);
             }
         }
     }
     reports
+}
+
+/// A typed `*:report` ([`crate::AppReport`], [`crate::PsReport`],
+/// [`crate::GitReport`], [`crate::DomainsReport`]) filled from snake_case
+/// fields (plugin prefix removed), one at a time.
+pub trait ReportFields: Default {
+    /// Sets the report's subject (the app).
+    fn set_subject(&mut self, subject: Option<String>);
+
+    /// Takes one field. A later field of the same name replaces an earlier
+    /// one; names the type does not know are kept in its `other` map.
+    fn set_field(&mut self, name: &str, value: String);
+
+    /// Called once, after the last field.
+    fn finish(&mut self) {}
+
+    /// The report of a subject and its fields (one item of [`report_maps`]).
+    fn from_map(subject: Option<String>, fields: BTreeMap<String, String>) -> Self {
+        let mut report = Self::default();
+        report.set_subject(subject);
+        for (name, value) in fields {
+            report.set_field(&name, value);
+        }
+        report.finish();
+        report
+    }
+}
+
+/// Typed reports from `*:report` output: what [`report_maps`] then
+/// [`ReportFields::from_map`] give. Text output goes straight to the typed
+/// reports (each label converted once, no maps in between): a host with
+/// 10,000 apps sends megabytes of it.
+pub fn typed_reports<T: ReportFields>(
+    text: &str,
+    json: bool,
+    prefix: &str,
+    subject: Option<&str>,
+) -> Result<Vec<T>, ParseError> {
+    if json {
+        return Ok(report_maps(text, true, prefix, subject)?
+            .into_iter()
+            .map(|(s, f)| T::from_map(s, f))
+            .collect());
+    }
+    let mut reports = text_reports(
+        text,
+        prefix,
+        subject,
+        |s| {
+            let mut report = T::default();
+            report.set_subject(s);
+            report
+        },
+        |report, name, value| report.set_field(name, value.to_string()),
+    );
+    for report in &mut reports {
+        report.finish();
+    }
+    Ok(reports)
 }
 
 /// Decoded `--format json` report output.
@@ -308,7 +374,15 @@ pub fn report_maps(
                 .collect(),
         });
     }
-    Ok(text_report_maps(text, prefix, subject))
+    Ok(text_reports(
+        text,
+        prefix,
+        subject,
+        |s| (s, BTreeMap::new()),
+        |(_, fields), name, value| {
+            fields.insert(name.to_string(), value.to_string());
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -438,6 +512,42 @@ mod tests {
                 got.ok(),
                 Some(report_maps_oracle(&text, &prefix, subject.as_deref()))
             );
+        }
+    }
+
+    /// The typed text path against the map path, for every report type
+    /// (`from_map` feeds sorted fields, the text path feeds them in output
+    /// order with repeats: the results must not differ).
+    fn typed_matches_maps<T: ReportFields + PartialEq + std::fmt::Debug>(
+        text: &str,
+        prefix: &str,
+        subject: Option<&str>,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let typed: Vec<T> = typed_reports(text, false, prefix, subject).unwrap_or_default();
+        let via_maps: Vec<T> = report_maps(text, false, prefix, subject)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(s, f)| T::from_map(s, f))
+            .collect();
+        proptest::prop_assert_eq!(typed, via_maps);
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn typed_text_reports_match_the_map_path(
+            lines in proptest::collection::vec(
+                "(=====> [a-z]{1,4} (app|ps|git|domains) information|[ ]{0,7}(App|Ps|Git|Domains) (locked|dir|deployed|processes|running|can scale|sha|app enabled|app vhosts|restart policy):[ ]{0,3}(true|false|x|[0-9]{1,2}|a b)|[ ]{0,7}Status (web|worker|web-x) [0-9]{1,2}:[ ]{0,3}(running|exited) {0,2}(\\(CID: [a-f0-9]{3}\\))?|[ ]{0,7}[A-Z][a-z]{0,6}:[ ]?[a-z]{0,3}|)",
+                0..14,
+            ),
+            subject in proptest::option::of("[a-z]{1,4}"),
+        ) {
+            let text = lines.join("\n");
+            let subject = subject.as_deref();
+            typed_matches_maps::<crate::AppReport>(&text, "app", subject)?;
+            typed_matches_maps::<crate::PsReport>(&text, "ps", subject)?;
+            typed_matches_maps::<crate::GitReport>(&text, "git", subject)?;
+            typed_matches_maps::<crate::DomainsReport>(&text, "domains", subject)?;
         }
     }
 
