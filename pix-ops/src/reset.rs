@@ -274,18 +274,20 @@ pub async fn reset(
         _ => None,
     };
 
-    // 1. Preflight, read-only, reads sent together.
-    let version = client.version().await?.clone();
-    progress.event(Event::Note(format!(
-        "connected to {} (Dokku {version})",
-        client.target()
-    )));
-    let (app_exists, svc_exists, linked, locked) = tokio::join!(
+    // 1. Preflight, read-only, reads sent together, with the version probe
+    // (their words are plain, so they need not wait for it).
+    let (version, app_exists, svc_exists, linked, locked) = tokio::join!(
+        client.version(),
         client.apps_exists(&app),
         client.postgres_exists(&svc),
         linked(client, &svc, &app),
         client.apps_locked(&app),
     );
+    progress.event(Event::Note(format!(
+        "connected to {} (Dokku {})",
+        client.target(),
+        version?
+    )));
     let (app_exists, svc_exists, linked, locked) = (app_exists?, svc_exists?, linked?, locked?);
     if !app_exists {
         return Err(OpsError::Precondition {
