@@ -175,7 +175,7 @@ fn interactive_run_connect_confirm_and_colour() {
     scenario::dokku(&w.sb, &["postgres:create", "pg-prod"]).unwrap();
     scenario::dokku(&w.sb, &["postgres:link", "pg-prod", "api-prod"]).unwrap();
     t.start("prod", cwd, &pix_line(&w, "db reset production"));
-    t.wait_for("prod", "Type the database's name (pg-prod) to confirm:");
+    t.wait_for("prod", "Type pg-prod to confirm:");
     t.type_line("prod", "pg-development");
     t.wait_for("prod", "EXIT=4");
     // Ctrl-C at the prompt stops at once
@@ -233,11 +233,11 @@ fn deploy_and_trust_host_confirmed_at_a_terminal() {
     );
     // a protected deploy wants the database's name typed; a wrong one is refused
     t.start("wrong", &repo, &pix_line(&w, "deploy prod"));
-    t.wait_for("wrong", "Type the database's name (pg-prod) to confirm:");
+    t.wait_for("wrong", "Type pg-prod to confirm:");
     t.type_line("wrong", "api-prod");
     t.wait_for("wrong", "EXIT=4");
     t.start("prod", &repo, &pix_line(&w, "deploy production"));
-    t.wait_for("prod", "Type the database's name (pg-prod) to confirm:");
+    t.wait_for("prod", "Type pg-prod to confirm:");
     t.type_line("prod", "pg-prod");
     let pane = t.wait_for("prod", "EXIT=");
     assert!(

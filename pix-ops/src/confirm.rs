@@ -47,7 +47,9 @@ pub struct ConfirmRequest<'a> {
     pub environment: &'a str,
     /// Whether it is protected.
     pub protected: bool,
-    /// The name to type (the database's).
+    /// The name to type: the database's for a reset, a restore or a
+    /// deploy to a protected environment; the app's where no database is
+    /// involved.
     pub name: &'a str,
     /// What will happen, in a few words (`destroy and recreate pg-prod`).
     pub action: &'a str,
@@ -67,8 +69,8 @@ pub fn confirm(
         }
         return Err(OpsError::Refused {
             message: format!(
-                "--confirm {given:?} does not match the database of {}; nothing was done. To {}, pass --confirm {}",
-                req.environment, req.action, req.name
+                "--confirm {given:?} does not match {} (the name that confirms {}); nothing was done. To {}, pass --confirm {}",
+                req.name, req.environment, req.action, req.name
             ),
         });
     }
@@ -83,7 +85,7 @@ pub fn confirm(
         }
         let answer = prompter
             .ask(&format!(
-                "{} is protected. This will {}.\nType the database's name ({}) to confirm: ",
+                "{} is protected. This will {}.\nType {} to confirm: ",
                 req.environment, req.action, req.name
             ))
             .map_err(|e| OpsError::io("reading the confirmation", e))?;
