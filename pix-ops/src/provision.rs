@@ -165,6 +165,27 @@ pub struct DesiredKey {
     pub path: PathBuf,
     /// The key line.
     pub key: String,
+    /// Its OpenSSH fingerprint (`SHA256:...`), as `ssh-keys:list` shows it.
+    pub fingerprint: String,
+}
+
+/// The OpenSSH fingerprint of a public key line (`ssh-ed25519 AAAA... c`):
+/// `SHA256:` and the unpadded base64 of the SHA-256 of the key blob, as
+/// `ssh-keygen -l` and Dokku's `ssh-keys:list` print it. `None` when the
+/// line holds no base64 key blob.
+pub fn key_fingerprint(key_line: &str) -> Option<String> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let blob = key_line.split_whitespace().nth(1)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(blob)
+        .ok()
+        .filter(|b| !b.is_empty())?;
+    let digest = sha2::Sha256::digest(&bytes);
+    Some(format!(
+        "SHA256:{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
+    ))
 }
 
 /// What one host should hold.
@@ -227,10 +248,17 @@ pub fn desired_host(config: &PixConfig, host_name: &str, env: LocalEnv<'_>) -> R
                 full.display()
             )));
         }
+        let fingerprint = key_fingerprint(&key).ok_or_else(|| {
+            config_error(format!(
+                "[hosts.{host_name}] ssh key {name}: {} does not hold a valid public key (its base64 part does not decode)",
+                full.display()
+            ))
+        })?;
         ssh_keys.push(DesiredKey {
             name: name.clone(),
             path: path.clone(),
             key,
+            fingerprint,
         });
     }
     let mut apps = Vec::new();
@@ -299,6 +327,9 @@ pub struct ActualHost {
     pub plugins: BTreeSet<String>,
     /// Names of authorised keys.
     pub ssh_keys: BTreeSet<String>,
+    /// The fingerprint of each authorised key, by name.
+    #[serde(skip)]
+    pub ssh_key_fingerprints: BTreeMap<String, String>,
     /// Config of each desired app that exists (values are not serialised).
     #[serde(skip)]
     pub config: BTreeMap<String, BTreeMap<String, String>>,
@@ -336,7 +367,13 @@ pub async fn read_actual(
         Err(e) => return Err(e.into()),
     };
     actual.ssh_keys = match keys {
-        Ok(k) => k.into_iter().map(|k| k.name).collect(),
+        Ok(k) => {
+            actual.ssh_key_fingerprints = k
+                .iter()
+                .map(|k| (k.name.clone(), k.fingerprint.clone()))
+                .collect();
+            k.into_iter().map(|k| k.name).collect()
+        }
         // `No public keys found.` exits 1.
         Err(dokku_client::Error::CommandFailed { .. }) => BTreeSet::new(),
         Err(e) => return Err(e.into()),
@@ -446,6 +483,21 @@ pub enum Change {
         #[serde(skip)]
         key: String,
     },
+    /// `ssh-keys:remove <name>` then `ssh-keys:add <name>`: the key file of
+    /// a name already authorised holds another key (a rotated key).
+    ReplaceSshKey {
+        /// The key's name.
+        name: String,
+        /// The file the new key comes from.
+        path: PathBuf,
+        /// The new key line.
+        #[serde(skip)]
+        key: String,
+        /// The fingerprint authorised now.
+        from: String,
+        /// The new key's fingerprint.
+        to: String,
+    },
     /// `postgres:create <service>`.
     CreateService {
         /// The service.
@@ -522,7 +574,7 @@ impl Change {
     pub fn needs_root(&self) -> bool {
         matches!(
             self,
-            Change::InstallPlugin { .. } | Change::AddSshKey { .. }
+            Change::InstallPlugin { .. } | Change::AddSshKey { .. } | Change::ReplaceSshKey { .. }
         )
     }
 
@@ -545,6 +597,10 @@ impl Change {
                 dokku_client::plugin::plugin_install_command(url, Some(name))?
             }
             Change::AddSshKey { name, .. } => Command::write("ssh-keys:add").value(name.clone()),
+            // After `ssh-keys:remove <name>` (see the apply).
+            Change::ReplaceSshKey { name, .. } => {
+                Command::write("ssh-keys:add").value(name.clone())
+            }
             Change::CreateService { service } => {
                 dokku_client::postgres::service_command("postgres:create", service, None, false)?
             }
@@ -600,6 +656,16 @@ impl Change {
             Change::AddSshKey { name, path, .. } => {
                 vec![format!("+ add ssh key {name} ({})", path.display())]
             }
+            Change::ReplaceSshKey {
+                name,
+                path,
+                from,
+                to,
+                ..
+            } => vec![format!(
+                "~ replace ssh key {name} ({}): {from} → {to}",
+                path.display()
+            )],
             Change::CreateService { service } => vec![format!("+ create service {service}")],
             Change::CreateApp { app } => vec![format!("+ create app {app}")],
             Change::SetConfig { app, vars } => vars
@@ -729,6 +795,18 @@ pub fn plan_host(
                 name: k.name.clone(),
                 path: k.path.clone(),
                 key: k.key.clone(),
+            });
+        } else if let Some(now) = actual
+            .ssh_key_fingerprints
+            .get(&k.name)
+            .filter(|now| **now != k.fingerprint)
+        {
+            changes.push(Change::ReplaceSshKey {
+                name: k.name.clone(),
+                path: k.path.clone(),
+                key: k.key.clone(),
+                from: now.clone(),
+                to: k.fingerprint.clone(),
             });
         }
     }
@@ -1167,6 +1245,10 @@ pub fn confirm_removals(
 async fn run_change(client: &Client, change: &Change) -> Result<()> {
     match change {
         Change::AddSshKey { name, key, .. } => client.ssh_keys_add(name, key).await?,
+        Change::ReplaceSshKey { name, key, .. } => {
+            client.ssh_keys_remove(name).await?;
+            client.ssh_keys_add(name, key).await?;
+        }
         Change::CreateService { service } => {
             client.postgres_create(service).await?;
         }
@@ -1300,13 +1382,65 @@ mod tests {
         c.hosts["h"].clone()
     }
 
+    /// A key made with `ssh-keygen -t ed25519`, and the fingerprint
+    /// `ssh-keygen -lf` printed for it (the oracle for [`key_fingerprint`]).
+    const ALICE: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAD7MDKZTFNtdZ864snl8tqCgT5MLn/v6Srto8Jpg7ft alice@pix";
+    const ALICE_FINGERPRINT: &str = "SHA256:ExMWkg+sAtn+tr4G2FPGsGREJEePX0efnQ1w0Cb/lMs";
+    /// The same for `ssh-keygen -t rsa -b 1024`.
+    const BOB: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC4GE0Rosrm3nqn5CysB18DzlKCP99tGTp6uDLGWeVkMu2K4DmaANZXXbuwKksx0KJJ86soWIF+M6mgWvWkrSk7bZtmBu/sAprCjFjseVNHDMqASoX0uGkJbyMtSnrKf+DX4dBDfI1qRIVDT2SCeTrME3XRvcVuWCVxYXWXpXuBIw== bob@pix";
+    const BOB_FINGERPRINT: &str = "SHA256:j4EOk2nNhh3e17+gaAQiqdD/Dk0rUaRXb7kurVOPCrM";
+
+    #[test]
+    fn fingerprints_are_openssh_s() {
+        assert_eq!(key_fingerprint(ALICE).as_deref(), Some(ALICE_FINGERPRINT));
+        assert_eq!(key_fingerprint(BOB).as_deref(), Some(BOB_FINGERPRINT));
+        assert_eq!(key_fingerprint("ssh-ed25519"), None);
+        assert_eq!(key_fingerprint("ssh-ed25519 not*base64 c"), None);
+    }
+
+    #[test]
+    fn a_rotated_key_is_replaced_not_left_alone() {
+        let mut actual = ActualHost::default();
+        actual.ssh_keys.insert("alice".into());
+        actual
+            .ssh_key_fingerprints
+            .insert("alice".into(), BOB_FINGERPRINT.into());
+        let plan = plan_host("h", &host(), &desired(), &actual, false);
+        let replace: Vec<&Change> = plan
+            .steps
+            .iter()
+            .map(|s| &s.change)
+            .filter(|c| matches!(c, Change::ReplaceSshKey { .. } | Change::AddSshKey { .. }))
+            .collect();
+        assert_eq!(replace.len(), 1, "{replace:?}");
+        assert!(
+            matches!(replace[0], Change::ReplaceSshKey { name, from, to, .. }
+                if name == "alice" && from == BOB_FINGERPRINT && to == ALICE_FINGERPRINT),
+            "{replace:?}"
+        );
+        assert!(replace[0].needs_root() && !replace[0].is_removal());
+        assert!(text(&plan).contains(&format!(
+            "~ replace ssh key alice (keys/alice.pub): {BOB_FINGERPRINT} → {ALICE_FINGERPRINT}"
+        )));
+        // The same key under its name: nothing to do.
+        actual
+            .ssh_key_fingerprints
+            .insert("alice".into(), ALICE_FINGERPRINT.into());
+        let plan = plan_host("h", &host(), &desired(), &actual, false);
+        assert!(!plan.steps.iter().any(|s| matches!(
+            s.change,
+            Change::ReplaceSshKey { .. } | Change::AddSshKey { .. }
+        )));
+    }
+
     fn desired() -> DesiredHost {
         DesiredHost {
             plugins: vec![plugin_spec("postgres").unwrap()],
             ssh_keys: vec![DesiredKey {
                 name: "alice".into(),
                 path: "keys/alice.pub".into(),
-                key: "ssh-ed25519 AAAA alice".into(),
+                key: ALICE.into(),
+                fingerprint: ALICE_FINGERPRINT.into(),
             }],
             apps: vec![DesiredApp {
                 environment: "production".into(),
@@ -1553,12 +1687,13 @@ mod tests {
     fn desired_state_reads_keys_and_local_env() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("keys")).unwrap();
-        std::fs::write(dir.path().join("keys/a.pub"), "ssh-ed25519 AAAAC3 a@x\n").unwrap();
+        std::fs::write(dir.path().join("keys/a.pub"), format!("{ALICE}\n")).unwrap();
         let text = "[hosts.h]\naddress='x'\nplugins=['postgres']\nssh_keys={ a='keys/a.pub' }\n[environments.e]\nhost='h'\napp='api-e'\ndatabase='pg-e'\nconfig={ NODE_ENV='e' }\nconfig_from_env=['S']\n";
         let c = PixConfig::parse(text, dir.path(), &dir.path().join("pix.toml")).unwrap();
         let env = |k: &str| (k == "S").then(|| "v".to_string());
         let d = desired_host(&c, "h", &env).unwrap();
-        assert_eq!(d.ssh_keys[0].key, "ssh-ed25519 AAAAC3 a@x");
+        assert_eq!(d.ssh_keys[0].key, ALICE);
+        assert_eq!(d.ssh_keys[0].fingerprint, ALICE_FINGERPRINT);
         assert_eq!(d.apps[0].config.len(), 2);
         assert_eq!(
             d.apps[0].config[1].value.as_ref().unwrap().expose_secret(),

@@ -90,18 +90,39 @@ impl World {
         let sb = Sandbox::start(options).expect("sandbox");
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("keys")).unwrap();
-        let key = dir.path().join("keys/alice");
-        let out = std::process::Command::new(&sb.tools().ssh_keygen)
+        let w = World {
+            sb,
+            dir,
+            rt: tokio::runtime::Runtime::new().unwrap(),
+        };
+        w.keygen();
+        w
+    }
+
+    /// Makes a new key pair `keys/alice` (with `ssh-keygen`).
+    fn keygen(&self) {
+        let key = self.dir.path().join("keys/alice");
+        let out = std::process::Command::new(&self.sb.tools().ssh_keygen)
             .args(["-q", "-t", "ed25519", "-N", "", "-C", "alice@pix", "-f"])
             .arg(&key)
             .output()
             .unwrap();
         assert!(out.status.success(), "{out:?}");
-        World {
-            sb,
-            dir,
-            rt: tokio::runtime::Runtime::new().unwrap(),
-        }
+    }
+
+    /// `keys/alice.pub`'s fingerprint as `ssh-keygen -lf` prints it.
+    fn fingerprint(&self) -> String {
+        let out = std::process::Command::new(&self.sb.tools().ssh_keygen)
+            .arg("-lf")
+            .arg(self.dir.path().join("keys/alice.pub"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_string()
     }
 
     fn write(&self, envs: &str) -> PixConfig {
@@ -289,6 +310,32 @@ fn an_empty_sandbox_is_provisioned_and_converges() {
         .apply(&changed, &p, ConfirmFlags::default())
         .unwrap()
         .succeeded());
+    assert!(w.plan(&changed, false).is_empty());
+
+    // A rotated key (another key in alice's file) is replaced, not left
+    // alone because the name is already there.
+    let old_fingerprint = w.fingerprint();
+    std::fs::remove_file(w.dir.path().join("keys/alice")).unwrap();
+    std::fs::remove_file(w.dir.path().join("keys/alice.pub")).unwrap();
+    w.keygen();
+    let new_fingerprint = w.fingerprint();
+    assert_ne!(old_fingerprint, new_fingerprint);
+    let p = w.plan(&changed, false);
+    assert_eq!(
+        lines(&p),
+        [format!(
+            "~ replace ssh key alice (keys/alice.pub): {old_fingerprint} → {new_fingerprint} [needs root: via dokku@127.0.0.1]"
+        )]
+    );
+    assert!(w
+        .apply(&changed, &p, ConfirmFlags::default())
+        .unwrap()
+        .succeeded());
+    let listed = w.dokku(&["ssh-keys:list"]);
+    assert!(
+        listed.contains(&new_fingerprint) && !listed.contains(&old_fingerprint),
+        "{listed}"
+    );
     assert!(w.plan(&changed, false).is_empty());
 }
 
