@@ -2,6 +2,8 @@
 //! `pix_ops::remote`. Each remote's deploy branch is read from `git:report`
 //! when its host answers (else `master`).
 
+use std::collections::BTreeMap;
+
 use dokku_client::Client;
 use pix_ops::config::{HostConfig, Login, PixConfig};
 use pix_ops::confirm::ConfirmFlags;
@@ -48,27 +50,57 @@ pub fn host_for_url(config: Option<&PixConfig>, url: &RemoteUrl, port: Option<u1
     }
 }
 
+/// The Dokku connections of one `pix remote` run, one per host (several
+/// remotes and environments usually share a host), opened on first use.
+#[derive(Default)]
+struct Connections {
+    /// By `user@address:port`: the client, or `None` when the host did not
+    /// answer (said once).
+    open: BTreeMap<String, Option<Client>>,
+}
+
+impl Connections {
+    async fn get(&mut self, ctx: &Ctx, host: &HostConfig) -> Option<&Client> {
+        let key = format!("{}@{}:{:?}", host.user, host.address, host.port);
+        if !self.open.contains_key(&key) {
+            let client = match ctx.connect_to(host).await {
+                Ok(client) => Some(client),
+                Err(e) => {
+                    ctx.out.note(&ctx.out.server_text_err(&format!(
+                        "note: {} unreachable ({}); assuming deploy branch master",
+                        host.address,
+                        e.message()
+                    )));
+                    None
+                }
+            };
+            self.open.insert(key.clone(), client);
+        }
+        self.open.get(&key).and_then(Option::as_ref)
+    }
+
+    async fn close(self) {
+        for client in self.open.into_values().flatten() {
+            let _ = client.close().await;
+        }
+    }
+}
+
 /// The options for one remote: its `GIT_SSH_COMMAND` (key and known_hosts
 /// from the flags, the environment or pix.toml), whether its app exists
 /// (`apps:exists`: Dokku would create a missing app on fetch) and its
 /// deploy branch from `git:report`, when the app's host answers.
-async fn options_for(ctx: &Ctx, config: Option<&PixConfig>, url: &RemoteUrl) -> RemoteOptions {
+async fn options_for(
+    ctx: &Ctx,
+    config: Option<&PixConfig>,
+    url: &RemoteUrl,
+    connections: &mut Connections,
+) -> RemoteOptions {
     let connect = ctx.connect_options();
     let host = host_for_url(config, url, ctx.g.port);
-    let (app_exists, deploy_branch) = match ctx.connect_to(&host).await {
-        Ok(client) => {
-            let read = read_app(ctx, &client, &url.app).await;
-            let _ = client.close().await;
-            read
-        }
-        Err(e) => {
-            ctx.out.note(&ctx.out.server_text_err(&format!(
-                "note: {} unreachable ({}); assuming deploy branch master",
-                url.host,
-                e.message()
-            )));
-            (None, None)
-        }
+    let (app_exists, deploy_branch) = match connections.get(ctx, &host).await {
+        Some(client) => read_app(ctx, client, &url.app).await,
+        None => (None, None),
     };
     RemoteOptions {
         deploy_branch,
@@ -323,8 +355,9 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
             }
             let mut divs = Vec::new();
             let mut failed: Option<Failure> = None;
+            let mut connections = Connections::default();
             for (name, url) in &targets {
-                let options = options_for(ctx, config, url).await;
+                let options = options_for(ctx, config, url, &mut connections).await;
                 match remote::read_divergence(&git, config, name, &options).await {
                     Ok(d) => divs.push(d),
                     Err(e) => {
@@ -338,6 +371,7 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
                     }
                 }
             }
+            connections.close().await;
             if ctx.out.json {
                 ctx.out.json(&divs)?;
             } else if divs.is_empty() && failed.is_none() {
@@ -365,10 +399,12 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
                 Some((_, url, _)) => Some(url.clone()),
                 None => environment_remote_url(config, &args.remote),
             };
+            let mut connections = Connections::default();
             let options = match url {
-                Some(url) => options_for(ctx, config, &url).await,
+                Some(url) => options_for(ctx, config, &url, &mut connections).await,
                 None => RemoteOptions::default(),
             };
+            connections.close().await;
             repair(ctx, &git, config, args, &options).await
         }
     }
