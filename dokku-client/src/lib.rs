@@ -18,8 +18,9 @@
 //! # async fn demo() -> dokku_client::Result<()> {
 //! let transport = SshTransport::connect(SshConfig::new("dokku.example.com")).await?;
 //! let client = Client::new(transport);
-//! for app in client.apps_list().await? {
-//!     let report = client.apps_report(&app).await?;
+//! // Every app's report in one command (not one `apps:report` per app).
+//! for report in client.apps_reports().await? {
+//!     let app = report.app.as_deref().unwrap_or("?");
 //!     println!("{app}: deployed from {:?}, locked: {:?}", report.deploy_source, report.locked);
 //! }
 //! # Ok(()) }

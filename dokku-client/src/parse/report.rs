@@ -268,6 +268,20 @@ pub trait ReportFields: Default {
 /// [`ReportFields::from_map`] give. Text output goes straight to the typed
 /// reports (each label converted once, no maps in between): a host with
 /// 10,000 apps sends megabytes of it.
+///
+/// ```
+/// use dokku_client::parse::report::typed_reports;
+/// use dokku_client::AppReport;
+///
+/// let text = "=====> api app information\n       App dir:     /home/dokku/api\n       App locked:  false\n       App shiny:   yes\n";
+/// let reports: Vec<AppReport> = typed_reports(text, false, "app", None)?;
+/// assert_eq!(reports[0].app.as_deref(), Some("api"));
+/// assert_eq!(reports[0].dir.as_deref(), Some("/home/dokku/api"));
+/// assert_eq!(reports[0].locked, Some(false));
+/// // A field this version does not know is kept, by its snake_case name.
+/// assert_eq!(reports[0].other["shiny"], "yes");
+/// # Ok::<(), dokku_client::parse::ParseError>(())
+/// ```
 pub fn typed_reports<T: ReportFields>(
     text: &str,
     json: bool,
