@@ -675,17 +675,14 @@ async fn ls_remote(git: &Git, url: &str, parsed: &RemoteUrl, branch: &str) -> Re
     let head = format!("refs/heads/{branch}");
     let args = ["ls-remote", url, head.as_str()];
     let out = git.output(&args).await?;
-    if out.success() {
-        return Ok(out.stdout.trim_end().to_string());
-    }
-    if is_unreachable(&out.stderr) {
+    if !out.success() && is_unreachable(&out.stderr) {
         return Err(OpsError::Dokku(dokku_client::Error::Transport {
             host: parsed.host.clone(),
             message: git::tail(&out.stderr, 3),
         }));
     }
     git::check(&args, &out)?;
-    Ok(String::new())
+    Ok(out.stdout.trim_end().to_string())
 }
 
 /// Whether git's stderr says the remote could not be reached over SSH (as
