@@ -11,13 +11,13 @@ use std::sync::Arc;
 use clap::Args;
 use dokku_client::Client;
 use pix_ops::confirm::ConfirmFlags;
-use pix_ops::connect::{connect, ConnectOptions};
-use pix_ops::hosts::{plan_all, render_plans, HostTarget, PerHost};
+use pix_ops::connect::ConnectOptions;
+use pix_ops::hosts::{connect_each, plan_all, render_plans, HostTarget, PerHost};
 use pix_ops::provision::{
     self, apply_host, confirm_removals, connect_root, ApplyEvent, ApplyOptions, ApplyProgress,
     ApplyReport, HostPlan, PlanOptions,
 };
-use pix_ops::{OpsError, PixConfig};
+use pix_ops::PixConfig;
 use serde::Serialize;
 
 use crate::context::{interruptible, Ctx, TerminalPrompter};
@@ -221,66 +221,41 @@ async fn connect_and_plan(
     options: &ConnectOptions,
     prune: bool,
 ) -> Vec<Planned> {
-    let mut set = tokio::task::JoinSet::new();
-    let order: Vec<(String, String)> = targets
-        .iter()
-        .map(|t| (t.name.clone(), t.host.address.clone()))
-        .collect();
-    for (i, target) in targets.into_iter().enumerate() {
+    let config = config.clone();
+    connect_each(targets, options, move |target, client| {
         let config = config.clone();
-        let options = options.clone();
-        set.spawn(async move {
-            let planned = async {
-                let client = connect(&target.host, &options).await?;
-                let plan_options = PlanOptions {
-                    prune,
-                    ..PlanOptions::default()
-                };
-                match provision::plan(&client, &config, &target.name, &target.host, &plan_options)
-                    .await
-                {
-                    Ok(plan) => Ok((plan, (client, target))),
-                    Err(e) => {
-                        let _ = client.close().await;
-                        Err(e)
-                    }
+        async move {
+            let plan_options = PlanOptions {
+                prune,
+                ..PlanOptions::default()
+            };
+            match provision::plan(&client, &config, &target.name, &target.host, &plan_options).await
+            {
+                Ok(plan) => Ok((plan, (client, target))),
+                Err(e) => {
+                    let _ = client.close().await;
+                    Err(e)
                 }
             }
-            .await;
-            (i, planned)
-        });
-    }
-    let mut slots: Vec<Option<Result<_, OpsError>>> = order.iter().map(|_| None).collect();
-    while let Some(joined) = set.join_next().await {
-        if let Ok((i, planned)) = joined {
-            if let Some(slot) = slots.get_mut(i) {
-                *slot = Some(planned);
-            }
         }
-    }
-    order
-        .into_iter()
-        .zip(slots)
-        .map(|((host, address), slot)| {
-            let slot = slot.unwrap_or_else(|| {
-                Err(OpsError::Precondition {
-                    message: "the task for this host stopped unexpectedly".into(),
-                })
-            });
-            let (result, session) = match slot {
-                Ok((plan, session)) => (Ok(plan), Some(session)),
-                Err(e) => (Err(e), None),
-            };
-            Planned {
-                plan: PerHost {
-                    host,
-                    address,
-                    result,
-                },
-                session,
-            }
-        })
-        .collect()
+    })
+    .await
+    .into_iter()
+    .map(|planned| {
+        let (result, session) = match planned.result {
+            Ok((plan, session)) => (Ok(plan), Some(session)),
+            Err(e) => (Err(e), None),
+        };
+        Planned {
+            plan: PerHost {
+                host: planned.host,
+                address: planned.address,
+                result,
+            },
+            session,
+        }
+    })
+    .collect()
 }
 
 async fn close_all(planned: &[Planned]) {

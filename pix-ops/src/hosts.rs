@@ -125,6 +125,29 @@ where
     F: Fn(HostTarget, Client) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<T>> + Send + 'static,
 {
+    connect_each(targets, options, move |target, client| {
+        let work = work.clone();
+        async move {
+            let out = work(target, client.clone()).await;
+            let _ = client.close().await;
+            out
+        }
+    })
+    .await
+}
+
+/// Like [`for_each_host`], but `work` owns the connection: it closes it, or
+/// returns it in its result to keep using it (a plan, then its apply).
+pub async fn connect_each<T, F, Fut>(
+    targets: Vec<HostTarget>,
+    options: &ConnectOptions,
+    work: F,
+) -> Vec<PerHost<T>>
+where
+    T: Send + 'static,
+    F: Fn(HostTarget, Client) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<T>> + Send + 'static,
+{
     let mut set = tokio::task::JoinSet::new();
     let order: Vec<(String, String)> = targets
         .iter()
@@ -136,9 +159,7 @@ where
         set.spawn(async move {
             let result = async {
                 let client = connect(&target.host, &options).await?;
-                let out = work(target, client.clone()).await;
-                let _ = client.close().await;
-                out
+                work(target, client).await
             }
             .await;
             (i, result)
