@@ -569,6 +569,7 @@ async fn run_step(
         }
         Step::Unlink => {
             if check_done && !linked(client, svc, app).await? {
+                finish_unlink(client, svc, app).await?;
                 return Ok(StepResult::AlreadyDone("the service is not linked".into()));
             }
             run_ok(client, next()?).await?;
@@ -618,6 +619,35 @@ async fn run_step(
             Ok(StepResult::Done(None))
         }
     }
+}
+
+/// After an interrupted `postgres:unlink`: the server may have dropped the
+/// link but not yet the app's `DATABASE_URL` (the command was stopped in
+/// between). A URL still pointing at the service is then unset, as the
+/// unlink would have; otherwise the link that follows would leave it in
+/// place and put the new URL under another name.
+async fn finish_unlink(client: &Client, svc: &str, app: &str) -> Result<()> {
+    let (url, info) = tokio::join!(
+        client.config_get(app, "DATABASE_URL"),
+        client.postgres_info(svc),
+    );
+    let dsn = match info {
+        Ok(info) => info.dsn.map(|d| d.expose_secret().to_string()),
+        Err(dokku_client::Error::ServiceNotFound { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    if let (Some(url), Some(dsn)) = (url?, dsn) {
+        if url == dsn {
+            client
+                .config_unset(
+                    app,
+                    &["DATABASE_URL"],
+                    dokku_client::config::ConfigSetOptions { no_restart: true },
+                )
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 async fn wipe(client: &Client, svc: &str) -> Result<()> {
