@@ -267,6 +267,15 @@ impl Progress for KillAt {
     }
 }
 
+/// A person resumes a killed reset some time after the kill, not within
+/// milliseconds: the command the dead client had sent may still be running
+/// on the server (nothing can stop it, see `transport/ssh.rs`), and Dokku
+/// has no lock that would make a second command wait for it. Give it time
+/// to end (or to die at its next write to the closed channel).
+fn settle_after_kill() {
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+}
+
 fn break_at(w: &World, rt: &tokio::runtime::Runtime, step: Step, how: Breakage) {
     // Start each round from the seeded state.
     scenario::seed(&w.sb, APP, USERS).expect("seed");
@@ -311,6 +320,7 @@ fn break_at(w: &World, rt: &tokio::runtime::Runtime, step: Step, how: Breakage) 
                 interrupted.is_none(),
                 "{step:?}: the reset finished before being killed"
             );
+            settle_after_kill();
             // A plain rerun refuses and says a reset is half done...
             let again = rt.block_on(w.reset(&w.options(), &pix_ops::reset::Silent));
             let text = again
@@ -408,6 +418,52 @@ fn a_killed_client_at_every_step_is_resumed() {
     for step in all_steps() {
         break_at(&w, &rt, step, Breakage::ClientKilled);
     }
+}
+
+#[test]
+fn a_resume_finishes_an_unlink_the_server_left_half_done() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let w = World::new(Profile::V0_38);
+    // The client dies as the unlink starts...
+    let notify = Arc::new(tokio::sync::Notify::new());
+    let killer = KillAt {
+        step: Step::Unlink,
+        notify: notify.clone(),
+    };
+    let options = w.options();
+    let killed = rt.block_on(async {
+        tokio::select! {
+            r = w.reset(&options, &killer) => Some(r),
+            _ = notify.notified() => None,
+        }
+    });
+    assert!(killed.is_none(), "the reset finished before being killed");
+    settle_after_kill();
+    // ...and the server is left as a killed `postgres:unlink` leaves it:
+    // the link gone, DATABASE_URL still pointing at the service.
+    let old = w.dsn();
+    let _ = scenario::dokku(&w.sb, &["postgres:unlink", "--no-restart", DB, APP]);
+    scenario::dokku(
+        &w.sb,
+        &[
+            "config:set",
+            "--no-restart",
+            APP,
+            &format!("DATABASE_URL={old}"),
+        ],
+    )
+    .expect("config:set");
+
+    let mut resume = w.options();
+    resume.resume = true;
+    rt.block_on(w.reset(&resume, &pix_ops::reset::Silent))
+        .expect("the resume completes");
+    let new = w.dsn();
+    assert_ne!(new, old, "a new database");
+    assert_eq!(w.database_url(), new, "DATABASE_URL points at it");
+    let vars = scenario::dokku(&w.sb, &["config:keys", APP]).expect("config:keys");
+    assert!(!vars.contains("DOKKU_POSTGRES_"), "no second URL: {vars}");
+    assert!(w.running() && !w.locked());
 }
 
 #[test]
