@@ -12,11 +12,45 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::version::DokkuVersion;
 
-/// Global flags understood by Dokku's `parse_args` wherever they appear.
+/// Global flags understood by Dokku's `parse_args` wherever they appear
+/// (0.30.0 and later; `plugins/common/functions`).
 ///
 /// A *value* equal to one of these would be taken as the flag by the server
-/// (`run app cmd --app other` runs in `other`), so values may not be one.
+/// (`run app cmd --app other` runs in `other`), so values may not be one, and
+/// over SSH no whitespace-separated piece of a value may be one either
+/// (Dokku's first pass reads the line split on whitespace, quotes and all).
 pub const PARSE_ARGS_FLAGS: &[&str] = &["--app", "--force", "--quiet", "--trace"];
+
+/// The global flags of `parse_args` before 0.30.0, which also knew
+/// `--detach` (`DOKKU_DETACH_CONTAINER`) and `--rm`/`--rm-container`
+/// (`DOKKU_RM_CONTAINER`).
+pub const PARSE_ARGS_FLAGS_BEFORE_0_30: &[&str] = &[
+    "--app",
+    "--force",
+    "--quiet",
+    "--trace",
+    "--detach",
+    "--rm",
+    "--rm-container",
+];
+
+/// The `parse_args` flags of a server version (`None`: not detected yet,
+/// which assumes the larger, older set so that nothing slips through).
+pub fn parse_args_flags(version: Option<&DokkuVersion>) -> &'static [&'static str] {
+    match version {
+        Some(v) if v.at_least(0, 30, 0) => PARSE_ARGS_FLAGS,
+        _ => PARSE_ARGS_FLAGS_BEFORE_0_30,
+    }
+}
+
+/// A piece of `text` (split on whitespace, as Dokku's first pass splits the
+/// SSH line) that Dokku would take as a global flag: one of `flags`, or a
+/// `--label...` word, which `parse_args` keeps in `DOKKU_GLOBAL_FLAGS` and
+/// `scheduler-run` adds to `docker run`'s arguments.
+pub fn hidden_global_flag<'a>(text: &'a str, flags: &[&str]) -> Option<&'a str> {
+    text.split([' ', '\t', '\n'])
+        .find(|piece| flags.contains(piece) || piece.starts_with("--label"))
+}
 
 /// Longest command line the client sends (GNU xargs' own limit is larger).
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -65,6 +99,10 @@ pub struct Command {
     name: String,
     args: Vec<Arg>,
     effect: Effect,
+    /// What [`Command::display`] shows instead of the words, for commands
+    /// whose words are an encoding (`run`'s script word).
+    #[serde(skip)]
+    shown: Option<String>,
 }
 
 impl Command {
@@ -75,6 +113,7 @@ impl Command {
             name: name.into(),
             args: Vec::new(),
             effect: Effect::Write,
+            shown: None,
         }
     }
 
@@ -197,10 +236,27 @@ impl Command {
     pub fn display(&self) -> String {
         self.to_string()
     }
+
+    /// Shows `text` instead of the words wherever the command is displayed
+    /// (plans, logs, errors), for a command whose words are an encoding of
+    /// something a person typed (`run`). `text` must hide secrets itself.
+    pub fn shown_as(mut self, text: impl Into<String>) -> Self {
+        self.shown = Some(text.into());
+        self
+    }
 }
 
 impl fmt::Display for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.shown {
+            Some(text) => f.write_str(&escape_control(text)),
+            None => self.fmt_words(f),
+        }
+    }
+}
+
+impl Command {
+    fn fmt_words(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;
         let mut word = |f: &mut fmt::Formatter<'_>, w: &str| -> fmt::Result {
             if !first {
@@ -278,7 +334,8 @@ pub fn ssh_line(command: &Command, version: Option<&DokkuVersion>) -> Result<Str
     // Dokku's entry script shifts leading `--flags` off before it looks at
     // `$1`: the rule follows the command's name, not a global flag.
     let rule = SplitRule::for_command(version, command.name());
-    check_values(command)?;
+    let flags = parse_args_flags(version);
+    check_values(command, flags)?;
     // The first, whitespace-only pass must see global flags (and `--app`'s
     // value) and the command's name as the plain words they are: quoting
     // would hide them and change the split rule Dokku picks.
@@ -297,8 +354,22 @@ pub fn ssh_line(command: &Command, version: Option<&DokkuVersion>) -> Result<Str
         }
     }
     let mut line = String::new();
+    let first_value = argv.len() - command.args().len();
     for (i, word) in argv.iter().enumerate() {
         let quoted = quote_word(word, rule, i + 1 == argv.len())?;
+        // Dokku's first pass splits the line on whitespace, quotes and all,
+        // and `parse_args` reads every piece: a data word may hide no flag.
+        let data = i >= first_value && !matches!(command.args()[i - first_value], Arg::Flag(_));
+        if data {
+            if let Some(flag) = hidden_global_flag(&quoted, flags) {
+                return Err(unsafe_arg(
+                    word,
+                    &format!(
+                        "Dokku splits the SSH command line on whitespace before anything else, and its parse_args would read `{flag}` in this value as a global flag (acting on another app, forcing, or tracing); it cannot be sent as typed: send config values with `config:set --encoded` (ConfigSet), `run` commands as a RunCommand (encoded), and reword other values"
+                    ),
+                ));
+            }
+        }
         if i > 0 {
             line.push(' ');
         }
@@ -322,7 +393,7 @@ pub fn ssh_line(command: &Command, version: Option<&DokkuVersion>) -> Result<Str
 /// arrives as-is, so only what no argv can carry (a NUL byte) and what Dokku's
 /// own `parse_args` would misread (a value equal to a global flag) is refused.
 pub fn checked_argv(command: &Command) -> Result<Vec<String>> {
-    check_values(command)?;
+    check_values(command, PARSE_ARGS_FLAGS_BEFORE_0_30)?;
     let argv: Vec<String> = command.argv().into_iter().map(str::to_string).collect();
     for word in &argv {
         if word.contains('\0') {
@@ -382,10 +453,10 @@ pub fn shell_line(command: &Command, dokku_path: &str, sudo: bool) -> Result<Str
 }
 
 /// Values may never be one of the words `parse_args` takes as a global flag.
-fn check_values(command: &Command) -> Result<()> {
+fn check_values(command: &Command, flags: &[&str]) -> Result<()> {
     for a in command.args() {
         if let Arg::Value(v) | Arg::Secret(v) = a {
-            if PARSE_ARGS_FLAGS.contains(&v.as_str()) {
+            if flags.contains(&v.as_str()) {
                 return Err(unsafe_arg(
                     v,
                     "Dokku's parse_args takes this word as a global flag wherever it appears, so it cannot be sent as data",
@@ -721,6 +792,57 @@ mod tests {
         let long = "x".repeat(MAX_LINE_BYTES + 1);
         let cmd = Command::read("run").value("app").value(long);
         assert!(ssh_line(&cmd, Some(&modern)).is_err());
+    }
+
+    /// Dokku's first pass (whitespace split of the whole line, quotes and
+    /// all) must find no global flag in a data word on any version.
+    #[test]
+    fn no_flag_hides_inside_a_value() {
+        for version in ["0.38.27", "0.30.0", "0.19.13"] {
+            let version = v(&format!("dokku version {version}"));
+            for value in [
+                "x --app other y",
+                "x --force y",
+                "a\t--trace\tb",
+                "a --quiet b",
+                "l --label=com.example=1",
+            ] {
+                let cmd = Command::read("logs").value("app").flag("--ps").value(value);
+                match ssh_line(&cmd, Some(&version)) {
+                    Err(Error::UnsafeArgument { argument, reason }) => {
+                        assert_eq!(argument, escape_control(value));
+                        // (A whitespace-split server refuses any space first.)
+                        let whitespace =
+                            SplitRule::for_command(Some(&version), "logs") == SplitRule::Whitespace;
+                        assert!(whitespace || reason.contains("global flag"), "{reason}");
+                    }
+                    other => panic!("{value:?} on {version}: {other:?}"),
+                }
+            }
+            // Quoting glues a flag at the edge of a value to the quote: the
+            // first pass sees `'--app`, not `--app`, and xargs keeps one word.
+            if SplitRule::for_command(Some(&version), "config:get") != SplitRule::Whitespace {
+                for value in ["--app x", "x --force", "\t--trace"] {
+                    let cmd = Command::read("config:get").value("app").value(value);
+                    let line = ssh_line(&cmd, Some(&version)).unwrap();
+                    assert!(
+                        hidden_global_flag(&line, PARSE_ARGS_FLAGS_BEFORE_0_30).is_none(),
+                        "{line}"
+                    );
+                }
+            }
+        }
+        // Before 0.30, `--rm` and `--detach` were global flags too.
+        let old = v("dokku version 0.19.13");
+        let cmd = Command::read("config:get").value("app").value("x --rm y");
+        assert!(ssh_line(&cmd, Some(&old)).is_err());
+        let cmd = Command::read("config:get").value("app").value("--detach");
+        assert!(ssh_line(&cmd, Some(&old)).is_err());
+        let new = v("dokku version 0.38.27");
+        assert!(ssh_line(&cmd, Some(&new)).is_ok());
+        // A flag the API chose is not data.
+        let cmd = Command::write("apps:destroy").value("app").flag("--force");
+        assert!(ssh_line(&cmd, Some(&new)).is_ok());
     }
 
     #[test]

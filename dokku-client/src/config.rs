@@ -156,6 +156,14 @@ pub fn config_set_command(
     cmd = scoped(cmd, scope)?;
     for (k, v) in vars {
         validate_config_key(k)?;
+        if v.contains('\0') {
+            // Dokku would store it, but no process can receive it: the
+            // app's environment ends a value at the first NUL.
+            return Err(Error::UnsafeArgument {
+                argument: format!("{k}=***"),
+                reason: "the value contains a NUL byte, which no environment variable can hold (the app would never see what follows it); remove it, or store the data base64-encoded".into(),
+            });
+        }
         let encoded = base64::engine::general_purpose::STANDARD.encode(v.as_bytes());
         cmd = cmd.secret(format!("{k}={encoded}"));
     }

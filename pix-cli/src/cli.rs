@@ -63,7 +63,7 @@ pub enum Commands {
     Db(DbCmd),
     /// Run a command in a new container of the app (interactive on a terminal).
     #[command(
-        after_help = "Examples:\n  pix run api-development -- npm run db:migrate\n  pix run api-development -- sh\n\nThe exit code is the command's."
+        after_help = "Two forms:\n  pix run APP -- PROG ARG...   PROG receives exactly these words, byte for byte:\n                               nothing in them is read by a shell or by Dokku\n  pix run APP --shell 'LINE'   the container's /bin/sh interprets LINE\n                               ($VARS, pipes, &&), as `heroku run 'LINE'` does\n\nExamples:\n  pix run api-development -- npm run db:migrate\n  pix run api-development -- node -e 'console.log(process.env.NODE_ENV)'\n  pix run api-development --shell 'echo $DATABASE_URL | cut -d@ -f2'\n  pix run api-development -e DEBUG=knex:query -- npm run db:seed\n  printf 'select 1;\\n' | pix run api-development -- psql \"$DATABASE_URL\"\n\nWithout a terminal, stdin is streamed to the command and its output printed as it\ncomes. The exit code is the command's. A word with a NUL byte cannot be passed\nto any program and is refused."
     )]
     Run(RunArgs),
     /// Show the app's logs (-f follows until Ctrl-C).
@@ -538,9 +538,36 @@ pub struct RunArgs {
     /// The app [default: --app, --env's app, or the git remote's].
     #[arg(value_name = "APP")]
     pub app: Option<String>,
-    /// The command and its arguments, after `--`.
-    #[arg(last = true, required = true, value_name = "COMMAND")]
+    /// The program and its arguments, after `--` (received byte for byte).
+    #[arg(
+        last = true,
+        value_name = "PROG ARG",
+        required_unless_present = "shell",
+        conflicts_with = "shell"
+    )]
     pub command: Vec<String>,
+    /// A line for the container's shell instead of a program and its words.
+    #[arg(long, value_name = "LINE")]
+    pub shell: Option<String>,
+    /// Set an environment variable for the command (repeatable; `dokku run
+    /// -e`'s habit, `--env` being pix's environment flag); the value arrives
+    /// byte for byte.
+    #[arg(short = 'e', long = "var", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// How the app's image starts a command: `herokuish` (buildpack apps,
+    /// Dokku's default builder) or `direct` (a Dockerfile image without an
+    /// ENTRYPOINT).
+    #[arg(long, value_enum, default_value_t = RunEntry::Herokuish)]
+    pub entry: RunEntry,
+}
+
+/// `pix run --entry`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunEntry {
+    /// herokuish's `/exec` (buildpack images).
+    Herokuish,
+    /// The image runs its arguments as they are.
+    Direct,
 }
 
 /// `pix logs`.

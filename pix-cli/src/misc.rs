@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use dokku_client::logs::{logs_command, LogLine, LogsOptions};
 use dokku_client::parse::report::typed_reports;
-use dokku_client::run::RunOptions;
+use dokku_client::run::{ContainerEntry, RunCommand, RunOptions};
 use dokku_client::transport::LineSink;
 use dokku_client::{
     AppReport, Client, Command, DomainsReport, PsReport, ReportFields, Request, Stdout,
@@ -17,22 +17,35 @@ use dokku_client::{
 use serde::Serialize;
 
 use crate::apps::{done, ps_reports, split_app};
-use crate::cli::{DokkuArgs, LogsArgs, RunArgs, SshKeysCmd, StorageCmd};
+use crate::cli::{DokkuArgs, LogsArgs, RunArgs, RunEntry, SshKeysCmd, StorageCmd};
 use crate::context::Ctx;
 use crate::exit::Failure;
 
 /// `pix run`.
 pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), Failure> {
+    let command = match &args.shell {
+        Some(line) => RunCommand::shell(line.clone()),
+        None => RunCommand::argv(args.command.iter().cloned()),
+    };
+    let mut options = RunOptions::default().entry(match args.entry {
+        RunEntry::Herokuish => ContainerEntry::Herokuish,
+        RunEntry::Direct => ContainerEntry::Direct,
+    });
+    for pair in &args.env {
+        let Some((key, value)) = pair.split_once('=') else {
+            return Err(Failure::usage(format!(
+                "`-e {}` needs KEY=VALUE, for example `-e DEBUG=1`",
+                dokku_client::command::escape_control(pair)
+            )));
+        };
+        options = options.env(key, value);
+    }
     let (client, sel) = ctx.connect().await?;
     let app = sel.app_or(args.app.as_deref())?;
-    let words: Vec<&str> = args.command.iter().map(String::as_str).collect();
-    let options = RunOptions::default();
     let code = if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-        client.run_interactive(&app, &words, &options).await?
+        client.run_interactive(&app, &command, &options).await?
     } else {
-        let out = client.run_in_app(&app, &words, &options).await?;
-        ctx.out
-            .raw(ctx.out.server_text(&out.stdout_text()).as_bytes())?;
+        let out = client.run_streaming(&app, &command, &options).await?;
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(ctx.out.server_text_err(&out.stderr_text()).as_bytes());
         out.exit_code

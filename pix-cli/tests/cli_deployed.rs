@@ -46,14 +46,39 @@ fn an_app_at_work() {
         .json();
     assert!(logs.as_array().is_some_and(|l| !l.is_empty()), "{logs}");
 
-    // run without a terminal: streams apart, the remote's exit code (Dokku
-    // runs the words as one shell command line)
-    let run = w.pix(&["run", APP, "--", "echo out; echo err >&2; exit 3"]);
+    // run without a terminal: a shell line (--shell), streams apart, the
+    // remote's exit code
+    let run = w.pix(&["run", APP, "--shell", "echo out; echo err >&2; exit 3"]);
     assert_eq!(run.code, 3, "{}", run.render());
     assert_eq!(run.stdout, "out\n");
     assert!(run.stderr.contains("err"), "{}", run.render());
-    let run = w.pix(&["run", APP, "--", "echo", "'two  words'"]).expect(0);
-    assert_eq!(run.stdout, "two  words\n");
+    // argv: each word arrives as typed, nothing interprets it
+    let run = w
+        .pix(&["run", APP, "--", "echo", "two  words", "$(id);"])
+        .expect(0);
+    assert_eq!(run.stdout, "two  words $(id);\n");
+    let run = w.pix(&[
+        "run",
+        APP,
+        "-e",
+        "GREETING=it's  here",
+        "--shell",
+        "echo \"$GREETING\"",
+    ]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "it's  here\n"),
+        "{}",
+        run.render()
+    );
+    // a stdin stream reaches the program, and its exit code comes back
+    let run = w.pix_stdin(&["run", APP, "--", "sh"], "echo hi; exit 9\n");
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (9, "hi\n"),
+        "{}",
+        run.render()
+    );
 
     // processes
     let report = w.pix(&["ps", "report", APP]).expect(0);

@@ -302,6 +302,16 @@ impl PixConfig {
                     ),
                 });
             }
+            for (i, line) in env.post_link.iter().enumerate() {
+                if line.trim().is_empty() || line.contains('\0') {
+                    return Err(OpsError::Config {
+                        path: source.to_path_buf(),
+                        message: format!(
+                            "environment `{name}`: post_link[{i}] is empty or contains a NUL byte; write the shell line `dokku run` should run after relinking, e.g. \"npm run db:migrate\""
+                        ),
+                    });
+                }
+            }
         }
         Ok(())
     }

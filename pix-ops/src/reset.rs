@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use dokku_client::run::{run_command, RunCommand, RunOptions};
 use dokku_client::{Client, Command, Request, Stdin};
 use serde::Serialize;
 
@@ -174,13 +175,14 @@ pub fn step_commands(step: Step, env: &Environment) -> Vec<Command> {
         Step::Wipe => vec![Command::write("postgres:connect").value(svc)],
         Step::Start => vec![Command::write("ps:start").value(app)],
         Step::PostLink(i) => {
-            let words = env
-                .config
-                .post_link
-                .get(i)
-                .map(|c| c.split_whitespace().map(str::to_string).collect::<Vec<_>>())
-                .unwrap_or_default();
-            vec![Command::write("run").value(app).values(words)]
+            // A post-link command is a line for the container's shell, as
+            // the Makefile's `dokku run APP npm run db:migrate` was.
+            let line = env.config.post_link.get(i).cloned().unwrap_or_default();
+            // (pix.toml's validation refuses an empty line or a NUL byte,
+            // the only lines `run_command` refuses.)
+            run_command(app, &RunCommand::shell(line), &RunOptions::default())
+                .into_iter()
+                .collect()
         }
         Step::Verify => vec![
             Command::read("ps:report").value(app).flag("--running"),

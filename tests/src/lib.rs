@@ -1,6 +1,7 @@
 //! The local Dokku sandbox and the Dokku emulator.
 
 pub mod contract;
+pub mod corpus;
 pub mod emulator;
 pub mod proxy;
 pub mod sandbox;

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use dokku_client::config::{ConfigSetOptions, ExportFormat};
 use dokku_client::logs::LogsOptions;
 use dokku_client::postgres::LinkOptions;
-use dokku_client::run::RunOptions;
+use dokku_client::run::{RunCommand, RunOptions};
 use dokku_client::transport::{SshConfig, SshTransport};
 use dokku_client::Client;
 use pix_sandbox::contract::Profile;
@@ -162,13 +162,24 @@ async fn every_typed_method(profile: Profile) {
     let out = c
         .run_in_app(
             "web-a",
-            &["echo", "hi;", "exit", "7"],
+            &RunCommand::shell("echo hi; exit 7"),
             &RunOptions::default(),
         )
         .await
         .unwrap();
     assert_eq!(out.exit_code, 7);
     assert_eq!(out.stdout_text().trim(), "hi");
+    // argv: the words arrive as typed, nothing interprets them.
+    let out = c
+        .run_in_app(
+            "web-a",
+            &RunCommand::argv(["echo", "hi;", "exit", "7"]),
+            &RunOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.exit_code, 0);
+    assert_eq!(out.stdout_text(), "hi; exit 7\n");
     c.ps_stop("web-a").await.unwrap();
     assert_eq!(
         c.ps_report("web-a").await.unwrap().running.as_deref(),

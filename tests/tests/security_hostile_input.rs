@@ -10,65 +10,27 @@
 use std::path::PathBuf;
 
 use dokku_client::config::{ConfigScope, ConfigSetOptions};
-use dokku_client::run::RunOptions;
+use dokku_client::run::{RunCommand, RunOptions};
 use dokku_client::transport::{SshConfig, SshTransport};
-use dokku_client::{Client, Error, ExportFormat};
+use dokku_client::{Client, Error};
 use pix_sandbox::contract::Profile;
+use pix_sandbox::emulator::split::{self, GlobalFlags};
 use pix_sandbox::sandbox::{Sandbox, SandboxOptions};
+use pix_sandbox::scenario;
 
-/// A file that exists only if some shell ran an injected command.
+mod security_common;
+use security_common::pix;
+
+/// A file that exists only if some shell ran an injected command (the
+/// corpus's `touch` words name it).
 fn marker() -> PathBuf {
-    PathBuf::from(format!("/tmp/pxs-pwned-{}", std::process::id()))
+    PathBuf::from("/tmp/pix-hostile-marker")
 }
 
-/// The corpus of issue 8.
+/// The corpus (`tests/data/hostile_words.txt`), plus a word longer than a
+/// command line may be.
 fn corpus() -> Vec<String> {
-    let m = marker();
-    let m = m.display();
-    let mut v: Vec<String> = [
-        "with space",
-        "it's",
-        "\"double\"",
-        "a;b",
-        "a|b",
-        "a && b",
-        "multi\nline",
-        "cr\rreturn",
-        "nul\0byte",
-        "-leading",
-        "-n",
-        "-e",
-        "--force",
-        "--app",
-        "--app=other",
-        "--quiet",
-        "--help",
-        "x --force",
-        "x --app other",
-        "x\n--app\nother",
-        "\u{430}pp",   // Cyrillic a
-        "\u{ff41}pp",  // fullwidth a
-        "app\u{200b}", // zero-width space
-        "APP",
-        "\u{1b}]0;pwned\u{7}",
-        "\u{1b}[2J",
-        "ünïcödé ✓",
-        "",
-        "*",
-        "~",
-        "$HOME",
-        "back\\slash",
-        "'",
-        "''",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    v.push(format!("$(touch {m})"));
-    v.push(format!("`touch {m}`"));
-    v.push(format!("x; touch {m}"));
-    v.push(format!("x | touch {m}"));
-    v.push("a".repeat(4096));
+    let mut v = pix_sandbox::corpus::hostile_words();
     v.push("b".repeat(70_000));
     v
 }
@@ -139,7 +101,8 @@ async fn names_and_keys_are_refused(profile: Profile) {
             assert_refused(
                 &sb,
                 before,
-                c.run_in_app(&bad, &["true"], &RunOptions::default()).await,
+                c.run_in_app(&bad, &RunCommand::argv(["true"]), &RunOptions::default())
+                    .await,
                 &what,
             );
         }
@@ -198,14 +161,71 @@ async fn names_and_keys_are_refused(profile: Profile) {
     assert!(!marker().exists(), "an injected command ran");
 }
 
+/// A deployed app whose container runs what `run` is given.
+fn deploy_tiny_app(sb: &Sandbox, work: &std::path::Path, app: &str) {
+    let repo = work.join(app);
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(repo.join("Procfile"), "web: sleep 3600\n").unwrap();
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "."],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@e",
+            "commit",
+            "-qm",
+            "tiny",
+        ],
+    ] {
+        scenario::git(&repo, args).unwrap();
+    }
+    scenario::dokku(sb, &["apps:create", app]).unwrap();
+    scenario::push(sb, &repo, app).unwrap();
+}
+
+/// Asserts Dokku's first pass (the SSH line split on whitespace, every
+/// piece read by `parse_args`) found no global flag, and no `--word` but the
+/// command's own flags (`asked`).
+fn assert_no_global_flag(
+    received: &pix_sandbox::contract::ReceivedCommand,
+    asked: &[&str],
+    what: &str,
+) {
+    let line = String::from_utf8_lossy(received.ssh_original_command.as_deref().unwrap_or(b""));
+    let mut flags = GlobalFlags::default();
+    flags.scan(&split::whitespace_split(&line));
+    assert!(
+        !flags.quiet && !flags.trace && !flags.force && flags.app.is_none(),
+        "{what}: first pass read {flags:?}"
+    );
+    for f in &flags.all {
+        assert!(asked.contains(&f.as_str()), "{what}: first pass saw {f:?}");
+    }
+}
+
+/// Issue 12's corpus check, on one profile: through the real `pix` binary,
+/// `run APP -- printf '%s\0' WORD` gives back exactly WORD (or, for what
+/// no program can receive, a clear refusal with nothing sent); `config set`
+/// then `config get` (text and `--json`) give back exactly WORD; and the
+/// emulator received exactly one command per call, aimed at the app, with
+/// no global flag in Dokku's first pass.
 async fn values_and_run_arguments_arrive_byte_exact(profile: Profile) {
+    let _ = std::fs::remove_file(marker());
     let sb = Sandbox::start(SandboxOptions::profile(profile)).expect("sandbox");
+    let work = tempfile::tempdir().unwrap();
+    let toml = work.path().join("pix.toml");
+    sb.write_pix_toml(&toml).unwrap();
+    deploy_tiny_app(&sb, work.path(), "hostile");
     let c = client(&sb).await;
-    c.apps_create("hostile").await.unwrap();
     let no_restart = ConfigSetOptions { no_restart: true };
     for (i, value) in corpus().into_iter().enumerate() {
         let key = format!("HOSTILE_{i}");
         let what = format!("{profile:?} value {:?}", short(&value));
+
+        // config: set through the library (what was sent is checked), read
+        // back through pix, as text and as JSON.
         let before = received_len(&sb);
         match c
             .config_set(
@@ -222,9 +242,19 @@ async fn values_and_run_arguments_arrive_byte_exact(profile: Profile) {
                 assert_eq!(received_len(&sb), before, "{what}");
                 continue;
             }
+            // No environment variable can hold a NUL.
+            Err(Error::UnsafeArgument { argument, reason }) if value.contains('\0') => {
+                assert_eq!(
+                    argument,
+                    format!("{key}=***"),
+                    "{what}: the value is not shown"
+                );
+                assert!(reason.contains("NUL"), "{what}: {reason}");
+                assert_eq!(received_len(&sb), before, "{what}");
+                continue;
+            }
             Err(e) => panic!("{what}: {e}"),
         }
-        // What the server received: one config:set with the value encoded.
         let got = sb.received().unwrap();
         assert_eq!(got.len(), before + 1, "{what}");
         let argv = got[before].argv_lossy();
@@ -236,44 +266,83 @@ async fn values_and_run_arguments_arrive_byte_exact(profile: Profile) {
         use base64::Engine;
         let encoded = base64::engine::general_purpose::STANDARD.encode(value.as_bytes());
         assert_eq!(argv[4], format!("{key}={encoded}"), "{what}");
-        // Read back exactly.
-        let back = match c.config_export("hostile", ExportFormat::Json).await {
-            Ok(vars) => vars.get(&key).map(str::to_string),
-            // 0.19 has no JSON export: config:get.
-            Err(_) => c.config_get("hostile", &key).await.unwrap(),
-        };
-        assert_eq!(back.as_deref(), Some(value.as_str()), "{what}");
+        assert_no_global_flag(&got[before], &["--encoded", "--no-restart"], &what);
+        let text = pix(&toml, work.path(), &["config", "get", "hostile", &key], &[]);
+        assert_eq!(text.code, 0, "{what}: {}", text.text());
+        let mut expected = value.as_bytes().to_vec();
+        expected.push(b'\n');
+        assert_eq!(text.stdout, expected, "{what}: config get (text)");
+        let json = pix(
+            &toml,
+            work.path(),
+            &["--json", "config", "get", "hostile", &key],
+            &[],
+        );
+        assert_eq!(json.code, 0, "{what}: {}", json.text());
+        let back: Option<String> = serde_json::from_slice(&json.stdout).unwrap();
+        assert_eq!(
+            back.as_deref(),
+            Some(value.as_str()),
+            "{what}: config get --json"
+        );
 
-        // `run` arguments: byte-exact, or refused with nothing sent.
+        // run: through pix, the program receives exactly the word.
         let before = received_len(&sb);
-        match c
-            .run_in_app("hostile", &["echo", value.as_str()], &RunOptions::default())
-            .await
-        {
-            Ok(_) => {
-                let got = sb.received().unwrap();
-                assert_eq!(got.len(), before + 1, "{what}");
-                let expected: Vec<Vec<u8>> = vec![
-                    b"run".to_vec(),
-                    b"hostile".to_vec(),
-                    b"echo".to_vec(),
-                    value.as_bytes().to_vec(),
-                ];
-                assert_eq!(got[before].argv, expected, "{what}");
-            }
-            Err(Error::UnsafeArgument { argument, reason }) => {
-                assert_eq!(received_len(&sb), before, "{what}: sent after a refusal");
-                assert!(
-                    !argument.contains('\u{1b}'),
-                    "{what}: raw escape in the error"
-                );
-                assert!(!reason.is_empty());
-            }
-            Err(other) => panic!("{what}: {other}"),
-        }
+        let run = pix(
+            &toml,
+            work.path(),
+            &["run", "hostile", "--", "printf", "%s\\0", &value],
+            &[],
+        );
+        assert_eq!(run.code, 0, "{what}: {}", run.text());
+        let mut expected = value.as_bytes().to_vec();
+        expected.push(0);
+        assert_eq!(run.stdout, expected, "{what}: run printf");
+        // (pix's own connection asks `version` first.)
+        let got: Vec<_> = sb.received().unwrap()[before..]
+            .iter()
+            .filter(|r| r.argv_lossy() != ["version"])
+            .cloned()
+            .collect();
+        assert_eq!(got.len(), 1, "{what}: one command per call");
+        assert_eq!(got[0].argv_lossy()[..2], ["run", "hostile"], "{what}");
+        assert_no_global_flag(&got[0], &[], &what);
     }
+    // What no program can receive is refused before anything is sent.
+    let before = received_len(&sb);
+    match c
+        .run_in_app(
+            "hostile",
+            &RunCommand::argv(["printf", "%s", "nul\0byte"]),
+            &RunOptions::default(),
+        )
+        .await
+    {
+        Err(Error::UnsafeArgument { argument, reason }) => {
+            assert_eq!(argument, "nul\\u{0}byte");
+            assert!(reason.contains("NUL"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(received_len(&sb), before);
     c.close().await.unwrap();
     assert!(!marker().exists(), "an injected command ran");
+}
+
+/// Branch names become review-app names: every corpus word maps to a valid
+/// app name or is refused, never to something the server would misread.
+#[test]
+fn branch_names_map_to_valid_app_names_or_are_refused() {
+    for word in corpus() {
+        match pix_ops::deploy::branch_app_name("review-", &word) {
+            Ok(app) => assert!(
+                dokku_client::apps::validate_app_name(&app).is_ok(),
+                "{:?} -> {app:?}",
+                short(&word)
+            ),
+            Err(e) => assert!(e.to_string().contains("no usable app name"), "{e}"),
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

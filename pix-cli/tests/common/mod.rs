@@ -111,6 +111,13 @@ impl World {
         self.pix_in(self.dir.path(), &all, &[])
     }
 
+    /// `pix ARGS` with `input` on its stdin (not a terminal).
+    pub fn pix_stdin(&self, args: &[&str], input: &str) -> Run {
+        let mut all = vec!["--config", self.toml.to_str().unwrap()];
+        all.extend_from_slice(args);
+        run_pix(self.dir.path(), &all, &[], Some(input.as_bytes()))
+    }
+
     /// `pix ARGS` in `cwd` with extra environment variables.
     pub fn pix_in(&self, cwd: &Path, args: &[&str], envs: &[(&str, &str)]) -> Run {
         run_pix(cwd, args, envs, None)

@@ -38,6 +38,7 @@ mod provision;
 mod ps;
 pub mod render;
 mod reports;
+mod run;
 pub mod split;
 pub mod state;
 
@@ -490,8 +491,8 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "ps:stop" => ps::stop(ctx, &a),
         "ps:restart" => ps::restart(ctx, &a),
         "ps:rebuild" => ps::rebuild(ctx, &a),
-        "run" => ps::run_cmd(ctx, &a),
-        "run:detached" => ps::run_detached(ctx, &a),
+        "run" => run::run_cmd(ctx, &a),
+        "run:detached" => run::run_detached(ctx, &a),
         "logs" => ps::logs(ctx, &a),
         "config" | "config:show" => config::show(ctx, &a),
         "config:get" => config::get(ctx, &a),

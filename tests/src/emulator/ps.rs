@@ -1,4 +1,4 @@
-//! Real processes: `ps:*`, deploys, `run`, `logs`, and the per-process
+//! Real processes: `ps:*`, deploys, `logs`, and the per-process
 //! supervisor that timestamps output into the app's log files.
 
 use std::collections::BTreeMap;
@@ -133,7 +133,12 @@ fn free_port() -> u16 {
 }
 
 /// Starts one instance through the supervisor; waits for its pid file.
-fn start_instance(ctx: &Ctx, app: &str, instance: &str, command: &str) -> Result<(), String> {
+pub(crate) fn start_instance(
+    ctx: &Ctx,
+    app: &str,
+    instance: &str,
+    command: &str,
+) -> Result<(), String> {
     let pid_file = ctx.layout.pid_file(app, instance);
     let _ = std::fs::remove_file(&pid_file);
     if let Some(dir) = pid_file.parent() {
@@ -700,48 +705,6 @@ fn app_json_has_formation(ctx: &Ctx, app: &str) -> bool {
         .is_some_and(|v| v.get("formation").is_some())
 }
 
-/// `run [-e|--env K=V] [--no-tty|--force-tty] [--ttl-seconds N] [--cron-id ID] <app> <cmd...>`
-pub(crate) fn run_cmd(ctx: &mut Ctx, args: &[String]) -> Code {
-    let (app, words, extra_env) = match run_args(ctx, args) {
-        Ok(x) => x,
-        Err(c) => return c,
-    };
-    let st = match ctx.load_app(&app) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
-    if !st.deployed {
-        return not_released(ctx);
-    }
-    let command = procfile_command(ctx, &st, &words);
-    let mut env = app_env(ctx, &app, &st);
-    env.extend(extra_env);
-    let mut cmd = Command::new("/bin/sh");
-    cmd.arg("-c")
-        .arg(&command)
-        .env_clear()
-        .envs(env)
-        .current_dir(ctx.layout.tree_dir(&app));
-    let piped = ctx.io.drop_after.is_some();
-    if piped {
-        cmd.stdout(Stdio::piped());
-    }
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => return ctx.fail(&format!("cannot run the command: {e}")),
-    };
-    if let Some(mut out) = child.stdout.take() {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = out.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            ctx.io.out_bytes(&buf[..n]);
-        }
-    }
-    exit_code(child.wait())
-}
-
 /// Exit code of a finished child (128 + signal when killed).
 pub(crate) fn exit_code(status: std::io::Result<std::process::ExitStatus>) -> Code {
     use std::os::unix::process::ExitStatusExt;
@@ -749,82 +712,6 @@ pub(crate) fn exit_code(status: std::io::Result<std::process::ExitStatus>) -> Co
         Ok(s) => s.code().unwrap_or_else(|| 128 + s.signal().unwrap_or(0)),
         Err(_) => 1,
     }
-}
-
-type RunArgs = (String, Vec<String>, Vec<(String, String)>);
-
-fn run_args(ctx: &mut Ctx, args: &[String]) -> Result<RunArgs, Code> {
-    let mut env = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "-e" | "--env" => {
-                let Some(kv) = args.get(i + 1) else {
-                    return Err(ctx.fail("flag needs an argument: --env"));
-                };
-                if let Some((k, v)) = kv.split_once('=') {
-                    env.push((k.to_owned(), v.to_owned()));
-                }
-                i += 2;
-            }
-            "--ttl-seconds" | "--cron-id" => i += 2,
-            "--no-tty" | "--force-tty" | "--rm" | "--rm-container" | "--detach" => i += 1,
-            _ => break,
-        }
-    }
-    let Some(app) = args.get(i).cloned() else {
-        return Err(ctx.fail("Please specify an app to run the command on"));
-    };
-    Ok((app, args[i + 1..].to_vec(), env))
-}
-
-/// `run` on an app without a released image (scheduler-docker-local).
-fn not_released(ctx: &mut Ctx) -> Code {
-    ctx.warn("Invalid image stage detected: expected 'release', got ''");
-    ctx.warn("Successfully deploy your app to fix dokku run calls");
-    1
-}
-
-fn procfile_command(ctx: &mut Ctx, st: &state::AppState, words: &[String]) -> String {
-    let words = match words.first().map(String::as_str) {
-        Some("--") => &words[1..],
-        _ => words,
-    };
-    if let Some(first) = words.first() {
-        if let Some(cmd) = st.procfile.get(first) {
-            ctx.info1_quiet(&format!(
-                "Found '{first}' in Procfile, running that command"
-            ));
-            let mut all = vec![cmd.clone()];
-            all.extend(words[1..].iter().cloned());
-            return all.join(" ");
-        }
-    }
-    if words.is_empty() {
-        return "/bin/bash".into();
-    }
-    words.join(" ")
-}
-
-pub(crate) fn run_detached(ctx: &mut Ctx, args: &[String]) -> Code {
-    let (app, words, _) = match run_args(ctx, args) {
-        Ok(x) => x,
-        Err(c) => return c,
-    };
-    let st = match ctx.load_app(&app) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
-    if !st.deployed {
-        return not_released(ctx);
-    }
-    let n = u16::from_str_radix(&random_hex(2), 16).unwrap_or(0) % 32768;
-    let command = procfile_command(ctx, &st, &words);
-    if let Err(e) = start_instance(ctx, &app, &format!("run.{n}"), &command) {
-        return ctx.fail(&e);
-    }
-    ctx.io.out(&format!("{app}.run.{n}\n"));
-    0
 }
 
 const COLOURS: [u8; 5] = [36, 33, 32, 35, 31];
