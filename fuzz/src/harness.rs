@@ -13,12 +13,12 @@ use std::collections::BTreeMap;
 
 use dokku_client::command::{
     checked_argv, escape_control, server_split, shell_line as client_shell_line,
-    ssh_line as client_ssh_line, Command, SplitRule,
+    ssh_line as client_ssh_line, Arg, Command, SplitRule,
 };
 use dokku_client::parse;
 use dokku_client::transport::LineSink;
 use dokku_client::{DokkuVersion, Error};
-use pix_sandbox::emulator::split::{ssh_split, SplitEra};
+use pix_sandbox::emulator::split::{ssh_split, whitespace_split, GlobalFlags, SplitEra};
 
 /// Field separator in fuzz inputs.
 pub const SEP: u8 = 0xFF;
@@ -405,6 +405,38 @@ pub fn ssh_line(data: &[u8]) {
             assert!(
                 split.runs && split.xargs_error.is_none(),
                 "{line:?}: {split:?}"
+            );
+            // Dokku's first pass (whitespace pieces of the whole line, read
+            // by `parse_args`) sees exactly the global flags the command
+            // asked for: no value hides one.
+            // The same command with every data word made plain is the
+            // reference for what the first pass may read.
+            let mut plain = Command::read(cmd.name());
+            for g in cmd.global_flags() {
+                plain = plain.global_flag(g.clone());
+            }
+            for a in cmd.args() {
+                plain = match a {
+                    Arg::Flag(f) => plain.flag(f.clone()),
+                    Arg::Value(_) | Arg::Secret(_) => plain.value("x"),
+                };
+            }
+            let flags_of = |words: &[String]| {
+                let mut f = GlobalFlags::default();
+                f.scan(words);
+                (f.quiet, f.trace, f.force, f.app.is_some())
+            };
+            let expected = flags_of(
+                &plain
+                    .argv()
+                    .iter()
+                    .map(|w| w.to_string())
+                    .collect::<Vec<_>>(),
+            );
+            assert_eq!(
+                flags_of(&whitespace_split(&line)),
+                expected,
+                "first pass of {line:?}"
             );
             assert_eq!(split.argv, argv, "emulator split of {line:?}");
             // The client's own reference split, with the rule of the name.
