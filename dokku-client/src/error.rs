@@ -312,9 +312,15 @@ pub fn classify(command: &str, args: &[String], output: &Output) -> Error {
     }
 }
 
-/// `App <app> does not exist` → `<app>`.
+/// `App <app> does not exist` → `<app>`; also the Go plugins' form before
+/// 0.22 (`FAILED: app <app> does not exist`, `plugins/common/common.go`
+/// `VerifyAppName` at v0.19.13).
 fn app_from_missing(message: &str) -> Option<String> {
-    let rest = message.trim().strip_prefix("App ")?;
+    let message = message.trim();
+    let message = message.strip_prefix("FAILED: ").unwrap_or(message);
+    let rest = message
+        .strip_prefix("App ")
+        .or_else(|| message.strip_prefix("app "))?;
     let app = rest.strip_suffix(" does not exist")?;
     // What a server wrote is shown to people: no control characters.
     (!app.is_empty() && !app.contains(' ')).then(|| crate::command::escape_control(app))
@@ -362,6 +368,13 @@ mod tests {
             1,
             "App nope does not exist\n",
             &["apps:exists", "nope"],
+            "app_not_found",
+        );
+        // 0.19's Go config plugin through `xargs $0` (exit 123).
+        check(
+            123,
+            "FAILED: app nope does not exist\n",
+            &["config:get", "nope", "K"],
             "app_not_found",
         );
         check(

@@ -90,6 +90,10 @@ pub async fn apps(ctx: &Ctx, cmd: &AppsCmd) -> Result<(), Failure> {
             done(ctx, "apps:create", app, &format!("created app {app}"))
         }
         AppsCmd::Destroy { app, confirm } => {
+            // Say a missing app is missing before asking to confirm.
+            if !client.apps_exists(app).await? {
+                return Err(dokku_client::Error::AppNotFound { app: app.clone() }.into());
+            }
             confirm_destroy(
                 "app",
                 app,

@@ -575,14 +575,15 @@ pub enum RunEntry {
 pub struct LogsArgs {
     #[command(flatten)]
     pub app: AppArg,
-    /// Follow until Ctrl-C.
-    #[arg(short, long)]
+    /// Follow until Ctrl-C (`-t`/`--tail`, Dokku's and Heroku's spelling,
+    /// also work).
+    #[arg(short, long, short_alias = 't', alias = "tail")]
     pub follow: bool,
     /// Lines per container.
     #[arg(long, short = 'n', value_name = "N")]
     pub num: Option<u32>,
     /// Only this process type.
-    #[arg(long = "ps", value_name = "TYPE")]
+    #[arg(long = "ps", short = 'p', value_name = "TYPE")]
     pub process: Option<String>,
     /// Messages only (no timestamps and process names).
     #[arg(long, short)]

@@ -211,6 +211,9 @@ pub async fn db(ctx: &Ctx, cmd: &DbCmd) -> Result<(), Failure> {
                             .stdout(Stdout::Inherit),
                     )
                     .await?;
+                if out.exit_code != 0 && !t.client.postgres_exists(&t.service).await? {
+                    return Err(missing_service(&t.service));
+                }
                 if !out.stderr.is_empty() {
                     ctx.out.note(
                         ctx.out
@@ -222,6 +225,8 @@ pub async fn db(ctx: &Ctx, cmd: &DbCmd) -> Result<(), Failure> {
             };
             if code == 0 {
                 Ok(())
+            } else if !t.client.postgres_exists(&t.service).await? {
+                Err(missing_service(&t.service))
             } else {
                 Err(Failure::Exit(code))
             }
@@ -377,6 +382,14 @@ async fn backup(ctx: &Ctx, client: &Client, service: &str, dest: &Path) -> Resul
         bytes_and_rate(b.bytes, started.elapsed()),
         b.entries
     ))
+}
+
+/// The not-found failure of a Postgres service (exit 3, with the next step).
+fn missing_service(service: &str) -> Failure {
+    Failure::from(dokku_client::Error::ServiceNotFound {
+        plugin: "Postgres".into(),
+        service: service.to_string(),
+    })
 }
 
 #[cfg(test)]

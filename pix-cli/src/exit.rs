@@ -13,7 +13,7 @@ pub const FAILURE: i32 = 1;
 /// Bad usage: an unknown flag, a missing argument, an invalid name, a bad
 /// `pix.toml` (clap uses 2 for its own usage errors too).
 pub const USAGE: i32 = 2;
-/// The app, service or environment does not exist.
+/// The app, service, review app or environment does not exist.
 pub const NOT_FOUND: i32 = 3;
 /// Refused: not confirmed, or a lock is held (app lock, a reset running).
 pub const REFUSED: i32 = 4;
@@ -156,10 +156,8 @@ pub fn code(failure: &Failure) -> i32 {
 pub fn ops_code(e: &OpsError) -> i32 {
     match e {
         OpsError::Dokku(d) => dokku_code(d),
-        OpsError::Config { .. }
-        | OpsError::NoConfig { .. }
-        | OpsError::UnknownEnvironment { .. }
-        | OpsError::Usage { .. } => USAGE,
+        OpsError::Config { .. } | OpsError::NoConfig { .. } | OpsError::Usage { .. } => USAGE,
+        OpsError::UnknownEnvironment { .. } | OpsError::NotFound { .. } => NOT_FOUND,
         OpsError::Refused { .. } | OpsError::LockHeld { .. } => REFUSED,
         OpsError::Precondition { .. } | OpsError::StepFailed { .. } => REMOTE,
         OpsError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => OK,
@@ -178,9 +176,9 @@ Exit codes of pix
   1    any other failure: a local file that cannot be read or written, a backup that
        fails verification
   2    usage: an unknown flag or command, a missing or invalid argument or name,
-       an invalid or missing pix.toml, an unknown environment
-  3    not found: the app or the service does not exist on the host, or the
-       config key is not set
+       an invalid or missing pix.toml
+  3    not found: the app, the service or the review app does not exist on the
+       host, the environment is not in pix.toml, or the config key is not set
   4    refused: the confirmation was not given or did not match, or a lock is
        held (the app is locked, another reset of the environment is running)
   5    a Dokku command ran and failed (its message and exit code are printed), or
@@ -365,8 +363,9 @@ mod tests {
                     known: vec![],
                 }
                 .into(),
-                USAGE,
+                NOT_FOUND,
             ),
+            (OpsError::NotFound { message: s() }.into(), NOT_FOUND),
             (OpsError::Refused { message: s() }.into(), REFUSED),
             (OpsError::LockHeld { message: s() }.into(), REFUSED),
             (OpsError::Precondition { message: s() }.into(), REMOTE),

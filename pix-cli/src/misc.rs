@@ -42,14 +42,24 @@ pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), Failure> {
     }
     let (client, sel) = ctx.connect().await?;
     let app = sel.app_or(args.app.as_deref())?;
-    let code = if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let code = if interactive {
         client.run_interactive(&app, &command, &options).await?
     } else {
         let out = client.run_streaming(&app, &command, &options).await?;
+        if out.exit_code != 0 && !client.apps_exists(&app).await? {
+            return Err(dokku_client::Error::AppNotFound { app }.into());
+        }
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(ctx.out.server_text_err(&out.stderr_text()).as_bytes());
         out.exit_code
     };
+    // A non-zero exit may be the command's, or Dokku's for a missing app
+    // (20, or 1 before 0.24): ask, so a missing app is said as such (the
+    // captured stderr was checked above the same way).
+    if interactive && code != 0 && !client.apps_exists(&app).await? {
+        return Err(dokku_client::Error::AppNotFound { app }.into());
+    }
     let _ = client.close().await;
     if code == 0 {
         Ok(())
@@ -64,6 +74,45 @@ pub fn log_line(line: &LogLine) -> String {
         (Some(t), Some(p)) => format!("{t} app[{p}]: {}", line.message),
         _ => line.message.clone(),
     }
+}
+
+/// A log line for the screen (pure): on a colour terminal Dokku's cyan
+/// `TIME app[PROCESS]:` prefix, otherwise plain text; whatever the server
+/// sent is neutralised by `server_text` (no raw escape reaches a terminal,
+/// and none is written into a file or pipe).
+pub fn render_log(out: &crate::output::Out, line: &LogLine) -> String {
+    let plain = |s: &str| out.server_text(&strip_sgr_all(s));
+    match (&line.timestamp, &line.process, out.color) {
+        (Some(t), Some(p), true) => format!(
+            "\u{1b}[36m{} app[{}]:\u{1b}[0m {}",
+            plain(t),
+            plain(p),
+            plain(&line.message)
+        ),
+        _ => plain(&log_line(line)),
+    }
+}
+
+/// Removes every ANSI SGR sequence (`ESC [ digits;... m`), the colours
+/// Dokku puts in log lines.
+pub fn strip_sgr_all(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("\u{1b}[") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let params = after
+            .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+            .unwrap_or(after.len());
+        if after[params..].starts_with('m') {
+            rest = &after[params + 1..];
+        } else {
+            out.push('\u{1b}');
+            rest = &rest[i + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `pix logs`.
@@ -81,8 +130,11 @@ pub async fn logs(ctx: &Ctx, args: &LogsArgs) -> Result<(), Failure> {
         if ctx.out.json {
             return ctx.out.json(&lines);
         }
-        let text: String = lines.iter().map(|l| log_line(l) + "\n").collect();
-        return ctx.out.raw(ctx.out.server_text(&text).as_bytes());
+        let text: String = lines
+            .iter()
+            .map(|l| render_log(&ctx.out, l) + "\n")
+            .collect();
+        return ctx.out.raw(text.as_bytes());
     }
     // Follow: each line printed as it arrives, until Ctrl-C or a closed pipe.
     let closed = Arc::new(AtomicBool::new(false));
@@ -94,11 +146,12 @@ pub async fn logs(ctx: &Ctx, args: &LogsArgs) -> Result<(), Failure> {
             return;
         }
         let text = String::from_utf8_lossy(bytes);
+        let text = text.trim_end_matches(['\n', '\r']);
+        let parsed = dokku_client::parse::parse_log_line(text);
         let line = if json {
-            let parsed = dokku_client::parse::parse_logs(&text);
-            serde_json::to_string(&parsed.first()).unwrap_or_default()
+            serde_json::to_string(&parsed).unwrap_or_default()
         } else {
-            out.server_text(&text)
+            render_log(&out, &parsed)
         };
         let mut stdout = std::io::stdout().lock();
         if writeln!(stdout, "{line}")
@@ -436,6 +489,44 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    fn out(color: bool, tty: bool) -> crate::output::Out {
+        crate::output::Out {
+            json: false,
+            color,
+            color_err: color,
+            stdout_tty: tty,
+            stderr_tty: tty,
+        }
+    }
+
+    /// Dokku's coloured log line: rendered on a colour terminal, stripped
+    /// in a pipe or file and with NO_COLOR, never a raw or spelled-out
+    /// escape of its own.
+    #[test]
+    fn log_lines_are_coloured_only_on_a_colour_terminal() {
+        let raw =
+            "\u{1b}[36m2026-12-03T08:00:00.1Z app[web.1]:\u{1b}[0m hello \u{1b}[31mred\u{1b}[0m";
+        let line = dokku_client::parse::parse_log_line(raw);
+        let plain = "2026-12-03T08:00:00.1Z app[web.1]: hello red";
+        assert_eq!(render_log(&out(false, false), &line), plain, "pipe or file");
+        assert_eq!(
+            render_log(&out(false, true), &line),
+            plain,
+            "NO_COLOR terminal"
+        );
+        assert_eq!(
+            render_log(&out(true, true), &line),
+            "\u{1b}[36m2026-12-03T08:00:00.1Z app[web.1]:\u{1b}[0m hello red"
+        );
+        // Other escapes from the app are neutralised on a terminal.
+        let line = dokku_client::parse::parse_log_line("\u{1b}]0;title\u{7}");
+        assert_eq!(render_log(&out(true, true), &line), "\\u{1b}]0;title\\u{7}");
+        assert_eq!(
+            strip_sgr_all("a\u{1b}[1;32mb\u{1b}[0m\u{1b}[x"),
+            "ab\u{1b}[x"
+        );
     }
 
     #[test]

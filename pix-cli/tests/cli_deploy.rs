@@ -264,7 +264,7 @@ fn protected_environments_aliases_and_branches() {
     );
 
     // An unknown environment is a usage error that lists the known ones.
-    let unknown = r.pix(&["deploy", "nowhere"]).expect(2);
+    let unknown = r.pix(&["deploy", "nowhere"]).expect(3);
     assert!(unknown.stderr.contains("staging"), "{}", unknown.render());
 }
 

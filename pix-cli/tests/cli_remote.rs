@@ -199,6 +199,6 @@ fn conflicts_stop_cleanly_and_force_needs_yes() {
     assert_eq!(r.remote_tip(), before.trim());
 
     // an unknown remote is a usage error naming the remotes
-    let unknown = r.pix(&["remote", "repair", "nope", "--merge"]).expect(2);
+    let unknown = r.pix(&["remote", "repair", "nope", "--merge"]).expect(3);
     assert!(unknown.stderr.contains("dokku"), "{}", unknown.render());
 }

@@ -149,7 +149,7 @@ fn review_apps_up_list_prune_down() {
     snap!("review_down", down);
     let unknown = r
         .pix(&["review-app", "down", "feature/one", "--yes"])
-        .expect(5);
+        .expect(3);
     assert!(
         unknown.stderr.contains("pix review-app list"),
         "{}",

@@ -43,6 +43,12 @@ pub enum OpsError {
         /// Who holds it and what to do.
         message: String,
     },
+    /// What the command names (a review app, a release) is not there.
+    #[error("{message}")]
+    NotFound {
+        /// What is missing and what to do.
+        message: String,
+    },
     /// The server is not in the state the workflow needs.
     #[error("{message}")]
     Precondition {

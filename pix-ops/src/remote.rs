@@ -514,11 +514,16 @@ async fn remote_url(git: &Git, remote: &str) -> Result<String> {
     let out = git.output(&["remote", "get-url", remote]).await?;
     if !out.success() {
         let known = git.capture(&["remote"]).await.unwrap_or_default();
-        return Err(OpsError::Usage {
+        let known = known.split_whitespace().collect::<Vec<_>>();
+        return Err(OpsError::NotFound {
             message: format!(
-                "`{remote}` is not a git remote of {} (remotes: {})",
+                "`{remote}` is not a git remote of {} ({})",
                 git.dir().display(),
-                known.split_whitespace().collect::<Vec<_>>().join(", ")
+                if known.is_empty() {
+                    "it has none".to_string()
+                } else {
+                    format!("remotes: {}", known.join(", "))
+                }
             ),
         });
     }
@@ -543,9 +548,9 @@ pub async fn read_divergence(
             Some(c) => match environment_url(c, remote) {
                 Some(url) => (url, RemoteSource::Environment),
                 None => {
-                    return Err(OpsError::Usage {
+                    return Err(OpsError::NotFound {
                         message: format!(
-                            "{not_a_remote}, nor an environment of pix.toml (environments: {})",
+                            "{not_a_remote}, nor an environment of pix.toml (environments: {}); see `pix remote status`",
                             c.environments
                                 .keys()
                                 .map(String::as_str)

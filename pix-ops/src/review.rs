@@ -340,9 +340,9 @@ pub async fn down(
     let app = apps
         .into_iter()
         .find(|a| a.branch == branch)
-        .ok_or_else(|| OpsError::Precondition {
+        .ok_or_else(|| OpsError::NotFound {
             message: format!(
-                "no review app deploys branch {branch} on {} (see `pix review-app list`)",
+                "no review app deploys branch {branch} on {}; list them with `pix review-app list`",
                 client.target()
             ),
         })?;

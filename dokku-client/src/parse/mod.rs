@@ -37,9 +37,9 @@ pub use config::{
     ConfigSetResult, ConfigUnsetResult,
 };
 pub use lines::{
-    parse_apps_list, parse_deployed_urls, parse_logs, parse_ls, parse_plugin_list, parse_ps_scale,
-    parse_remote_show, parse_ssh_keys_list, parse_steps, parse_storage_list, parse_version,
-    LsContainer,
+    parse_apps_list, parse_deployed_urls, parse_log_line, parse_logs, parse_ls, parse_plugin_list,
+    parse_ps_scale, parse_remote_show, parse_ssh_keys_list, parse_steps, parse_storage_list,
+    parse_version, LsContainer,
 };
 pub use postgres::{
     parse_backup_schedule, parse_exposed_ports, parse_postgres_info, parse_postgres_list,
