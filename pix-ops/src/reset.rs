@@ -580,6 +580,13 @@ async fn run_step(
     };
     match step {
         Step::Backup => {
+            for stale in backup::remove_stale_partials(backup_path, svc)? {
+                progress.event(Event::Note(format!(
+                    "{}: {}",
+                    backup::REMOVED_PARTIAL,
+                    stale.display()
+                )));
+            }
             if check_done
                 && backup_path.is_file()
                 && backup::verify_archive(backup_path).await.is_ok()

@@ -418,6 +418,23 @@ fn break_at(w: &World, rt: &tokio::runtime::Runtime, step: Step, how: Breakage) 
             "{step:?} {how:?}: journal left in progress"
         );
     }
+    let partials = files_ending(w, ".partial");
+    assert!(
+        partials.is_empty(),
+        "{step:?} {how:?}: unfinished backups left: {partials:?}"
+    );
+}
+
+fn files_ending(w: &World, suffix: &str) -> Vec<PathBuf> {
+    let dir = w.dir.path().join("backups").join("development");
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.to_string_lossy().ends_with(suffix))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn backups(w: &World) -> std::collections::BTreeSet<PathBuf> {
@@ -653,4 +670,48 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     );
     assert_eq!(w.users(), Some(u64::from(USERS)));
     assert!(w.journal().is_none());
+}
+
+#[test]
+fn an_unfinished_backup_left_by_a_killed_run_is_removed_by_the_next_one() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let w = World::new(Profile::V0_38);
+    let folder = w.dir.path().join("backups").join("development");
+    std::fs::create_dir_all(&folder).unwrap();
+    // A run killed mid-export left its partial; another run is writing one
+    // right now (it holds the partial's lock); another service's is not ours.
+    let stale = folder.join(format!("20260101T000000Z-{DB}.dump.partial"));
+    let live = folder.join(format!("20260101T000001Z-{DB}.dump.partial"));
+    let other = folder.join("20260101T000000Z-pg-other.dump.partial");
+    for f in [&stale, &live, &other] {
+        std::fs::write(f, b"PGDMP\x01").unwrap();
+    }
+    let writer = std::fs::File::open(&live).unwrap();
+    writer.lock().unwrap();
+    let recorder = Recorder::default();
+    let report = rt
+        .block_on(w.reset(&w.options(), &recorder))
+        .expect("reset");
+    assert_eq!(report.outcome, Outcome::Completed);
+    let notes: Vec<String> = recorder
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Note(n) if n.contains("unfinished") => Some(n.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        notes,
+        vec![format!(
+            "removed an unfinished backup left by an interrupted run: {}",
+            stale.display()
+        )]
+    );
+    assert!(!stale.exists(), "the stale partial is gone");
+    assert!(live.exists(), "a partial being written is left alone");
+    assert!(other.exists(), "another service's file is left alone");
+    drop(writer);
 }
