@@ -428,6 +428,16 @@ pub fn classify_ssh_failure(text: &str, config: &SshConfig, fingerprint: Option<
             user: config.user.clone(),
         };
     }
+    if text.contains("timed out") {
+        return Error::Transport {
+            host: config.target(),
+            message: format!(
+                "the SSH connection was not set up within {}s ({}); check the address and port and that an SSH server answers there, or allow more time with --timeout SECONDS",
+                whole_seconds(config.connect_timeout).as_secs(),
+                summarize(text)
+            ),
+        };
+    }
     Error::Transport {
         host: config.target(),
         message: summarize(text),
@@ -1173,6 +1183,19 @@ mod tests {
             classify_ssh_failure(denied, &c, None).kind(),
             "authentication"
         );
+        let silent = "Connection timed out during banner exchange\r\nConnection to 127.0.0.1 port 2222 timed out\r\n";
+        match classify_ssh_failure(
+            silent,
+            &c.clone().connect_timeout(Duration::from_secs(2)),
+            None,
+        ) {
+            Error::Transport { message, .. } => {
+                assert!(message.contains("not set up within 2s"), "{message}");
+                assert!(message.contains("banner exchange"), "{message}");
+                assert!(message.contains("--timeout"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
         let refused = "ssh: connect to host 127.0.0.1 port 2222: Connection refused\r\n";
         match classify_ssh_failure(refused, &c, None) {
             Error::Transport { message, .. } => assert!(message.contains("Connection refused")),
