@@ -10,8 +10,8 @@
 //!   is removed by the next backup of the same service into the same folder
 //!   ([`remove_stale_partials`]) unless a live run is writing it: a writer
 //!   holds a `flock` on its partial until it is renamed or removed, and
-//!   creating a partial and sweeping stale ones both happen under the
-//!   folder's lock file ([`FOLDER_LOCK`]);
+//!   creating a partial and sweeping stale ones both happen under a `flock`
+//!   of the folder itself;
 //! - files are mode 0600 in folders of mode 0700;
 //! - memory use does not depend on the database's size (the dump is streamed).
 
@@ -28,10 +28,6 @@ use tokio::io::AsyncWrite;
 
 use crate::error::{OpsError, Result};
 use crate::journal::create_private_dir;
-
-/// The lock file, in a backups folder, under which partials are created and
-/// stale ones swept.
-pub const FOLDER_LOCK: &str = ".partials.lock";
 
 /// What [`remove_stale_partials`] says about each file it removed (followed
 /// by the path), for the one line callers print.
@@ -150,19 +146,13 @@ pub fn partial_path(dest: &Path) -> PathBuf {
     dest.with_file_name(name)
 }
 
-/// Runs `f` holding the lock of the backups folder `dir`.
+/// Runs `f` holding the lock of the backups folder `dir` (a `flock` on the
+/// folder itself: no lock file is left among the backups).
 fn with_folder_lock<T>(dir: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let path = dir.join(FOLDER_LOCK);
-    let lock = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&path)
-        .map_err(|e| OpsError::io(format!("opening {}", path.display()), e))?;
+    let lock = std::fs::File::open(dir)
+        .map_err(|e| OpsError::io(format!("opening {}", dir.display()), e))?;
     lock.lock()
-        .map_err(|e| OpsError::io(format!("locking {}", path.display()), e))?;
+        .map_err(|e| OpsError::io(format!("locking {}", dir.display()), e))?;
     let result = f();
     drop(lock);
     result
