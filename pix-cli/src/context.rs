@@ -112,6 +112,31 @@ impl Ctx {
         o
     }
 
+    /// How this `pix` was invoked, as the start of a command to print in a
+    /// hint: `pix` and the global flags that choose the host, the pix.toml
+    /// and the connection (`pix --config FILE --timeout 30`), shell-quoted.
+    pub fn invocation(&self) -> String {
+        let mut words = vec!["pix".to_string()];
+        let mut flag = |name: &str, value: Option<String>| {
+            if let Some(v) = value {
+                words.push(name.to_string());
+                words.push(pix_ops::reset::shell_word(&v));
+            }
+        };
+        let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.to_string_lossy().into_owned());
+        flag("--config", path(&self.g.config));
+        flag("--host", self.g.host.clone());
+        flag("--port", self.g.port.map(|p| p.to_string()));
+        flag("--user", self.g.user.clone());
+        flag("--key", path(&self.g.key));
+        flag("--known-hosts", path(&self.g.known_hosts));
+        flag("--timeout", self.g.timeout.map(|t| t.to_string()));
+        if self.g.accept_new_host_key {
+            words.push("--accept-new-host-key".into());
+        }
+        words.join(" ")
+    }
+
     /// Connects to `host`.
     pub async fn connect_to(&self, host: &HostConfig) -> Result<Client, Failure> {
         Ok(connect(host, &self.connect_options()).await?)
@@ -309,6 +334,27 @@ mod tests {
         fn ask(&mut self, _: &str) -> std::io::Result<String> {
             Ok(self.1.to_string())
         }
+    }
+
+    #[test]
+    fn the_invocation_keeps_the_global_flags_that_matter() {
+        let ctx = |g: Global| Ctx {
+            g,
+            out: Out::detect(false),
+        };
+        assert_eq!(ctx(Global::default()).invocation(), "pix");
+        let g = Global {
+            config: Some(PathBuf::from("/my dir/pix.toml")),
+            port: Some(2222),
+            timeout: Some(5),
+            json: true,
+            verbose: 2,
+            ..Global::default()
+        };
+        assert_eq!(
+            ctx(g).invocation(),
+            "pix --config '/my dir/pix.toml' --port 2222 --timeout 5"
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::apps::done;
 use crate::cli::DbCmd;
 use crate::context::{confirm_destroy, Ctx, TerminalPrompter};
 use crate::exit::Failure;
-use crate::output::human_bytes;
+use crate::output::{human_bytes, neutralise};
 
 /// A service named directly, or through an environment of pix.toml.
 pub struct Target {
@@ -338,6 +338,13 @@ pub fn bytes_and_rate(bytes: u64, elapsed: Duration) -> String {
 
 /// Streams a backup with a progress line (bytes and rate) on a terminal.
 async fn backup(ctx: &Ctx, client: &Client, service: &str, dest: &Path) -> Result<(), Failure> {
+    for stale in pix_ops::backup::remove_stale_partials(dest, service)? {
+        eprintln!(
+            "{}: {}",
+            pix_ops::backup::REMOVED_PARTIAL,
+            neutralise(&stale.display().to_string())
+        );
+    }
     let counter = ByteCounter::default();
     let started = Instant::now();
     let ticker = ctx.out.stderr_tty.then(|| {

@@ -5,9 +5,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use pix_ops::backup::ByteCounter;
-use pix_ops::confirm::ConfirmFlags;
+use pix_ops::confirm::{ConfirmFlags, Prompter};
 use pix_ops::journal::{Journal, JournalState, Step, Strategy};
-use pix_ops::reset::{reset as run_reset, Event, Progress, ResetOptions};
+use pix_ops::reset::{
+    confirmed_command, reset as run_reset, resume_command, shell_word, Event, Progress,
+    ResetOptions,
+};
 
 use crate::cli::ResetArgs;
 use crate::context::{Ctx, TerminalPrompter, INTERRUPTED};
@@ -103,6 +106,24 @@ impl Progress for Display {
     }
 }
 
+/// The reset as the user asked for it, for hints: the global flags, the
+/// environment, and the flags a rerun must keep (`--in-place`,
+/// `--no-backup`, `--backups-dir`); hints add `--resume` and `--yes`.
+pub fn reset_command(ctx: &Ctx, environment: &str, args: &ResetArgs) -> String {
+    let mut command = format!("{} db reset {}", ctx.invocation(), shell_word(environment));
+    if args.in_place {
+        command.push_str(" --in-place");
+    }
+    if args.no_backup {
+        command.push_str(" --no-backup");
+    }
+    if let Some(dir) = &args.backups_dir {
+        command.push_str(" --backups-dir ");
+        command.push_str(&shell_word(&dir.to_string_lossy()));
+    }
+    command
+}
+
 /// Runs `pix db reset`.
 pub async fn reset(ctx: &Ctx, args: &ResetArgs) -> Result<(), Failure> {
     let (env, config) = ctx.environment(&args.environment)?;
@@ -124,7 +145,7 @@ pub async fn reset(ctx: &Ctx, args: &ResetArgs) -> Result<(), Failure> {
             .clone()
             .unwrap_or_else(|| config.backups_dir()),
         state_dir: config.state_dir(),
-        command: format!("pix db reset {}", env.name),
+        command: reset_command(ctx, &env.name, args),
     };
     let client = ctx.connect_to(&env.host_config).await?;
     let display = Display::start(ctx.out.stderr_tty, ctx.out.color_err);
@@ -149,9 +170,10 @@ pub async fn reset(ctx: &Ctx, args: &ResetArgs) -> Result<(), Failure> {
                 .ok()
                 .flatten();
             let message = match journal {
-                Some(j) if j.state == JournalState::InProgress => {
-                    format!("interrupted: run `pix db reset {} --resume`", env.name)
-                }
+                Some(j) if j.state == JournalState::InProgress => format!(
+                    "interrupted: run `{}` to finish the reset",
+                    resume_command(&options.command, &env, prompter.is_terminal())
+                ),
                 _ => "interrupted before anything was changed; nothing to resume".to_string(),
             };
             return Err(Failure::Interrupted(message));
@@ -163,8 +185,8 @@ pub async fn reset(ctx: &Ctx, args: &ResetArgs) -> Result<(), Failure> {
     }
     match report.outcome {
         pix_ops::reset::Outcome::DryRun => ctx.out.line(&format!(
-            "dry run: nothing was changed; run `pix db reset {}` to do it",
-            env.name
+            "dry run: nothing was changed; run `{}` to do it",
+            confirmed_command(&options.command, &env, prompter.is_terminal())
         )),
         pix_ops::reset::Outcome::Completed => ctx.out.line(&format!(
             "{} reset of {} ({} on {}) completed in {}{}",

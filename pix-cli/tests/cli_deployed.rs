@@ -253,17 +253,23 @@ fn ctrl_c_stops_a_reset_that_resume_finishes() {
     std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "{seen}{rest}");
+    // Without a terminal, the hint is the whole command that finishes it.
+    let hint = format!(
+        "`pix --config {} db reset development --resume --yes`",
+        w.toml.display()
+    );
     assert!(
-        rest.contains("interrupted: run `pix db reset development --resume`"),
+        rest.contains(&format!("interrupted: run {hint} to finish the reset")),
         "{rest}"
     );
 
-    // without --resume: refused, it says how to finish
+    // without --resume: refused, it names the same command
     let again = w.pix(&["db", "reset", "development", "--yes"]).expect(5);
-    assert!(again.stderr.contains("--resume"), "{}", again.render());
-    let resumed = w
-        .pix(&["db", "reset", "development", "--resume", "--yes"])
-        .expect(0);
+    assert!(again.stderr.contains(&hint), "{}", again.render());
+    // which, run as printed, finishes the reset
+    let printed: Vec<&str> = hint.trim_matches('`').split_whitespace().collect();
+    assert_eq!(printed[0], "pix");
+    let resumed = common::run_pix(w.dir.path(), &printed[1..], &[], None).expect(0);
     assert!(resumed.stdout.contains("completed"), "{}", resumed.render());
     assert_eq!(users(&w), Some(0));
     let running = scenario::dokku(&w.sb, &["ps:report", APP, "--running"]).unwrap();

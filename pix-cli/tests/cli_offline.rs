@@ -185,3 +185,53 @@ fn deploy_remote_and_trust_host_refuse_bad_input_offline() {
         assert!(r.stderr.starts_with("error: "), "{}", r.render());
     }
 }
+
+/// A TCP server on loopback that accepts and never says a word (no SSH
+/// banner); it lets go of its connections after `for_at_most`.
+fn silent_listener(for_at_most: std::time::Duration) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + for_at_most;
+        let mut held = Vec::new();
+        while std::time::Instant::now() < deadline {
+            match listener.accept() {
+                Ok((stream, _)) => held.push(stream),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn the_timeout_bounds_connecting_to_a_host_that_never_answers() {
+    let port = silent_listener(std::time::Duration::from_secs(40));
+    let port = port.to_string();
+    let started = std::time::Instant::now();
+    let run = pix(&[
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--known-hosts",
+        "/dev/null",
+        "--timeout",
+        "2",
+        "apps",
+        "list",
+    ]);
+    let took = started.elapsed();
+    assert_eq!(run.code, 6, "{}", run.render());
+    assert!(
+        took < std::time::Duration::from_secs(8),
+        "connecting took {took:?} despite --timeout 2:\n{}",
+        run.render()
+    );
+    assert!(
+        run.stderr.contains("not set up within 2s") && run.stderr.contains("--timeout"),
+        "the error says what timed out and what to do:\n{}",
+        run.render()
+    );
+}

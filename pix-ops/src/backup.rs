@@ -6,10 +6,16 @@
 //!   starts with `PGDMP`, the custom-format magic, and `pg_restore --list`
 //!   reads it), and only then renamed to its final name: a file with the final
 //!   name is always a complete, readable archive;
-//! - on any failure the partial file is removed;
+//! - on any failure the partial file is removed; one left by a killed run
+//!   is removed by the next backup of the same service into the same folder
+//!   ([`remove_stale_partials`]) unless a live run is writing it: a writer
+//!   holds a `flock` on its partial until it is renamed or removed, and
+//!   creating a partial and sweeping stale ones both happen under a `flock`
+//!   of the folder itself;
 //! - files are mode 0600 in folders of mode 0700;
 //! - memory use does not depend on the database's size (the dump is streamed).
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +28,10 @@ use tokio::io::AsyncWrite;
 
 use crate::error::{OpsError, Result};
 use crate::journal::create_private_dir;
+
+/// What [`remove_stale_partials`] says about each file it removed (followed
+/// by the path), for the one line callers print.
+pub const REMOVED_PARTIAL: &str = "removed an unfinished backup left by an interrupted run";
 
 /// The first bytes of a PostgreSQL custom-format archive.
 pub const PGDMP_MAGIC: &[u8] = b"PGDMP";
@@ -99,7 +109,10 @@ pub async fn export_to_file(
     let dir = dest.parent().unwrap_or_else(|| Path::new("."));
     create_private_dir(dir)?;
     let partial = partial_path(dest);
-    let result = export_partial(client, service, &partial, counter).await;
+    // Held until the partial is renamed or removed: a concurrent sweep
+    // leaves it alone.
+    let (file, _writing) = create_partial(&partial)?;
+    let result = export_partial(client, service, file, counter).await;
     let result = match result {
         Ok(()) => verify_archive(&partial).await,
         Err(e) => Err(e),
@@ -133,20 +146,102 @@ pub fn partial_path(dest: &Path) -> PathBuf {
     dest.with_file_name(name)
 }
 
+/// Runs `f` holding the lock of the backups folder `dir` (a `flock` on the
+/// folder itself: no lock file is left among the backups).
+fn with_folder_lock<T>(dir: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let lock = std::fs::File::open(dir)
+        .map_err(|e| OpsError::io(format!("opening {}", dir.display()), e))?;
+    lock.lock()
+        .map_err(|e| OpsError::io(format!("locking {}", dir.display()), e))?;
+    let result = f();
+    drop(lock);
+    result
+}
+
+/// Creates `partial` (0600) for writing, and a second handle on it that
+/// holds its `flock` (a sweep of stale partials skips it while held).
+fn create_partial(partial: &Path) -> Result<(tokio::fs::File, std::fs::File)> {
+    let dir = partial.parent().unwrap_or_else(|| Path::new("."));
+    with_folder_lock(dir, || {
+        let creating = |e| OpsError::io(format!("creating {}", partial.display()), e);
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(partial)
+            .map_err(creating)?;
+        let guard = std::fs::File::open(partial).map_err(creating)?;
+        guard.try_lock().map_err(|e| {
+            OpsError::io(
+                format!("locking {}", partial.display()),
+                std::io::Error::other(e.to_string()),
+            )
+        })?;
+        Ok((tokio::fs::File::from_std(file), guard))
+    })
+}
+
+/// Removes the unfinished backups of `service` (`<time>-<service>.dump.partial`)
+/// that interrupted runs left in the folder of `dest`, and returns their
+/// paths. A partial that a live run is writing (it holds its lock) is left
+/// alone, as are other services' files and anything that is not a regular
+/// file.
+pub fn remove_stale_partials(dest: &Path, service: &str) -> Result<Vec<PathBuf>> {
+    let dir = dest.parent().unwrap_or_else(|| Path::new("."));
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(OpsError::io(format!("reading {}", dir.display()), e)),
+    };
+    let candidates: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| is_partial_of(&e.file_name().to_string_lossy(), service))
+        .map(|e| e.path())
+        .collect();
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    with_folder_lock(dir, || {
+        let mut removed = Vec::new();
+        for path in candidates {
+            let Ok(file) = std::fs::File::open(&path) else {
+                continue;
+            };
+            if file.try_lock().is_err() {
+                continue; // a live run is writing it
+            }
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed.push(path),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(OpsError::io(format!("removing {}", path.display()), e)),
+            }
+        }
+        Ok(removed)
+    })
+}
+
+/// True for `<time>-<service>.dump.partial`, the name [`export_to_file`]
+/// gives a backup of `service` while it is written.
+fn is_partial_of(name: &str, service: &str) -> bool {
+    name.strip_suffix(".dump.partial")
+        .and_then(|stem| stem.split_once('-'))
+        .is_some_and(|(stamp, svc)| {
+            svc == service
+                && !stamp.is_empty()
+                && stamp
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == 'T' || c == 'Z')
+        })
+}
+
 async fn export_partial(
     client: &Client,
     service: &str,
-    partial: &Path,
+    file: tokio::fs::File,
     counter: &ByteCounter,
 ) -> Result<()> {
-    let file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(partial)
-        .await
-        .map_err(|e| OpsError::io(format!("creating {}", partial.display()), e))?;
     let writer = CountingWriter {
         inner: file,
         counter: counter.clone(),
@@ -259,6 +354,35 @@ mod tests {
             partial_path(&p).file_name().unwrap().to_string_lossy(),
             format!("{name}.partial")
         );
+    }
+
+    #[test]
+    fn stale_partials_of_the_service_are_removed_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = backup_path(dir.path(), "development", "pg");
+        let folder = dest.parent().unwrap();
+        create_private_dir(folder).unwrap();
+        let stale = folder.join("20260101T000000Z-pg.dump.partial");
+        let live = folder.join("20260101T000001Z-pg.dump.partial");
+        let other = folder.join("20260101T000000Z-other-pg.dump.partial");
+        let done = folder.join("20260101T000000Z-pg.dump");
+        for f in [&stale, &other, &done] {
+            std::fs::write(f, b"PGDMP").unwrap();
+        }
+        // a concurrent run writing `live` holds its lock
+        let (_file, guard) = create_partial(&live).unwrap();
+        let removed = remove_stale_partials(&dest, "pg").unwrap();
+        assert_eq!(removed, vec![stale.clone()]);
+        assert!(!stale.exists());
+        assert!(live.exists() && other.exists() && done.exists());
+        // once that run is gone, its partial is stale too
+        drop(guard);
+        assert_eq!(remove_stale_partials(&dest, "pg").unwrap(), vec![live]);
+        assert!(remove_stale_partials(&dir.path().join("none/x.dump"), "pg")
+            .unwrap()
+            .is_empty());
+        assert!(!is_partial_of("20260101T000000Z-pg.dump", "pg"));
+        assert!(!is_partial_of("-pg.dump.partial", "pg"));
     }
 
     #[tokio::test]

@@ -22,7 +22,8 @@ pub struct ConnectOptions {
     pub known_hosts: Option<PathBuf>,
     /// Accept and record an unknown host key (never a changed one).
     pub accept_new_host_key: bool,
-    /// Per-command timeout (default: the client's).
+    /// Per-command timeout (default: the client's); it also bounds opening
+    /// the SSH connection (default [`dokku_client::transport::ssh::DEFAULT_CONNECT_TIMEOUT`]).
     pub timeout: Option<Duration>,
 }
 
@@ -63,6 +64,9 @@ pub fn ssh_config(host: &HostConfig, options: &ConnectOptions) -> SshConfig {
     if options.accept_new_host_key {
         config.host_key = HostKeyPolicy::AcceptNew;
     }
+    if let Some(t) = options.timeout {
+        config.connect_timeout = t;
+    }
     if host.login == Login::Shell {
         config.login = LoginMode::ShellUser {
             sudo: host.sudo,
@@ -98,6 +102,7 @@ fn expand_home(path: PathBuf) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dokku_client::transport::ssh::DEFAULT_CONNECT_TIMEOUT;
 
     fn host() -> HostConfig {
         HostConfig {
@@ -125,9 +130,22 @@ mod tests {
             timeout: None,
         };
         let c = ssh_config(&host(), &o);
+        assert_eq!(c.connect_timeout, DEFAULT_CONNECT_TIMEOUT);
         assert_eq!(c.key, Some(PathBuf::from("/k")));
         assert_eq!(c.known_hosts, Some(PathBuf::from("/kh")));
         assert_eq!(c.host_key, HostKeyPolicy::AcceptNew);
+    }
+
+    #[test]
+    fn the_timeout_also_bounds_the_connection() {
+        let o = ConnectOptions {
+            timeout: Some(Duration::from_secs(3)),
+            ..ConnectOptions::default()
+        };
+        assert_eq!(
+            ssh_config(&host(), &o).connect_timeout,
+            Duration::from_secs(3)
+        );
     }
 
     #[test]

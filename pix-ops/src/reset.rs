@@ -39,8 +39,59 @@ pub struct ResetOptions {
     pub backups_dir: PathBuf,
     /// Where journals and local locks go.
     pub state_dir: PathBuf,
-    /// How the user invokes the reset (for messages): `pix db reset development`.
+    /// How the user invokes the reset, without `--resume` or a confirmation
+    /// flag (`pix db reset development`, with the global flags and
+    /// `--backups-dir` given): hints add what they need to it.
     pub command: String,
+}
+
+/// `word` as one shell word: unchanged when it is plain, else single-quoted.
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The command that restores `backup` into `env`'s database, as printed in
+/// hints: the global flags of `command`, and without a terminal the flag
+/// that confirms.
+pub fn restore_command(
+    command: &str,
+    env: &Environment,
+    backup: &std::path::Path,
+    terminal: bool,
+) -> String {
+    let pix = command.split(" db reset ").next().unwrap_or("pix");
+    let base = format!(
+        "{pix} db restore {} {}",
+        env.name,
+        shell_word(&backup.to_string_lossy())
+    );
+    confirmed_command(&base, env, terminal)
+}
+
+/// The command that finishes an interrupted reset, as printed in hints:
+/// `command --resume`, and without a terminal to confirm on, the flag that
+/// confirms (`--yes`; `--confirm <database>` for a protected environment).
+pub fn resume_command(command: &str, env: &Environment, terminal: bool) -> String {
+    confirmed_command(&format!("{command} --resume"), env, terminal)
+}
+
+/// `command` as it proceeds: as is at a terminal (it asks), else with the
+/// flag that confirms for `env` (`--yes`; `--confirm <database>` when the
+/// environment is protected).
+pub fn confirmed_command(command: &str, env: &Environment, terminal: bool) -> String {
+    match (terminal, env.config.protected) {
+        (true, _) => command.to_string(),
+        (false, false) => format!("{command} --yes"),
+        (false, true) => format!("{command} --confirm {}", env.config.database),
+    }
 }
 
 /// Something that happened, for progress display.
@@ -249,11 +300,13 @@ pub async fn reset(
 
     let journal_path = Journal::path(&options.state_dir, &env.name);
     let existing = Journal::read(&journal_path)?;
+    let terminal = prompter.is_terminal();
+    let resume_hint = resume_command(&options.command, env, terminal);
     let resuming = match (&existing, options.resume) {
         (Some(j), false) if j.state == JournalState::InProgress => {
             return Err(OpsError::Precondition {
                 message: format!(
-                    "a reset of {} is half done (started {} by {}; completed: {}; next: {}{}). Run `{} --resume` to finish it",
+                    "a reset of {} is half done (started {} by {}; completed: {}; next: {}{}). Run `{}` to finish it",
                     env.name,
                     j.started_at,
                     j.operator,
@@ -263,7 +316,7 @@ pub async fn reset(
                         .as_ref()
                         .map(|b| format!("; backup: {}", b.display()))
                         .unwrap_or_default(),
-                    options.command
+                    resume_hint
                 ),
             })
         }
@@ -369,13 +422,19 @@ pub async fn reset(
         Strategy::Recreate => format!("destroy {svc} and create it anew, empty, for {app}"),
         Strategy::InPlace => format!("empty {svc} (drop its public schema) for {app}"),
     };
+    // A refusal names the command to run: on resume, with `--resume`.
+    let confirm_command = if options.resume {
+        format!("{} --resume", options.command)
+    } else {
+        options.command.clone()
+    };
     confirm::confirm(
         &ConfirmRequest {
             environment: &env.name,
             protected: env.config.protected,
             name: &svc,
             action: &action,
-            command: &options.command,
+            command: &confirm_command,
         },
         &options.confirm,
         prompter,
@@ -433,7 +492,8 @@ pub async fn reset(
                     env,
                     journal_path: &journal_path,
                     progress,
-                    options,
+                    resume_hint: &resume_hint,
+                    restore_hint: &|b| restore_command(&options.command, env, b, terminal),
                 };
                 return Err(recover(ctx, &mut journal, step, error).await);
             }
@@ -453,10 +513,9 @@ pub async fn reset(
     }
     if let Some(b) = &report.backup {
         progress.event(Event::Note(format!(
-            "backup of the old database kept at {} (restore with `pix db restore {} {}`)",
+            "backup of the old database kept at {} (restore with `{}`)",
             b.path.display(),
-            env.name,
-            b.path.display()
+            restore_command(&options.command, env, &b.path, terminal)
         )));
     }
     report.outcome = Outcome::Completed;
@@ -523,6 +582,13 @@ async fn run_step(
     };
     match step {
         Step::Backup => {
+            for stale in backup::remove_stale_partials(backup_path, svc)? {
+                progress.event(Event::Note(format!(
+                    "{}: {}",
+                    backup::REMOVED_PARTIAL,
+                    stale.display()
+                )));
+            }
             if check_done
                 && backup_path.is_file()
                 && backup::verify_archive(backup_path).await.is_ok()
@@ -698,7 +764,10 @@ struct Failure<'a> {
     env: &'a Environment,
     journal_path: &'a std::path::Path,
     progress: &'a dyn Progress,
-    options: &'a ResetOptions,
+    /// The command that resumes (see [`resume_command`]).
+    resume_hint: &'a str,
+    /// The command that restores a backup (see [`restore_command`]).
+    restore_hint: &'a dyn Fn(&std::path::Path) -> String,
 }
 
 /// After a failed step: put the environment back in a working state.
@@ -713,7 +782,8 @@ async fn recover(
         env,
         journal_path,
         progress,
-        options,
+        resume_hint,
+        restore_hint,
     } = ctx;
     let app = env.config.app.as_str();
     let svc = env.config.database.as_str();
@@ -773,6 +843,10 @@ async fn recover(
         .as_ref()
         .map(|b| format!("The backup is at {}.", b.display()))
         .unwrap_or_else(|| "No backup was taken.".into());
+    let by_hand = backup
+        .as_ref()
+        .map(|b| format!(", or restore by hand with `{}`", restore_hint(b)))
+        .unwrap_or_default();
     match (restored, unlocked) {
         (Ok(()), Ok(())) => {
             journal.state = JournalState::RolledBack;
@@ -799,13 +873,61 @@ async fn recover(
                 .join("; ");
             OpsError::StepFailed {
                 message: format!(
-                    "the reset of {} failed at step {}: {error}. Restoring also failed: {why}. {backup_text} Run `{} --resume` once the server answers, or restore by hand with `pix db restore {} <backup>`",
+                    "the reset of {} failed at step {}: {error}. Restoring also failed: {why}. {backup_text} Run `{resume_hint}` once the server answers{by_hand}",
                     env.name,
                     failed.name(),
-                    options.command,
-                    env.name
                 ),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{HostOverrides, PixConfig};
+    use std::path::Path;
+
+    const TOML: &str = "[hosts.h]\naddress = \"dokku.example\"\n\n[environments.development]\nhost = \"h\"\napp = \"api-dev\"\ndatabase = \"pg-dev\"\n\n[environments.production]\nhost = \"h\"\napp = \"api-prod\"\ndatabase = \"pg-prod\"\nprotected = true\n";
+
+    fn env(name: &str) -> Environment {
+        PixConfig::parse(TOML, Path::new("/r"), Path::new("/r/pix.toml"))
+            .unwrap()
+            .environment(name, &HostOverrides::default())
+            .unwrap()
+    }
+
+    #[test]
+    fn hints_without_a_terminal_carry_the_flags_that_proceed() {
+        let dev = env("development");
+        let prod = env("production");
+        let cmd = "pix --config x.toml db reset development";
+        assert_eq!(
+            resume_command(cmd, &dev, false),
+            "pix --config x.toml db reset development --resume --yes"
+        );
+        assert_eq!(
+            resume_command(cmd, &dev, true),
+            "pix --config x.toml db reset development --resume"
+        );
+        assert_eq!(
+            resume_command("pix db reset production", &prod, false),
+            "pix db reset production --resume --confirm pg-prod"
+        );
+        assert_eq!(
+            restore_command(cmd, &dev, Path::new("/b/a b.dump"), false),
+            "pix --config x.toml db restore development '/b/a b.dump' --yes"
+        );
+        assert_eq!(
+            restore_command(
+                "pix db reset production",
+                &prod,
+                Path::new("/b/x.dump"),
+                false
+            ),
+            "pix db restore production /b/x.dump --confirm pg-prod"
+        );
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word(""), "''");
     }
 }

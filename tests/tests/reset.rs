@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
+mod security_common;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -79,6 +81,32 @@ impl World {
         let result = reset(&client, &env, options, &mut NoTerminal, progress).await;
         client.close().await.expect("close");
         result
+    }
+
+    /// Runs the first command between backticks in `message` exactly as
+    /// printed (its first word, `pix`, is the binary under test), in the
+    /// folder of pix.toml, without a terminal.
+    fn run_printed(&self, message: &str) -> security_common::PixRun {
+        let command = message
+            .split('`')
+            .nth(1)
+            .unwrap_or_else(|| panic!("no command in {message}"));
+        let words: Vec<&str> = command.split_whitespace().collect();
+        assert_eq!(words.first(), Some(&"pix"), "{command}");
+        let out = std::process::Command::new(security_common::pix_bin())
+            .args(&words[1..])
+            .current_dir(self.dir.path())
+            .env_remove("PIX_CONFIG")
+            .env_remove("DOKKU_HOST")
+            .env_remove("DOKKU_PORT")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        security_common::PixRun {
+            code: out.status.code().unwrap_or(-1),
+            stdout: out.stdout,
+            stderr: out.stderr,
+        }
     }
 
     fn dsn(&self) -> String {
@@ -321,17 +349,42 @@ fn break_at(w: &World, rt: &tokio::runtime::Runtime, step: Step, how: Breakage) 
                 "{step:?}: the reset finished before being killed"
             );
             settle_after_kill();
-            // A plain rerun refuses and says a reset is half done...
+            // Without a terminal, every hint names the one command that
+            // finishes the reset: --resume and the confirmation.
+            let hint = "`pix db reset development --resume --yes`";
+            // A plain rerun (--yes) refuses and says a reset is half done...
             let again = rt.block_on(w.reset(&w.options(), &pix_ops::reset::Silent));
             let text = again
                 .expect_err("a rerun without --resume must refuse")
                 .to_string();
-            assert!(text.contains("--resume"), "{text}");
-            // ...and --resume finishes it.
+            assert!(
+                text.contains("half done") && text.contains(hint),
+                "{step:?}: {text}"
+            );
+            // ...so does --resume alone (no terminal to confirm on)...
             let mut resume = w.options();
             resume.resume = true;
-            rt.block_on(w.reset(&resume, &pix_ops::reset::Silent))
-                .map(|_| ())
+            resume.confirm = ConfirmFlags::default();
+            let refused = rt
+                .block_on(w.reset(&resume, &pix_ops::reset::Silent))
+                .expect_err("--resume without a confirmation or a terminal must refuse")
+                .to_string();
+            assert!(refused.contains(hint), "{step:?}: {refused}");
+            assert_eq!(
+                w.journal().map(|j| j.state),
+                Some(JournalState::InProgress),
+                "{step:?}: the refusals changed nothing"
+            );
+            // ...and that command, run as printed, finishes it.
+            let run = w.run_printed(&text);
+            assert_eq!(run.code, 0, "{step:?}: {}", run.text());
+            let stdout = String::from_utf8_lossy(&run.stdout);
+            assert!(
+                stdout.contains("reset of development") && stdout.contains("completed"),
+                "{step:?}: {}",
+                run.text()
+            );
+            Ok(())
         }
     };
     // Whatever happened: original rows or a clean reset, app running, lock
@@ -365,6 +418,23 @@ fn break_at(w: &World, rt: &tokio::runtime::Runtime, step: Step, how: Breakage) 
             "{step:?} {how:?}: journal left in progress"
         );
     }
+    let partials = files_ending(w, ".partial");
+    assert!(
+        partials.is_empty(),
+        "{step:?} {how:?}: unfinished backups left: {partials:?}"
+    );
+}
+
+fn files_ending(w: &World, suffix: &str) -> Vec<PathBuf> {
+    let dir = w.dir.path().join("backups").join("development");
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.to_string_lossy().ends_with(suffix))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn backups(w: &World) -> std::collections::BTreeSet<PathBuf> {
@@ -600,4 +670,48 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     );
     assert_eq!(w.users(), Some(u64::from(USERS)));
     assert!(w.journal().is_none());
+}
+
+#[test]
+fn an_unfinished_backup_left_by_a_killed_run_is_removed_by_the_next_one() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let w = World::new(Profile::V0_38);
+    let folder = w.dir.path().join("backups").join("development");
+    std::fs::create_dir_all(&folder).unwrap();
+    // A run killed mid-export left its partial; another run is writing one
+    // right now (it holds the partial's lock); another service's is not ours.
+    let stale = folder.join(format!("20260101T000000Z-{DB}.dump.partial"));
+    let live = folder.join(format!("20260101T000001Z-{DB}.dump.partial"));
+    let other = folder.join("20260101T000000Z-pg-other.dump.partial");
+    for f in [&stale, &live, &other] {
+        std::fs::write(f, b"PGDMP\x01").unwrap();
+    }
+    let writer = std::fs::File::open(&live).unwrap();
+    writer.lock().unwrap();
+    let recorder = Recorder::default();
+    let report = rt
+        .block_on(w.reset(&w.options(), &recorder))
+        .expect("reset");
+    assert_eq!(report.outcome, Outcome::Completed);
+    let notes: Vec<String> = recorder
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Note(n) if n.contains("unfinished") => Some(n.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        notes,
+        vec![format!(
+            "removed an unfinished backup left by an interrupted run: {}",
+            stale.display()
+        )]
+    );
+    assert!(!stale.exists(), "the stale partial is gone");
+    assert!(live.exists(), "a partial being written is left alone");
+    assert!(other.exists(), "another service's file is left alone");
+    drop(writer);
 }

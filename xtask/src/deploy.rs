@@ -24,13 +24,7 @@ pub(crate) fn run(environment: &str, args: &[String]) -> Result<i32, String> {
             "`{environment}` is not an environment: use `cargo xtask deploy <env> [flags]`"
         ));
     }
-    let status = crate::reset::pix_command()?
-        .args(["deploy", environment])
-        .args(args)
-        .status()
-        .map_err(|e| format!("cannot run pix: {e}"))?;
-    // Killed by a signal: no code; report it as a failure.
-    Ok(status.code().unwrap_or(1))
+    crate::reset::run_pix(crate::reset::pix_command()?, &["deploy", environment], args)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //!   running.
 //! - `cargo xtask reset-database-<env> [FLAGS]` (the infra Makefile's names)
 //!   and `cargo xtask reset-database <env> [FLAGS]`: `pix db reset <env>`
-//!   against the host in the repository's `pix.toml`.
+//!   against the host in the repository's `pix.toml`; pix's exit code is kept.
 //! - `cargo xtask deploy-<env> [FLAGS]` (the Makefile's `deploy-*` names)
 //!   and `cargo xtask deploy <env> [FLAGS]`: `pix deploy <env>` from the
 //!   repository root; pix's exit code is kept (7 build failed, 8 rejected).
@@ -81,21 +81,24 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::run(rest),
         "bench" => bench::run(rest),
         "reset-database" => match rest.split_first() {
-            Some((env, flags)) => reset::run(env, flags),
+            Some((env, flags)) => return pix_exit(reset::run(env, flags)),
             None => Err(format!("reset-database needs an environment\n\n{USAGE}")),
         },
         "deploy" => match rest.split_first() {
-            Some((env, flags)) => return deploy_exit(deploy::run(env, flags)),
+            Some((env, flags)) => return pix_exit(deploy::run(env, flags)),
             None => Err(format!("deploy needs an environment\n\n{USAGE}")),
         },
         other if deploy::environment_of(other).is_some() => {
-            return deploy_exit(deploy::run(
+            return pix_exit(deploy::run(
                 deploy::environment_of(other).unwrap_or_default(),
                 rest,
             ));
         }
         other if reset::environment_of(other).is_some() => {
-            reset::run(reset::environment_of(other).unwrap_or_default(), rest)
+            return pix_exit(reset::run(
+                reset::environment_of(other).unwrap_or_default(),
+                rest,
+            ));
         }
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
@@ -112,16 +115,21 @@ fn main() -> ExitCode {
     }
 }
 
-/// The exit of `deploy`: pix's own code (it printed why), or an xtask
-/// error.
-fn deploy_exit(result: Result<i32, String>) -> ExitCode {
+/// The exit of a wrapper of pix (`reset-database*`, `deploy*`): pix's own
+/// code (it printed why), or an xtask error.
+fn pix_exit(result: Result<i32, String>) -> ExitCode {
     match result {
-        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Ok(code) => ExitCode::from(exit_byte(code)),
         Err(message) => {
             eprintln!("xtask: error: {message}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// An exit code as the byte a process exits with (out of range: 1).
+fn exit_byte(code: i32) -> u8 {
+    u8::try_from(code).unwrap_or(1)
 }
 
 /// The workspace root (xtask lives in `<root>/xtask`).
@@ -236,6 +244,15 @@ mod tests {
         assert!(e.contains("unknown argument"), "{e}");
         let e = parse_sandbox_args(&args(&["--profile"]), true).unwrap_err();
         assert!(e.contains("needs a value"), "{e}");
+    }
+
+    #[test]
+    fn wrappers_exit_with_pix_s_code() {
+        assert_eq!(pix_exit(Ok(4)), ExitCode::from(4));
+        assert_eq!(pix_exit(Ok(0)), ExitCode::SUCCESS);
+        assert_eq!(pix_exit(Ok(128 + 9)), ExitCode::from(137));
+        assert_eq!(pix_exit(Ok(300)), ExitCode::from(1));
+        assert_eq!(pix_exit(Err("no pix".into())), ExitCode::FAILURE);
     }
 
     #[test]

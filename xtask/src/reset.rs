@@ -5,8 +5,10 @@
 //! root so the repository's `pix.toml` is found); every flag after the
 //! environment goes to `pix db reset` (`--dry-run`, `--yes`, `--confirm NAME`,
 //! `--resume`, `--in-place`, `--json`, `--no-backup`, `--backups-dir DIR`).
+//! `pix`'s exit code is kept (as for `deploy`), so a script can tell a
+//! refusal (4) or a half-done reset from a transport failure.
 
-use std::process::Command;
+use std::process::{Command, ExitStatus};
 
 /// The environment named by a `reset-database-<env>` command, if it is one.
 pub(crate) fn environment_of(command: &str) -> Option<&str> {
@@ -15,22 +17,35 @@ pub(crate) fn environment_of(command: &str) -> Option<&str> {
         .filter(|env| !env.is_empty())
 }
 
-/// Runs `pix db reset <env> ARGS...` and returns its failure, if any.
-pub(crate) fn run(environment: &str, args: &[String]) -> Result<(), String> {
+/// Runs `pix db reset <env> ARGS...`; `Ok(code)` is pix's exit code.
+pub(crate) fn run(environment: &str, args: &[String]) -> Result<i32, String> {
     if environment.starts_with('-') {
         return Err(format!(
             "`{environment}` is not an environment: use `cargo xtask reset-database <env> [flags]`"
         ));
     }
-    let status = pix_command()?
-        .args(["db", "reset", environment])
+    run_pix(pix_command()?, &["db", "reset", environment], args)
+}
+
+/// Runs `pix` (`cmd`) with `words` then `args`; `Ok(code)` is its exit code
+/// (see [`exit_code`]). Every xtask wrapper of pix goes through here.
+pub(crate) fn run_pix(mut cmd: Command, words: &[&str], args: &[String]) -> Result<i32, String> {
+    let status = cmd
+        .args(words)
         .args(args)
         .status()
         .map_err(|e| format!("cannot run pix: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("pix db reset {environment} failed ({status})"))
+    Ok(exit_code(status))
+}
+
+/// pix's exit code; killed by a signal, 128 + the signal's number (as a
+/// shell reports it).
+pub(crate) fn exit_code(status: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code,
+        (None, Some(signal)) => 128 + signal,
+        (None, None) => 1,
     }
 }
 
@@ -77,5 +92,37 @@ mod tests {
     fn a_flag_is_not_an_environment() {
         let e = run("--yes", &[]).unwrap_err();
         assert!(e.contains("reset-database <env>"), "{e}");
+    }
+
+    /// A stand-in for pix: checks the words it gets, exits with `code`.
+    fn fake_pix(expected: &str, code: i32) -> Command {
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args([
+            "-c",
+            &format!("[ \"$*\" = {expected:?} ] || exit 99; exit {code}"),
+            "pix",
+        ]);
+        cmd
+    }
+
+    #[test]
+    fn the_wrapper_exits_with_pix_s_code() {
+        let args = ["--resume".to_string(), "--yes".to_string()];
+        for code in [0, 1, 4, 7, 8] {
+            let got = run_pix(
+                fake_pix("db reset development --resume --yes", code),
+                &["db", "reset", "development"],
+                &args,
+            )
+            .unwrap();
+            assert_eq!(got, code);
+        }
+    }
+
+    #[test]
+    fn a_pix_killed_by_a_signal_is_128_plus_the_signal() {
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args(["-c", "kill -9 $$", "pix"]);
+        assert_eq!(run_pix(cmd, &[], &[]).unwrap(), 128 + 9);
     }
 }

@@ -34,11 +34,23 @@
 //! Interactive commands ([`Request::tty`]) run under a terminal: closing it
 //! sends `SIGHUP` to the remote process group.
 //!
+//! ## Private folders and a killed process
+//! The control directory is created mode 0700 and removed on close and on
+//! drop. It holds a `lock` file (`flock`ed for the connection's life, naming
+//! the owner's pid) and `master.pid`. The master is started with
+//! `ControlPersist` of [`MASTER_IDLE_EXIT`] (seconds) and, while the
+//! connection is open, this process holds one idle mux connection to it, so
+//! it never idles out under a live client; once the process is gone (even
+//! `kill -9`) that connection closes and the master exits within
+//! [`MASTER_IDLE_EXIT`] of its last channel closing. Each new connection
+//! first sweeps the control parent: a `pix-*` directory of ours whose lock
+//! nobody holds was left by a killed process; its master (if still there)
+//! is terminated and the directory removed ([`sweep_stale_control_dirs`]).
+//!
 //! ## Reconnecting
 //! Before each command the master is checked (a mux alive check, no network
-//! round trip); if it died (the connection was cut, or it exited after
-//! [`MASTER_IDLE_EXIT`] of idleness), a new connection is opened before the
-//! command is sent. A command whose connection dies while it runs fails with
+//! round trip); if it died (the connection was cut, or it exited), a new
+//! connection is opened before the command is sent. A command whose connection dies while it runs fails with
 //! [`Error::Transport`]; it is never re-sent here (the client retries reads).
 
 use std::num::NonZeroUsize;
@@ -57,10 +69,17 @@ use crate::output::Output;
 use crate::transport::io::{drain_stderr, drain_stdout, feed_stdin, Limits};
 use crate::transport::{Request, Stdin, Stdout, Transport};
 
-/// A master left idle (no command) this long exits by itself, so a process
-/// that dies without closing leaves no `ssh` behind for long. The next command
-/// then reconnects transparently.
-pub const MASTER_IDLE_EXIT: Duration = Duration::from_secs(60);
+/// A master without any client (no command, and no transport holding it:
+/// its process was killed) this long exits by itself, so a process that dies
+/// without closing leaves no `ssh` behind for more than a few seconds.
+pub const MASTER_IDLE_EXIT: Duration = Duration::from_secs(3);
+
+/// The prefix of private control directories in [`SshConfig::control_parent`].
+pub const CONTROL_DIR_PREFIX: &str = "pix-";
+
+/// The lock file of a control directory: `flock`ed while its connection is
+/// open; holds `pid N` of the owning process.
+pub const CONTROL_DIR_LOCK: &str = "lock";
 
 /// Default number of commands in flight on one connection (below sshd's
 /// default `MaxSessions 10`).
@@ -409,6 +428,16 @@ pub fn classify_ssh_failure(text: &str, config: &SshConfig, fingerprint: Option<
             user: config.user.clone(),
         };
     }
+    if text.contains("timed out") {
+        return Error::Transport {
+            host: config.target(),
+            message: format!(
+                "the SSH connection was not set up within {}s ({}); check the address and port and that an SSH server answers there, or allow more time with --timeout SECONDS",
+                whole_seconds(config.connect_timeout).as_secs(),
+                summarize(text)
+            ),
+        };
+    }
     Error::Transport {
         host: config.target(),
         message: summarize(text),
@@ -456,12 +485,20 @@ struct Conn {
     config_file: PathBuf,
     master_pid: Option<u32>,
     dead: AtomicBool,
+    /// An idle mux connection that keeps the master from idling out while
+    /// this process lives (see the module docs).
+    holder: std::sync::Mutex<Option<openssh_mux_client::Connection>>,
+    /// The `flock`ed lock file of `dir`: a sweep knows the folder is in use.
+    _lock: std::fs::File,
 }
 
 impl Conn {
     async fn open(config: SshConfig) -> Result<Conn> {
+        sweep_stale_control_dirs(&config.control_parent).await;
+        // Private: tempfile would leave the mode to the umask (often 0755).
         let dir = tempfile::Builder::new()
-            .prefix("pix-")
+            .prefix(CONTROL_DIR_PREFIX)
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir_in(&config.control_parent)
             .map_err(|e| {
                 Error::io(
@@ -472,6 +509,7 @@ impl Conn {
                     e,
                 )
             })?;
+        let lock = lock_control_dir(dir.path())?;
         let pinned_file = match &config.host_key {
             HostKeyPolicy::Pinned(key) => {
                 let file = dir.path().join("known_hosts");
@@ -529,10 +567,16 @@ impl Conn {
             }
         };
         let ctl = session.control_socket().to_path_buf();
-        let master_pid = match openssh_mux_client::Connection::connect(&ctl).await {
-            Ok(mut c) => c.send_alive_check().await.ok().map(|p| p.get()),
-            Err(_) => None,
+        let (master_pid, holder) = match openssh_mux_client::Connection::connect(&ctl).await {
+            Ok(mut c) => match c.send_alive_check().await {
+                Ok(pid) => (Some(pid.get()), Some(c)),
+                Err(_) => (None, None),
+            },
+            Err(_) => (None, None),
         };
+        if let Some(pid) = master_pid {
+            let _ = std::fs::write(dir.path().join("master.pid"), format!("{pid}\n"));
+        }
         tracing::debug!(target = %config.target(), ctl = %ctl.display(), ?master_pid, "ssh master up");
         Ok(Conn {
             session: Some(session),
@@ -541,7 +585,18 @@ impl Conn {
             config_file,
             master_pid,
             dead: AtomicBool::new(false),
+            holder: std::sync::Mutex::new(holder),
+            _lock: lock,
         })
+    }
+
+    /// Lets go of the idle mux connection (the master may then exit).
+    fn release_holder(&self) {
+        let held = match self.holder.lock() {
+            Ok(mut h) => h.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        drop(held);
     }
 
     fn session(&self) -> Result<&Session> {
@@ -568,6 +623,7 @@ impl Conn {
     /// then, if channels of timed-out commands keep it alive, terminate it.
     async fn shutdown(&self) {
         self.dead.store(true, Ordering::SeqCst);
+        self.release_holder();
         if let Ok(mut c) = openssh_mux_client::Connection::connect(&self.ctl).await {
             let _ = c.request_stop_listening().await;
         }
@@ -594,12 +650,105 @@ impl Conn {
 impl Drop for Conn {
     fn drop(&mut self) {
         // openssh's Session drop asks the master to stop listening.
+        self.release_holder();
         drop(self.session.take());
         if let Some(pid) = self.master_pid {
             signal_master(pid, &self.ctl, nix::sys::signal::Signal::SIGTERM);
         }
         if let Some(dir) = self.dir.take() {
             let _ = dir.close();
+        }
+    }
+}
+
+/// Creates the `lock` file of a new control directory, locked and naming
+/// this process. It is locked under a temporary name and then renamed, so a
+/// concurrent sweep never sees an unlocked `lock` of a live folder.
+fn lock_control_dir(dir: &Path) -> Result<std::fs::File> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let fresh = dir.join("lock.new");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&fresh)
+        .map_err(|e| Error::io("creating the SSH control directory's lock", e))?;
+    file.try_lock().map_err(|e| {
+        Error::io(
+            "locking the SSH control directory",
+            std::io::Error::other(e),
+        )
+    })?;
+    file.write_all(format!("pid {}\n", std::process::id()).as_bytes())
+        .map_err(|e| Error::io("writing the SSH control directory's lock", e))?;
+    std::fs::rename(&fresh, dir.join(CONTROL_DIR_LOCK))
+        .map_err(|e| Error::io("naming the SSH control directory's lock", e))?;
+    Ok(file)
+}
+
+/// Removes the control directories under `parent` left by killed processes:
+/// `pix-*` folders owned by this user whose `lock` file nobody holds. A
+/// master still running there is terminated first. Best effort: what cannot
+/// be read or removed is left; folders without a lock file (another tool's,
+/// or an older version's) are never touched. Returns the folders removed.
+pub async fn sweep_stale_control_dirs(parent: &Path) -> Vec<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = nix::unistd::geteuid().as_raw();
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(CONTROL_DIR_PREFIX)
+        {
+            continue;
+        }
+        let dir = entry.path();
+        // Not followed: a symlink or another user's folder is not ours.
+        let ours = std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir() && m.uid() == uid);
+        let lock_path = dir.join(CONTROL_DIR_LOCK);
+        let lock_is_file = std::fs::symlink_metadata(&lock_path).is_ok_and(|m| m.is_file());
+        if !ours || !lock_is_file {
+            continue;
+        }
+        let Ok(lock) = std::fs::File::open(&lock_path) else {
+            continue;
+        };
+        if lock.try_lock().is_err() {
+            continue; // a live connection
+        }
+        let master = std::fs::read_to_string(dir.join("master.pid"))
+            .ok()
+            .and_then(|t| t.trim().parse::<u32>().ok());
+        if let Some(pid) = master {
+            stop_stale_master(pid, &dir).await;
+        }
+        if std::fs::remove_dir_all(&dir).is_ok() {
+            tracing::debug!(dir = %dir.display(), ?master, "removed a stale SSH control directory");
+            removed.push(dir);
+        }
+        drop(lock);
+    }
+    removed
+}
+
+/// Terminates the master of a stale control directory (`SIGTERM`, then
+/// `SIGKILL` after a second), if it is still that master.
+async fn stop_stale_master(pid: u32, dir: &Path) {
+    for signal in [
+        nix::sys::signal::Signal::SIGTERM,
+        nix::sys::signal::Signal::SIGKILL,
+    ] {
+        signal_master(pid, dir, signal);
+        for _ in 0..50 {
+            if !master_alive(pid, dir) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 }
@@ -1034,6 +1183,19 @@ mod tests {
             classify_ssh_failure(denied, &c, None).kind(),
             "authentication"
         );
+        let silent = "Connection timed out during banner exchange\r\nConnection to 127.0.0.1 port 2222 timed out\r\n";
+        match classify_ssh_failure(
+            silent,
+            &c.clone().connect_timeout(Duration::from_secs(2)),
+            None,
+        ) {
+            Error::Transport { message, .. } => {
+                assert!(message.contains("not set up within 2s"), "{message}");
+                assert!(message.contains("banner exchange"), "{message}");
+                assert!(message.contains("--timeout"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
         let refused = "ssh: connect to host 127.0.0.1 port 2222: Connection refused\r\n";
         match classify_ssh_failure(refused, &c, None) {
             Error::Transport { message, .. } => assert!(message.contains("Connection refused")),
