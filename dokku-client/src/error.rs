@@ -19,7 +19,10 @@ use crate::output::Output;
 pub enum Error {
     /// The SSH transport failed (ssh exited 255, the connection dropped, the
     /// mux master died).
-    #[error("could not reach Dokku at {host}: {message}. Check that the host is up and that `ssh -p PORT USER@HOST version` works")]
+    #[error(
+        "could not reach Dokku at {host}: {message}. Check that the host is up and that `{}` works",
+        ssh_probe(host)
+    )]
     Transport {
         /// `user@host:port` as the client was configured.
         host: String,
@@ -27,7 +30,7 @@ pub enum Error {
         message: String,
     },
     /// The server's host key is not in the known_hosts file.
-    #[error("the host key of {host} is not known{}. Verify it out of band, then trust it on purpose with `pix ssh trust-host {host}` (or add it to your known_hosts)", fingerprint.as_deref().map(|f| format!(" (it presents {f})")).unwrap_or_default())]
+    #[error("the host key of {host} is not known{}. Verify it out of band, then record it in the known_hosts file on purpose", fingerprint.as_deref().map(|f| format!(" (it presents {f})")).unwrap_or_default())]
     HostKeyUnknown {
         /// The host.
         host: String,
@@ -35,7 +38,7 @@ pub enum Error {
         fingerprint: Option<String>,
     },
     /// The server presented a host key that differs from the pinned or known one.
-    #[error("the host key of {host} does not match the one on record{}. This may be an attack or a rebuilt server: verify the new key out of band before running `pix ssh trust-host {host}`", fingerprint.as_deref().map(|f| format!(" (it presents {f})")).unwrap_or_default())]
+    #[error("the host key of {host} does not match the one on record{}. This may be an attack or a rebuilt server: verify the new key out of band before replacing the recorded one", fingerprint.as_deref().map(|f| format!(" (it presents {f})")).unwrap_or_default())]
     HostKeyMismatch {
         /// The host.
         host: String,
@@ -312,6 +315,21 @@ pub fn classify(command: &str, args: &[String], output: &Output) -> Error {
     }
 }
 
+/// `ssh -p PORT USER@HOST version` for a `user@host[:port]` target, the
+/// command that shows whether the host answers (pure).
+fn ssh_probe(target: &str) -> String {
+    match target.rsplit_once(':') {
+        Some((login, port))
+            if !login.contains(':')
+                && !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            format!("ssh -p {port} {login} version")
+        }
+        _ => format!("ssh {target} version"),
+    }
+}
+
 /// `App <app> does not exist` → `<app>`; also the Go plugins' form before
 /// 0.22 (`FAILED: app <app> does not exist`, `plugins/common/common.go`
 /// `VerifyAppName` at v0.19.13).
@@ -354,6 +372,23 @@ mod tests {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let err = classify("cmd", &args, &out(code, stderr));
         assert_eq!(err.kind(), kind, "{err}");
+    }
+
+    #[test]
+    fn the_transport_hint_names_the_real_host() {
+        let e = Error::Transport {
+            host: "dokku@10.0.0.5:2222".into(),
+            message: "Connection refused".into(),
+        };
+        assert!(
+            e.to_string()
+                .ends_with("`ssh -p 2222 dokku@10.0.0.5 version` works"),
+            "{e}"
+        );
+        assert_eq!(
+            ssh_probe("dokku@example.com"),
+            "ssh dokku@example.com version"
+        );
     }
 
     #[test]

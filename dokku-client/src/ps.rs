@@ -84,9 +84,15 @@ pub struct PsReport {
     pub restore: Option<bool>,
     /// `--ps-can-scale`.
     pub can_scale: Option<bool>,
-    /// `--ps-restart-policy` (app setting; empty when unset).
+    /// `--ps-restart-policy`: the app's own setting. From 0.38.x on it is
+    /// empty when the app sets none (the global or default one applies);
+    /// before, Dokku stored a policy on every app, so it is also the one in
+    /// effect.
     pub restart_policy: Option<String>,
-    /// `--ps-computed-restart-policy` (what applies, `on-failure:10` by default).
+    /// The restart policy in effect, on every version: 0.38.x's
+    /// `--ps-computed-restart-policy` (the app's, else the global one, else
+    /// `on-failure:10`), or on servers that report no computed value the
+    /// app's `--ps-restart-policy`. This is the field to read.
     pub computed_restart_policy: Option<String>,
     /// Per-process status, in report order.
     pub statuses: Vec<ProcessStatus>,
@@ -145,6 +151,11 @@ impl ReportFields for PsReport {
         }
         self.statuses
             .sort_by(|a, b| (&a.process_type, a.index).cmp(&(&b.process_type, b.index)));
+        // Before the computed value existed, the app's policy was the one in
+        // effect (REFERENCE.md; `plugins/ps/report.go` at v0.30.0).
+        if self.computed_restart_policy.is_none() {
+            self.computed_restart_policy = self.restart_policy.clone().filter(|v| !v.is_empty());
+        }
     }
 }
 
@@ -307,6 +318,8 @@ mod tests {
         let r = c.ps_report("a").await.unwrap();
         assert_eq!(r.processes, Some(2));
         assert_eq!(r.restart_policy.as_deref(), Some("on-failure:10"));
+        // No computed value on this version: the app's policy is in effect.
+        assert_eq!(r.computed_restart_policy.as_deref(), Some("on-failure:10"));
         assert_eq!(r.statuses.len(), 2);
         assert_eq!(r.statuses[1].status, "exited");
         assert_eq!(c.ps_scale_get("a").await.unwrap()["web"], 2);

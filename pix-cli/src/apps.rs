@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::cli::{AppsCmd, ConfigCmd, PsCmd};
 use crate::context::{confirm_destroy, Ctx, TerminalPrompter};
 use crate::exit::Failure;
-use crate::output::{mask_value, MASK};
+use crate::output::{mask_value, yes_no_text, MASK};
 
 /// What a command that changes something did (`--json`).
 #[derive(Debug, Serialize)]
@@ -76,7 +76,14 @@ pub async fn apps(ctx: &Ctx, cmd: &AppsCmd) -> Result<(), Failure> {
                     opt(&report.deploy_source_metadata),
                 ),
                 ("Dir".into(), opt(&report.dir)),
-                ("Created at".into(), opt(&report.created_at)),
+                (
+                    "Created at".into(),
+                    report
+                        .created_at
+                        .as_deref()
+                        .map(epoch_text)
+                        .unwrap_or_default(),
+                ),
                 (
                     "Locked".into(),
                     report.locked.map(|b| b.to_string()).unwrap_or_default(),
@@ -117,6 +124,28 @@ pub async fn apps(ctx: &Ctx, cmd: &AppsCmd) -> Result<(), Failure> {
     }
 }
 
+/// Dokku's `created-at` (seconds since the epoch) as a UTC date with the
+/// raw value beside it; text that is not a number as it is (pure).
+pub fn epoch_text(raw: &str) -> String {
+    let date = raw
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok());
+    match date {
+        Some(d) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC ({raw})",
+            d.year(),
+            u8::from(d.month()),
+            d.day(),
+            d.hour(),
+            d.minute(),
+            d.second()
+        ),
+        None => raw.to_string(),
+    }
+}
+
 /// A snake_case key as a label (`deploy_source` → `Deploy source`).
 pub fn label(key: &str) -> String {
     let spaced = key.replace('_', " ");
@@ -151,8 +180,8 @@ fn ps_rows(reports: &[PsReport]) -> Vec<Vec<String>> {
                 .join(" ");
             vec![
                 r.app.clone().unwrap_or_default(),
-                r.deployed.map(|b| b.to_string()).unwrap_or_default(),
-                r.running.clone().unwrap_or_default(),
+                yes_no_text(r.deployed.map(|b| b.to_string()).as_deref()),
+                yes_no_text(r.running.as_deref()),
                 r.processes.map(|n| n.to_string()).unwrap_or_default(),
                 r.computed_restart_policy.clone().unwrap_or_default(),
                 statuses,
@@ -381,6 +410,18 @@ pub async fn config(ctx: &Ctx, cmd: &ConfigCmd) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn created_at_is_a_date_with_the_raw_value() {
+        assert_eq!(
+            epoch_text("1796234502"),
+            "2026-12-02 18:01:42 UTC (1796234502)"
+        );
+        assert_eq!(epoch_text("soon"), "soon");
+        assert_eq!(yes_no_text(Some("true")), "yes");
+        assert_eq!(yes_no_text(Some("mixed")), "mixed");
+        assert_eq!(yes_no_text(None), "?");
+    }
 
     fn w(words: &[&str]) -> Vec<String> {
         words.iter().map(|s| s.to_string()).collect()

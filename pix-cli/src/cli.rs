@@ -131,9 +131,11 @@ pub enum Commands {
     /// Print shell completions.
     #[command(after_help = "Example:\n  pix completions bash > /etc/bash_completion.d/pix")]
     Completions(CompletionsArgs),
-    /// Print the man page (roff).
-    #[command(after_help = "Example:\n  pix man | man -l -")]
-    Man,
+    /// Print the man page (roff) of pix or of one command, or write them all.
+    #[command(
+        after_help = "Examples:\n  pix man | man -l -\n  pix man deploy | man -l -\n  pix man db reset | man -l -\n  pix man --out-dir target/man   (pix.1, pix-deploy.1, pix-db-reset.1, ...)"
+    )]
+    Man(ManArgs),
     /// Help on a command, or a topic: `exit-codes`.
     #[command(after_help = "Examples:\n  pix help db reset\n  pix help exit-codes")]
     Help(HelpArgs),
@@ -652,6 +654,17 @@ pub struct DokkuArgs {
         value_name = "ARGS"
     )]
     pub args: Vec<String>,
+}
+
+/// `pix man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (`deploy`, `db reset`) [default: pix].
+    #[arg(value_name = "COMMAND")]
+    pub command: Vec<String>,
+    /// Write every page (pix.1 and one per command) into this folder.
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// `pix completions`.

@@ -50,8 +50,18 @@ pub struct Global {
     #[arg(long = "env", global = true, value_name = "NAME")]
     pub environment: Option<String>,
     /// The app [default: the environment's, or the git remote's].
-    #[arg(long, global = true, value_name = "APP")]
+    #[arg(short = 'a', long, global = true, value_name = "APP")]
     pub app: Option<String>,
+    /// The git remote `dokku@HOST:APP` to use, when the repository has
+    /// several.
+    #[arg(
+        short = 'r',
+        long = "remote",
+        id = "dokku_remote",
+        global = true,
+        value_name = "NAME"
+    )]
+    pub remote: Option<String>,
     /// Print the result as JSON (the library's structures).
     #[arg(long, global = true)]
     pub json: bool,
@@ -92,6 +102,7 @@ impl Ctx {
             user: self.g.user.clone(),
             env: self.g.environment.clone(),
             app: self.g.app.clone(),
+            remote: self.g.remote.clone(),
         };
         Ok(select(&args, &self.ambient()?)?)
     }

@@ -83,6 +83,33 @@ impl Failure {
     }
 }
 
+/// pix's own next step for a failure, with the real values (the library's
+/// messages speak of Dokku and SSH; the commands to type are pix's).
+/// `globals` are the global flags the failing command was given that the
+/// hint's command needs too (`--config FILE`, `--known-hosts FILE`).
+pub fn hint(failure: &Failure, globals: &[String]) -> Option<String> {
+    let pix = |rest: &str| {
+        let mut words = vec!["pix".to_string()];
+        words.extend(globals.iter().cloned());
+        words.push(rest.to_string());
+        words.join(" ")
+    };
+    let Failure::Ops(OpsError::Dokku(e)) = failure else {
+        return None;
+    };
+    Some(match e {
+        Error::HostKeyUnknown { host, .. } => format!(
+            "after checking the fingerprint with the server's administrator, trust it with `{}`",
+            pix(&format!("ssh trust-host {host}"))
+        ),
+        Error::HostKeyMismatch { host, .. } => format!(
+            "once the new key is verified, replace the recorded one with `{}`",
+            pix(&format!("ssh trust-host {host} --replace"))
+        ),
+        _ => return None,
+    })
+}
+
 /// True when the error is a closed stdout (`pix apps list | head -1`): not
 /// an error, nothing to report.
 pub fn is_broken_pipe(failure: &Failure) -> bool {

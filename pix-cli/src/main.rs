@@ -98,8 +98,103 @@ async fn dispatch(ctx: &Ctx, command: &Commands) -> Result<(), Failure> {
         Commands::Ssh(c) => trust_cmd::ssh(ctx, c).await,
         Commands::Provision(a) => provision_cmd::provision(ctx, a).await,
         Commands::Release(a) => release_cmd::release(ctx, a).await,
-        Commands::Parse(_) | Commands::Completions(_) | Commands::Man | Commands::Help(_) => Ok(()),
+        Commands::Parse(_) | Commands::Completions(_) | Commands::Man(_) | Commands::Help(_) => {
+            Ok(())
+        }
     }
+}
+
+/// The environment names (and aliases) of the pix.toml found from here
+/// (`PIX_CONFIG` or walking up), for completions; none without one.
+fn environment_names() -> Vec<String> {
+    let from_env = std::env::var_os("PIX_CONFIG")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from);
+    let Ok(cwd) = std::env::current_dir() else {
+        return Vec::new();
+    };
+    let Ok(ambient) = pix_ops::select::Ambient::discover(from_env.as_deref(), &cwd) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = ambient
+        .config
+        .iter()
+        .flat_map(|c| {
+            c.environments.iter().flat_map(|(name, e)| {
+                std::iter::once(name.clone()).chain(e.aliases.iter().cloned())
+            })
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The command definition with `names` offered wherever an environment is
+/// asked for (`--env`, `deploy`, `db reset`, `remote repair`), so the
+/// generated completions complete them; values are still free text.
+fn with_environment_names(cmd: clap::Command, names: &[String]) -> clap::Command {
+    if names.is_empty() {
+        return cmd;
+    }
+    let offer = |arg: clap::Arg| {
+        arg.value_parser(clap::builder::PossibleValuesParser::new(
+            names
+                .iter()
+                .map(|n| clap::builder::PossibleValue::new(n.clone())),
+        ))
+    };
+    let mut cmd = cmd.mut_arg("environment", offer);
+    for path in [&["deploy"][..], &["db", "reset"], &["remote", "repair"]] {
+        cmd = mut_path(cmd, path, &|c: clap::Command| {
+            let arg = if c.get_arguments().any(|a| a.get_id() == "environment") {
+                "environment"
+            } else {
+                "remote"
+            };
+            c.mut_arg(arg, offer)
+        });
+    }
+    cmd
+}
+
+fn mut_path(
+    cmd: clap::Command,
+    path: &[&str],
+    f: &dyn Fn(clap::Command) -> clap::Command,
+) -> clap::Command {
+    match path.split_first() {
+        None => f(cmd),
+        Some((first, rest)) => cmd.mut_subcommand(*first, |sub| mut_path(sub, rest, f)),
+    }
+}
+
+/// `pix man [COMMAND...] [--out-dir DIR]`.
+fn man(out: &Out, args: &cli::ManArgs) -> Result<(), Failure> {
+    let mut root = Cli::command().disable_help_subcommand(true);
+    root.build();
+    if let Some(dir) = &args.out_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::io(format!("creating {}", dir.display()), e))?;
+        clap_mangen::generate_to(Cli::command(), dir)
+            .map_err(|e| Failure::io(format!("writing the man pages into {}", dir.display()), e))?;
+        out.note(&format!("man pages written to {}", dir.display()));
+        return Ok(());
+    }
+    let mut page = &root;
+    for word in &args.command {
+        page = page.find_subcommand(word).ok_or_else(|| {
+            Failure::usage(format!(
+                "no command {word:?} under `{}`; run `pix help` for the list",
+                page.get_display_name().unwrap_or("pix").replace('-', " ")
+            ))
+        })?;
+    }
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(page.clone())
+        .render(&mut buf)
+        .map_err(|e| Failure::io("rendering the man page", e))?;
+    out.raw(&buf)
 }
 
 /// Runs the offline commands (no runtime needed); `None` for the others.
@@ -115,27 +210,25 @@ fn offline(out: &Out, command: &Commands) -> Option<Result<(), Failure>> {
         },
         Commands::Completions(a) => {
             let mut buf = Vec::new();
-            clap_complete::generate(a.shell, &mut Cli::command(), "pix", &mut buf);
+            let mut cmd = with_environment_names(Cli::command(), &environment_names());
+            clap_complete::generate(a.shell, &mut cmd, "pix", &mut buf);
             out.raw(&buf)
         }
-        Commands::Man => {
-            let mut buf = Vec::new();
-            match clap_mangen::Man::new(Cli::command()).render(&mut buf) {
-                Ok(()) => out.raw(&buf),
-                Err(e) => Err(Failure::io("rendering the man page", e)),
-            }
-        }
+        Commands::Man(a) => man(out, a),
         Commands::Help(h) => help(out, &h.topic),
         _ => return None,
     })
 }
 
 /// Prints a failure on stderr (and as JSON on stdout with `--json`).
-fn report(out: &Out, failure: &Failure, code: i32) {
+fn report(out: &Out, global: &context::Global, failure: &Failure, code: i32) {
     if matches!(failure, Failure::Exit(_)) {
         return;
     }
-    let message = failure.message();
+    let mut message = failure.message();
+    if let Some(hint) = exit::hint(failure, &hint_globals(global)) {
+        message = format!("{message}; {hint}");
+    }
     // Always neutralised: an error message may quote what a hostile server
     // printed, and a script's log is often shown on a terminal later.
     let shown = neutralise(&message);
@@ -150,6 +243,29 @@ fn report(out: &Out, failure: &Failure, code: i32) {
         let _ = out.json(&serde_json::json!({
             "error": { "kind": kind, "message": message, "exit_code": code }
         }));
+    }
+}
+
+/// The global flags a hint's `pix` command must repeat to act on the same
+/// files (shell-quoted).
+fn hint_globals(global: &context::Global) -> Vec<String> {
+    let mut words = Vec::new();
+    let quote = |p: &std::path::Path| shell_word(&p.display().to_string());
+    if let Some(c) = &global.config {
+        words.push(format!("--config {}", quote(c)));
+    }
+    if let Some(k) = &global.known_hosts {
+        words.push(format!("--known-hosts {}", quote(k)));
+    }
+    words
+}
+
+/// POSIX single quotes, only where needed.
+fn shell_word(word: &str) -> String {
+    if dokku_client::command::is_plain_word(word) {
+        word.to_string()
+    } else {
+        dokku_client::command::single_quote(word)
     }
 }
 
@@ -226,7 +342,7 @@ fn main() {
         Err(f) if exit::is_broken_pipe(&f) => exit::OK,
         Err(f) => {
             let code = exit::code(&f);
-            report(&out, &f, code);
+            report(&out, &cli.global, &f, code);
             code
         }
     };
@@ -371,7 +487,7 @@ mod tests {
                 "--yes",
                 "--confirm",
                 "pg-prod",
-                "--remote",
+                "--origin",
                 "origin",
                 "--json",
             ],

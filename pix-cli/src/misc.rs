@@ -351,7 +351,7 @@ pub fn status_cells(r: &AppStatus) -> Vec<String> {
     vec![
         r.app.clone(),
         yes_no(r.deployed),
-        r.running.clone().unwrap_or_else(|| "?".into()),
+        crate::output::yes_no_text(r.running.as_deref()),
         r.processes
             .map(|n| n.to_string())
             .unwrap_or_else(|| "?".into()),

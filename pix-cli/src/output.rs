@@ -132,6 +132,17 @@ pub fn neutralise(text: &str) -> String {
         .join("\n")
 }
 
+/// Dokku's `true`/`false` as the tables' `yes`/`no` (other values, such as
+/// `mixed`, as they are; nothing known: `?`).
+pub fn yes_no_text(value: Option<&str>) -> String {
+    match value {
+        Some("true") => "yes".into(),
+        Some("false") => "no".into(),
+        Some(v) => v.to_string(),
+        None => "?".into(),
+    }
+}
+
 /// An aligned table: a header row then rows, two spaces between columns, the
 /// last column not padded. Every cell is neutralised.
 pub fn render_table(headers: &[&str], rows: &[Vec<String>], color: bool) -> String {

@@ -21,7 +21,7 @@ Examples:
   pix release 1.4.0 --dry-run
   pix release 1.4.0
   pix release 1.4.0 --confirm pg-prod
-  pix release 1.4.0 --no-deploy --remote upstream
+  pix release 1.4.0 --no-deploy --origin upstream
 
 Checks the working tree is clean, the release branch (release-<version>)
 exists and the tag does not; merges it into dev, dev into master (a
@@ -49,8 +49,9 @@ pub struct ReleaseArgs {
     /// The production database's name, to confirm without a terminal.
     #[arg(long, value_name = "NAME")]
     pub confirm: Option<String>,
-    /// The git remote to fetch from and push to [default: origin].
-    #[arg(long, value_name = "REMOTE")]
+    /// The git remote to fetch from and push to [default: origin] (not
+    /// `-r/--remote`, which names a Dokku remote).
+    #[arg(long = "origin", value_name = "REMOTE")]
     pub remote: Option<String>,
 }
 
@@ -141,7 +142,7 @@ pub fn command_line(args: &ReleaseArgs) -> String {
         c.push_str(" --no-deploy");
     }
     if let Some(r) = &args.remote {
-        c.push_str(&format!(" --remote {r}"));
+        c.push_str(&format!(" --origin {r}"));
     }
     c
 }

@@ -234,7 +234,7 @@ mod tests {
         assert_eq!(headers.len(), STATUS_HEADERS.len() + 1);
         assert_eq!(
             rows,
-            vec![vec!["b", "api", "yes", "true", "1", "no", "pg", ""]]
+            vec![vec!["b", "api", "yes", "yes", "1", "no", "pg", ""]]
         );
         assert_eq!(unreachable, vec!["host a (a.example): not reached: down"]);
         assert_eq!(first_failure_code(&results), Some(exit::REMOTE));

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use pix_sandbox::contract::{Fault, FaultAction};
 use pix_sandbox::scenario;
 
-/// The SSH control folder (`/tmp/pix-*`) whose lock names process `pid`.
-fn control_dir_of(pid: u32) -> Option<PathBuf> {
+/// The SSH control folder (`<parent>/pix-*`) whose lock names process `pid`.
+fn control_dir_of(parent: &Path, pid: u32) -> Option<PathBuf> {
     let wanted = format!("pid {pid}");
-    std::fs::read_dir("/tmp").ok()?.flatten().find_map(|e| {
+    std::fs::read_dir(parent).ok()?.flatten().find_map(|e| {
         let name = e.file_name().to_string_lossy().into_owned();
         let lock = std::fs::read_to_string(e.path().join("lock")).ok()?;
         (name.starts_with("pix-") && lock.trim() == wanted).then(|| e.path())
@@ -72,9 +72,15 @@ fn a_killed_pix_leaves_no_ssh_master_and_the_next_run_cleans_up_after_it() {
         times: 1,
     })
     .unwrap();
+    // A private TMPDIR: no other pix on this machine sweeps our folder.
+    let tmp = tempfile::Builder::new()
+        .prefix("pxc")
+        .tempdir_in("/tmp")
+        .unwrap();
     let mut child = Command::new(common::pix_bin())
         .args(["--config", w.toml.to_str().unwrap()])
         .args(["db", "backup", "development"])
+        .env("TMPDIR", tmp.path())
         .current_dir(w.dir.path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -87,7 +93,7 @@ fn a_killed_pix_leaves_no_ssh_master_and_the_next_run_cleans_up_after_it() {
         w.sb.pending_faults() == 0 && !files_ending(&backups, ".partial").is_empty()
     });
     assert!(mid_command, "the export never started");
-    let dir = control_dir_of(pid).expect("pix's control folder");
+    let dir = control_dir_of(tmp.path(), pid).expect("pix's control folder");
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700, "{} is private", dir.display());
     assert!(
@@ -117,7 +123,19 @@ fn a_killed_pix_leaves_no_ssh_master_and_the_next_run_cleans_up_after_it() {
     assert!(partial.exists(), "kill -9 left the partial backup");
 
     // The next run removes both, and says so for the backup.
-    let run = w.pix(&["db", "backup", "development"]).expect(0);
+    let run = common::run_pix(
+        w.dir.path(),
+        &[
+            "--config",
+            w.toml.to_str().unwrap(),
+            "db",
+            "backup",
+            "development",
+        ],
+        &[("TMPDIR", tmp.path().to_str().unwrap())],
+        None,
+    )
+    .expect(0);
     assert!(!dir.exists(), "stale {} still there", dir.display());
     assert!(
         run.stderr.contains(&format!(

@@ -162,7 +162,12 @@ fn deploys_the_api_folder_and_reports_each_outcome() {
     git(&r.repo, &["revert", "--no-edit", "HEAD"]);
     scenario::dokku(&r.w.sb, &["apps:lock", APP]).unwrap();
     let locked = r.pix(&["deploy", "staging"]).expect(4);
-    assert!(locked.stderr.contains("apps:unlock"), "{}", locked.render());
+    // The hint is pix's own command, with the real app.
+    assert!(
+        locked.stderr.contains(&format!("`pix apps unlock {APP}`")),
+        "{}",
+        locked.render()
+    );
     scenario::dokku(&r.w.sb, &["apps:unlock", APP]).unwrap();
     assert_eq!(r.deployed_sha(), c2);
 

@@ -93,6 +93,38 @@ fn completions_and_man_page() {
         "{}",
         &man.stdout[..200]
     );
+    // One page per command, and all of them into a folder.
+    let page = pix(&["man", "db", "reset"]).expect(0);
+    assert!(
+        page.stdout.contains(".TH pix-db-reset 1"),
+        "{}",
+        page.render()
+    );
+    pix(&["man", "nope"]).expect(2);
+    let dir = tempfile::tempdir().unwrap();
+    pix(&["man", "--out-dir", dir.path().to_str().unwrap()]).expect(0);
+    for page in ["pix.1", "pix-deploy.1", "pix-db-reset.1", "pix-run.1"] {
+        assert!(dir.path().join(page).is_file(), "{page} missing");
+    }
+}
+
+/// Completions offer the environments (and aliases) of the pix.toml found.
+#[test]
+fn completions_offer_the_environments_of_pix_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pix.toml"),
+        "[hosts.h]\naddress = \"h.example\"\n[environments.recette]\nhost = \"h\"\napp = \"api-recette\"\ndatabase = \"pg-recette\"\naliases = [\"rec\"]\n",
+    )
+    .unwrap();
+    let bash = run_pix(dir.path(), &["completions", "bash"], &[], None).expect(0);
+    assert!(
+        bash.stdout.contains("recette") && bash.stdout.contains("rec"),
+        "{}",
+        bash.render()
+    );
+    let none = pix(&["completions", "bash"]).expect(0);
+    assert!(!none.stdout.contains("recette"));
 }
 
 #[test]

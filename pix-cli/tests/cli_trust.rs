@@ -37,21 +37,28 @@ fn trust_host_writes_the_scanned_keys_once_confirmed() {
 
     // Unknown host: refused, and the error names the command to run.
     let failed = w.pix(&["--known-hosts", khs, "apps", "list"]).expect(6);
+    // It keeps the files given, so following it writes where the failing
+    // command looked (not ~/.ssh/known_hosts).
     let command = named_command(&failed.stderr);
-    assert_eq!(command, format!("pix ssh trust-host 127.0.0.1:{port}"));
+    assert_eq!(
+        command,
+        format!(
+            "pix --config {} --known-hosts {khs} ssh trust-host 127.0.0.1:{port}",
+            w.toml.display()
+        )
+    );
     let words: Vec<&str> = command.split_whitespace().skip(1).collect();
 
     // That exact command, without a terminal and without --yes: shows the
     // fingerprints, writes nothing.
-    let mut args = vec!["--known-hosts", khs];
-    args.extend_from_slice(&words);
-    let refused = w.pix(&args).expect(4);
+    let mut args = words.clone();
+    let refused = common::run_pix(w.dir.path(), &args, &[], None).expect(4);
     snap!("trust_host_refused", refused);
     assert_eq!(std::fs::read_to_string(&kh).unwrap(), "");
 
     // With --yes: the keys the sandbox pinned, nothing else.
     args.push("--yes");
-    let trusted = w.pix(&args).expect(0);
+    let trusted = common::run_pix(w.dir.path(), &args, &[], None).expect(0);
     snap!("trust_host_added", trusted);
     let sandbox = keys(&w.sb.known_hosts_path(), port);
     assert!(!sandbox.is_empty());
@@ -60,7 +67,7 @@ fn trust_host_writes_the_scanned_keys_once_confirmed() {
 
     // Again: nothing written.
     let written = std::fs::read(&kh).unwrap();
-    let again = w.pix(&args).expect(0);
+    let again = common::run_pix(w.dir.path(), &args, &[], None).expect(0);
     assert!(
         again.stdout.contains("already trusted"),
         "{}",

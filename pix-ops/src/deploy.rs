@@ -558,7 +558,7 @@ pub async fn deploy(
             None,
             DeployOutcome::Locked {
                 message: format!(
-                    "{} is locked (apps:lock): a database reset or another operation may be running; nothing was pushed. If nothing is running, `dokku apps:unlock {}` and deploy again",
+                    "{} is locked (apps:lock): a database reset or another operation may be running; nothing was pushed. If nothing is running, `pix apps unlock {}` and deploy again",
                     target.app, target.app
                 ),
             },

@@ -9,11 +9,14 @@
 //!    address, keeps its key and known_hosts; `local` runs `dokku` here);
 //! 3. `pix.toml`'s single host (several hosts: one whose address a git remote
 //!    points at, else `--env` or `--host` is needed);
-//! 4. the first git remote whose URL is `dokku@HOST:APP` or
-//!    `ssh://dokku@HOST[:PORT]/APP`.
+//! 4. the git remote whose URL is `dokku@HOST:APP` or
+//!    `ssh://dokku@HOST[:PORT]/APP` (`-r/--remote NAME` picks one; Dokku
+//!    remotes on different hosts and none picked: an error listing them).
 //!
-//! App: `--app`, else the environment's, else the first such git remote that
-//! points at the selected host.
+//! App: `-a/--app`, else the environment's, else the app of the Dokku
+//! remotes that point at the selected host (several apps and no `-r`: an
+//! error listing the remotes, when an app is needed), else `pix.toml`'s only
+//! environment on that host.
 //!
 //! [`select`] is pure; [`Ambient::discover`] reads the process environment,
 //! `pix.toml` and the repository's remotes.
@@ -38,6 +41,8 @@ pub struct SelectArgs {
     pub env: Option<String>,
     /// `--app`.
     pub app: Option<String>,
+    /// `-r/--remote`: the git remote whose `dokku@HOST:APP` to use.
+    pub remote: Option<String>,
 }
 
 /// A git remote: its name and URL.
@@ -107,6 +112,10 @@ pub struct Selection {
     pub app_source: Option<AppSource>,
     /// The environment, with `--env`.
     pub environment: Option<Environment>,
+    /// Why no app was chosen although some could be (several Dokku remotes
+    /// name different apps on the host): the error [`Selection::app_or`]
+    /// gives when an app is needed.
+    pub app_ambiguity: Option<String>,
 }
 
 impl Selection {
@@ -116,8 +125,13 @@ impl Selection {
         if let Some(app) = given {
             return Ok(app.to_string());
         }
+        if let Some(why) = &self.app_ambiguity {
+            return Err(OpsError::Usage {
+                message: why.clone(),
+            });
+        }
         self.app.clone().ok_or_else(|| OpsError::Usage {
-            message: "no app given: name it as an argument, with --app, with --env <environment>, or add a git remote `dokku@HOST:APP`".into(),
+            message: "no app given: name it as an argument, with -a/--app, with --env <environment>, or add a git remote `dokku@HOST:APP`".into(),
         })
     }
 }
@@ -193,19 +207,86 @@ fn plain_host(address: &str) -> HostConfig {
     }
 }
 
+/// The only environment of `config` whose host has `address`: its name and
+/// app.
+fn single_environment(config: Option<&PixConfig>, address: &str) -> Option<(String, String)> {
+    let config = config?;
+    let mut here = config.environments.iter().filter(|(_, e)| {
+        config
+            .hosts
+            .get(&e.host)
+            .is_some_and(|h| h.address == address)
+    });
+    let (name, env) = here.next()?;
+    here.next()
+        .is_none()
+        .then(|| (name.clone(), env.app.clone()))
+}
+
 /// Chooses the host and app (pure; see the module docs for the order).
 pub fn select(args: &SelectArgs, ambient: &Ambient) -> Result<Selection> {
     let port = args.port.or(ambient.dokku_port);
-    let dokku_remotes: Vec<(&GitRemote, RemoteTarget)> = ambient
+    let all_remotes: Vec<(&GitRemote, RemoteTarget)> = ambient
         .remotes
         .iter()
         .filter_map(|r| parse_remote_url(&r.url).map(|t| (r, t)))
         .collect();
-    let remote_for = |address: &str| {
-        dokku_remotes
+    let listed = |remotes: &[(&GitRemote, RemoteTarget)]| {
+        remotes
             .iter()
-            .find(|(_, t)| t.host == address)
-            .map(|(r, t)| (t.app.clone(), AppSource::GitRemote(r.name.clone())))
+            .map(|(r, t)| format!("{} ({}@{}:{})", r.name, t.user, t.host, t.app))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let dokku_remotes: Vec<(&GitRemote, RemoteTarget)> = match &args.remote {
+        Some(name) => {
+            let chosen: Vec<_> = all_remotes
+                .iter()
+                .filter(|(r, _)| &r.name == name)
+                .cloned()
+                .collect();
+            if chosen.is_empty() {
+                return Err(OpsError::NotFound {
+                    message: format!(
+                        "`{name}` is not a git remote of the form dokku@HOST:APP here ({}); see `git remote -v`",
+                        if all_remotes.is_empty() {
+                            "there is none".to_string()
+                        } else {
+                            format!("Dokku remotes: {}", listed(&all_remotes))
+                        }
+                    ),
+                });
+            }
+            chosen
+        }
+        None => all_remotes.clone(),
+    };
+    // The app of the Dokku remotes that point at `address`: one app, or an
+    // ambiguity to report when an app is needed.
+    let remote_for = |address: &str| -> (Option<(String, AppSource)>, Option<String>) {
+        let here: Vec<(&GitRemote, RemoteTarget)> = dokku_remotes
+            .iter()
+            .filter(|(_, t)| t.host == address)
+            .cloned()
+            .collect();
+        let mut apps: Vec<&str> = here.iter().map(|(_, t)| t.app.as_str()).collect();
+        apps.sort_unstable();
+        apps.dedup();
+        match (here.first(), apps.len()) {
+            (Some((r, t)), 1) => (
+                Some((t.app.clone(), AppSource::GitRemote(r.name.clone()))),
+                None,
+            ),
+            (Some((r, _)), _) => (
+                None,
+                Some(format!(
+                    "several Dokku remotes name apps on {address}: {}; choose one with -r/--remote NAME (e.g. `-r {}`) or name the app with -a/--app",
+                    listed(&here),
+                    r.name
+                )),
+            ),
+            (None, _) => (None, None),
+        }
     };
 
     let (mut host, host_source, environment) = if let Some(name) = &args.env {
@@ -250,7 +331,7 @@ pub fn select(args: &SelectArgs, ambient: &Ambient) -> Result<Selection> {
             config
                 .hosts
                 .iter()
-                .find(|(_, h)| remote_for(&h.address).is_some())
+                .find(|(_, h)| dokku_remotes.iter().any(|(_, t)| t.host == h.address))
         };
         let (name, host) = chosen.ok_or_else(|| OpsError::Usage {
             message: format!(
@@ -260,6 +341,16 @@ pub fn select(args: &SelectArgs, ambient: &Ambient) -> Result<Selection> {
         })?;
         (host.clone(), HostSource::PixToml(name.clone()), None)
     } else if let Some((remote, target)) = dokku_remotes.first() {
+        let hosts: Vec<&str> = dokku_remotes.iter().map(|(_, t)| t.host.as_str()).collect();
+        if hosts.iter().any(|h| *h != target.host) {
+            return Err(OpsError::Usage {
+                message: format!(
+                    "several Dokku remotes point at different hosts: {}; choose one with -r/--remote NAME (e.g. `-r {}`)",
+                    listed(&dokku_remotes),
+                    remote.name
+                ),
+            });
+        }
         let mut host = plain_host(&target.host);
         host.user = target.user.clone();
         host.port = target.port;
@@ -278,28 +369,29 @@ pub fn select(args: &SelectArgs, ambient: &Ambient) -> Result<Selection> {
         host.user = user.clone();
     }
 
+    let mut app_ambiguity = None;
     let (app, app_source) = match (&args.app, &environment) {
         (Some(app), _) => (Some(app.clone()), Some(AppSource::Flag)),
         (None, Some(env)) => (
             Some(env.config.app.clone()),
             Some(AppSource::Environment(env.name.clone())),
         ),
-        (None, None) => match &host_source {
-            HostSource::GitRemote(name) => dokku_remotes
-                .iter()
-                .find(|(r, _)| &r.name == name)
-                .map(|(r, t)| {
-                    (
-                        Some(t.app.clone()),
-                        Some(AppSource::GitRemote(r.name.clone())),
-                    )
-                })
-                .unwrap_or((None, None)),
-            _ => match remote_for(&host.address) {
+        (None, None) => {
+            let (found, ambiguity) = remote_for(&host.address);
+            app_ambiguity = ambiguity;
+            match found {
                 Some((app, source)) => (Some(app), Some(source)),
+                // No remote names the app: pix.toml's only environment on
+                // this host, if it has just one.
+                None if app_ambiguity.is_none() && args.remote.is_none() => {
+                    match single_environment(ambient.config.as_ref(), &host.address) {
+                        Some((name, app)) => (Some(app), Some(AppSource::Environment(name))),
+                        None => (None, None),
+                    }
+                }
                 None => (None, None),
-            },
-        },
+            }
+        }
     };
     Ok(Selection {
         host,
@@ -307,6 +399,7 @@ pub fn select(args: &SelectArgs, ambient: &Ambient) -> Result<Selection> {
         app,
         app_source,
         environment,
+        app_ambiguity,
     })
 }
 
@@ -409,6 +502,90 @@ aliases = ["prod"]
         assert_eq!(s.app.as_deref(), case.app, "{:?}", case.args);
     }
 
+    /// Several Dokku remotes: `-r` picks one; without it an app that
+    /// differs between them is an error naming them, not the first one.
+    #[test]
+    fn several_dokku_remotes_need_a_choice() {
+        let ambient = Ambient {
+            remotes: vec![
+                remote("origin", "git@github.com:1024pix/pix.git"),
+                remote("dev", "dokku@pix-app.ovh:api-development"),
+                remote("prod", "dokku@pix-app.ovh:api-prod"),
+            ],
+            ..Default::default()
+        };
+        let s = select(&args(), &ambient).unwrap();
+        assert_eq!(s.app, None);
+        let e = s.app_or(None).unwrap_err().to_string();
+        assert!(
+            e.contains("dev (dokku@pix-app.ovh:api-development)")
+                && e.contains("prod (dokku@pix-app.ovh:api-prod)")
+                && e.contains("`-r dev`"),
+            "{e}"
+        );
+        let picked = SelectArgs {
+            remote: Some("prod".into()),
+            ..args()
+        };
+        let s = select(&picked, &ambient).unwrap();
+        assert_eq!(
+            (s.app.as_deref(), s.app_source),
+            (Some("api-prod"), Some(AppSource::GitRemote("prod".into())))
+        );
+        let wrong = SelectArgs {
+            remote: Some("origin".into()),
+            ..args()
+        };
+        let e = select(&wrong, &ambient).unwrap_err().to_string();
+        assert!(
+            e.contains("`origin` is not a git remote of the form dokku@HOST:APP"),
+            "{e}"
+        );
+        // Remotes on two hosts and no choice: the host itself is ambiguous.
+        let two_hosts = Ambient {
+            remotes: vec![
+                remote("a", "dokku@one.example:x"),
+                remote("b", "dokku@two.example:y"),
+            ],
+            ..Default::default()
+        };
+        let e = select(&args(), &two_hosts).unwrap_err().to_string();
+        assert!(
+            e.contains("different hosts") && e.contains("-r/--remote"),
+            "{e}"
+        );
+    }
+
+    /// No remote names the app: pix.toml's only environment on the host.
+    #[test]
+    fn the_single_environment_is_the_default_app() {
+        let one = config(
+            "[hosts.h]\naddress = \"h.example\"\n[environments.development]\nhost = \"h\"\napp = \"api-dev\"\ndatabase = \"pg\"\n",
+        );
+        let ambient = Ambient {
+            config: Some(one),
+            ..Default::default()
+        };
+        let s = select(&args(), &ambient).unwrap();
+        assert_eq!(
+            (s.app.as_deref(), s.app_source),
+            (
+                Some("api-dev"),
+                Some(AppSource::Environment("development".into()))
+            )
+        );
+        // Two environments on the host: no default.
+        let s = select(
+            &args(),
+            &Ambient {
+                config: Some(config(TOML)),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(s.app, None);
+    }
+
     #[test]
     fn precedence_table() {
         let with_toml = Ambient {
@@ -472,9 +649,14 @@ aliases = ["prod"]
             source: HostSource::DokkuHost,
             app: None,
         });
-        // No pix.toml: the first dokku remote, ssh:// form with its port.
+        // No pix.toml: the dokku remote chosen with -r (several, on two
+        // hosts, need a choice: see several_dokku_remotes_need_a_choice),
+        // ssh:// form with its port.
         check(Case {
-            args: args(),
+            args: SelectArgs {
+                remote: Some("staging".into()),
+                ..args()
+            },
             ambient: Ambient {
                 remotes: vec![
                     remote("origin", "git@github.com:a/b.git"),

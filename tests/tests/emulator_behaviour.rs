@@ -232,9 +232,20 @@ fn git_push_deploys_runs_processes_and_scripts() {
         text(&out.stdout),
         "-----> Found 'hello' in Procfile, running that command\nhi from bonjour\n"
     );
+    // The container's exit code; herokuish's `/exec` execs the words, so a
+    // shell builtin given as one quoted word is "not found" (127), as on a
+    // real Dokku.
+    let out = emu.ssh("run demo false", b"");
+    assert_eq!(out.status.code(), Some(1));
     let out = emu.ssh("run demo 'exit 7'", b"");
-    assert_eq!(out.status.code(), Some(7));
-    let out = emu.ssh("run demo cat predeploy-marker && echo $GREETING", b"");
+    assert_eq!(out.status.code(), Some(127));
+    // `/exec` evaluates the words (`$GREETING`, `&&`) before running what
+    // they print: the marker exists, the app's config is the environment.
+    let out = emu.ssh("run demo echo $GREETING && echo x", b"");
+    assert_eq!(text(&out.stdout), "bonjour x\n");
+    let out = emu.ssh("run demo ls predeploy-marker", b"");
+    assert_eq!(text(&out.stdout), "predeploy-marker\n");
+    let out = emu.ssh("run demo printenv GREETING", b"");
     assert_eq!(text(&out.stdout), "bonjour\n");
 
     // stop and start

@@ -417,11 +417,15 @@ fn covered(case: &str, s: &Seed) -> Option<&'static [u8]> {
             s.deployed("myapp", "web: sleep 60\n", &[]);
         }
         "run-procfile-key" => {
-            s.deployed(
-                "myapp",
-                "web: sleep 60\nmigrate: printf '== 20240101000000 CreateUsers: migrating ==\\n-- create_table(:users)\\n'\n",
-                &[],
-            );
+            // A script, as real apps have: herokuish's `/exec` re-splits a
+            // Procfile command's words, so a quoted format string with
+            // spaces would not survive it (tests/src/emulator/run.rs).
+            s.deployed("myapp", "web: sleep 60\nmigrate: sh migrate.sh\n", &[]);
+            std::fs::write(
+                s.layout.tree_dir("myapp").join("migrate.sh"),
+                "printf '== 20240101000000 CreateUsers: migrating ==\\n-- create_table(:users)\\n'\n",
+            )
+            .unwrap();
         }
         _ => return None,
     }

@@ -181,8 +181,17 @@ pub struct SshConfig {
     /// Memory bounds for captured stdout and stderr.
     pub limits: Limits,
     /// Directory in which the private control directory is created (default
-    /// `/tmp`; the socket path must stay short).
+    /// `TMPDIR` when it is short enough for a socket path, else `/tmp`).
     pub control_parent: PathBuf,
+}
+
+/// `TMPDIR` when set, absolute and short (a Unix socket path is limited to
+/// about 100 bytes, and the socket sits two levels below), else `/tmp`.
+pub fn default_control_parent() -> PathBuf {
+    std::env::var_os("TMPDIR")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute() && p.as_os_str().len() <= 48 && p.is_dir())
+        .unwrap_or_else(|| PathBuf::from("/tmp"))
 }
 
 impl SshConfig {
@@ -202,7 +211,7 @@ impl SshConfig {
             keepalive: DEFAULT_KEEPALIVE,
             config_file: None,
             limits: Limits::default(),
-            control_parent: PathBuf::from("/tmp"),
+            control_parent: default_control_parent(),
         }
     }
 
@@ -1088,6 +1097,9 @@ impl SshTransport {
         if let Some(key) = &self.config.key {
             cmd.args(["-o", "IdentitiesOnly=yes", "-i"]).arg(key);
         }
+        // ERROR, not INFO: the mux client's `Shared connection to HOST
+        // closed.` line is noise at every exit; errors still reach the log.
+        cmd.args(["-o", "LogLevel=ERROR"]);
         cmd.arg("-t").arg("--").arg(&self.config.host).arg(line);
         cmd.kill_on_drop(true);
         let status = cmd

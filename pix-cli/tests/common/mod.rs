@@ -207,6 +207,7 @@ pub const FILTERS: &[(&str, &str)] = &[
         "[DATETIME]",
     ),
     (r"\d{8}T\d{6}Z", "[STAMP]"),
+    (r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "[DATE]"),
     (r"/tmp/[^\s\x22'`)]+", "[TMP]"),
     (r"\(\d+ bytes", "([N] bytes"),
     (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
