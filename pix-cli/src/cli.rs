@@ -474,8 +474,10 @@ pub enum RemoteCmd {
     /// remote deploys: what it deploys, whether it holds commits you lack,
     /// what a push would do. Read-only: an app that does not exist is
     /// reported, not fetched (Dokku would create it).
-    #[command(after_help = "Example:\n  pix remote status\n  pix remote status --json")]
-    Status,
+    #[command(
+        after_help = "Examples:\n  pix remote status\n  pix remote status --json\n  pix remote status --exit-code   # in CI: fails when a deploy would stop"
+    )]
+    Status(RemoteStatusArgs),
     /// Merge the remote's commits (--merge) or replace them with a lease
     /// (--force, typed confirmation for a protected environment), so pushes
     /// fast-forward again.
@@ -485,6 +487,16 @@ pub enum RemoteCmd {
     Repair(RepairArgs),
 }
 
+/// `pix remote status`.
+#[derive(Debug, Args, Clone)]
+pub struct RemoteStatusArgs {
+    /// Exit 10 when a deploy would stop on commits `pix deploy` did not
+    /// make, else 8 when a push would be rejected (like `git diff
+    /// --exit-code`), after printing everything.
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
 /// `pix remote repair`.
 #[derive(Debug, Args, Clone)]
 #[command(group(clap::ArgGroup::new("how").required(true).args(["merge", "force"])))]
@@ -492,9 +504,14 @@ pub struct RepairArgs {
     /// The git remote, or an environment of pix.toml (its app's URL).
     pub remote: String,
     /// Merge the remote's deploy branch into the current branch, then push.
+    /// For a deploy lineage (an environment with deploy_dir, or deployed by
+    /// `pix deploy`): bring the changes of the commits pushed without `pix
+    /// deploy` into the current branch (under deploy_dir), then deploy.
     #[arg(long)]
     pub merge: bool,
-    /// Push with --force-with-lease against the commit just read.
+    /// Push with --force-with-lease against the commit just read. For a
+    /// deploy lineage: deploy the current branch on top of the remote's tip,
+    /// replacing the changes of the commits pushed without `pix deploy`.
     #[arg(long)]
     pub force: bool,
     /// Proceed without asking (--force; --merge never asks). Not enough for

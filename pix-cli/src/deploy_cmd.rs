@@ -188,7 +188,7 @@ pub fn render_outcome(report: &DeployReport, command: &str, color: bool) -> Rend
         }
         DeployOutcome::DryRun { commit } => {
             r.stdout.push(format!(
-                "dry run: {} would be pushed to {} ({}) as commit {}{}; nothing was pushed. Run `{command}` to deploy",
+                "dry run: {} would be pushed to {} ({}) as commit {}{} (the deploy pushes this same commit); nothing was pushed. Run `{command}` to deploy",
                 neutralise(&source),
                 neutralise(&report.url),
                 neutralise(&report.deploy_branch),
@@ -208,8 +208,53 @@ pub fn render_outcome(report: &DeployReport, command: &str, color: bool) -> Rend
         DeployOutcome::Rejected { reason } => {
             r.stderr = failed_lines(app, &FailedOutcome::Rejected(reason), command, color);
         }
+        DeployOutcome::ForeignCommits {
+            remote_tip,
+            commits,
+            count,
+            repair,
+        } => {
+            r.stderr = foreign_lines(report, remote_tip, commits, *count, repair, color);
+        }
     }
     r
+}
+
+/// What a deploy blocked by foreign commits prints (pure).
+pub fn foreign_lines(
+    report: &DeployReport,
+    remote_tip: &str,
+    commits: &[pix_ops::lineage::ForeignCommit],
+    count: usize,
+    repair: &[String],
+    color: bool,
+) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{} {}'s {} ({}) holds {count} commit(s) that `pix deploy` did not make (pushed straight to Dokku); deploying {} would undo them, so nothing was pushed:",
+        paint("✗", "31", color),
+        report.target.app,
+        neutralise(&report.deploy_branch),
+        short(remote_tip),
+        short(&report.source_commit),
+    )];
+    for c in commits {
+        lines.push(format!(
+            "  {} {} ({})",
+            short(&c.sha),
+            neutralise(&c.subject),
+            neutralise(&c.author)
+        ));
+    }
+    if count > commits.len() {
+        lines.push(format!("  and {} more", count - commits.len()));
+    }
+    if let [keep, replace, ..] = repair {
+        lines.push(format!(
+            "Keep them (their changes come into your branch, then it deploys): `{keep}`"
+        ));
+        lines.push(format!("Or replace them with your version: `{replace}`"));
+    }
+    lines
 }
 
 /// A push's outcome as text (pure), for `pix remote repair`: `what` names
@@ -231,6 +276,12 @@ pub fn render_push(
             ));
             r.stdout
                 .extend(urls.iter().map(|u| format!("  {}", neutralise(u))));
+        }
+        PushOutcome::UpToDate => {
+            r.stdout.push(format!(
+                "nothing pushed: {} is already there, so nothing was deployed. To rebuild {app} anyway: `pix ps rebuild {app}`",
+                neutralise(what)
+            ));
         }
         PushOutcome::BuildFailed { log_tail } => {
             r.stderr = failed_lines(app, &FailedOutcome::Build(log_tail), command, color);
@@ -299,6 +350,7 @@ pub async fn deploy(ctx: &Ctx, args: &DeployArgs) -> Result<(), Failure> {
         },
         command: command.clone(),
         dry_run: args.dry_run,
+        ..DeployOptions::default()
     };
     let display = Display::default();
     if let Some(branch) = &target.branch {

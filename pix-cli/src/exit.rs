@@ -31,6 +31,10 @@ pub const REJECTED: i32 = 8;
 /// `pix remote repair --merge` met conflicts: the merge was aborted and the
 /// next steps printed.
 pub const CONFLICT: i32 = 9;
+/// A deploy stopped before pushing: the remote holds commits `pix deploy`
+/// did not make (pushed straight to Dokku) and the deploy would undo them;
+/// also `pix remote status --exit-code` when a deploy would stop so.
+pub const FOREIGN_COMMITS: i32 = 10;
 /// Interrupted with Ctrl-C.
 pub const INTERRUPTED: i32 = 130;
 
@@ -155,6 +159,7 @@ pub fn deploy_code(outcome: &DeployOutcome) -> i32 {
         DeployOutcome::BuildFailed { .. } => BUILD_FAILED,
         DeployOutcome::Locked { .. } => REFUSED,
         DeployOutcome::Rejected { .. } => REJECTED,
+        DeployOutcome::ForeignCommits { .. } => FOREIGN_COMMITS,
     }
 }
 
@@ -162,7 +167,7 @@ pub fn deploy_code(outcome: &DeployOutcome) -> i32 {
 /// [`deploy_code`].
 pub fn push_code(outcome: &PushOutcome) -> i32 {
     match outcome {
-        PushOutcome::Pushed { .. } => OK,
+        PushOutcome::Pushed { .. } | PushOutcome::UpToDate => OK,
         PushOutcome::BuildFailed { .. } => BUILD_FAILED,
         PushOutcome::Locked { .. } => REFUSED,
         PushOutcome::Rejected { .. } => REJECTED,
@@ -218,11 +223,21 @@ Exit codes of pix
        commits yours lacks, or it moved after it was read); see `pix remote status`
   9    remote repair --merge: the merge has conflicts; it was aborted and the next
        steps are printed
+  10   deploy (also its --dry-run): stopped before pushing, because the app's remote
+       holds commits `pix deploy` did not make (pushed straight to Dokku) and the
+       deploy would undo them; they are listed with `pix remote repair ENV --merge`
+       (keep them) and `--force` (replace them). `pix remote status --exit-code`:
+       a deploy would stop so
   130  interrupted with Ctrl-C (a reset says how to resume it)
 
 `pix deploy` (and `review-app up`) exit 0 when deployed, when there is nothing new
 to deploy and after --dry-run; 4 when the app is locked or the protected
-environment was not confirmed; 7 and 8 as above.
+environment was not confirmed; 7, 8 and 10 as above.
+
+`pix remote status --exit-code` (for CI, like `git diff --exit-code`) exits 10
+when a deploy would stop on foreign commits, else 8 when a push would be
+rejected, after printing the table; without it, status exits 0 whatever it
+shows.
 
 `pix provision` exits 5 when a step failed (what was done and what was not is
 printed; run it again to converge). `pix status --all` and `pix provision` show
@@ -445,6 +460,7 @@ mod tests {
             BUILD_FAILED,
             REJECTED,
             CONFLICT,
+            FOREIGN_COMMITS,
             INTERRUPTED,
         ] {
             assert!(HELP.contains(&format!("\n  {c} ")), "{c}");
@@ -470,11 +486,21 @@ mod tests {
             ),
             (DeployOutcome::Locked { message: s() }, REFUSED),
             (DeployOutcome::Rejected { reason: s() }, REJECTED),
+            (
+                DeployOutcome::ForeignCommits {
+                    remote_tip: s(),
+                    commits: vec![],
+                    count: 1,
+                    repair: vec![],
+                },
+                FOREIGN_COMMITS,
+            ),
         ] {
             assert_eq!(deploy_code(&outcome), want, "{outcome:?}");
         }
         for (outcome, want) in [
             (PushOutcome::Pushed { urls: vec![] }, OK),
+            (PushOutcome::UpToDate, OK),
             (PushOutcome::BuildFailed { log_tail: vec![] }, BUILD_FAILED),
             (PushOutcome::Locked { message: s() }, REFUSED),
             (PushOutcome::Rejected { reason: s() }, REJECTED),
@@ -493,6 +519,7 @@ mod tests {
             BUILD_FAILED,
             REJECTED,
             CONFLICT,
+            FOREIGN_COMMITS,
             INTERRUPTED,
         ];
         let n = all.len();

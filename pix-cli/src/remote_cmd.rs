@@ -10,8 +10,8 @@ use pix_ops::confirm::ConfirmFlags;
 use pix_ops::deploy::deploy_branch;
 use pix_ops::git::Git;
 use pix_ops::remote::{
-    self, parse_remote_list, Divergence, MergeOutcome, PushPrediction, RemoteOptions, RemoteSource,
-    RemoteUrl,
+    self, parse_remote_list, DeployPrediction, Divergence, MergeOutcome, PushPrediction,
+    RemoteOptions, RemoteSource, RemoteUrl,
 };
 use serde::Serialize;
 
@@ -107,6 +107,7 @@ async fn options_for(
         local_ref: None,
         ssh_command: Some(remote::git_ssh_command(&host, &connect)),
         app_exists,
+        deploy_target: None,
     }
 }
 
@@ -140,13 +141,13 @@ fn environment_remote_url(config: Option<&PixConfig>, name: &str) -> Option<Remo
     remote::environment_url(config?, name).and_then(|u| RemoteUrl::parse(&u))
 }
 
-/// What a push would do, in words (pure).
+/// What a push would do, as in `--json`'s `push` (pure).
 pub fn prediction(p: &PushPrediction) -> &'static str {
     match p {
         PushPrediction::Create => "create",
-        PushPrediction::UpToDate => "up to date",
-        PushPrediction::FastForward => "fast-forward",
-        PushPrediction::Rejected => "REJECTED",
+        PushPrediction::UpToDate => "up_to_date",
+        PushPrediction::FastForward => "fast_forward",
+        PushPrediction::Rejected => "rejected",
     }
 }
 
@@ -157,11 +158,16 @@ async fn deployed_from(git: &Git, divs: &[Divergence]) -> Vec<Option<String>> {
     for d in divs {
         let source = match &d.remote_sha {
             Some(sha) => git
-                .query(&["log", "-1", "--format=%B", sha])
+                .query(&["log", "-1", "--format=%T%x00%B", sha])
                 .await
                 .ok()
                 .flatten()
-                .and_then(|m| pix_ops::deploy::parse_message(&m).0),
+                .and_then(|m| {
+                    let (tree, message) = m.split_once('\0')?;
+                    pix_ops::lineage::is_own(message, tree)
+                        .then(|| pix_ops::deploy::parse_message(message).0)
+                        .flatten()
+                }),
             None => None,
         };
         out.push(source);
@@ -169,14 +175,18 @@ async fn deployed_from(git: &Git, divs: &[Divergence]) -> Vec<Option<String>> {
     out
 }
 
-/// The status table's rows (pure). `sources[i]`: the source commit when
-/// remote `i` was deployed by `pix deploy` (a plain push is then beside the
-/// point: its PUSH column says `pix deploy`).
-pub fn status_rows(divs: &[Divergence], sources: &[Option<String>]) -> Vec<Vec<String>> {
+/// A `--json` value as the table shows it (pure): `up_to_date` → `up to
+/// date`.
+pub fn cell(value: &str) -> String {
+    value.replace('_', " ")
+}
+
+/// The status table's rows (pure): the same values as `--json` (`push`:
+/// what a plain push of the local ref would do; `deploy`: what a deploy
+/// would do, the column `--exit-code` looks at), through [`cell`].
+pub fn status_rows(divs: &[Divergence]) -> Vec<Vec<String>> {
     divs.iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let by_deploy = sources.get(i).is_some_and(Option::is_some);
+        .map(|d| {
             vec![
                 match d.source {
                     RemoteSource::GitRemote => d.remote.clone(),
@@ -191,11 +201,8 @@ pub fn status_rows(divs: &[Divergence], sources: &[Option<String>]) -> Vec<Vec<S
                 short(&d.local_sha).to_string(),
                 d.ahead.to_string(),
                 d.behind.to_string(),
-                if by_deploy {
-                    "pix deploy".to_string()
-                } else {
-                    prediction(&d.push).to_string()
-                },
+                cell(prediction(&d.push)),
+                cell(d.deploy.as_str()),
                 d.environments.join(","),
             ]
         })
@@ -203,7 +210,7 @@ pub fn status_rows(divs: &[Divergence], sources: &[Option<String>]) -> Vec<Vec<S
 }
 
 /// The status table's headers.
-pub const STATUS_HEADERS: [&str; 9] = [
+pub const STATUS_HEADERS: [&str; 10] = [
     "REMOTE",
     "APP",
     "BRANCH",
@@ -212,16 +219,36 @@ pub const STATUS_HEADERS: [&str; 9] = [
     "AHEAD",
     "BEHIND",
     "PUSH",
+    "DEPLOY",
     "ENVIRONMENTS",
 ];
 
+/// The exit code of `pix remote status --exit-code` (pure): a deploy that
+/// would stop on foreign commits first, then a rejected push.
+pub fn status_exit_code(divs: &[Divergence]) -> i32 {
+    if divs
+        .iter()
+        .any(|d| d.deploy == DeployPrediction::BlockedForeignCommits)
+    {
+        exit::FOREIGN_COMMITS
+    } else if divs.iter().any(|d| d.deploy == DeployPrediction::Rejected) {
+        exit::REJECTED
+    } else {
+        exit::OK
+    }
+}
+
 /// What to do about a remote (pure): for one `pix deploy` deployed (from
-/// `source`), how it compares with the local commit; for one a plain push
-/// would be rejected by, the repairs.
+/// `source`), how it compares with the local commit; for one a deploy would
+/// stop on, the foreign commits and the repairs; for one a plain push would
+/// be rejected by, the repairs.
 pub fn repair_hint(d: &Divergence, source: Option<&str>) -> Option<String> {
     if d.app_exists == Some(false) {
         let how = match d.environments.first() {
-            Some(env) => format!("`pix deploy {env}` creates it"),
+            Some(env) => format!(
+                "create it with `pix --env {env} apps create {}`, then `pix deploy {env}`",
+                d.app
+            ),
             None => "a push creates it".to_string(),
         };
         return Some(format!(
@@ -229,30 +256,8 @@ pub fn repair_hint(d: &Divergence, source: Option<&str>) -> Option<String> {
             d.remote, d.app
         ));
     }
-    if let Some(src) = source {
-        let env = d
-            .environments
-            .first()
-            .map(String::as_str)
-            .unwrap_or("<env>");
-        return Some(if src == d.local_sha {
-            format!(
-                "{}: deployed by `pix deploy` from {} ({}): up to date",
-                d.remote,
-                short(src),
-                d.local_ref
-            )
-        } else {
-            format!(
-                "{}: deployed by `pix deploy` from {}, {} is {}: `pix deploy {env}` deploys it (a fast-forward; nothing to do if the folder did not change); git push and `pix remote repair` are for remotes pushed to directly",
-                d.remote,
-                short(src),
-                d.local_ref,
-                short(&d.local_sha)
-            )
-        });
-    }
-    (d.push == PushPrediction::Rejected).then(|| {
+    if d.push == PushPrediction::Rejected && !d.lineage {
+        return Some(
         format!(
             "{}: holds {} commit(s) that {} lacks, so a push is rejected{}. Merge them: `pix remote repair {} --merge`; or replace them: `pix remote repair {} --force`",
             d.remote,
@@ -265,8 +270,57 @@ pub fn repair_hint(d: &Divergence, source: Option<&str>) -> Option<String> {
             },
             d.remote,
             d.remote
-        )
-    })
+        ));
+    }
+
+    if d.deploy == DeployPrediction::BlockedForeignCommits {
+        let listed: Vec<String> = remote::foreign_lines(d)
+            .iter()
+            .map(|l| format!("\n  {}", neutralise(l)))
+            .collect();
+        return Some(format!(
+            "{}: holds {} commit(s) that `pix deploy` did not make (pushed straight to Dokku); a deploy would undo them, so it stops:{}\nKeep them: `pix remote repair {} --merge`; or replace them: `pix remote repair {} --force`",
+            d.remote,
+            d.foreign_count,
+            listed.concat(),
+            d.remote,
+            d.remote
+        ));
+    }
+    if let Some(src) = source {
+        let env = d
+            .environments
+            .first()
+            .map(String::as_str)
+            .unwrap_or("<env>");
+        return Some(
+            if d.deploy == DeployPrediction::UpToDate && src == d.local_sha {
+                format!(
+                    "{}: deployed by `pix deploy` from {} ({}): up to date",
+                    d.remote,
+                    short(src),
+                    d.local_ref
+                )
+            } else if d.deploy == DeployPrediction::UpToDate {
+                format!(
+                "{}: deployed by `pix deploy` from {}, {} is {} with the same deploy folder: up to date (`pix deploy {env}` deploys it once the folder changes)",
+                d.remote,
+                short(src),
+                d.local_ref,
+                short(&d.local_sha)
+            )
+            } else {
+                format!(
+                "{}: deployed by `pix deploy` from {}, {} is {}: `pix deploy {env}` deploys it (a fast-forward; nothing to do if the folder did not change); git push and `pix remote repair` are for remotes pushed to directly",
+                d.remote,
+                short(src),
+                d.local_ref,
+                short(&d.local_sha)
+            )
+            },
+        );
+    }
+    None
 }
 
 /// One line describing a divergence, for stderr before a repair (pure).
@@ -338,7 +392,7 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
         .map_err(pix_ops::OpsError::from)?;
     let remotes = parse_remote_list(&listed);
     match cmd {
-        RemoteCmd::Status => {
+        RemoteCmd::Status(status_args) => {
             // Each remote read on its own (as `remote::status` does), so one
             // unreachable host does not hide the others: its error is
             // reported and decides the exit code, after the table.
@@ -380,8 +434,7 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
                 )?;
             } else if !divs.is_empty() {
                 let sources = deployed_from(&git, &divs).await;
-                ctx.out
-                    .table(&STATUS_HEADERS, &status_rows(&divs, &sources))?;
+                ctx.out.table(&STATUS_HEADERS, &status_rows(&divs))?;
                 for (d, s) in divs.iter().zip(&sources) {
                     if let Some(hint) = repair_hint(d, s.as_deref()) {
                         ctx.out.line(&hint)?;
@@ -390,21 +443,39 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
             }
             match failed {
                 Some(e) => exit_with(exit::code(&e)),
+                None if status_args.exit_code => exit_with(status_exit_code(&divs)),
                 None => Ok(()),
             }
         }
         RemoteCmd::Repair(args) => {
-            // A git remote, else an environment of pix.toml without one.
+            // A git remote, else an environment of pix.toml without one (a
+            // name, an alias, or `branch`: the current branch's review app).
+            let mut target = None;
             let url = match remotes.iter().find(|(n, _, _)| *n == args.remote) {
                 Some((_, url, _)) => Some(url.clone()),
-                None => environment_remote_url(config, &args.remote),
+                None => match config {
+                    Some(c) => {
+                        let (_, overrides) = ctx.config_and_overrides()?;
+                        let name = crate::deploy_cmd::environment_name(c, &args.remote, &overrides);
+                        match pix_ops::deploy::resolve_target(c, &name, &overrides, &git).await {
+                            Ok(t) => {
+                                let url = RemoteUrl::parse(&remote::git_url(&t.host, &t.app));
+                                target = Some(t);
+                                url
+                            }
+                            Err(_) => environment_remote_url(config, &args.remote),
+                        }
+                    }
+                    None => None,
+                },
             };
             let mut connections = Connections::default();
-            let options = match url {
+            let mut options = match url {
                 Some(url) => options_for(ctx, config, &url, &mut connections).await,
                 None => RemoteOptions::default(),
             };
             connections.close().await;
+            options.deploy_target = target;
             repair(ctx, &git, config, args, &options).await
         }
     }
@@ -419,6 +490,9 @@ async fn repair(
 ) -> Result<(), Failure> {
     let read = remote::read_divergence(git, config, &args.remote, options).await?;
     let display = Display::default();
+    if read.lineage {
+        return repair_lineage(ctx, git, config, args, options, &read).await;
+    }
     if args.merge {
         if let Some(src) = deployed_from(git, std::slice::from_ref(&read))
             .await
@@ -459,6 +533,7 @@ async fn repair(
             MergeOutcome::NothingToMerge { push: Some(p) }
             | MergeOutcome::Merged { push: p, .. } => exit::push_code(p),
             MergeOutcome::Conflicts { .. } => exit::CONFLICT,
+            MergeOutcome::Replayed { deploy, .. } => exit::deploy_code(&deploy.outcome),
         };
         if ctx.out.json {
             ctx.out.json(&RepairResult {
@@ -491,6 +566,7 @@ async fn repair(
                     ctx.out.note(&line);
                 }
             }
+            MergeOutcome::Replayed { .. } => {}
         }
         return exit_with(code);
     }
@@ -521,6 +597,196 @@ async fn repair(
     exit_with(code)
 }
 
+/// The deploy target a lineage repair deploys: the one resolved from the
+/// name given, else the first environment of pix.toml deploying the app.
+fn lineage_target(
+    ctx: &Ctx,
+    config: Option<&PixConfig>,
+    options: &RemoteOptions,
+    read: &Divergence,
+) -> Result<pix_ops::deploy::DeployTarget, Failure> {
+    if let Some(t) = &options.deploy_target {
+        return Ok(t.clone());
+    }
+    let (Some(config), Some(env)) = (config, read.environments.first()) else {
+        return Err(Failure::usage(format!(
+            "{} holds commits made by `pix deploy` but no environment of pix.toml deploys app {}: add it to pix.toml, then run `pix remote repair ENV` with its name",
+            read.remote, read.app
+        )));
+    };
+    let (_, overrides) = ctx.config_and_overrides()?;
+    let env = config.environment(env, &overrides)?;
+    Ok(pix_ops::deploy::DeployTarget::from_environment(&env))
+}
+
+/// `pix remote repair` on a deploy lineage (see `pix_ops::remote`).
+async fn repair_lineage(
+    ctx: &Ctx,
+    git: &Git,
+    config: Option<&PixConfig>,
+    args: &RepairArgs,
+    options: &RemoteOptions,
+    read: &Divergence,
+) -> Result<(), Failure> {
+    let mut target = lineage_target(ctx, config, options, read)?;
+    if let Some(user) = &ctx.g.user {
+        target.host.user = user.clone();
+    }
+    crate::deploy_cmd::refuse_local(&target.host)?;
+    let how = if args.merge { "--merge" } else { "--force" };
+    let command = format!("pix remote repair {} {how}", args.remote);
+    ctx.out.note(&format!(
+        "{} ({}, branch {}): deployed by `pix deploy` from {}/ of your branch; {} commit(s) on it not made by `pix deploy`",
+        read.remote,
+        neutralise(&read.url),
+        read.deploy_branch,
+        target.deploy_dir.as_deref().unwrap_or("."),
+        read.foreign_count
+    ));
+    for line in remote::foreign_lines(read) {
+        ctx.out.note(&format!("  {}", neutralise(&line)));
+    }
+    let deploy_options = pix_ops::deploy::DeployOptions {
+        repo: git.dir().to_path_buf(),
+        connect: ctx.connect_options(),
+        confirm: ConfirmFlags {
+            yes: args.yes,
+            confirm: args.confirm.clone(),
+        },
+        command: command.clone(),
+        ..pix_ops::deploy::DeployOptions::default()
+    };
+    let client = ctx.connect_to(&target.host).await?;
+    let display = Display::default();
+    let mut prompter = TerminalPrompter;
+    let flags = ConfirmFlags {
+        yes: args.yes,
+        confirm: args.confirm.clone(),
+    };
+    let result = if args.merge {
+        interruptible(remote::repair_lineage_merge(
+            &client,
+            git,
+            read,
+            &target,
+            &deploy_options,
+            &mut prompter,
+            &display,
+        ))
+        .await
+        .map(|r| r.map(Ok))
+    } else {
+        interruptible(remote::repair_lineage_force(
+            &client,
+            read,
+            &target,
+            &deploy_options,
+            &flags,
+            &mut prompter,
+            &display,
+        ))
+        .await
+        .map(|r| r.map(Err))
+    };
+    let _ = client.close().await;
+    let done = match result {
+        None => {
+            return Err(Failure::Interrupted(format!(
+                "interrupted: check `git status` (a cherry-pick in progress ends with `git cherry-pick --abort`) and `pix remote status`, then run `{command}` again"
+            )))
+        }
+        Some(r) => r?,
+    };
+    let deploy_command = remote::deploy_command(&target);
+    match done {
+        Ok(MergeOutcome::Replayed { replay, deploy }) => {
+            let code = exit::deploy_code(&deploy.outcome);
+            if ctx.out.json {
+                ctx.out.json(&RepairResult {
+                    before: read,
+                    result: &MergeOutcome::Replayed { replay, deploy },
+                })?;
+                return exit_with(code);
+            }
+            let branch = deploy
+                .source_branch
+                .clone()
+                .unwrap_or_else(|| "HEAD".into());
+            ctx.out.line(&format!(
+                "{} brought {} commit(s) of {} into {} (commit {})",
+                ctx.out.ok_mark("✓"),
+                read.foreign_count,
+                read.app,
+                neutralise(&branch),
+                short(&replay)
+            ))?;
+            crate::deploy_cmd::render_outcome(&deploy, &deploy_command, ctx.out.color)
+                .print(&ctx.out)?;
+            let upstream = git
+                .query(&["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}"])
+                .await
+                .ok()
+                .flatten();
+            if code == exit::OK {
+                ctx.out.line(&match upstream {
+                    Some(_) => "Share the commit with your team so the next deploy keeps it: `git push`"
+                        .to_string(),
+                    None => format!(
+                        "Share commit {} with your team so the next deploy from another clone keeps it (push {} where your team pushes it)",
+                        short(&replay),
+                        neutralise(&branch)
+                    ),
+                })?;
+            }
+            exit_with(code)
+        }
+        Ok(MergeOutcome::Conflicts { files, next_steps }) => {
+            if ctx.out.json {
+                ctx.out.json(&RepairResult {
+                    before: read,
+                    result: &MergeOutcome::Conflicts { files, next_steps },
+                })?;
+                return exit_with(exit::CONFLICT);
+            }
+            let mut lines = vec![format!(
+                "{} bringing {}'s commits into {} conflicts in: {}. The cherry-pick was aborted: your work tree is as it was.",
+                paint("✗", "31", ctx.out.color_err),
+                read.app,
+                read.local_ref,
+                files.iter().map(|f| neutralise(f)).collect::<Vec<_>>().join(", ")
+            )];
+            lines.push("To do it by hand:".into());
+            lines.extend(next_steps.iter().map(|s| format!("  {}", neutralise(s))));
+            lines.push(format!(
+                "Or replace the remote's commits instead: `pix remote repair {} --force`",
+                args.remote
+            ));
+            for line in lines {
+                ctx.out.note(&line);
+            }
+            exit_with(exit::CONFLICT)
+        }
+        Ok(other) => {
+            // The lineage merge returns only the two outcomes above.
+            ctx.out.json(&other)?;
+            Ok(())
+        }
+        Err(report) => {
+            let code = exit::deploy_code(&report.outcome);
+            if ctx.out.json {
+                ctx.out.json(&RepairResult {
+                    before: read,
+                    result: &report,
+                })?;
+            } else {
+                crate::deploy_cmd::render_outcome(&report, &command, ctx.out.color)
+                    .print(&ctx.out)?;
+            }
+            exit_with(code)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -543,6 +809,10 @@ mod tests {
             environments: vec!["staging".into()],
             same_tree: false,
             app_exists: None,
+            lineage: false,
+            deploy: DeployPrediction::Rejected,
+            foreign: vec![],
+            foreign_count: 0,
         }
     }
 
@@ -550,7 +820,7 @@ mod tests {
     fn status_rows_and_hints() {
         let d = div(PushPrediction::Rejected);
         assert_eq!(
-            status_rows(std::slice::from_ref(&d), &[None]),
+            status_rows(std::slice::from_ref(&d)),
             [[
                 "dokku",
                 "a",
@@ -559,21 +829,67 @@ mod tests {
                 "222222222222",
                 "1",
                 "2",
-                "REJECTED",
+                "rejected",
+                "rejected",
                 "staging"
             ]]
         );
+        assert_eq!(status_exit_code(std::slice::from_ref(&d)), exit::REJECTED);
         let hint = repair_hint(&d, None).unwrap();
         assert!(hint.contains("holds 2 commit(s) that HEAD lacks"), "{hint}");
         assert!(hint.contains("pix remote repair dokku --merge"), "{hint}");
         assert_eq!(repair_hint(&div(PushPrediction::FastForward), None), None);
-        // deployed by pix deploy: no plain-push advice
-        let rows = status_rows(std::slice::from_ref(&d), &[Some("3333".into())]);
-        assert_eq!(rows[0][7], "pix deploy");
+        // deployed by pix deploy: no plain-push advice; the table says
+        // what --json says
+        let d = Divergence {
+            lineage: true,
+            deploy: DeployPrediction::FastForward,
+            ..d
+        };
+        let rows = status_rows(std::slice::from_ref(&d));
+        assert_eq!(
+            (rows[0][7].as_str(), rows[0][8].as_str()),
+            ("rejected", "fast forward")
+        );
+        assert_eq!(
+            cell(
+                serde_json::to_value(&d).unwrap()["deploy"]
+                    .as_str()
+                    .unwrap()
+            ),
+            rows[0][8]
+        );
+        assert_eq!(status_exit_code(std::slice::from_ref(&d)), exit::OK);
         let hint = repair_hint(&d, Some("3333333333333333")).unwrap();
         assert!(hint.contains("`pix deploy staging` deploys it"), "{hint}");
-        let hint = repair_hint(&d, Some("2222222222222222")).unwrap();
+        let up = Divergence {
+            deploy: DeployPrediction::UpToDate,
+            ..d.clone()
+        };
+        let hint = repair_hint(&up, Some("2222222222222222")).unwrap();
         assert!(hint.ends_with("up to date"), "{hint}");
+        // commits pushed straight to Dokku: listed, with both repairs
+        let blocked = Divergence {
+            deploy: DeployPrediction::BlockedForeignCommits,
+            foreign: vec![pix_ops::lineage::ForeignCommit {
+                sha: "4444444444444444".into(),
+                author: "Jane <jane@example.test>".into(),
+                subject: "hotfix".into(),
+            }],
+            foreign_count: 1,
+            ..d
+        };
+        assert_eq!(
+            status_exit_code(&[up, blocked.clone()]),
+            exit::FOREIGN_COMMITS
+        );
+        let hint = repair_hint(&blocked, Some("3333333333333333")).unwrap();
+        assert!(
+            hint.contains("444444444444 hotfix (Jane <jane@example.test>)")
+                && hint.contains("`pix remote repair dokku --merge`")
+                && hint.contains("`pix remote repair dokku --force`"),
+            "{hint}"
+        );
     }
 
     #[test]
@@ -585,9 +901,9 @@ mod tests {
             tracking: "refs/pix/environments/staging/master".into(),
             ..div(PushPrediction::Rejected)
         };
-        let rows = status_rows(std::slice::from_ref(&d), &[None]);
+        let rows = status_rows(std::slice::from_ref(&d));
         assert_eq!(rows[0][0], "-");
-        assert_eq!(rows[0][8], "staging");
+        assert_eq!(rows[0][9], "staging");
         let hint = repair_hint(&d, None).unwrap();
         assert!(hint.contains("pix remote repair staging --merge"), "{hint}");
         assert_eq!(d.push_target(), "dokku@h:a");
@@ -600,7 +916,7 @@ mod tests {
         let hint = repair_hint(&missing, None).unwrap();
         assert!(
             hint.contains("app a does not exist")
-                && hint.contains("`pix deploy staging` creates it"),
+                && hint.contains("`pix --env staging apps create a`, then `pix deploy staging`"),
             "{hint}"
         );
     }

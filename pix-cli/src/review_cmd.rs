@@ -10,6 +10,7 @@ use crate::cli::ReviewCmd;
 use crate::context::{interruptible, Ctx, TerminalPrompter};
 use crate::deploy_cmd::{exit_with, interrupted, render_outcome, short, Display};
 use crate::exit::{self, Failure};
+use crate::output::neutralise;
 
 /// `--json` of `prune`: the plan and what was removed.
 #[derive(Debug, Serialize)]
@@ -185,17 +186,26 @@ async fn prune(
 ) -> Result<(), Failure> {
     let plan = review::prune_plan(client, config, git, origin).await?;
     if !ctx.out.json {
+        let kept = |ctx: &Ctx| -> Result<(), Failure> {
+            for r in plan.reasons.iter().filter(|r| !r.remove) {
+                ctx.out
+                    .line(&format!("kept {}: {}", r.app, neutralise(&r.reason)))?;
+            }
+            Ok(())
+        };
         if plan.remove.is_empty() {
-            return ctx.out.line(&format!(
-                "nothing to prune: the branch of every review app ({}) is still on {origin}",
+            ctx.out.line(&format!(
+                "nothing to prune: no review app's branch ({}) is provably gone from {origin}",
                 plan.keep.len()
-            ));
+            ))?;
+            return kept(ctx);
         }
         ctx.out.line(&format!(
             "review apps whose branch is gone from {origin} ({} kept):",
             plan.keep.len()
         ))?;
         ctx.out.table(&HEADERS, &app_rows(&plan.remove))?;
+        kept(ctx)?;
     }
     if dry_run || plan.remove.is_empty() {
         if ctx.out.json {

@@ -326,3 +326,62 @@ fn ctrl_c_during_a_deploy_stops_it_and_says_what_next() {
     // message says so); the app runs either way.
     assert!(r.running());
 }
+
+/// `--rev HEAD~1` (issue 13): the resolved commit is recorded, not the
+/// revision's text, with no branch; the dry run's commit is the one the
+/// deploy pushes (the deploy commit is deterministic).
+#[test]
+fn a_rev_records_its_commit_and_the_dry_run_shows_the_deployed_commit() {
+    let r = Repo::new();
+    commit_file(&r.repo, "api/VERSION", "2\n", "v2");
+    commit_file(&r.repo, "api/VERSION", "3\n", "v3");
+    let wanted = rev(&r.repo, "HEAD~1");
+    let dry = r
+        .pix(&[
+            "deploy",
+            "staging",
+            "--rev",
+            "HEAD~1",
+            "--dry-run",
+            "--json",
+        ])
+        .expect(0)
+        .json();
+    // a second apart: a commit dated "now" would get another id
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let done = r
+        .pix(&["deploy", "staging", "--rev", "HEAD~1", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(done["source_commit"], wanted.as_str());
+    assert_eq!(done["source_branch"], serde_json::Value::Null, "{done}");
+    assert_eq!(
+        dry["outcome"]["commit"], done["outcome"]["commit"],
+        "dry run {dry}\ndeploy {done}"
+    );
+    let commit = done["outcome"]["commit"].as_str().unwrap().to_string();
+    assert_eq!(r.deployed_sha(), commit);
+    let mut fetch = std::process::Command::new("git");
+    fetch
+        .args(["fetch", "-q", &r.w.sb.git_remote(APP), "master"])
+        .env("GIT_SSH_COMMAND", r.w.sb.git_ssh_command())
+        .current_dir(&r.repo);
+    assert!(fetch.status().unwrap().success());
+    let message = git(&r.repo, &["log", "-1", "--format=%B", "FETCH_HEAD"]);
+    assert!(
+        message.contains(&format!("Source-Commit: {wanted}")),
+        "{message}"
+    );
+    assert!(
+        !message.contains("HEAD~1\n") && !message.contains("Source-Branch:"),
+        "{message}"
+    );
+
+    // A branch named by --rev is recorded as that branch.
+    git(&r.repo, &["branch", "release", "HEAD"]);
+    let json = r
+        .pix(&["deploy", "staging", "--rev", "release", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(json["source_branch"], "release");
+}

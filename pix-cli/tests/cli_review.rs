@@ -115,8 +115,20 @@ fn review_apps_up_list_prune_down() {
     let head = git(&r.repo, &["rev-parse", "feature/one"]);
     assert_eq!(listed[0]["source_commit"], head.trim());
 
-    // the branch is deleted on origin: prune shows it, needs --yes
-    git(&r.repo, &["push", "-q", "origin", "--delete", "Fix_Two"]);
+    // the branch is deleted on origin (merged and deleted there, as on
+    // GitHub: the local branch has nothing origin did not have): prune
+    // shows it, needs --yes
+    let origin = r.w.dir.path().join("origin.git");
+    git(
+        &origin,
+        &[
+            "--git-dir",
+            origin.to_str().unwrap(),
+            "branch",
+            "-D",
+            "Fix_Two",
+        ],
+    );
     let refused = r.pix(&["review-app", "prune"]).expect(4);
     snap!("review_prune_refused", refused);
     assert!(r.apps().contains(&"fix-two".to_string()), "nothing removed");
@@ -158,4 +170,63 @@ fn review_apps_up_list_prune_down() {
     let listed = r.pix(&["review-app", "list", "--json"]).expect(0).json();
     assert_eq!(listed.as_array().unwrap().len(), 0);
     assert_eq!(r.apps(), ["api-development"]);
+}
+
+/// Prune removes only what is provably gone (issue 13): a branch that was
+/// never pushed, or that was deleted on origin while its local branch holds
+/// commits origin never had, keeps its review app, and prune says why.
+#[test]
+fn prune_keeps_review_apps_of_local_work() {
+    let r = Review::new();
+    // A branch only on this machine, with its review app.
+    git(&r.repo, &["switch", "-q", "-c", "wip/local", "main"]);
+    commit_file(&r.repo, "api/WIP", "wip\n", "work in progress");
+    r.pix(&["review-app", "up"]).expect(0);
+    // Fix_Two: up, then deleted on origin from here; a local commit since.
+    r.pix(&["review-app", "up", "Fix_Two"]).expect(0);
+    git(&r.repo, &["push", "-q", "origin", "--delete", "Fix_Two"]);
+    git(&r.repo, &["switch", "-q", "Fix_Two"]);
+    commit_file(&r.repo, "api/MORE", "more\n", "more work");
+    // feature/one: up, then deleted on origin and here: gone.
+    r.pix(&["review-app", "up", "feature/one"]).expect(0);
+    let origin = r.w.dir.path().join("origin.git");
+    git(
+        &origin,
+        &[
+            "--git-dir",
+            origin.to_str().unwrap(),
+            "branch",
+            "-D",
+            "feature/one",
+        ],
+    );
+    git(&r.repo, &["branch", "-q", "-D", "feature/one"]);
+
+    let dry = r.pix(&["review-app", "prune", "--dry-run"]).expect(0);
+    assert!(
+        dry.stdout.contains("kept wip-local: ")
+            && dry.stdout.contains("`git push origin wip/local`"),
+        "{}",
+        dry.render()
+    );
+    assert!(dry.stdout.contains("kept fix-two: "), "{}", dry.render());
+    let pruned = r
+        .pix(&["review-app", "prune", "--yes", "--json"])
+        .expect(0)
+        .json();
+    let removed: Vec<&str> = pruned["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["app"].as_str().unwrap())
+        .collect();
+    assert_eq!(removed, ["feature-one"], "{pruned}");
+    let apps = r.apps();
+    assert!(apps.contains(&"wip-local".to_string()), "{apps:?}");
+    assert!(apps.contains(&"fix-two".to_string()), "{apps:?}");
+    assert!(scenario::dokku(&r.w.sb, &["postgres:exists", "wip-local-db"]).is_ok());
+    let reasons = pruned["plan"]["reasons"].as_array().unwrap();
+    assert!(reasons
+        .iter()
+        .any(|x| x["app"] == "wip-local" && x["remove"] == false));
 }

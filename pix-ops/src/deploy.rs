@@ -8,12 +8,17 @@
 //! however long the local history is (only the new tree's objects are sent).
 //! The commit's message names the source commit, branch and folder
 //! ([`deploy_message`], trailers `Source-Commit:` / `Source-Branch:` /
-//! `Source-Dir:`).
+//! `Source-Dir:`) and the tree built (`Pix-Tree:`), by which pix recognises
+//! its own commits ([`crate::lineage`]). The commit is deterministic: its
+//! author and committer dates are the source commit's committer date (or the
+//! parent's, when later), so a dry run shows the id the deploy pushes.
 //!
 //! Order: resolve the target → read `git:report` and `apps:report` →
 //! `ls-remote` (+ fetch the remote's commit when it is not local) → nothing to
-//! deploy? → confirmation (protected environments) → `commit-tree` → push,
-//! streaming the output → typed [`DeployOutcome`].
+//! deploy? → commits on the remote that pix did not make and that the new
+//! tree would undo? ([`DeployOutcome::ForeignCommits`], also in a dry run) →
+//! confirmation (protected environments) → `commit-tree` → push, streaming
+//! the output → typed [`DeployOutcome`].
 
 use std::path::PathBuf;
 
@@ -25,6 +30,7 @@ use crate::confirm::{self, ConfirmFlags, ConfirmRequest, Prompter};
 use crate::connect::ConnectOptions;
 use crate::error::{OpsError, Result};
 use crate::git::Git;
+use crate::lineage::{self, ForeignCommit};
 use crate::remote::{self, PushOutcome};
 
 /// The longest app name [`branch_app_name`] makes.
@@ -172,19 +178,65 @@ pub fn branch_app_name(prefix: &str, branch: &str) -> Result<String> {
 
 /// The deploy commit's message (pure).
 pub fn deploy_message(source: &str, branch: Option<&str>, deploy_dir: Option<&str>) -> String {
+    let from = match branch {
+        Some(b) => SourceName::Branch(b),
+        None => SourceName::Detached,
+    };
+    lineage_message(source, from, deploy_dir, None, &[])
+}
+
+/// How the source commit was named, for the deploy commit's first line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceName<'a> {
+    /// A branch (also written as `Source-Branch:`).
+    Branch(&'a str),
+    /// A detached HEAD.
+    Detached,
+    /// Another revision (`HEAD~1`, a tag, a sha): no branch.
+    Rev(&'a str),
+}
+
+/// The deploy commit's message (pure): first line, the commits it replaces
+/// (when a repair replaces commits pix did not make), then the trailers
+/// `Source-Commit:`, `Source-Branch:`, `Source-Dir:` and `Pix-Tree:`.
+pub fn lineage_message(
+    source: &str,
+    from: SourceName<'_>,
+    deploy_dir: Option<&str>,
+    tree: Option<&str>,
+    replaced: &[ForeignCommit],
+) -> String {
     let short = &source[..source.len().min(12)];
     let what = deploy_dir
         .map(|d| format!("{}/", d.trim_end_matches('/')))
         .unwrap_or_else(|| "the repository".into());
-    let from = branch
-        .map(|b| format!(" of {b}"))
-        .unwrap_or_else(|| " (detached HEAD)".into());
-    let mut text = format!("Deploy {what} from {short}{from}\n\nSource-Commit: {source}\n");
-    if let Some(b) = branch {
+    let label = match from {
+        SourceName::Branch(b) => format!(" of {b}"),
+        SourceName::Detached => " (detached HEAD)".into(),
+        SourceName::Rev(r) => format!(" ({})", r.replace(['\n', '\r'], " ")),
+    };
+    let mut text = format!("Deploy {what} from {short}{label}\n\n");
+    if !replaced.is_empty() {
+        text.push_str("Replaces these commits, pushed without pix deploy:\n");
+        for c in replaced {
+            text.push_str(&format!(
+                "  {} {} ({})\n",
+                &c.sha[..c.sha.len().min(12)],
+                c.subject,
+                c.author
+            ));
+        }
+        text.push('\n');
+    }
+    text.push_str(&format!("Source-Commit: {source}\n"));
+    if let SourceName::Branch(b) = from {
         text.push_str(&format!("Source-Branch: {b}\n"));
     }
     if let Some(d) = deploy_dir {
         text.push_str(&format!("Source-Dir: {d}\n"));
+    }
+    if let Some(t) = tree {
+        text.push_str(&format!("{} {t}\n", lineage::TREE_TRAILER));
     }
     text
 }
@@ -329,6 +381,13 @@ pub struct DeployOptions {
     pub command: String,
     /// Stop before pushing (the plan is still reported).
     pub dry_run: bool,
+    /// The remote tip whose foreign commits the caller confirmed replacing
+    /// (`pix remote repair ENV --force`): the deploy goes on top of it
+    /// although it undoes them, and says so in its message.
+    pub replace_foreign: Option<String>,
+    /// The caller already confirmed (a repair's own confirmation): no
+    /// second question for a protected environment.
+    pub confirmed: bool,
 }
 
 /// How a deploy ended.
@@ -367,11 +426,25 @@ pub enum DeployOutcome {
         /// Why, and what to do.
         reason: String,
     },
+    /// The remote holds commits `pix deploy` did not make (pushed straight
+    /// to Dokku) and the new commit would undo them: nothing was pushed.
+    ForeignCommits {
+        /// The remote's tip.
+        remote_tip: String,
+        /// The foreign commits, newest first (at most
+        /// [`lineage::LISTED`]).
+        commits: Vec<ForeignCommit>,
+        /// How many there are in all.
+        count: usize,
+        /// The commands that repair it (keep them, replace them).
+        repair: Vec<String>,
+    },
 }
 
 impl DeployOutcome {
     /// A process exit code that means something to CI: 0 deployed (or
-    /// nothing to do, or dry run), 2 build failed, 3 locked, 4 rejected.
+    /// nothing to do, or dry run), 2 build failed, 3 locked, 4 rejected, 5
+    /// blocked by foreign commits.
     pub fn exit_code(&self) -> i32 {
         match self {
             DeployOutcome::Deployed { .. }
@@ -380,6 +453,7 @@ impl DeployOutcome {
             DeployOutcome::BuildFailed { .. } => 2,
             DeployOutcome::Locked { .. } => 3,
             DeployOutcome::Rejected { .. } => 4,
+            DeployOutcome::ForeignCommits { .. } => 5,
         }
     }
 }
@@ -416,8 +490,9 @@ pub fn tree_spec(rev: &str, deploy_dir: Option<&str>) -> String {
     }
 }
 
-/// A committer identity for the deploy commit when git has none (CI).
-async fn with_identity(git: &Git) -> Result<Git> {
+/// git with a committer identity for commits pix makes when git has none
+/// (CI).
+pub async fn identity(git: &Git) -> Result<Git> {
     if git.query(&["var", "GIT_COMMITTER_IDENT"]).await?.is_some()
         && git.query(&["var", "GIT_AUTHOR_IDENT"]).await?.is_some()
     {
@@ -486,12 +561,7 @@ pub async fn deploy(
         .map_err(|e| OpsError::Usage {
             message: format!("{rev} is not a commit of {}: {e}", options.repo.display()),
         })?;
-    let source_branch = if rev == "HEAD" {
-        git.query(&["symbolic-ref", "--short", "-q", "HEAD"])
-            .await?
-    } else {
-        Some(rev.clone())
-    };
+    let source_branch = branch_of_rev(&git, &rev).await?;
     let spec = tree_spec(&source_commit, target.deploy_dir.as_deref());
     // `<rev>:<dir>` takes the rest of the text as a path: no `^{tree}` here;
     // the object's type is checked separately.
@@ -605,7 +675,34 @@ pub async fn deploy(
         }
     }
 
-    if target.protected {
+    let mut replaced = Vec::new();
+    if let Some(sha) = &remote_sha {
+        let seen = lineage::read(&git, sha, &source_commit, &tree).await?;
+        if seen.blocks() {
+            if options.replace_foreign.as_deref() == Some(sha.as_str()) {
+                replaced = seen.foreign.clone();
+            } else {
+                let repair = repair_commands(target);
+                return Ok(report(
+                    remote_sha.clone(),
+                    DeployOutcome::ForeignCommits {
+                        remote_tip: sha.clone(),
+                        commits: seen.foreign,
+                        count: seen.foreign_count,
+                        repair,
+                    },
+                ));
+            }
+        } else if seen.foreign_count > 0 {
+            progress.event(DeployEvent::Note(format!(
+                "the remote's {} commit(s) not made by pix deploy are already in {}: deploying on top of them",
+                seen.foreign_count,
+                &source_commit[..source_commit.len().min(12)]
+            )));
+        }
+    }
+
+    if target.protected && !options.confirmed {
         let action = format!(
             "deploy {} ({}) to {}",
             &source_commit[..source_commit.len().min(12)],
@@ -630,10 +727,17 @@ pub async fn deploy(
         )?;
     }
 
-    let message = deploy_message(
+    let from = match (&source_branch, rev.as_str()) {
+        (Some(b), _) => SourceName::Branch(b),
+        (None, "HEAD") => SourceName::Detached,
+        (None, r) => SourceName::Rev(r),
+    };
+    let message = lineage_message(
         &source_commit,
-        source_branch.as_deref(),
+        from,
         target.deploy_dir.as_deref(),
+        Some(&tree),
+        &replaced,
     );
     let mut args = vec!["commit-tree", tree.as_str()];
     if let Some(p) = &remote_sha {
@@ -642,7 +746,13 @@ pub async fn deploy(
     }
     args.push("-m");
     args.push(&message);
-    let commit = with_identity(&git).await?.capture(&args).await?;
+    let date = commit_date(&git, &source_commit, remote_sha.as_deref()).await?;
+    let commit = identity(&git)
+        .await?
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_DATE", &date)
+        .capture(&args)
+        .await?;
     progress.event(DeployEvent::Plan {
         app: target.app.clone(),
         source: source_commit.clone(),
@@ -667,11 +777,58 @@ pub async fn deploy(
             }
             DeployOutcome::Deployed { urls, commit }
         }
+        PushOutcome::UpToDate => DeployOutcome::NothingToDeploy { commit },
         PushOutcome::BuildFailed { log_tail } => DeployOutcome::BuildFailed { log_tail },
         PushOutcome::Locked { message } => DeployOutcome::Locked { message },
         PushOutcome::Rejected { reason } => DeployOutcome::Rejected { reason },
     };
     Ok(report(remote_sha, outcome))
+}
+
+/// The branch `rev` names (`None`: not a branch): `HEAD` → the checked-out
+/// branch, `main` → `main`, `origin/main` → `origin/main`; `HEAD~1`, tags
+/// and commit ids name none.
+pub async fn branch_of_rev(git: &Git, rev: &str) -> Result<Option<String>> {
+    let full = git
+        .query(&["rev-parse", "--symbolic-full-name", rev])
+        .await?
+        .unwrap_or_default();
+    let full = full.lines().next().unwrap_or("").trim();
+    Ok(full
+        .strip_prefix("refs/heads/")
+        .or_else(|| full.strip_prefix("refs/remotes/"))
+        .filter(|b| !b.is_empty())
+        .map(str::to_string))
+}
+
+/// The deploy commit's date (`@SECONDS +0000`): the source commit's
+/// committer date, or its parent's when later (so the commit is the same
+/// for the same source and parent, in a dry run and in the deploy).
+async fn commit_date(git: &Git, source: &str, parent: Option<&str>) -> Result<String> {
+    let seconds = |text: String| text.trim().parse::<i64>().unwrap_or(0);
+    let mut at = seconds(git.capture(&["log", "-1", "--format=%ct", source]).await?);
+    if let Some(p) = parent {
+        at = at.max(seconds(
+            git.capture(&["log", "-1", "--format=%ct", p]).await?,
+        ));
+    }
+    Ok(format!("@{at} +0000"))
+}
+
+/// The commands that repair a deploy blocked by foreign commits (pure):
+/// keep them (`--merge`) or replace them (`--force`).
+pub fn repair_commands(target: &DeployTarget) -> Vec<String> {
+    if target.branch.is_some() {
+        let url = remote::git_url(&target.host, &target.app);
+        return vec![
+            format!("pix remote repair {url} --merge"),
+            format!("pix remote repair {url} --force"),
+        ];
+    }
+    vec![
+        format!("pix remote repair {} --merge", target.environment),
+        format!("pix remote repair {} --force", target.environment),
+    ]
 }
 
 /// `ps:rebuild <app>`: what to run after [`DeployOutcome::NothingToDeploy`]

@@ -12,6 +12,7 @@ pub mod error;
 pub mod git;
 pub mod hosts;
 pub mod journal;
+pub mod lineage;
 pub mod provision;
 pub mod release;
 pub mod remote;

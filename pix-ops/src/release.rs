@@ -539,6 +539,7 @@ pub async fn release(
             options.command.clone()
         },
         dry_run: false,
+        ..deploy::DeployOptions::default()
     };
     let deployed = deploy::deploy(
         &client,

@@ -8,6 +8,17 @@
 //! the remote's branch and pushes a fast-forward; [`repair_force`] pushes with
 //! `--force-with-lease=<ref>:<sha read by [`read_divergence`]>`, so a remote
 //! that moved again after it was read is refused, never overwritten.
+//!
+//! **The deploy lineage.** An environment with a `deploy_dir` (PIX's own
+//! layout: the API in `api/` of a monorepo), or whose remote holds commits
+//! `pix deploy` made, is not a copy of the local branch: its commits are
+//! the deploy commits pix builds from the folder ([`crate::deploy`]). Its
+//! [`Divergence::lineage`] is true and its repairs work on that lineage:
+//! [`repair_lineage_merge`] brings the foreign commits' changes into the
+//! checked-out branch (one commit, cherry-picked into the folder, carrying
+//! `Pix-Remote-Tip:`), then deploys; [`repair_lineage_force`] deploys on
+//! top of them, replacing their changes (the remote's history is kept; the
+//! deploy commit lists what it replaces).
 
 use std::path::PathBuf;
 
@@ -16,9 +27,10 @@ use serde::Serialize;
 use crate::config::{HostConfig, Login, PixConfig};
 use crate::confirm::{self, ConfirmFlags, ConfirmRequest, Prompter};
 use crate::connect::ConnectOptions;
-use crate::deploy::{DeployEvent, DeployProgress};
+use crate::deploy::{self, DeployEvent, DeployOptions, DeployProgress, DeployReport, DeployTarget};
 use crate::error::{OpsError, Result};
 use crate::git::{self, Git};
+use crate::lineage::{self, ForeignCommit};
 
 /// How many output lines a failed build keeps.
 pub const LOG_TAIL_LINES: usize = 30;
@@ -236,6 +248,9 @@ pub enum PushOutcome {
         /// Dokku's message.
         message: String,
     },
+    /// The remote already held the pushed commit: nothing was pushed and
+    /// nothing was deployed.
+    UpToDate,
     /// git refused to update the ref (not a fast-forward, or the lease did
     /// not hold).
     Rejected {
@@ -248,6 +263,13 @@ pub enum PushOutcome {
 /// that failed without reaching the remote (SSH errors) is an error.
 pub fn classify_push(code: i32, stderr_lines: &[String]) -> Result<PushOutcome> {
     let remote: Vec<String> = stderr_lines.iter().filter_map(|l| remote_line(l)).collect();
+    if code == 0
+        && stderr_lines
+            .iter()
+            .any(|l| l.trim() == "Everything up-to-date")
+    {
+        return Ok(PushOutcome::UpToDate);
+    }
     if code == 0 {
         return Ok(PushOutcome::Pushed {
             urls: deployed_urls(&remote),
@@ -384,6 +406,7 @@ pub fn options_from_config(
         local_ref: None,
         ssh_command: ssh_command_for(config, url, connect),
         app_exists: None,
+        deploy_target: None,
     }
 }
 
@@ -399,6 +422,45 @@ pub enum PushPrediction {
     FastForward,
     /// The remote holds commits the local side does not: refused.
     Rejected,
+}
+
+/// What a deploy would do (`pix deploy ENV` for a remote an environment
+/// deploys; a push of the local ref for one no environment deploys): the
+/// `deploy` field of `pix remote status`, its DEPLOY column and what
+/// `--exit-code` looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployPrediction {
+    /// The remote has no deploy branch yet: the deploy creates it.
+    Create,
+    /// The app does not exist on its host: a deploy refuses.
+    AppMissing,
+    /// The environment's `deploy_dir` is not in the local commit.
+    MissingFolder,
+    /// The remote already deploys this tree.
+    UpToDate,
+    /// A deploy goes on top of the remote's tip.
+    FastForward,
+    /// The remote holds commits `pix deploy` did not make, and the deploy
+    /// would undo them: it stops (`pix remote repair`).
+    BlockedForeignCommits,
+    /// A push would be rejected (not a fast-forward).
+    Rejected,
+}
+
+impl DeployPrediction {
+    /// Its name, as in `--json` (pure).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeployPrediction::Create => "create",
+            DeployPrediction::AppMissing => "app_missing",
+            DeployPrediction::MissingFolder => "missing_folder",
+            DeployPrediction::UpToDate => "up_to_date",
+            DeployPrediction::FastForward => "fast_forward",
+            DeployPrediction::BlockedForeignCommits => "blocked_foreign_commits",
+            DeployPrediction::Rejected => "rejected",
+        }
+    }
 }
 
 /// The divergence between a local ref and a remote's deploy branch, as read
@@ -441,6 +503,17 @@ pub struct Divergence {
     /// ([`RemoteOptions::app_exists`]); `Some(false)`: nothing was fetched and
     /// a push (or `pix deploy`) creates the app.
     pub app_exists: Option<bool>,
+    /// Whether the remote is a deploy lineage (see the module
+    /// documentation): its repairs work on deploy commits, not on the
+    /// local branch.
+    pub lineage: bool,
+    /// What a deploy would do.
+    pub deploy: DeployPrediction,
+    /// The commits on the remote `pix deploy` did not make and the local
+    /// commit does not have (newest first, at most [`lineage::LISTED`]).
+    pub foreign: Vec<ForeignCommit>,
+    /// How many there are in all.
+    pub foreign_count: usize,
 }
 
 /// What a [`Divergence`] was read for.
@@ -501,6 +574,10 @@ pub struct RemoteOptions {
     /// fetched from, and reading a status must not create anything. `None`
     /// fetches.
     pub app_exists: Option<bool>,
+    /// The deploy target this remote is read for (`pix remote repair
+    /// branch`, an alias): its URL and folder are used instead of the
+    /// remote's name.
+    pub deploy_target: Option<DeployTarget>,
 }
 
 fn git_for(git: &Git, options: &RemoteOptions) -> Git {
@@ -542,25 +619,32 @@ pub async fn read_divergence(
     remote: &str,
     options: &RemoteOptions,
 ) -> Result<Divergence> {
-    let (url, source) = match remote_url(git, remote).await {
-        Ok(url) => (url, RemoteSource::GitRemote),
-        Err(not_a_remote) => match config {
-            Some(c) => match environment_url(c, remote) {
-                Some(url) => (url, RemoteSource::Environment),
-                None => {
-                    return Err(OpsError::NotFound {
-                        message: format!(
-                            "{not_a_remote}, nor an environment of pix.toml (environments: {}); see `pix remote status`",
-                            c.environments
-                                .keys()
-                                .map(String::as_str)
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    })
-                }
+    let by_target = options
+        .deploy_target
+        .as_ref()
+        .map(|t| (git_url(&t.host, &t.app), RemoteSource::Environment));
+    let (url, source) = match by_target {
+        Some(found) => found,
+        None => match remote_url(git, remote).await {
+            Ok(url) => (url, RemoteSource::GitRemote),
+            Err(not_a_remote) => match config {
+                Some(c) => match environment_url(c, remote) {
+                    Some(url) => (url, RemoteSource::Environment),
+                    None => {
+                        return Err(OpsError::NotFound {
+                            message: format!(
+                                "{not_a_remote}, nor an environment of pix.toml (environments: {}); see `pix remote status`",
+                                c.environments
+                                    .keys()
+                                    .map(String::as_str)
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        })
+                    }
+                },
+                None => return Err(not_a_remote),
             },
-            None => return Err(not_a_remote),
         },
     };
     let parsed = RemoteUrl::parse(&url).ok_or_else(|| OpsError::Usage {
@@ -590,7 +674,7 @@ pub async fn read_divergence(
         .lines()
         .find_map(|l| l.split_whitespace().next())
         .map(str::to_string);
-    let (ahead, behind, same_tree) = match &remote_sha {
+    let (ahead, behind, same_tree, read_sha) = match &remote_sha {
         Some(sha) => {
             git.capture(&[
                 "fetch",
@@ -629,9 +713,9 @@ pub async fn read_divergence(
                 == git
                     .capture(&["rev-parse", &format!("{local_sha}^{{tree}}")])
                     .await?;
-            (ahead, behind, same)
+            (ahead, behind, same, Some(sha))
         }
-        None => (0, 0, false),
+        None => (0, 0, false, None),
     };
     let deploying: Vec<(&String, bool)> = config
         .map(|c| {
@@ -646,16 +730,64 @@ pub async fn read_divergence(
                 .collect()
         })
         .unwrap_or_default();
+    // The folder `pix deploy` builds from, when an environment deploys it.
+    let folder: Option<Option<String>> = match &options.deploy_target {
+        Some(t) => Some(t.deploy_dir.clone()),
+        None => deploying.first().and_then(|(name, _)| {
+            config
+                .and_then(|c| c.environments.get(*name))
+                .map(|e| e.deploy_dir.clone())
+        }),
+    };
+    let push = predict(remote_sha.as_deref(), ahead, behind);
+    let mut seen_lineage = folder
+        .as_ref()
+        .is_some_and(|d| deploy::tree_spec("x", d.as_deref()) != "x^{tree}");
+    let mut foreign = Vec::new();
+    let mut foreign_count = 0;
+    let deploy = if options.app_exists == Some(false) {
+        DeployPrediction::AppMissing
+    } else {
+        match (&read_sha, &folder) {
+            (None, _) => DeployPrediction::Create,
+            (Some(sha), Some(dir)) => match folder_tree(&git, &local_sha, dir.as_deref()).await? {
+                None => DeployPrediction::MissingFolder,
+                Some(tree) => {
+                    let l = lineage::read(&git, sha, &local_sha, &tree).await?;
+                    seen_lineage |= l.has_own;
+                    foreign_count = l.foreign_count;
+                    foreign = l.foreign.clone();
+                    let remote_tree = git
+                        .capture(&["rev-parse", &format!("{sha}^{{tree}}")])
+                        .await?;
+                    if remote_tree == tree {
+                        DeployPrediction::UpToDate
+                    } else if l.blocks() {
+                        DeployPrediction::BlockedForeignCommits
+                    } else {
+                        DeployPrediction::FastForward
+                    }
+                }
+            },
+            (Some(_), None) => match push {
+                PushPrediction::Create => DeployPrediction::Create,
+                PushPrediction::UpToDate => DeployPrediction::UpToDate,
+                PushPrediction::FastForward => DeployPrediction::FastForward,
+                PushPrediction::Rejected => DeployPrediction::Rejected,
+            },
+        }
+    };
     Ok(Divergence {
         remote: remote.to_string(),
         source,
         url,
         tracking,
-        protected: deploying.iter().any(|(_, protected)| *protected),
+        protected: deploying.iter().any(|(_, protected)| *protected)
+            || options.deploy_target.as_ref().is_some_and(|t| t.protected),
         environments: deploying.iter().map(|(n, _)| (*n).clone()).collect(),
         app: parsed.app,
         deploy_branch: branch,
-        push: predict(remote_sha.as_deref(), ahead, behind),
+        push,
         remote_sha,
         local_ref,
         local_sha,
@@ -663,7 +795,25 @@ pub async fn read_divergence(
         behind,
         same_tree,
         app_exists: options.app_exists,
+        lineage: seen_lineage,
+        deploy,
+        foreign,
+        foreign_count,
     })
+}
+
+/// The tree `pix deploy` would build from `commit` (`None`: the folder is
+/// not there).
+pub async fn folder_tree(git: &Git, commit: &str, dir: Option<&str>) -> Result<Option<String>> {
+    let spec = deploy::tree_spec(commit, dir);
+    Ok(
+        match git.query(&["rev-parse", "--verify", "-q", &spec]).await? {
+            Some(id) if git.query(&["cat-file", "-t", &id]).await?.as_deref() == Some("tree") => {
+                Some(id)
+            }
+            _ => None,
+        },
+    )
 }
 
 /// The push URL of environment `name` of `config`, if it has one.
@@ -770,6 +920,14 @@ pub enum MergeOutcome {
         /// How the push ended.
         push: PushOutcome,
     },
+    /// A deploy lineage's repair: the foreign commits' changes were brought
+    /// into the checked-out branch (commit `replay`), then deployed.
+    Replayed {
+        /// The commit on the local branch that brings their changes.
+        replay: String,
+        /// The deploy that followed.
+        deploy: Box<DeployReport>,
+    },
     /// The merge had conflicts; it was aborted (the work tree is as it was)
     /// and `next_steps` say how to do it by hand.
     Conflicts {
@@ -807,23 +965,7 @@ pub async fn repair_merge(
                     .into(),
         });
     }
-    let branch = git
-        .query(&["symbolic-ref", "--short", "-q", "HEAD"])
-        .await?
-        .ok_or_else(|| OpsError::Precondition {
-            message: "HEAD is detached; check out the branch to repair (git switch <branch>)"
-                .into(),
-        })?;
-    let dirty = git
-        .capture(&["status", "--porcelain", "--untracked-files=no"])
-        .await?;
-    if !dirty.trim().is_empty() {
-        return Err(OpsError::Precondition {
-            message: format!(
-                "the work tree has uncommitted changes; commit or stash them first:\n{dirty}"
-            ),
-        });
-    }
+    let branch = clean_branch(&git).await?;
     let tracking = &read.tracking;
     if read.behind == 0 {
         let push = if read.ahead > 0 {
@@ -880,6 +1022,271 @@ pub async fn repair_merge(
     Ok(MergeOutcome::Merged { merge, push })
 }
 
+/// The checked-out branch, when the work tree has no uncommitted changes.
+async fn clean_branch(git: &Git) -> Result<String> {
+    let branch = git
+        .query(&["symbolic-ref", "--short", "-q", "HEAD"])
+        .await?
+        .ok_or_else(|| OpsError::Precondition {
+            message: "HEAD is detached; check out the branch to repair (git switch <branch>)"
+                .into(),
+        })?;
+    let dirty = git
+        .capture(&["status", "--porcelain", "--untracked-files=no"])
+        .await?;
+    if !dirty.trim().is_empty() {
+        return Err(OpsError::Precondition {
+            message: format!(
+                "the work tree has uncommitted changes; commit or stash them first:\n{dirty}"
+            ),
+        });
+    }
+    Ok(branch)
+}
+
+/// How `pix deploy` is run for `target` (pure): `pix deploy staging`,
+/// `pix deploy branch`.
+pub fn deploy_command(target: &DeployTarget) -> String {
+    format!("pix deploy {}", target.environment)
+}
+
+/// The ref a lineage repair keeps its replay commit under (so the printed
+/// hand steps can name it).
+pub fn repair_ref(app: &str) -> String {
+    format!("refs/pix/repair/{app}")
+}
+
+/// The foreign commits of `read`, one line each (pure).
+pub fn foreign_lines(read: &Divergence) -> Vec<String> {
+    let mut lines: Vec<String> = read
+        .foreign
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} ({})",
+                &c.sha[..c.sha.len().min(12)],
+                c.subject,
+                c.author
+            )
+        })
+        .collect();
+    if read.foreign_count > read.foreign.len() {
+        lines.push(format!(
+            "and {} more",
+            read.foreign_count - read.foreign.len()
+        ));
+    }
+    lines
+}
+
+/// `pix remote repair ENV --merge` on a deploy lineage: brings the changes
+/// of the commits pushed without `pix deploy` into the checked-out branch
+/// (one commit whose tree is the remote's tip, on the newest deploy commit
+/// under it, cherry-picked into the deploy folder with `-X subtree=DIR`; its
+/// message lists them and ends with `Pix-Remote-Tip: <tip>`), then deploys
+/// the branch (on top of the remote's tip: a fast-forward). On conflicts the
+/// cherry-pick is aborted (the work tree is as it was) and the hand steps
+/// are returned.
+pub async fn repair_lineage_merge(
+    client: &dokku_client::Client,
+    git: &Git,
+    read: &Divergence,
+    target: &DeployTarget,
+    options: &DeployOptions,
+    prompter: &mut dyn crate::confirm::Prompter,
+    progress: &dyn DeployProgress,
+) -> Result<MergeOutcome> {
+    let Some(tip) = &read.remote_sha else {
+        return Err(OpsError::Precondition {
+            message: format!(
+                "{} has no branch {}: nothing to merge; `{}` creates it",
+                read.remote,
+                read.deploy_branch,
+                deploy_command(target)
+            ),
+        });
+    };
+    let branch = clean_branch(git).await?;
+    if read.deploy != DeployPrediction::BlockedForeignCommits {
+        let why = if read.foreign_count == 0 {
+            "holds only commits made by `pix deploy` (or already in your history)".to_string()
+        } else {
+            format!(
+                "holds {} commit(s) not made by `pix deploy`, whose changes {} already has",
+                read.foreign_count, read.local_ref
+            )
+        };
+        return Err(OpsError::Refused {
+            message: format!(
+                "{}'s {} {why}: nothing to merge; nothing was done. `{}` deploys on top of it (it was deployed by `pix deploy`)",
+                read.remote,
+                read.deploy_branch,
+                deploy_command(target)
+            ),
+        });
+    }
+    let tree = folder_tree(git, &read.local_sha, target.deploy_dir.as_deref())
+        .await?
+        .ok_or_else(|| OpsError::Precondition {
+            message: format!(
+                "the folder `{}` does not exist at HEAD",
+                target.deploy_dir.as_deref().unwrap_or(".")
+            ),
+        })?;
+    let seen = lineage::read(git, tip, &read.local_sha, &tree).await?;
+    let newest = seen.foreign.first().cloned();
+    let mut message = format!(
+        "Bring in {} commit(s) pushed to {} without pix deploy\n\n",
+        seen.foreign_count, read.app
+    );
+    for line in foreign_lines(read) {
+        message.push_str(&format!("  {line}\n"));
+    }
+    message.push_str(&format!("\n{} {tip}\n", lineage::REMOTE_TIP_TRAILER));
+    let mut make = vec!["commit-tree".to_string(), format!("{tip}^{{tree}}")];
+    if let Some(base) = &seen.base {
+        make.push("-p".into());
+        make.push(base.clone());
+    }
+    make.push("-m".into());
+    make.push(message);
+    let mut maker = deploy::identity(git).await?;
+    if let Some(c) = &newest {
+        let who = git
+            .capture(&[
+                "log",
+                "-1",
+                "--format=%an%x00%ae%x00%ad",
+                "--date=raw",
+                &c.sha,
+            ])
+            .await?;
+        let mut p = who.splitn(3, '\0');
+        if let (Some(n), Some(e), Some(d)) = (p.next(), p.next(), p.next()) {
+            maker = maker
+                .env("GIT_AUTHOR_NAME", n)
+                .env("GIT_AUTHOR_EMAIL", e)
+                .env("GIT_AUTHOR_DATE", format!("@{d}"));
+        }
+    }
+    let make: Vec<&str> = make.iter().map(String::as_str).collect();
+    let replay_source = maker.capture(&make).await?;
+    let keep = repair_ref(&read.app);
+    git.capture(&["update-ref", &keep, &replay_source]).await?;
+    let subtree = target
+        .deploy_dir
+        .as_deref()
+        .map(|d| d.trim_matches('/'))
+        .filter(|d| !d.is_empty() && *d != ".")
+        .map(|d| format!("subtree={d}"));
+    progress.event(DeployEvent::Note(format!(
+        "bringing {} commit(s) of {} into {branch}{}",
+        seen.foreign_count,
+        read.app,
+        target
+            .deploy_dir
+            .as_deref()
+            .map(|d| format!(" (under {d}/)"))
+            .unwrap_or_default()
+    )));
+    let mut pick = vec!["cherry-pick", "--keep-redundant-commits"];
+    if let Some(x) = &subtree {
+        pick.push("-X");
+        pick.push(x);
+    }
+    pick.push(&keep);
+    let out = deploy::identity(git).await?.output(&pick).await?;
+    if !out.success() {
+        let files = git
+            .capture(&["diff", "--name-only", "--diff-filter=U"])
+            .await
+            .unwrap_or_default();
+        let files: Vec<String> = files.lines().map(str::to_string).collect();
+        let aborted = git.output(&["cherry-pick", "--abort"]).await?;
+        if files.is_empty() && aborted.success() {
+            return Err(OpsError::StepFailed {
+                message: format!(
+                    "git cherry-pick failed: {}; it was aborted",
+                    git::tail(&format!("{}\n{}", out.stdout, out.stderr), 4)
+                ),
+            });
+        }
+        let mut hand = vec!["git".to_string(), "cherry-pick".to_string()];
+        if let Some(x) = &subtree {
+            hand.push("-X".into());
+            hand.push(x.clone());
+        }
+        hand.push(keep.clone());
+        let quoted: Vec<String> = files.iter().map(|f| shell_quote(f)).collect();
+        let next_steps = vec![
+            hand.iter()
+                .map(|w| shell_quote(w))
+                .collect::<Vec<_>>()
+                .join(" "),
+            format!("# resolve the conflicts in: {}", files.join(", ")),
+            format!("git add {} && git commit --no-edit", quoted.join(" ")),
+            deploy_command(target),
+            "# or give up at any point with: git cherry-pick --abort".into(),
+        ];
+        return Ok(MergeOutcome::Conflicts { files, next_steps });
+    }
+    let replay = git.capture(&["rev-parse", "HEAD"]).await?;
+    let mut options = options.clone();
+    options.rev = None;
+    let report = deploy::deploy(client, target, &options, prompter, progress).await?;
+    Ok(MergeOutcome::Replayed {
+        replay,
+        deploy: Box::new(report),
+    })
+}
+
+/// `pix remote repair ENV --force` on a deploy lineage: after confirmation
+/// (a protected environment's needs the app's name typed), deploys the
+/// local commit on top of the remote's tip although it undoes the commits
+/// pushed without `pix deploy` (the deploy commit lists them). With nothing
+/// to replace, it is a plain deploy (and says "nothing to deploy" when the
+/// remote already runs the tree). If the remote moved after it was read,
+/// the deploy stops again with [`deploy::DeployOutcome::ForeignCommits`].
+#[allow(clippy::too_many_arguments)]
+pub async fn repair_lineage_force(
+    client: &dokku_client::Client,
+    read: &Divergence,
+    target: &DeployTarget,
+    options: &DeployOptions,
+    flags: &ConfirmFlags,
+    prompter: &mut dyn Prompter,
+    progress: &dyn DeployProgress,
+) -> Result<DeployReport> {
+    let mut options = options.clone();
+    options.rev = None;
+    if read.deploy == DeployPrediction::BlockedForeignCommits {
+        let tip = read.remote_sha.clone().unwrap_or_default();
+        let action = format!(
+            "deploy {} ({}) to {} on top of {}, undoing {} commit(s) pushed without pix deploy",
+            &read.local_sha[..read.local_sha.len().min(12)],
+            read.local_ref,
+            read.app,
+            &tip[..tip.len().min(12)],
+            read.foreign_count
+        );
+        let command = format!("pix remote repair {} --force", read.remote);
+        confirm::confirm(
+            &ConfirmRequest {
+                environment: &read.remote,
+                protected: read.protected,
+                name: &read.app,
+                action: &action,
+                command: &command,
+            },
+            flags,
+            prompter,
+        )?;
+        options.replace_foreign = Some(tip);
+        options.confirmed = true;
+    }
+    deploy::deploy(client, target, &options, prompter, progress).await
+}
+
 /// `pix remote repair <remote> --force`: after confirmation, pushes the
 /// local ref with `--force-with-lease` against the commit `read` saw. If the
 /// remote moved since, git refuses and the outcome is `Rejected`.
@@ -892,6 +1299,9 @@ pub async fn repair_force(
     progress: &dyn DeployProgress,
 ) -> Result<PushOutcome> {
     let git = git_for(git, options);
+    if read.remote_sha.as_deref() == Some(read.local_sha.as_str()) {
+        return Ok(PushOutcome::UpToDate);
+    }
     let action = format!(
         "replace {}'s {} ({}, {} commit(s) not in {}) with {} ({})",
         read.remote,

@@ -389,33 +389,172 @@ pub fn parse_heads(text: &str) -> Vec<String> {
 pub struct PrunePlan {
     /// The git remote consulted.
     pub origin: String,
-    /// Review apps whose branch is gone from it.
+    /// Review apps whose branch is provably gone: deleted on `origin` and
+    /// either not a local branch or one whose commits are all on `origin`.
     pub remove: Vec<ReviewApp>,
-    /// Review apps whose branch still exists.
+    /// The other review apps.
     pub keep: Vec<ReviewApp>,
+    /// Why each app is removed or kept, in the order listed.
+    pub reasons: Vec<PruneReason>,
 }
 
-/// Pure: splits review apps by whether their branch is still on the remote.
+/// Why one review app is removed or kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PruneReason {
+    /// The app.
+    pub app: String,
+    /// Its branch.
+    pub branch: String,
+    /// Whether it is removed.
+    pub remove: bool,
+    /// Why.
+    pub reason: String,
+}
+
+/// A review app's branch in the local repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalBranch {
+    /// No local branch of that name.
+    Absent,
+    /// A local branch whose commits are all on the remote (merged, or
+    /// pushed before the remote branch was deleted).
+    Pushed,
+    /// A local branch with this many commits on no branch of the remote.
+    Unpushed(u64),
+}
+
+/// Pure: splits review apps by whether their branch is still on the remote
+/// (no local branches known).
 pub fn plan_prune(origin: &str, apps: Vec<ReviewApp>, branches: &[String]) -> PrunePlan {
-    let (keep, remove) = apps.into_iter().partition(|a| branches.contains(&a.branch));
-    PrunePlan {
-        origin: origin.to_string(),
-        remove,
-        keep,
-    }
+    plan_prune_with(origin, apps, branches, &|_| LocalBranch::Absent)
 }
 
-/// `pix review-app prune`, first half: the review apps whose branch no
-/// longer exists on `origin`. Changes nothing.
+/// Pure: an app is removed only when its branch is gone from `origin` and
+/// `local` says the local repository holds no unpushed work on it.
+pub fn plan_prune_with(
+    origin: &str,
+    apps: Vec<ReviewApp>,
+    branches: &[String],
+    local: &dyn Fn(&str) -> LocalBranch,
+) -> PrunePlan {
+    let mut plan = PrunePlan {
+        origin: origin.to_string(),
+        remove: Vec::new(),
+        keep: Vec::new(),
+        reasons: Vec::new(),
+    };
+    for app in apps {
+        let b = app.branch.clone();
+        let (remove, reason) = if branches.contains(&b) {
+            (false, format!("branch {b} is still on {origin}"))
+        } else {
+            match local(&b) {
+                LocalBranch::Absent => (
+                    true,
+                    format!("branch {b} is gone from {origin} and is not a local branch"),
+                ),
+                LocalBranch::Pushed => (
+                    true,
+                    format!(
+                        "branch {b} is gone from {origin}; the local branch {b} has no commit that {origin} lacks"
+                    ),
+                ),
+                LocalBranch::Unpushed(n) => (
+                    false,
+                    format!(
+                        "branch {b} is not on {origin} but the local branch {b} has {n} commit(s) that {origin} lacks: push it (`git push {origin} {b}`) or delete it (`git branch -D {b}`), then prune again"
+                    ),
+                ),
+            }
+        };
+        plan.reasons.push(PruneReason {
+            app: app.app.clone(),
+            branch: b,
+            remove,
+            reason,
+        });
+        if remove {
+            plan.remove.push(app);
+        } else {
+            plan.keep.push(app);
+        }
+    }
+    plan
+}
+
+/// The state of local branch `branch` against `origin`: its commits that
+/// are neither on a remote-tracking branch of `origin` nor under one of the
+/// remote's current heads `heads` (ids).
+pub async fn local_branch(
+    git: &Git,
+    origin: &str,
+    branch: &str,
+    heads: &[String],
+) -> Result<LocalBranch> {
+    let Some(tip) = git
+        .query(&[
+            "rev-parse",
+            "--verify",
+            "-q",
+            &format!("refs/heads/{branch}^{{commit}}"),
+        ])
+        .await?
+    else {
+        return Ok(LocalBranch::Absent);
+    };
+    let mut args: Vec<String> = vec![
+        "rev-list".into(),
+        "--count".into(),
+        tip,
+        "--not".into(),
+        format!("--remotes={origin}"),
+    ];
+    for h in heads {
+        if git
+            .query(&["cat-file", "-e", &format!("{h}^{{commit}}")])
+            .await?
+            .is_some()
+        {
+            args.push(h.clone());
+        }
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let n: u64 = git.capture(&args).await?.trim().parse().unwrap_or(u64::MAX);
+    Ok(if n == 0 {
+        LocalBranch::Pushed
+    } else {
+        LocalBranch::Unpushed(n)
+    })
+}
+
+/// `pix review-app prune`, first half: the review apps whose branch is
+/// provably gone (see [`plan_prune_with`]). Changes nothing.
 pub async fn prune_plan(
     client: &Client,
     config: &PixConfig,
     git: &Git,
     origin: &str,
 ) -> Result<PrunePlan> {
-    let branches = remote_branches(git, origin).await?;
+    let listed = git.capture(&["ls-remote", "--heads", origin]).await?;
+    let branches = parse_heads(&listed);
+    let heads: Vec<String> = listed
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect();
     let apps = list(client, config, None).await?;
-    Ok(plan_prune(origin, apps, &branches))
+    let mut states = std::collections::BTreeMap::new();
+    for app in &apps {
+        if !branches.contains(&app.branch) {
+            states.insert(
+                app.branch.clone(),
+                local_branch(git, origin, &app.branch, &heads).await?,
+            );
+        }
+    }
+    Ok(plan_prune_with(origin, apps, &branches, &|b| {
+        states.get(b).copied().unwrap_or(LocalBranch::Absent)
+    }))
 }
 
 /// `pix review-app prune`, second half: after confirmation (`--yes`, or `y`
@@ -433,7 +572,7 @@ pub async fn prune(
     }
     let names: Vec<&str> = plan.remove.iter().map(|a| a.app.as_str()).collect();
     let action = format!(
-        "destroy {} review app(s) whose branch is gone from {}: {}",
+        "destroy {} review app(s) whose branch is gone from {} (and not kept locally with unpushed commits): {}",
         names.len(),
         plan.origin,
         names.join(", ")
@@ -488,6 +627,33 @@ mod tests {
         let gone: Vec<&str> = plan.remove.iter().map(|a| a.app.as_str()).collect();
         assert_eq!(gone, ["c"]);
         assert_eq!(plan.keep.len(), 2);
+    }
+
+    #[test]
+    fn prune_keeps_local_branches_with_unpushed_commits() {
+        let plan = plan_prune_with(
+            "origin",
+            vec![app("a", "a"), app("b", "b"), app("c", "c"), app("d", "d")],
+            &["a".into()],
+            &|b| match b {
+                "b" => LocalBranch::Unpushed(2),
+                "c" => LocalBranch::Pushed,
+                _ => LocalBranch::Absent,
+            },
+        );
+        let gone: Vec<&str> = plan.remove.iter().map(|a| a.app.as_str()).collect();
+        assert_eq!(gone, ["c", "d"]);
+        let why: Vec<(&str, bool)> = plan
+            .reasons
+            .iter()
+            .map(|r| (r.app.as_str(), r.remove))
+            .collect();
+        assert_eq!(why, [("a", false), ("b", false), ("c", true), ("d", true)]);
+        assert!(
+            plan.reasons[1].reason.contains("`git push origin b`"),
+            "{:?}",
+            plan.reasons[1]
+        );
     }
 
     #[test]

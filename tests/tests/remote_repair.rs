@@ -122,6 +122,7 @@ impl World {
             local_ref: None,
             ssh_command: Some(self.sb.git_ssh_command()),
             app_exists: None,
+            deploy_target: None,
         }
     }
 

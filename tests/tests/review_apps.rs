@@ -228,8 +228,21 @@ fn up_list_down_prune_with_real_branches() {
         a1.urls
     );
 
-    // Delete Fix_Two on origin: prune plans it, refuses without --yes.
-    git(&w.repo, &["push", "-q", "origin", "--delete", "Fix_Two"]).unwrap();
+    // Delete Fix_Two on origin (as GitHub does after a merge: the local
+    // branch has nothing origin did not have): prune plans it, refuses
+    // without --yes.
+    let origin = w._dir.path().join("origin.git");
+    git(
+        &origin,
+        &[
+            "--git-dir",
+            origin.to_str().unwrap(),
+            "branch",
+            "-D",
+            "Fix_Two",
+        ],
+    )
+    .unwrap();
     let plan =
         w.rt.block_on(review::prune_plan(&client, &w.config, &git_repo, "origin"))
             .unwrap();
