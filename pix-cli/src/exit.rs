@@ -107,7 +107,7 @@ pub fn hint(failure: &Failure, globals: &[String]) -> Option<String> {
             pix(&format!("ssh trust-host {host}"))
         ),
         Error::HostKeyMismatch { host, .. } => format!(
-            "once the new key is verified, replace the recorded one with `{}`",
+            "when it is, run `{}`",
             pix(&format!("ssh trust-host {host} --replace"))
         ),
         _ => return None,

@@ -14,11 +14,13 @@ use pix_ops::trust::known_keys;
 
 /// The `pix ssh trust-host ...` command named in an error message.
 fn named_command(stderr: &str) -> String {
-    let start = stderr
-        .find("`pix ssh trust-host ")
-        .unwrap_or_else(|| panic!("no trust-host command in:\n{stderr}"));
-    let rest = &stderr[start + 1..];
-    rest[..rest.find('`').unwrap()].to_string()
+    stderr
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .find(|c| c.starts_with("pix ") && c.contains(" ssh trust-host "))
+        .unwrap_or_else(|| panic!("no trust-host command in:\n{stderr}"))
+        .to_string()
 }
 
 fn keys(file: &Path, port: u16) -> Vec<(String, String)> {
@@ -121,11 +123,17 @@ fn a_changed_key_needs_replace() {
     let khs = kh.to_str().unwrap();
 
     let failed = w.pix(&["--known-hosts", khs, "apps", "list"]).expect(6);
+    // The named command keeps the files given and asks for --replace.
     let command = named_command(&failed.stderr);
-    let mut args = vec!["--known-hosts", khs];
-    args.extend(command.split_whitespace().skip(1));
-    args.push("--yes");
-    let refused = w.pix(&args).expect(4);
+    assert!(
+        command.contains(&format!("--known-hosts {khs} ")) && command.ends_with(" --replace"),
+        "{command}"
+    );
+    let mut args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    // Without --replace a changed key is refused, even with --yes.
+    let mut plain: Vec<&str> = args.iter().copied().filter(|a| *a != "--replace").collect();
+    plain.push("--yes");
+    let refused = common::run_pix(w.dir.path(), &plain, &[], None).expect(4);
     assert!(
         refused.stderr.contains("--replace") && refused.stdout.contains("DIFFERENT"),
         "{}",
@@ -133,8 +141,8 @@ fn a_changed_key_needs_replace() {
     );
     assert_eq!(keys(&kh, port), vec![(kind.to_string(), key.to_string())]);
 
-    args.push("--replace");
-    let replaced = w.pix(&args).expect(0);
+    args.push("--yes");
+    let replaced = common::run_pix(w.dir.path(), &args, &[], None).expect(0);
     assert!(
         replaced.stdout.contains("replaced the old keys"),
         "{}",
