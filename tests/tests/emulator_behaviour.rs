@@ -545,3 +545,98 @@ fn storage_ssh_keys_plugins_and_help() {
         "dokku version 0.38.27\n"
     );
 }
+
+/// `plugins/domains`: global domains (`VHOST`) feed the vhosts an app gets
+/// when it is created (one per global domain) and on `domains:reset`;
+/// `_` is a name Dokku accepts; the `*-global` usage error.
+#[test]
+fn global_domains_seed_new_apps_and_reset() {
+    let emu = Emu::new(Profile::V0_38);
+    let ok = |args: &[&str]| {
+        let out = emu.cmd(args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        text(&out.stdout)
+    };
+    assert_eq!(
+        ok(&["domains:set-global", "one.me", "two.me"]),
+        "-----> Set one.me two.me\n"
+    );
+    ok(&["apps:create", "api"]);
+    assert_eq!(
+        ok(&["domains:report", "api", "--domains-app-vhosts"]),
+        "api.one.me api.two.me\n"
+    );
+    // set later, the global list does not change an existing app's list
+    ok(&["domains:add-global", "three.me"]);
+    assert_eq!(
+        ok(&["domains:report", "api", "--domains-app-vhosts"]),
+        "api.one.me api.two.me\n"
+    );
+    ok(&["domains:add", "api", "_"]);
+    ok(&["domains:reset", "api"]);
+    assert_eq!(
+        ok(&["domains:report", "api", "--domains-app-vhosts"]),
+        "api.one.me api.two.me api.three.me\n"
+    );
+    ok(&["domains:remove-global", "one.me"]);
+    assert_eq!(
+        ok(&["domains:report", "--global", "--domains-global-vhosts"]),
+        "two.me three.me\n"
+    );
+    ok(&["domains:clear", "api"]);
+    assert_eq!(ok(&["domains:report", "api", "--domains-app-vhosts"]), "\n");
+    ok(&["domains:clear-global"]);
+    assert_eq!(
+        ok(&["domains:report", "--global", "--domains-global-enabled"]),
+        "false\n"
+    );
+    let out = emu.cmd(&["domains:add-global"]);
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (
+            Some(1),
+            " !     Please specify a domain name. Usage: dokku  <domain> [<domain> ...]\n".into()
+        )
+    );
+    let out = emu.cmd(&["domains:set-global", "bad_name"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     bad_name is invalid. exiting...\n"
+    );
+}
+
+/// `<topic>:help` and the bare topic print the plugin's help (`plugin` is
+/// help, not `plugin:list`, since 0.30); `dokku help` lists every core
+/// plugin of 0.38.27 with its one-line summary.
+#[test]
+fn topic_help_and_the_command_list() {
+    let emu = Emu::new(Profile::V0_38);
+    for (topic, desc) in [
+        ("domains", "Manage domains used by the proxy"),
+        ("ps", "Manage app processes"),
+        ("storage", "Manage mounted volumes"),
+        ("plugin", "Manage installed plugins"),
+        ("ssh-keys", "Manage public ssh keys used for deployment"),
+    ] {
+        let bare = text(&emu.cmd(&[topic]).stdout);
+        let help = text(&emu.cmd(&[&format!("{topic}:help")]).stdout);
+        assert_eq!(bare, help, "{topic}");
+        assert!(
+            help.starts_with(&format!(
+                "Usage: dokku {topic}[:COMMAND]\n\n{desc}\n\nAdditional commands:\n"
+            )),
+            "{help}"
+        );
+    }
+    let logs = text(&emu.cmd(&["logs:help"]).stdout);
+    assert!(logs.contains("Manage log integration for an app"), "{logs}");
+    let list = text(&emu.cmd(&["help"]).stdout);
+    assert!(list.contains("    buildpacks  "), "{list}");
+    assert!(list.contains("Manage buildpack settings for an app"));
+    assert!(list.contains("    cleanup "));
+    assert!(!list.contains("ps:scale"));
+    assert!(text(&emu.cmd(&["help", "--all"]).stdout).contains("    ps:scale "));
+    let old = Emu::new(Profile::V0_19);
+    let out = old.cmd(&["plugin"]);
+    assert!(text(&out.stdout).starts_with("plugn: "));
+}
