@@ -640,3 +640,56 @@ fn topic_help_and_the_command_list() {
     let out = old.cmd(&["plugin"]);
     assert!(text(&out.stdout).starts_with("plugn: "));
 }
+
+/// `ps:set` (`ps.CommandSet` over `common.CommandPropertySet`): app and
+/// global properties, the computed value (app, else global, else default),
+/// a restart policy checked, a property that cannot be global refused.
+#[test]
+fn ps_set_properties_raw_global_and_computed() {
+    let emu = Emu::new(Profile::V0_38);
+    assert!(emu.cmd(&["apps:create", "api"]).status.success());
+    let report = |flag: &str| text(&emu.cmd(&["ps:report", "api", flag]).stdout);
+    let out = emu.cmd(&["ps:set", "--global", "stop-timeout-seconds", "90"]);
+    assert_eq!(
+        text(&out.stdout),
+        "=====> Setting stop-timeout-seconds to 90\n"
+    );
+    assert_eq!(report("--ps-computed-stop-timeout-seconds"), "90\n");
+    assert!(emu
+        .cmd(&["ps:set", "api", "stop-timeout-seconds", "45"])
+        .status
+        .success());
+    assert_eq!(report("--ps-stop-timeout-seconds"), "45\n");
+    assert_eq!(report("--ps-global-stop-timeout-seconds"), "90\n");
+    assert_eq!(report("--ps-computed-stop-timeout-seconds"), "45\n");
+    let out = emu.cmd(&["ps:set", "api", "stop-timeout-seconds"]);
+    assert_eq!(text(&out.stdout), "=====> Unsetting stop-timeout-seconds\n");
+    assert_eq!(report("--ps-computed-stop-timeout-seconds"), "90\n");
+    assert!(emu
+        .cmd(&["ps:set", "--global", "procfile-path", ".dokku/Procfile"])
+        .status
+        .success());
+    assert_eq!(report("--ps-computed-procfile-path"), ".dokku/Procfile\n");
+    assert_eq!(report("--ps-procfile-path"), "\n");
+
+    assert!(emu
+        .cmd(&["ps:set", "api", "restart-policy", "on-failure:20"])
+        .status
+        .success());
+    assert_eq!(report("--ps-computed-restart-policy"), "on-failure:20\n");
+    let out = emu.cmd(&["ps:set", "api", "restart-policy", "sometimes"]);
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (Some(1), " !     Invalid restart-policy specified\n".into())
+    );
+    let out = emu.cmd(&["ps:set", "--global", "start-cmd", "x"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     Property cannot be specified globally\n"
+    );
+    let out = emu.cmd(&["ps:set", "api", "nope", "x"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     Invalid property specified, valid properties include: dockerfile-start-cmd, procfile-path, restart-policy, restore, skip-deploy, start-cmd, stop-timeout-seconds\n"
+    );
+}

@@ -38,6 +38,7 @@ mod help_data;
 mod misc;
 mod plugin;
 mod postgres;
+pub mod properties;
 mod ps;
 pub mod render;
 mod reports;
@@ -496,6 +497,7 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "ps:stop" => ps::stop(ctx, &a),
         "ps:restart" => ps::restart(ctx, &a),
         "ps:rebuild" => ps::rebuild(ctx, &a),
+        "ps:set" => ps::set(ctx, &a),
         "run" => run::run_cmd(ctx, &a),
         "run:detached" => run::run_detached(ctx, &a),
         "logs" => ps::logs(ctx, &a),
