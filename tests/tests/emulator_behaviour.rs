@@ -693,3 +693,51 @@ fn ps_set_properties_raw_global_and_computed() {
         " !     Invalid property specified, valid properties include: dockerfile-start-cmd, procfile-path, restart-policy, restore, skip-deploy, start-cmd, stop-timeout-seconds\n"
     );
 }
+
+/// `git:set` (`plugins/git/subcommands/set`): every key, app or global; an
+/// unset `rev-env-var` is written empty (so the report shows no `GIT_REV`).
+#[test]
+fn git_set_every_key_app_and_global() {
+    let emu = Emu::new(Profile::V0_38);
+    assert!(emu.cmd(&["apps:create", "api"]).status.success());
+    let report = |flag: &str| text(&emu.cmd(&["git:report", "api", flag]).stdout);
+    assert_eq!(report("--git-rev-env-var"), "GIT_REV\n");
+    let out = emu.cmd(&["git:set", "api", "rev-env-var", "COMMIT_SHA"]);
+    assert_eq!(
+        text(&out.stdout),
+        "=====> Setting rev-env-var to COMMIT_SHA\n"
+    );
+    assert_eq!(report("--git-rev-env-var"), "COMMIT_SHA\n");
+    assert!(emu.cmd(&["git:set", "api", "rev-env-var"]).status.success());
+    assert_eq!(report("--git-rev-env-var"), "\n");
+    assert!(emu
+        .cmd(&["git:set", "api", "source-image", "alpine:3.20"])
+        .status
+        .success());
+    assert_eq!(report("--git-source-image"), "alpine:3.20\n");
+    assert!(emu
+        .cmd(&["git:set", "--global", "keep-git-dir", "true"])
+        .status
+        .success());
+    assert_eq!(report("--git-computed-keep-git-dir"), "true\n");
+    assert!(emu
+        .cmd(&["git:set", "api", "keep-git-dir", "false"])
+        .status
+        .success());
+    assert_eq!(report("--git-computed-keep-git-dir"), "false\n");
+    assert_eq!(report("--git-global-keep-git-dir"), "true\n");
+    assert!(emu
+        .cmd(&["git:set", "--global", "archive-max-files", "5"])
+        .status
+        .success());
+    assert_eq!(report("--git-computed-archive-max-files"), "5\n");
+    let out = emu.cmd(&["git:set", "api", "nope", "x"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     Invalid key specified, valid keys include: archive-max-files, archive-max-size, deploy-branch, keep-git-dir, rev-env-var, source-image\n"
+    );
+    assert_eq!(
+        text(&emu.cmd(&["git:set", "api"]).stderr),
+        " !     No key specified\n"
+    );
+}

@@ -29,6 +29,29 @@ pub(crate) fn get(ctx: &Ctx, plugin: &str, app: &str, property: &str) -> String 
         .unwrap_or_default()
 }
 
+/// `PropertyGetDefault`: `default` only when the property was never
+/// written (a written empty value stays empty).
+pub(crate) fn get_default(
+    ctx: &Ctx,
+    plugin: &str,
+    app: &str,
+    property: &str,
+    default: &str,
+) -> String {
+    let props = if app == "--global" {
+        ctx.settings().properties
+    } else {
+        state::read_json::<state::AppState>(&ctx.layout.app_file(app))
+            .map(|s| s.properties)
+            .unwrap_or_default()
+    };
+    props
+        .get(plugin)
+        .and_then(|m| m.get(property))
+        .cloned()
+        .unwrap_or_else(|| default.to_string())
+}
+
 /// The app's value, else the global one, else `default`.
 pub(crate) fn computed(
     ctx: &Ctx,
@@ -56,9 +79,32 @@ pub(crate) fn write(
     property: &str,
     value: &str,
 ) -> Result<(), Code> {
+    store(ctx, plugin, app, property, value, value.is_empty())
+}
+
+/// `fn-plugin-property-write` of a possibly empty value (kept, not
+/// deleted).
+pub(crate) fn write_kept(
+    ctx: &mut Ctx,
+    plugin: &str,
+    app: &str,
+    property: &str,
+    value: &str,
+) -> Result<(), Code> {
+    store(ctx, plugin, app, property, value, false)
+}
+
+fn store(
+    ctx: &mut Ctx,
+    plugin: &str,
+    app: &str,
+    property: &str,
+    value: &str,
+    delete: bool,
+) -> Result<(), Code> {
     let apply = |props: &mut Properties| {
         let m = props.entry(plugin.to_string()).or_default();
-        if value.is_empty() {
+        if delete {
             m.remove(property);
         } else {
             m.insert(property.to_string(), value.to_string());

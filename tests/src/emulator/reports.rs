@@ -196,7 +196,8 @@ fn go_rows(ctx: &Ctx, kind: Kind, app: Option<(&str, &state::AppState)>) -> Vec<
             rows.push(("--domains-global-vhosts", global.join(" ")));
         }
         (Kind::Git, app) => {
-            if let Some((_, st)) = app {
+            let gprop = |k: &str| properties::get(ctx, "git", "--global", k);
+            if let Some((name, st)) = app {
                 let branch = if !st.deploy_branch.is_empty() {
                     st.deploy_branch.clone()
                 } else if !settings.deploy_branch.is_empty() {
@@ -204,21 +205,46 @@ fn go_rows(ctx: &Ctx, kind: Kind, app: Option<(&str, &state::AppState)>) -> Vec<
                 } else {
                     "master".into()
                 };
-                let keep = if st.keep_git_dir.is_empty() {
-                    "false".to_owned()
-                } else {
+                let keep = if !st.keep_git_dir.is_empty() {
                     st.keep_git_dir.clone()
+                } else if !gprop("keep-git-dir").is_empty() {
+                    gprop("keep-git-dir")
+                } else {
+                    "false".to_owned()
                 };
-                rows.push(("--git-computed-archive-max-files", "10000".into()));
-                rows.push(("--git-computed-archive-max-size", "1073741824".into()));
+                rows.push((
+                    "--git-computed-archive-max-files",
+                    properties::get_default(ctx, "git", "--global", "archive-max-files", "10000"),
+                ));
+                rows.push((
+                    "--git-computed-archive-max-size",
+                    properties::get_default(
+                        ctx,
+                        "git",
+                        "--global",
+                        "archive-max-size",
+                        "1073741824",
+                    ),
+                ));
                 rows.push(("--git-computed-deploy-branch", branch));
                 rows.push(("--git-computed-keep-git-dir", keep));
                 rows.push(("--git-deploy-branch", st.deploy_branch.clone()));
                 rows.push(("--git-keep-git-dir", st.keep_git_dir.clone()));
                 rows.push(("--git-last-updated-at", st.git_last_updated_at.clone()));
-                rows.push(("--git-rev-env-var", "GIT_REV".into()));
+                rows.push((
+                    "--git-rev-env-var",
+                    properties::get_default(ctx, "git", name, "rev-env-var", "GIT_REV"),
+                ));
                 rows.push(("--git-sha", st.git_sha.clone()));
-                rows.push(("--git-source-image", st.source_image.clone()));
+                let image = properties::get(ctx, "git", name, "source-image");
+                rows.push((
+                    "--git-source-image",
+                    if image.is_empty() {
+                        st.source_image.clone()
+                    } else {
+                        image
+                    },
+                ));
             }
             if app.is_none() {
                 let branch = if settings.deploy_branch.is_empty() {
@@ -226,15 +252,35 @@ fn go_rows(ctx: &Ctx, kind: Kind, app: Option<(&str, &state::AppState)>) -> Vec<
                 } else {
                     settings.deploy_branch.clone()
                 };
-                rows.push(("--git-computed-archive-max-files", "10000".into()));
-                rows.push(("--git-computed-archive-max-size", "1073741824".into()));
+                let keep = gprop("keep-git-dir");
+                rows.push((
+                    "--git-computed-archive-max-files",
+                    properties::get_default(ctx, "git", "--global", "archive-max-files", "10000"),
+                ));
+                rows.push((
+                    "--git-computed-archive-max-size",
+                    properties::get_default(
+                        ctx,
+                        "git",
+                        "--global",
+                        "archive-max-size",
+                        "1073741824",
+                    ),
+                ));
                 rows.push(("--git-computed-deploy-branch", branch));
-                rows.push(("--git-computed-keep-git-dir", "false".into()));
+                rows.push((
+                    "--git-computed-keep-git-dir",
+                    if keep.is_empty() {
+                        "false".into()
+                    } else {
+                        keep
+                    },
+                ));
             }
-            rows.push(("--git-global-archive-max-files", String::new()));
-            rows.push(("--git-global-archive-max-size", String::new()));
+            rows.push(("--git-global-archive-max-files", gprop("archive-max-files")));
+            rows.push(("--git-global-archive-max-size", gprop("archive-max-size")));
             rows.push(("--git-global-deploy-branch", settings.deploy_branch.clone()));
-            rows.push(("--git-global-keep-git-dir", String::new()));
+            rows.push(("--git-global-keep-git-dir", gprop("keep-git-dir")));
         }
     }
     let mut out: Vec<(String, String)> = rows.into_iter().map(|(f, v)| (f.to_owned(), v)).collect();
