@@ -556,3 +556,199 @@ fn storage_ssh_keys_plugins_and_help() {
         "dokku version 0.38.27\n"
     );
 }
+
+/// `plugins/domains`: global domains (`VHOST`) feed the vhosts an app gets
+/// when it is created (one per global domain) and on `domains:reset`;
+/// `_` is a name Dokku accepts; the `*-global` usage error.
+#[test]
+fn global_domains_seed_new_apps_and_reset() {
+    let emu = Emu::new(Profile::V0_38);
+    let ok = |args: &[&str]| {
+        let out = emu.cmd(args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        text(&out.stdout)
+    };
+    assert_eq!(
+        ok(&["domains:set-global", "one.me", "two.me"]),
+        "-----> Set one.me two.me\n"
+    );
+    ok(&["apps:create", "api"]);
+    assert_eq!(
+        ok(&["domains:report", "api", "--domains-app-vhosts"]),
+        "api.one.me api.two.me\n"
+    );
+    // set later, the global list does not change an existing app's list
+    ok(&["domains:add-global", "three.me"]);
+    assert_eq!(
+        ok(&["domains:report", "api", "--domains-app-vhosts"]),
+        "api.one.me api.two.me\n"
+    );
+    ok(&["domains:add", "api", "_"]);
+    ok(&["domains:reset", "api"]);
+    assert_eq!(
+        ok(&["domains:report", "api", "--domains-app-vhosts"]),
+        "api.one.me api.two.me api.three.me\n"
+    );
+    ok(&["domains:remove-global", "one.me"]);
+    assert_eq!(
+        ok(&["domains:report", "--global", "--domains-global-vhosts"]),
+        "two.me three.me\n"
+    );
+    ok(&["domains:clear", "api"]);
+    assert_eq!(ok(&["domains:report", "api", "--domains-app-vhosts"]), "\n");
+    ok(&["domains:clear-global"]);
+    assert_eq!(
+        ok(&["domains:report", "--global", "--domains-global-enabled"]),
+        "false\n"
+    );
+    let out = emu.cmd(&["domains:add-global"]);
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (
+            Some(1),
+            " !     Please specify a domain name. Usage: dokku  <domain> [<domain> ...]\n".into()
+        )
+    );
+    let out = emu.cmd(&["domains:set-global", "bad_name"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     bad_name is invalid. exiting...\n"
+    );
+}
+
+/// `<topic>:help` and the bare topic print the plugin's help (`plugin` is
+/// help, not `plugin:list`, since 0.30); `dokku help` lists every core
+/// plugin of 0.38.27 with its one-line summary.
+#[test]
+fn topic_help_and_the_command_list() {
+    let emu = Emu::new(Profile::V0_38);
+    for (topic, desc) in [
+        ("domains", "Manage domains used by the proxy"),
+        ("ps", "Manage app processes"),
+        ("storage", "Manage mounted volumes"),
+        ("plugin", "Manage installed plugins"),
+        ("ssh-keys", "Manage public ssh keys used for deployment"),
+    ] {
+        let bare = text(&emu.cmd(&[topic]).stdout);
+        let help = text(&emu.cmd(&[&format!("{topic}:help")]).stdout);
+        assert_eq!(bare, help, "{topic}");
+        assert!(
+            help.starts_with(&format!(
+                "Usage: dokku {topic}[:COMMAND]\n\n{desc}\n\nAdditional commands:\n"
+            )),
+            "{help}"
+        );
+    }
+    let logs = text(&emu.cmd(&["logs:help"]).stdout);
+    assert!(logs.contains("Manage log integration for an app"), "{logs}");
+    let list = text(&emu.cmd(&["help"]).stdout);
+    assert!(list.contains("    buildpacks  "), "{list}");
+    assert!(list.contains("Manage buildpack settings for an app"));
+    assert!(list.contains("    cleanup "));
+    assert!(!list.contains("ps:scale"));
+    assert!(text(&emu.cmd(&["help", "--all"]).stdout).contains("    ps:scale "));
+    let old = Emu::new(Profile::V0_19);
+    let out = old.cmd(&["plugin"]);
+    assert!(text(&out.stdout).starts_with("plugn: "));
+}
+
+/// `ps:set` (`ps.CommandSet` over `common.CommandPropertySet`): app and
+/// global properties, the computed value (app, else global, else default),
+/// a restart policy checked, a property that cannot be global refused.
+#[test]
+fn ps_set_properties_raw_global_and_computed() {
+    let emu = Emu::new(Profile::V0_38);
+    assert!(emu.cmd(&["apps:create", "api"]).status.success());
+    let report = |flag: &str| text(&emu.cmd(&["ps:report", "api", flag]).stdout);
+    let out = emu.cmd(&["ps:set", "--global", "stop-timeout-seconds", "90"]);
+    assert_eq!(
+        text(&out.stdout),
+        "=====> Setting stop-timeout-seconds to 90\n"
+    );
+    assert_eq!(report("--ps-computed-stop-timeout-seconds"), "90\n");
+    assert!(emu
+        .cmd(&["ps:set", "api", "stop-timeout-seconds", "45"])
+        .status
+        .success());
+    assert_eq!(report("--ps-stop-timeout-seconds"), "45\n");
+    assert_eq!(report("--ps-global-stop-timeout-seconds"), "90\n");
+    assert_eq!(report("--ps-computed-stop-timeout-seconds"), "45\n");
+    let out = emu.cmd(&["ps:set", "api", "stop-timeout-seconds"]);
+    assert_eq!(text(&out.stdout), "=====> Unsetting stop-timeout-seconds\n");
+    assert_eq!(report("--ps-computed-stop-timeout-seconds"), "90\n");
+    assert!(emu
+        .cmd(&["ps:set", "--global", "procfile-path", ".dokku/Procfile"])
+        .status
+        .success());
+    assert_eq!(report("--ps-computed-procfile-path"), ".dokku/Procfile\n");
+    assert_eq!(report("--ps-procfile-path"), "\n");
+
+    assert!(emu
+        .cmd(&["ps:set", "api", "restart-policy", "on-failure:20"])
+        .status
+        .success());
+    assert_eq!(report("--ps-computed-restart-policy"), "on-failure:20\n");
+    let out = emu.cmd(&["ps:set", "api", "restart-policy", "sometimes"]);
+    assert_eq!(
+        (out.status.code(), text(&out.stderr)),
+        (Some(1), " !     Invalid restart-policy specified\n".into())
+    );
+    let out = emu.cmd(&["ps:set", "--global", "start-cmd", "x"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     Property cannot be specified globally\n"
+    );
+    let out = emu.cmd(&["ps:set", "api", "nope", "x"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     Invalid property specified, valid properties include: dockerfile-start-cmd, procfile-path, restart-policy, restore, skip-deploy, start-cmd, stop-timeout-seconds\n"
+    );
+}
+
+/// `git:set` (`plugins/git/subcommands/set`): every key, app or global; an
+/// unset `rev-env-var` is written empty (so the report shows no `GIT_REV`).
+#[test]
+fn git_set_every_key_app_and_global() {
+    let emu = Emu::new(Profile::V0_38);
+    assert!(emu.cmd(&["apps:create", "api"]).status.success());
+    let report = |flag: &str| text(&emu.cmd(&["git:report", "api", flag]).stdout);
+    assert_eq!(report("--git-rev-env-var"), "GIT_REV\n");
+    let out = emu.cmd(&["git:set", "api", "rev-env-var", "COMMIT_SHA"]);
+    assert_eq!(
+        text(&out.stdout),
+        "=====> Setting rev-env-var to COMMIT_SHA\n"
+    );
+    assert_eq!(report("--git-rev-env-var"), "COMMIT_SHA\n");
+    assert!(emu.cmd(&["git:set", "api", "rev-env-var"]).status.success());
+    assert_eq!(report("--git-rev-env-var"), "\n");
+    assert!(emu
+        .cmd(&["git:set", "api", "source-image", "alpine:3.20"])
+        .status
+        .success());
+    assert_eq!(report("--git-source-image"), "alpine:3.20\n");
+    assert!(emu
+        .cmd(&["git:set", "--global", "keep-git-dir", "true"])
+        .status
+        .success());
+    assert_eq!(report("--git-computed-keep-git-dir"), "true\n");
+    assert!(emu
+        .cmd(&["git:set", "api", "keep-git-dir", "false"])
+        .status
+        .success());
+    assert_eq!(report("--git-computed-keep-git-dir"), "false\n");
+    assert_eq!(report("--git-global-keep-git-dir"), "true\n");
+    assert!(emu
+        .cmd(&["git:set", "--global", "archive-max-files", "5"])
+        .status
+        .success());
+    assert_eq!(report("--git-computed-archive-max-files"), "5\n");
+    let out = emu.cmd(&["git:set", "api", "nope", "x"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     Invalid key specified, valid keys include: archive-max-files, archive-max-size, deploy-branch, keep-git-dir, rev-env-var, source-image\n"
+    );
+    assert_eq!(
+        text(&emu.cmd(&["git:set", "api"]).stderr),
+        " !     No key specified\n"
+    );
+}

@@ -3,9 +3,13 @@
 //! - `cargo xtask test [ARGS...]`: installs what the sandbox needs when it is
 //!   missing (as root), then runs the whole test suite (`cargo test
 //!   --workspace`, doc tests included); extra arguments go to `cargo test`.
-//! - `cargo xtask sandbox [--profile 0.38|0.30|0.19] [--proxy-delay-ms N]`:
-//!   starts the sandbox in the foreground and prints how to reach it; Ctrl-C
-//!   stops it.
+//! - `cargo xtask sandbox [--profile 0.38|0.30|0.19] [--proxy-delay-ms N]
+//!   [--global-domain NAME]`: starts the sandbox in the foreground and prints
+//!   how to reach it; Ctrl-C stops it.
+//! - `cargo xtask conformance --dokku-src DIR [--with-deploy] [--only REGEX]`:
+//!   Dokku's own bats tests against a fresh sandbox set up as Dokku's CI
+//!   expects (global domain `dokku.me`); prints the runner's `strict:` and
+//!   `bats:` lines. Not part of CI.
 //! - `cargo xtask demo [--profile P]`: starts the sandbox, deploys and seeds
 //!   the sample app, resets its database safely (`pix db reset development`),
 //!   shows the app running on an empty, migrated database, and leaves nothing
@@ -23,6 +27,7 @@
 
 mod bench;
 mod bench_report;
+mod conformance;
 mod demo;
 mod deploy;
 mod fuzz;
@@ -43,8 +48,11 @@ usage: cargo xtask <command>
 commands:
   test [ARGS...]      install missing system packages (as root), then run every test
                       (cargo test --workspace ARGS...)
-  sandbox [--profile 0.38|0.30|0.19] [--proxy-delay-ms N]
+  sandbox [--profile 0.38|0.30|0.19] [--proxy-delay-ms N] [--global-domain NAME]
                       start the local Dokku sandbox in the foreground; Ctrl-C stops it
+  conformance --dokku-src DIR [--with-deploy] [--only REGEX] [--runner FILE] [--out DIR] [-v]
+                      run Dokku's own bats tests (shared/dokku-bats runner) against a fresh
+                      sandbox with global domain dokku.me; prints the strict: and bats: lines
   demo [--profile 0.38|0.30|0.19]
                       start the sandbox, deploy and seed the sample app, reset its database
                       safely, show the result, tear everything down
@@ -77,6 +85,7 @@ fn main() -> ExitCode {
     let result = match command {
         "test" => test_cmd::run(rest),
         "sandbox" => sandbox_cmd::run(rest),
+        "conformance" => conformance::run(rest),
         "demo" => demo::run(rest),
         "fuzz" => fuzz::run(rest),
         "bench" => bench::run(rest),
@@ -172,6 +181,8 @@ pub(crate) fn build_emulator() -> Result<(), String> {
 pub(crate) struct SandboxArgs {
     pub profile: Profile,
     pub proxy_delay_ms: Option<u64>,
+    /// The global domain (None: the sandbox's default).
+    pub global_domain: Option<String>,
 }
 
 /// Parses `--profile P` and `--proxy-delay-ms N` (also `--flag=value`).
@@ -182,6 +193,7 @@ pub(crate) fn parse_sandbox_args(
     let mut out = SandboxArgs {
         profile: Profile::default(),
         proxy_delay_ms: None,
+        global_domain: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -208,6 +220,9 @@ pub(crate) fn parse_sandbox_args(
                     format!("--proxy-delay-ms takes a whole number of milliseconds, got `{v}`")
                 })?);
             }
+            "--global-domain" if allow_delay => {
+                out.global_domain = Some(value("--global-domain")?);
+            }
             other => return Err(format!("unknown argument `{other}`\n\n{USAGE}")),
         }
     }
@@ -228,6 +243,8 @@ mod tests {
             parse_sandbox_args(&args(&["--profile", "0.19", "--proxy-delay-ms=40"]), true).unwrap();
         assert_eq!(a.profile, Profile::V0_19);
         assert_eq!(a.proxy_delay_ms, Some(40));
+        let a = parse_sandbox_args(&args(&["--global-domain", "dokku.me"]), true).unwrap();
+        assert_eq!(a.global_domain.as_deref(), Some("dokku.me"));
         assert_eq!(
             parse_sandbox_args(&[], true).unwrap().profile,
             Profile::V0_38

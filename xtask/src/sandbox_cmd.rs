@@ -18,6 +18,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     .map_err(|e| format!("cannot handle Ctrl-C: {e}"))?;
     let mut options = SandboxOptions::profile(args.profile);
     options.proxy = args.proxy_delay_ms.is_some();
+    if let Some(domain) = args.global_domain {
+        options.global_vhost = domain;
+    }
     let sandbox = Sandbox::start(options).map_err(|e| e.to_string())?;
     if let (Some(ms), Some(proxy)) = (args.proxy_delay_ms, sandbox.proxy()) {
         proxy.set_round_trip_delay(Duration::from_millis(ms));

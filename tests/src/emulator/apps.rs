@@ -109,8 +109,11 @@ pub(crate) fn create(ctx: &mut Ctx, args: &[String]) -> Code {
 
 /// Creates the app's state (no output).
 pub(crate) fn create_app_state(ctx: &mut Ctx, app: &str) -> Result<(), Code> {
+    // post-create's domains_setup: the default vhosts, written once
+    let defaults = super::domains::default_vhosts(app, &ctx.global_vhosts());
     let st = state::AppState {
         created_at: now_secs(),
+        vhosts: (!defaults.is_empty()).then_some(defaults),
         ..Default::default()
     };
     ctx.save_app(app, &st)

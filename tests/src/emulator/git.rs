@@ -333,47 +333,65 @@ fn checkout(ctx: &Ctx, app: &str, sha: &str, dir: &std::path::Path) -> Result<()
     Ok(())
 }
 
-/// `git:set <app> deploy-branch|keep-git-dir [value]`.
+/// `git:set <app>|--global <key> [<value>]` (`plugins/git/subcommands/set`):
+/// every valid key, app or global; an empty value deletes the property,
+/// except `rev-env-var`, whose empty value is written (the report then
+/// shows it empty rather than `GIT_REV`). `deploy-branch` and
+/// `keep-git-dir` of an app live in the app's state (the deploy reads them).
 pub(crate) fn set(ctx: &mut Ctx, args: &[String]) -> Code {
-    let global = args.first().map(String::as_str) == Some("--global");
-    let (key, value) = (
-        args.get(1).cloned().unwrap_or_default(),
-        args.get(2).cloned().unwrap_or_default(),
-    );
-    if global {
-        if key != "deploy-branch" {
-            return ctx.fail(&format!(
-                "Invalid key specified, valid keys: deploy-branch: {key}"
-            ));
-        }
-        let mut s = ctx.settings();
-        s.deploy_branch = value.clone();
-        if let Err(e) = state::write_json(&ctx.layout.global_settings_file(), &s) {
-            return ctx.fail(&format!("cannot save settings: {e}"));
-        }
-    } else {
-        let app = args.first().cloned().unwrap_or_default();
-        let mut st = match ctx.load_app(&app) {
-            Ok(s) => s,
+    const VALID: &[&str] = &[
+        "archive-max-files",
+        "archive-max-size",
+        "deploy-branch",
+        "keep-git-dir",
+        "rev-env-var",
+        "source-image",
+    ];
+    let app = args.first().cloned().unwrap_or_default();
+    let key = args.get(1).cloned().unwrap_or_default();
+    let value = args.get(2).cloned().unwrap_or_default();
+    let global = app == "--global";
+    let mut st = None;
+    if !global {
+        match ctx.load_app(&app) {
+            Ok(s) => st = Some(s),
             Err(c) => return c,
-        };
-        match key.as_str() {
-            "deploy-branch" => st.deploy_branch = value.clone(),
-            "keep-git-dir" => st.keep_git_dir = value.clone(),
-            _ => {
-                return ctx.fail(&format!(
-                    "Invalid key specified, valid keys: deploy-branch, keep-git-dir: {key}"
-                ))
-            }
         }
-        if let Err(c) = ctx.save_app(&app, &st) {
-            return c;
-        }
+    }
+    if key.is_empty() {
+        return ctx.fail("No key specified");
+    }
+    if !VALID.contains(&key.as_str()) {
+        return ctx.fail(&format!(
+            "Invalid key specified, valid keys include: {}",
+            VALID.join(", ")
+        ));
     }
     if value.is_empty() {
-        ctx.info1(&format!("Unsetting {key}"));
+        ctx.info2_quiet(&format!("Unsetting {key}"));
     } else {
-        ctx.info1(&format!("Setting {key} to {value}"));
+        ctx.info2_quiet(&format!("Setting {key} to {value}"));
     }
-    0
+    let saved = match (st, key.as_str()) {
+        (None, "deploy-branch") => {
+            let mut s = ctx.settings();
+            s.deploy_branch = value.clone();
+            state::write_json(&ctx.layout.global_settings_file(), &s)
+                .map_err(|e| ctx.fail(&format!("cannot save settings: {e}")))
+        }
+        (Some(mut st), "deploy-branch" | "keep-git-dir") => {
+            if key == "deploy-branch" {
+                st.deploy_branch = value.clone();
+            } else {
+                st.keep_git_dir = value.clone();
+            }
+            ctx.save_app(&app, &st)
+        }
+        (_, "rev-env-var") => super::properties::write_kept(ctx, "git", &app, &key, &value),
+        _ => super::properties::write(ctx, "git", &app, &key, &value),
+    };
+    match saved {
+        Ok(()) => 0,
+        Err(c) => c,
+    }
 }

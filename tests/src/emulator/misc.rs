@@ -1,4 +1,4 @@
-//! `version`, `help`, `plugin:list`, `storage:*`, `ssh-keys:*`.
+//! `version`, `plugin:list`, `storage:*`, `ssh-keys:*`.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -8,36 +8,6 @@ use super::{Code, Ctx, ProfileExt};
 pub(crate) fn version(ctx: &mut Ctx) -> Code {
     let v = ctx.profile.dokku_version();
     ctx.io.out(&format!("dokku version {v}\n"));
-    0
-}
-
-const HELP: &[(&str, &str)] = &[
-    ("apps", "Manage apps"),
-    ("config", "Manage global and app-specific config vars"),
-    ("domains", "Manage domains used by the proxy"),
-    ("git", "Manage app deploys via git"),
-    ("help", "Print the list of commands"),
-    ("logs", "Output app logs"),
-    ("plugin", "Manage installed plugins"),
-    ("postgres", "Manage postgres services"),
-    ("ps", "List processes running in app containers"),
-    ("run", "Run a one-off process inside a container"),
-    (
-        "ssh-keys",
-        "Manage public ssh keys that are allowed to connect to Dokku",
-    ),
-    ("storage", "Manage mounted volumes"),
-    ("version", "Print dokku's version"),
-];
-
-pub(crate) fn help(ctx: &mut Ctx) -> Code {
-    let mut text = String::from(
-        "Usage: dokku [--quiet|--trace|--force] COMMAND <app> [command-specific-options]\n\nPrimary help options, type \"dokku COMMAND:help\" for more details, or dokku help --all to see all commands.\n\nCommands:\n\n",
-    );
-    for (c, d) in HELP {
-        text.push_str(&format!("    {}{d}\n", super::render::pad_bytes(c, 25)));
-    }
-    ctx.io.out(&text);
     0
 }
 
@@ -81,7 +51,7 @@ pub(crate) fn plugin_list(ctx: &mut Ctx) -> Code {
         super::render::pad_bytes(pg, 10),
         super::render::pad_bytes("enabled", 10) + "dokku postgres service plugin"
     ));
-    for name in super::provision::installed(ctx) {
+    for name in super::plugin::installed(ctx) {
         text.push_str(&format!(
             "  {} {} {}\n",
             super::render::pad_bytes(&name, 24),

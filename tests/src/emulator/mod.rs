@@ -30,11 +30,15 @@ use crate::contract::{self, EmulatorConfig, Fault, FaultAction, PostgresAdmin, P
 
 mod apps;
 mod config;
+mod domains;
 mod faults;
 mod git;
+mod help;
+mod help_data;
 mod misc;
+mod plugin;
 mod postgres;
-mod provision;
+pub mod properties;
 mod ps;
 pub mod render;
 mod reports;
@@ -259,11 +263,7 @@ impl Ctx {
     pub(crate) fn app_vhosts(&self, app: &str, st: &state::AppState) -> Vec<String> {
         match &st.vhosts {
             Some(v) => v.clone(),
-            None => self
-                .global_vhosts()
-                .first()
-                .map(|g| vec![format!("{app}.{g}")])
-                .unwrap_or_default(),
+            None => domains::default_vhosts(app, &self.global_vhosts()),
         }
     }
     /// Reads the global settings.
@@ -469,7 +469,7 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
     let a = argv;
     match cmd.as_str() {
         "version" | "-v" | "--version" => misc::version(ctx),
-        "help" | "--help" => misc::help(ctx),
+        "help" | "--help" => help::dokku_help(ctx, a.iter().any(|x| x == "--all")),
         "apps" | "apps:list" => apps::list(ctx, &a),
         "apps:create" => apps::create(ctx, &a),
         "apps:destroy" => apps::destroy(ctx, &a),
@@ -480,10 +480,16 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "apps:report" => reports::report(ctx, reports::Kind::Apps, &a),
         "ps:report" => reports::report(ctx, reports::Kind::Ps, &a),
         "domains:report" => reports::report(ctx, reports::Kind::Domains, &a),
-        "domains:add" => provision::domains_add(ctx, &a),
-        "domains:set" => provision::domains_set(ctx, &a),
-        "domains:remove" => provision::domains_remove(ctx, &a),
-        "plugin:install" => provision::plugin_install(ctx, &a),
+        "domains:add" => domains::add(ctx, &a),
+        "domains:set" => domains::set(ctx, &a),
+        "domains:remove" => domains::remove(ctx, &a),
+        "domains:clear" => domains::clear(ctx, &a),
+        "domains:reset" => domains::reset(ctx, &a),
+        "domains:add-global" => domains::add_global(ctx, &a),
+        "domains:set-global" => domains::set_global(ctx, &a),
+        "domains:remove-global" => domains::remove_global(ctx, &a),
+        "domains:clear-global" => domains::clear_global(ctx, &a),
+        "plugin:install" => plugin::plugin_install(ctx, &a),
         "git:report" => reports::report(ctx, reports::Kind::Git, &a),
         "git:set" => git::set(ctx, &a),
         "ps:scale" => ps::scale(ctx, &a),
@@ -491,6 +497,7 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "ps:stop" => ps::stop(ctx, &a),
         "ps:restart" => ps::restart(ctx, &a),
         "ps:rebuild" => ps::rebuild(ctx, &a),
+        "ps:set" => ps::set(ctx, &a),
         "run" => run::run_cmd(ctx, &a),
         "run:detached" => run::run_detached(ctx, &a),
         "logs" => ps::logs(ctx, &a),
@@ -507,11 +514,30 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "ssh-keys:list" => misc::ssh_keys_list(ctx, &a),
         "ssh-keys:add" => misc::ssh_keys_add(ctx, &a),
         "ssh-keys:remove" => misc::ssh_keys_remove(ctx, &a),
-        "plugin" | "plugin:list" => misc::plugin_list(ctx),
+        "plugin" if ctx.profile == Profile::V0_19 => {
+            ctx.warn("Deprecated: Please use plugin:list");
+            misc::plugin_list(ctx)
+        }
+        "plugin:list" => misc::plugin_list(ctx),
         "git-receive-pack" => git::receive_pack(ctx, &a, true),
         "git-upload-pack" => git::receive_pack(ctx, &a, false),
         "git-hook" => git::hook(ctx, &a),
         c if c.starts_with("postgres:") => postgres::dispatch(ctx, &c["postgres:".len()..], &a),
+        c if help::bare_is_help(c) => {
+            let text = help::topic_help(help::topic(c).expect("a topic"));
+            ctx.io.out(&text);
+            0
+        }
+        c if c.ends_with(":help") && help::topic(&c[..c.len() - 5]).is_some() => {
+            let text = help::topic_help(help::topic(&c[..c.len() - 5]).expect("a topic"));
+            ctx.io.out(&text);
+            0
+        }
+        c if c.ends_with(":help") && help::standard_help(&c[..c.len() - 5]).is_some() => {
+            let text = help::standard_help(&c[..c.len() - 5]).unwrap_or_default();
+            ctx.io.out(&text);
+            0
+        }
         _ => {
             let mut all = vec![cmd.clone()];
             all.extend(a.iter().cloned());

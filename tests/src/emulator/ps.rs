@@ -853,6 +853,64 @@ fn follow(ctx: &mut Ctx, app: &str, instances: &[String], offsets: &mut [u64], q
     }
 }
 
+/// `ps:set [--global] <app> <property> [<value>]` (`ps.CommandSet`): a
+/// restart policy must be `no`, `always`, `unless-stopped`, `on-failure` or
+/// `on-failure:N`.
+pub(crate) fn set(ctx: &mut Ctx, args: &[String]) -> Code {
+    let spec = [super::GoFlag {
+        name: "global",
+        value: None,
+        usage: "--global: set a global property",
+    }];
+    let g = match super::go_parse(ctx, "ps:set", args, &spec) {
+        Ok(g) => g,
+        Err(c) => return c,
+    };
+    let arg = |i: usize| g.positional.get(i).cloned().unwrap_or_default();
+    let (app, property, value) = if g.has("global") {
+        ("--global".to_string(), arg(0), arg(1))
+    } else {
+        (arg(0), arg(1), arg(2))
+    };
+    if property == "restart-policy" && !value.is_empty() && !valid_restart_policy(&value) {
+        return ctx.fail("Invalid restart-policy specified");
+    }
+    super::properties::command_property_set(
+        ctx,
+        "ps",
+        &app,
+        &property,
+        &value,
+        PS_PROPERTIES,
+        PS_GLOBAL_PROPERTIES,
+    )
+}
+
+/// `ps.DefaultProperties`' keys.
+pub(crate) const PS_PROPERTIES: &[&str] = &[
+    "dockerfile-start-cmd",
+    "procfile-path",
+    "restart-policy",
+    "restore",
+    "skip-deploy",
+    "start-cmd",
+    "stop-timeout-seconds",
+];
+
+/// `ps.GlobalProperties`.
+pub(crate) const PS_GLOBAL_PROPERTIES: &[&str] = &[
+    "procfile-path",
+    "restart-policy",
+    "skip-deploy",
+    "stop-timeout-seconds",
+];
+
+/// `isValidRestartPolicy`.
+pub(crate) fn valid_restart_policy(policy: &str) -> bool {
+    matches!(policy, "no" | "always" | "unless-stopped" | "on-failure")
+        || policy.starts_with("on-failure:")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

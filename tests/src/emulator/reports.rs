@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{ps, render, state, Code, Ctx};
+use super::{properties, ps, render, state, Code, Ctx};
 use crate::contract::Profile;
 
 /// Which report.
@@ -83,14 +83,28 @@ fn go_rows(ctx: &Ctx, kind: Kind, app: Option<(&str, &state::AppState)>) -> Vec<
         }
         (Kind::Ps, None) => {
             if p == Profile::V0_38 {
-                rows.push(("--ps-computed-procfile-path", "Procfile".into()));
-                rows.push(("--ps-computed-restart-policy", "on-failure:10".into()));
-                rows.push(("--ps-computed-skip-deploy", "false".into()));
-                rows.push(("--ps-computed-stop-timeout-seconds", "30".into()));
-                rows.push(("--ps-global-procfile-path", String::new()));
-                rows.push(("--ps-global-restart-policy", String::new()));
-                rows.push(("--ps-global-skip-deploy", String::new()));
-                rows.push(("--ps-global-stop-timeout-seconds", String::new()));
+                let g = |k: &str| properties::get(ctx, "ps", "--global", k);
+                let or = |v: String, d: &str| if v.is_empty() { d.to_string() } else { v };
+                rows.push((
+                    "--ps-computed-procfile-path",
+                    or(g("procfile-path"), "Procfile"),
+                ));
+                rows.push((
+                    "--ps-computed-restart-policy",
+                    or(g("restart-policy"), "on-failure:10"),
+                ));
+                rows.push(("--ps-computed-skip-deploy", or(g("skip-deploy"), "false")));
+                rows.push((
+                    "--ps-computed-stop-timeout-seconds",
+                    or(g("stop-timeout-seconds"), "30"),
+                ));
+                rows.push(("--ps-global-procfile-path", g("procfile-path")));
+                rows.push(("--ps-global-restart-policy", g("restart-policy")));
+                rows.push(("--ps-global-skip-deploy", g("skip-deploy")));
+                rows.push((
+                    "--ps-global-stop-timeout-seconds",
+                    g("stop-timeout-seconds"),
+                ));
             }
         }
         (Kind::Ps, Some((name, st))) => {
@@ -98,27 +112,50 @@ fn go_rows(ctx: &Ctx, kind: Kind, app: Option<(&str, &state::AppState)>) -> Vec<
             rows.push(("--processes", st.containers.len().to_string()));
             rows.push(("--ps-can-scale", "true".into()));
             if p == Profile::V0_38 {
-                let policy = if st.restart_policy.is_empty() {
-                    "on-failure:10".to_owned()
-                } else {
+                let own = |k: &str| properties::get(ctx, "ps", name, k);
+                let glob = |k: &str| properties::get(ctx, "ps", "--global", k);
+                let comp = |k: &str, d: &str| properties::computed(ctx, "ps", name, k, d);
+                let policy = if own("restart-policy").is_empty() && !st.restart_policy.is_empty() {
                     st.restart_policy.clone()
+                } else {
+                    comp("restart-policy", "on-failure:10")
                 };
-                rows.push(("--ps-computed-dockerfile-start-cmd", String::new()));
-                rows.push(("--ps-computed-procfile-path", "Procfile".into()));
+                rows.push((
+                    "--ps-computed-dockerfile-start-cmd",
+                    own("dockerfile-start-cmd"),
+                ));
+                rows.push((
+                    "--ps-computed-procfile-path",
+                    comp("procfile-path", "Procfile"),
+                ));
                 rows.push(("--ps-computed-restart-policy", policy));
-                rows.push(("--ps-computed-skip-deploy", "false".into()));
-                rows.push(("--ps-computed-start-cmd", String::new()));
-                rows.push(("--ps-computed-stop-timeout-seconds", "30".into()));
-                rows.push(("--ps-dockerfile-start-cmd", String::new()));
-                rows.push(("--ps-global-procfile-path", String::new()));
-                rows.push(("--ps-global-restart-policy", String::new()));
-                rows.push(("--ps-global-skip-deploy", String::new()));
-                rows.push(("--ps-global-stop-timeout-seconds", String::new()));
-                rows.push(("--ps-procfile-path", String::new()));
-                rows.push(("--ps-restart-policy", st.restart_policy.clone()));
-                rows.push(("--ps-skip-deploy", String::new()));
-                rows.push(("--ps-start-cmd", String::new()));
-                rows.push(("--ps-stop-timeout-seconds", String::new()));
+                rows.push(("--ps-computed-skip-deploy", comp("skip-deploy", "false")));
+                rows.push(("--ps-computed-start-cmd", own("start-cmd")));
+                rows.push((
+                    "--ps-computed-stop-timeout-seconds",
+                    comp("stop-timeout-seconds", "30"),
+                ));
+                rows.push(("--ps-dockerfile-start-cmd", own("dockerfile-start-cmd")));
+                rows.push(("--ps-global-procfile-path", glob("procfile-path")));
+                rows.push(("--ps-global-restart-policy", glob("restart-policy")));
+                rows.push(("--ps-global-skip-deploy", glob("skip-deploy")));
+                rows.push((
+                    "--ps-global-stop-timeout-seconds",
+                    glob("stop-timeout-seconds"),
+                ));
+                rows.push(("--ps-procfile-path", own("procfile-path")));
+                let raw_policy = own("restart-policy");
+                rows.push((
+                    "--ps-restart-policy",
+                    if raw_policy.is_empty() {
+                        st.restart_policy.clone()
+                    } else {
+                        raw_policy
+                    },
+                ));
+                rows.push(("--ps-skip-deploy", own("skip-deploy")));
+                rows.push(("--ps-start-cmd", own("start-cmd")));
+                rows.push(("--ps-stop-timeout-seconds", own("stop-timeout-seconds")));
             } else {
                 let policy = if st.restart_policy.is_empty() {
                     "on-failure:10".to_owned()
@@ -130,7 +167,15 @@ fn go_rows(ctx: &Ctx, kind: Kind, app: Option<(&str, &state::AppState)>) -> Vec<
                 rows.push(("--ps-global-procfile-path", "Procfile".into()));
                 rows.push(("--ps-procfile-path", String::new()));
             }
-            rows.push(("--restore", (!st.restore_disabled).to_string()));
+            let restore = properties::get(ctx, "ps", name, "restore");
+            rows.push((
+                "--restore",
+                if restore.is_empty() {
+                    (!st.restore_disabled).to_string()
+                } else {
+                    restore
+                },
+            ));
             rows.push(("--running", ps::running_summary(ctx, name, st).into()));
             for (instance, cid) in &st.containers {
                 let status = ps::instance_status(ctx, name, instance);
@@ -151,7 +196,8 @@ fn go_rows(ctx: &Ctx, kind: Kind, app: Option<(&str, &state::AppState)>) -> Vec<
             rows.push(("--domains-global-vhosts", global.join(" ")));
         }
         (Kind::Git, app) => {
-            if let Some((_, st)) = app {
+            let gprop = |k: &str| properties::get(ctx, "git", "--global", k);
+            if let Some((name, st)) = app {
                 let branch = if !st.deploy_branch.is_empty() {
                     st.deploy_branch.clone()
                 } else if !settings.deploy_branch.is_empty() {
@@ -159,21 +205,46 @@ fn go_rows(ctx: &Ctx, kind: Kind, app: Option<(&str, &state::AppState)>) -> Vec<
                 } else {
                     "master".into()
                 };
-                let keep = if st.keep_git_dir.is_empty() {
-                    "false".to_owned()
-                } else {
+                let keep = if !st.keep_git_dir.is_empty() {
                     st.keep_git_dir.clone()
+                } else if !gprop("keep-git-dir").is_empty() {
+                    gprop("keep-git-dir")
+                } else {
+                    "false".to_owned()
                 };
-                rows.push(("--git-computed-archive-max-files", "10000".into()));
-                rows.push(("--git-computed-archive-max-size", "1073741824".into()));
+                rows.push((
+                    "--git-computed-archive-max-files",
+                    properties::get_default(ctx, "git", "--global", "archive-max-files", "10000"),
+                ));
+                rows.push((
+                    "--git-computed-archive-max-size",
+                    properties::get_default(
+                        ctx,
+                        "git",
+                        "--global",
+                        "archive-max-size",
+                        "1073741824",
+                    ),
+                ));
                 rows.push(("--git-computed-deploy-branch", branch));
                 rows.push(("--git-computed-keep-git-dir", keep));
                 rows.push(("--git-deploy-branch", st.deploy_branch.clone()));
                 rows.push(("--git-keep-git-dir", st.keep_git_dir.clone()));
                 rows.push(("--git-last-updated-at", st.git_last_updated_at.clone()));
-                rows.push(("--git-rev-env-var", "GIT_REV".into()));
+                rows.push((
+                    "--git-rev-env-var",
+                    properties::get_default(ctx, "git", name, "rev-env-var", "GIT_REV"),
+                ));
                 rows.push(("--git-sha", st.git_sha.clone()));
-                rows.push(("--git-source-image", st.source_image.clone()));
+                let image = properties::get(ctx, "git", name, "source-image");
+                rows.push((
+                    "--git-source-image",
+                    if image.is_empty() {
+                        st.source_image.clone()
+                    } else {
+                        image
+                    },
+                ));
             }
             if app.is_none() {
                 let branch = if settings.deploy_branch.is_empty() {
@@ -181,15 +252,35 @@ fn go_rows(ctx: &Ctx, kind: Kind, app: Option<(&str, &state::AppState)>) -> Vec<
                 } else {
                     settings.deploy_branch.clone()
                 };
-                rows.push(("--git-computed-archive-max-files", "10000".into()));
-                rows.push(("--git-computed-archive-max-size", "1073741824".into()));
+                let keep = gprop("keep-git-dir");
+                rows.push((
+                    "--git-computed-archive-max-files",
+                    properties::get_default(ctx, "git", "--global", "archive-max-files", "10000"),
+                ));
+                rows.push((
+                    "--git-computed-archive-max-size",
+                    properties::get_default(
+                        ctx,
+                        "git",
+                        "--global",
+                        "archive-max-size",
+                        "1073741824",
+                    ),
+                ));
                 rows.push(("--git-computed-deploy-branch", branch));
-                rows.push(("--git-computed-keep-git-dir", "false".into()));
+                rows.push((
+                    "--git-computed-keep-git-dir",
+                    if keep.is_empty() {
+                        "false".into()
+                    } else {
+                        keep
+                    },
+                ));
             }
-            rows.push(("--git-global-archive-max-files", String::new()));
-            rows.push(("--git-global-archive-max-size", String::new()));
+            rows.push(("--git-global-archive-max-files", gprop("archive-max-files")));
+            rows.push(("--git-global-archive-max-size", gprop("archive-max-size")));
             rows.push(("--git-global-deploy-branch", settings.deploy_branch.clone()));
-            rows.push(("--git-global-keep-git-dir", String::new()));
+            rows.push(("--git-global-keep-git-dir", gprop("keep-git-dir")));
         }
     }
     let mut out: Vec<(String, String)> = rows.into_iter().map(|(f, v)| (f.to_owned(), v)).collect();

@@ -64,6 +64,8 @@ pub struct AppState {
     pub procfile: BTreeMap<String, String>,
     /// Storage mounts (`host:container`).
     pub mounts: Vec<String>,
+    /// Go plugins' properties (`plugin → property → value`).
+    pub properties: super::properties::Properties,
 }
 
 /// Global settings (`global/settings.json`).
@@ -78,6 +80,8 @@ pub struct GlobalSettings {
     pub disable_autocreation: String,
     /// Plugins added by `plugin:install` (name → git URL).
     pub plugins: BTreeMap<String, String>,
+    /// Go plugins' global properties (`plugin → property → value`).
+    pub properties: super::properties::Properties,
 }
 
 /// A postgres service (`services/postgres/<svc>/service.json`). The DSN is
