@@ -2,6 +2,7 @@
 
 pub mod contract;
 pub mod corpus;
+pub mod e2e;
 pub mod emulator;
 pub mod proxy;
 pub mod sandbox;

@@ -5,7 +5,7 @@
 //!
 //! What runs there: version detection, every read the client has for every
 //! app (reports parsed without a parse error), and the life of one scratch
-//! app (`pix-e2e-<pid>`): create, config with hostile values, lock, report,
+//! app (`pix-e2e-<run id>-lifecycle-app`, see `pix_sandbox::e2e`): create, config with hostile values, lock, report,
 //! destroy. Nothing else on the host is changed.
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
@@ -13,6 +13,7 @@
 use dokku_client::config::{ConfigSetOptions, ExportFormat};
 use dokku_client::transport::{SshConfig, SshTransport};
 use dokku_client::Client;
+use pix_sandbox::e2e::{Host, Scratch};
 use pix_sandbox::target::{self, TestTarget};
 
 fn client_for(target: &TestTarget, rt: &tokio::runtime::Runtime) -> Client {
@@ -84,7 +85,10 @@ fn reads_parse(real: &TestTarget) {
 fn scratch_app_lifecycle(real: &TestTarget) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let client = client_for(real, &rt);
-    let app = format!("pix-e2e-{}", std::process::id());
+    // A scratch name of this run (`cargo xtask e2e` sweeps those of dead
+    // runs), removed even when this test fails.
+    let scratch = Scratch::new(&Host::new(real.clone()), "lifecycle");
+    let app = scratch.name("app");
     rt.block_on(async {
         assert!(
             !client.apps_exists(&app).await.unwrap(),

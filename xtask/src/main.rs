@@ -3,6 +3,11 @@
 //! - `cargo xtask test [ARGS...]`: installs what the sandbox needs when it is
 //!   missing (as root), then runs the whole test suite (`cargo test
 //!   --workspace`, doc tests included); extra arguments go to `cargo test`.
+//! - `cargo xtask e2e [--host H --port P --user U --key K --known-hosts F]
+//!   [--yes]`: the end-to-end suite against a real Dokku host (also from
+//!   `DOKKU_TEST_*`), or, without one, against a sandbox posing as one;
+//!   `cargo xtask e2e-clean RUN_ID [host flags]` removes what a dead run left.
+//!   `cargo xtask test` runs the sandbox form after the workspace's tests.
 //! - `cargo xtask sandbox [--profile 0.38|0.30|0.19] [--proxy-delay-ms N]
 //!   [--global-domain NAME]`: starts the sandbox in the foreground and prints
 //!   how to reach it; Ctrl-C stops it.
@@ -30,6 +35,7 @@ mod bench_report;
 mod conformance;
 mod demo;
 mod deploy;
+mod e2e;
 mod fuzz;
 mod progress;
 mod reset;
@@ -47,7 +53,16 @@ usage: cargo xtask <command>
 
 commands:
   test [ARGS...]      install missing system packages (as root), then run every test
-                      (cargo test --workspace ARGS...)
+                      (cargo test --workspace ARGS...), then, without ARGS, the end-to-end
+                      suite on a sandbox posing as a remote host (e2e)
+  e2e [--host H] [--port P] [--user U] [--key FILE] [--known-hosts FILE] [--yes]
+      [--profile 0.38|0.30|0.19] [-- TEST ARGS...]
+                      the end-to-end suite against a real Dokku host (or DOKKU_TEST_HOST,
+                      DOKKU_TEST_PORT, ...); without one, against a local sandbox; it creates
+                      only pix-e2e-<run id>-* apps and services and removes them
+  e2e-clean RUN_ID|--all-stale [--host H ...]
+                      remove what a killed e2e run left (the command e2e prints), or every
+                      pix-e2e-* app and service of runs started over a day ago
   sandbox [--profile 0.38|0.30|0.19] [--proxy-delay-ms N] [--global-domain NAME]
                       start the local Dokku sandbox in the foreground; Ctrl-C stops it
   conformance --dokku-src DIR [--with-deploy] [--only REGEX] [--runner FILE] [--out DIR] [-v]
@@ -83,7 +98,23 @@ fn main() -> ExitCode {
         }
     };
     let result = match command {
-        "test" => test_cmd::run(rest),
+        "test" => {
+            let tests = test_cmd::run(rest);
+            // The whole suite includes the end-to-end one (sandbox form);
+            // with ARGS the caller picked tests, so it is left out.
+            let e2e = if rest.is_empty() {
+                e2e::run_on_sandbox(Profile::default(), &[])
+            } else {
+                Ok(())
+            };
+            match (tests, e2e) {
+                (Ok(()), Ok(())) => Ok(()),
+                (Err(a), Err(b)) => Err(format!("{a}; {b}")),
+                (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
+            }
+        }
+        "e2e" => e2e::run(rest),
+        "e2e-clean" => e2e::clean(rest),
         "sandbox" => sandbox_cmd::run(rest),
         "conformance" => conformance::run(rest),
         "demo" => demo::run(rest),
