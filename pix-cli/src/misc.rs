@@ -467,10 +467,27 @@ pub async fn storage(ctx: &Ctx, cmd: &StorageCmd) -> Result<(), Failure> {
 pub async fn dokku(ctx: &Ctx, args: &DokkuArgs) -> Result<(), Failure> {
     let (client, _) = ctx.connect().await?;
     let cmd = Command::raw(args.args.iter().cloned())?;
-    let out = client.run(cmd).await?;
+    // Streamed both ways as plain `ssh dokku@host CMD` is: piped input goes
+    // to the command (`config:import`, `postgres:import`), output is
+    // written as it comes; on a terminal each line is neutralised first.
+    let stdin = if std::io::stdin().is_terminal() {
+        dokku_client::Stdin::Null
+    } else {
+        dokku_client::Stdin::Inherit
+    };
+    let stdout = if ctx.out.stdout_tty {
+        let out = ctx.out;
+        Stdout::Writer(Box::new(LineSink::new(move |line: &[u8]| {
+            let text = out.server_text(&String::from_utf8_lossy(line));
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
+        })))
+    } else {
+        Stdout::Inherit
+    };
+    let request = Request::new(cmd).stdin(stdin).stdout(stdout);
+    let out = client.execute(request).await?;
     let _ = client.close().await;
-    ctx.out
-        .raw(ctx.out.server_text(&out.stdout_text()).as_bytes())?;
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(ctx.out.server_text_err(&out.stderr_text()).as_bytes());
     if out.exit_code == 0 {

@@ -79,6 +79,14 @@ fn an_app_at_work() {
         "{}",
         run.render()
     );
+    // and the same through the passthrough, as plain ssh would
+    let raw = w.pix_stdin(&["dokku", "run", APP, "sh"], "echo hi; exit 9\n");
+    assert_eq!(
+        (raw.code, raw.stdout.as_str()),
+        (9, "hi\n"),
+        "{}",
+        raw.render()
+    );
 
     // processes
     let report = w.pix(&["ps", "report", APP]).expect(0);

@@ -135,8 +135,17 @@ fn interactive_run_connect_confirm_and_colour() {
     t.type_line("psql", "select 6*7 as answer \\g");
     let pane = t.wait_for("psql", "(1 row)");
     assert!(pane.contains("42"), "{pane}");
+    // Ctrl-C during a long query reaches psql: the query is cancelled and
+    // the session goes on.
+    t.type_line("psql", "select pg_sleep(60) \\g");
+    std::thread::sleep(Duration::from_millis(700));
+    t.tmux(&["send-keys", "-t", "psql", "C-c"]);
+    t.wait_for("psql", "canceling statement due to user request");
+    t.type_line("psql", "select 'still' || 'here' as session \\g");
+    t.wait_for("psql", "stillhere");
     t.type_line("psql", "\\q");
-    t.wait_for("psql", "EXIT=0");
+    let pane = t.wait_for("psql", "EXIT=0");
+    assert!(!pane.contains("Shared connection to"), "{pane}");
 
     // a destruction confirmed by typing the name at the prompt
     scenario::dokku(&w.sb, &["apps:create", "doomed"]).unwrap();

@@ -1109,6 +1109,14 @@ impl SshTransport {
         let code = status.code().unwrap_or(-1);
         if code == 255 {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.trim().is_empty() {
+                // The session was set up (a failure to connect or log in
+                // always says why) and then ended with no exit status.
+                return Err(Error::Transport {
+                    host: self.config.target(),
+                    message: "the interactive session ended without an exit status (ssh exited 255 and printed nothing): the connection dropped or the remote command was killed".into(),
+                });
+            }
             return Err(classify_ssh_failure(&text, &self.config, None));
         }
         Ok(Output {

@@ -751,11 +751,13 @@ fn connect(ctx: &mut Ctx, args: &[String]) -> Code {
         Ok(x) => x,
         Err(c) => return c,
     };
-    let status = client_tool(ctx, "psql", &s)
-        .args(["-X", "-v", "ON_ERROR_STOP=1", "-w"])
-        .arg(&s.database)
-        .status();
-    super::ps::exit_code(status)
+    let mut psql = client_tool(ctx, "psql", &s);
+    psql.args(["-X", "-v", "ON_ERROR_STOP=1", "-w"])
+        .arg(&s.database);
+    match super::ps::run_foreground(&mut psql) {
+        Ok(code) => code,
+        Err(e) => ctx.fail(&format!("cannot start psql: {e}")),
+    }
 }
 
 /// `postgres:logs <svc> [-n N] [-t]`: the cluster's log lines about the

@@ -705,6 +705,37 @@ fn app_json_has_formation(ctx: &Ctx, app: &str) -> bool {
         .is_some_and(|v| v.get("formation").is_some())
 }
 
+/// Runs an interactive child (`run`, `postgres:connect`) the way a shell
+/// runs a foreground job: on a terminal, in its own process group made the
+/// terminal's foreground group, so Ctrl-C stops what the child runs (psql
+/// cancels its query, a shell its command) and not the emulator standing for
+/// Dokku, which would end the session (as `docker exec -it` passes it into
+/// the container on a real host). Without a terminal, a plain wait.
+pub(crate) fn run_foreground(cmd: &mut Command) -> std::io::Result<Code> {
+    use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow};
+    use nix::unistd::{getpgrp, tcsetpgrp, Pid};
+    use std::os::unix::process::CommandExt;
+    let stdin = std::io::stdin();
+    let tty = std::io::IsTerminal::is_terminal(&stdin);
+    if !tty {
+        return Ok(exit_code(cmd.status()));
+    }
+    cmd.process_group(0);
+    let mut child = cmd.spawn()?;
+    // A background group may change the foreground group while SIGTTOU is
+    // blocked (POSIX: then no signal is sent).
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGTTOU);
+    let mut old = SigSet::empty();
+    let _ = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), Some(&mut old));
+    let child_group = Pid::from_raw(i32::try_from(child.id()).unwrap_or(0));
+    let _ = tcsetpgrp(&stdin, child_group);
+    let status = child.wait();
+    let _ = tcsetpgrp(&stdin, getpgrp());
+    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+    Ok(exit_code(status))
+}
+
 /// Exit code of a finished child (128 + signal when killed).
 pub(crate) fn exit_code(status: std::io::Result<std::process::ExitStatus>) -> Code {
     use std::os::unix::process::ExitStatusExt;

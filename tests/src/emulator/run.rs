@@ -23,7 +23,7 @@
 use std::io::Read;
 use std::process::{Command, Stdio};
 
-use super::ps::{app_env, exit_code, start_instance};
+use super::ps::{app_env, exit_code, run_foreground, start_instance};
 use super::{random_hex, state, Code, Ctx};
 
 /// herokuish's `/exec` body (`procfile-exec`, without `setuidgid`).
@@ -54,9 +54,13 @@ pub(crate) fn run_cmd(ctx: &mut Ctx, args: &[String]) -> Code {
         .envs(env)
         .current_dir(ctx.layout.tree_dir(&app));
     let piped = ctx.io.drop_after.is_some();
-    if piped {
-        cmd.stdout(Stdio::piped());
+    if !piped {
+        return match run_foreground(&mut cmd) {
+            Ok(code) => code,
+            Err(e) => ctx.fail(&format!("cannot run the command: {e}")),
+        };
     }
+    cmd.stdout(Stdio::piped());
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => return ctx.fail(&format!("cannot run the command: {e}")),
