@@ -159,6 +159,14 @@ impl ReportFields for PsReport {
     }
 }
 
+/// How long a rebuild may take (a build, as a deploy's).
+pub const REBUILD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// `ps:rebuild <app>` (pure).
+pub fn ps_rebuild_command(app: &str) -> Result<Command> {
+    app_command("ps:rebuild", app, false)
+}
+
 /// The formation: process type to quantity.
 pub type Formation = BTreeMap<String, u32>;
 
@@ -232,9 +240,20 @@ impl Client {
 
     /// Rebuilds and redeploys the app (`ps:rebuild`).
     pub async fn ps_rebuild(&self, app: &str) -> Result<()> {
-        self.run_ok(app_command("ps:rebuild", app, false)?)
-            .await
-            .map(drop)
+        self.run_ok(ps_rebuild_command(app)?).await.map(drop)
+    }
+
+    /// Rebuilds the app, writing the build's output (stdout and, under
+    /// Dokku's build capture, its stderr) to `output` as it comes.
+    pub async fn ps_rebuild_streaming(
+        &self,
+        app: &str,
+        output: Box<dyn tokio::io::AsyncWrite + Send + Unpin>,
+    ) -> Result<()> {
+        let request = crate::Request::new(ps_rebuild_command(app)?)
+            .stdout(crate::Stdout::Writer(output))
+            .timeout(REBUILD_TIMEOUT);
+        self.execute_ok(request).await.map(drop)
     }
 
     /// The current formation (`ps:scale <app>`).

@@ -147,6 +147,14 @@ fn interactive_run_connect_confirm_and_colour() {
     let pane = t.wait_for("psql", "EXIT=0");
     assert!(!pane.contains("Shared connection to"), "{pane}");
 
+    // ps rebuild on a terminal shows the build as it runs, then its result
+    t.start("rebuild", cwd, &pix_line(&w, &format!("ps rebuild {APP}")));
+    let pane = t.wait_for("rebuild", "EXIT=0");
+    assert!(
+        pane.contains("Checking for predeploy task") && pane.contains("rebuilt"),
+        "{pane}"
+    );
+
     // a destruction confirmed by typing the name at the prompt
     scenario::dokku(&w.sb, &["apps:create", "doomed"]).unwrap();
     t.start("destroy", cwd, &pix_line(&w, "apps destroy doomed"));
