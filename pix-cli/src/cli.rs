@@ -93,6 +93,16 @@ pub enum Commands {
         after_help = "Examples:\n  pix deploy development\n  pix deploy production --confirm pg-prod\n  pix deploy branch --dry-run\n  PIX_SSH_KEY=deploy_key pix deploy development --json\n\nNames: an environment of pix.toml or one of its aliases (also `prod` for\n`production`), or `branch`. Exit codes for CI: 0 deployed (or nothing to\ndeploy), 4 locked or not confirmed, 7 build failed, 8 push rejected; see\n`pix help exit-codes`."
     )]
     Deploy(DeployArgs),
+    /// What was deployed to an environment (from the Dokku remote's history).
+    #[command(
+        after_help = "Examples:\n  pix releases production\n  pix releases development --json\n\nReleases are numbered from the oldest (v1); `*` marks the one running."
+    )]
+    Releases(ReleasesArgs),
+    /// Deploy an earlier release again, as a new fast-forward commit.
+    #[command(
+        after_help = "Examples:\n  pix rollback development            (the release before the current one)\n  pix rollback production v12 --confirm pg-prod\n  pix rollback development 3f2a9c1 --dry-run\n\nRELEASE: vN as `pix releases` lists it, or a commit (the deploy's or its\nsource's, 7 characters at least). Confirmation, lock and exit codes as\n`pix deploy`."
+    )]
+    Rollback(RollbackArgs),
     /// Review apps: one app per branch, with its own Postgres service.
     #[command(
         subcommand,
@@ -671,6 +681,34 @@ pub struct DokkuArgs {
         value_name = "ARGS"
     )]
     pub args: Vec<String>,
+}
+
+/// `pix releases`.
+#[derive(Debug, Args)]
+pub struct ReleasesArgs {
+    /// An environment of pix.toml (or an alias), or `branch`.
+    #[arg(value_name = "ENV")]
+    pub environment: String,
+}
+
+/// `pix rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// An environment of pix.toml (or an alias), or `branch`.
+    #[arg(value_name = "ENV")]
+    pub environment: String,
+    /// The release: `vN` or a commit [default: the one before the current].
+    #[arg(value_name = "RELEASE")]
+    pub release: Option<String>,
+    /// Show the plan; push nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Proceed without asking (unprotected environments).
+    #[arg(long)]
+    pub yes: bool,
+    /// The name to type for a protected environment, given without a terminal.
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
 }
 
 /// `pix man`.

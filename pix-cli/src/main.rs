@@ -22,6 +22,7 @@ mod output;
 mod parse_cmd;
 mod provision_cmd;
 mod release_cmd;
+mod releases_cmd;
 mod remote_cmd;
 mod reset_cmd;
 mod review_cmd;
@@ -93,6 +94,8 @@ async fn dispatch(ctx: &Ctx, command: &Commands) -> Result<(), Failure> {
         Commands::Storage(c) => misc::storage(ctx, c).await,
         Commands::Dokku(a) => misc::dokku(ctx, a).await,
         Commands::Deploy(a) => deploy_cmd::deploy(ctx, a).await,
+        Commands::Releases(a) => releases_cmd::releases(ctx, a).await,
+        Commands::Rollback(a) => releases_cmd::rollback(ctx, a).await,
         Commands::ReviewApp(c) => review_cmd::review(ctx, c).await,
         Commands::Remote(c) => remote_cmd::remote(ctx, c).await,
         Commands::Ssh(c) => trust_cmd::ssh(ctx, c).await,

@@ -623,7 +623,12 @@ pub async fn deploy(
         remote_before,
         outcome,
     };
-    if app_report.locked == Some(true) {
+    // Reports before 0.38 have no lock row: ask `apps:locked` then.
+    let locked = match app_report.locked {
+        Some(locked) => locked,
+        None => client.apps_locked(&target.app).await?,
+    };
+    if locked {
         return Ok(report(
             None,
             DeployOutcome::Locked {

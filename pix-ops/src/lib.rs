@@ -15,6 +15,7 @@ pub mod journal;
 pub mod lineage;
 pub mod provision;
 pub mod release;
+pub mod releases;
 pub mod remote;
 pub mod reset;
 pub mod review;
