@@ -784,3 +784,90 @@ async fn a_server_too_slow_to_answer_fails_within_the_connect_timeout() {
 async fn a_server_too_slow_to_answer_fails_within_the_connect_timeout_native() {
     a_server_too_slow_to_answer_fails_within_the_connect_timeout_on(Which::Native).await;
 }
+
+/// A fresh key of `kind` (`-N` passphrase), authorised on the sandbox's login.
+fn authorised_key(sandbox: &Sandbox, dir: &Path, kind: &str, passphrase: &str) -> PathBuf {
+    let key = dir.join(format!("id_{kind}"));
+    let mut keygen = std::process::Command::new("ssh-keygen");
+    keygen
+        .args(["-q", "-t", kind, "-N", passphrase, "-f"])
+        .arg(&key);
+    if kind == "rsa" {
+        keygen.args(["-b", "2048"]);
+    }
+    assert!(keygen.status().unwrap().success());
+    let public = std::fs::read_to_string(dir.join(format!("id_{kind}.pub"))).unwrap();
+    let auth = sandbox.dir().join("authorized_keys");
+    let line = std::fs::read_to_string(&auth)
+        .unwrap()
+        .lines()
+        .find(|l| l.contains("command="))
+        .map(|l| {
+            let at = l.find(" ssh-").or_else(|| l.find(" ecdsa-")).unwrap();
+            format!("{} {}", &l[..at], public.trim())
+        })
+        .unwrap();
+    let mut text = std::fs::read_to_string(&auth).unwrap();
+    text.push_str(&line);
+    text.push('\n');
+    std::fs::write(&auth, text).unwrap();
+    key
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_logs_in_with_ed25519_ecdsa_and_rsa_and_refuses_an_encrypted_key() {
+    let sandbox = start(SandboxOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    for kind in ["ed25519", "ecdsa", "rsa"] {
+        let key = authorised_key(&sandbox, dir.path(), kind, "");
+        let t = NativeTransport::connect(config(&sandbox).key(&key))
+            .await
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        let out = Client::new(t).run(Command::read("version")).await.unwrap();
+        assert!(out.success(), "{kind}");
+    }
+    let locked_dir = dir.path().join("locked");
+    std::fs::create_dir(&locked_dir).unwrap();
+    let moved = authorised_key(&sandbox, &locked_dir, "ed25519", "secret words");
+    let err = NativeTransport::connect(config(&sandbox).key(&moved))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("passphrase"), "{err}");
+    assert!(err.to_string().contains("ssh-add"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_reads_hashed_known_hosts_and_keeps_a_spare_channel() {
+    let sandbox = start(SandboxOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let hashed = dir.path().join("hashed_known_hosts");
+    std::fs::copy(sandbox.known_hosts_path(), &hashed).unwrap();
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-H", "-f"])
+        .arg(&hashed)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(std::fs::read_to_string(&hashed).unwrap().starts_with("|1|"));
+    let t = NativeTransport::connect(config(&sandbox).known_hosts(&hashed))
+        .await
+        .expect("a hashed entry is honoured");
+    // The spare channel is opened right after the login, ahead of need.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !t.has_spare_channel().await && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(t.has_spare_channel().await);
+    let client = Client::new(t);
+    // 40 commands at once: at most 8 channels (the spare included), the
+    // others wait for a free one instead of failing.
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let c = client.clone();
+        tasks.spawn(async move { c.run_ok(Command::read("apps:list")).await });
+    }
+    while let Some(done) = tasks.join_next().await {
+        assert!(done.unwrap().unwrap().success());
+    }
+    client.close().await.unwrap();
+}
