@@ -46,6 +46,11 @@ pub struct Global {
     /// Per-command timeout in seconds [env: PIX_TIMEOUT].
     #[arg(long, global = true, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+    /// The SSH transport: `openssh` (the default: ssh with a ControlMaster)
+    /// or `native` (in-process, one round trip per command) [env: PIX_SSH;
+    /// default: the pix.toml host's `transport`].
+    #[arg(long = "ssh", global = true, value_name = "native|openssh")]
+    pub ssh: Option<pix_ops::config::SshKind>,
     /// An environment of pix.toml: its host and app.
     #[arg(long = "env", global = true, value_name = "NAME")]
     pub environment: Option<String>,
@@ -120,6 +125,9 @@ impl Ctx {
         if let Some(t) = self.g.timeout {
             o.timeout = Some(Duration::from_secs(t));
         }
+        if let Some(kind) = self.g.ssh {
+            o.transport = Some(kind);
+        }
         o
     }
 
@@ -142,6 +150,13 @@ impl Ctx {
         flag("--key", path(&self.g.key));
         flag("--known-hosts", path(&self.g.known_hosts));
         flag("--timeout", self.g.timeout.map(|t| t.to_string()));
+        flag(
+            "--ssh",
+            self.g.ssh.map(|k| match k {
+                pix_ops::config::SshKind::Native => "native".to_string(),
+                pix_ops::config::SshKind::Openssh => "openssh".to_string(),
+            }),
+        );
         if self.g.accept_new_host_key {
             words.push("--accept-new-host-key".into());
         }

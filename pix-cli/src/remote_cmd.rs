@@ -46,6 +46,7 @@ pub fn host_for_url(config: Option<&PixConfig>, url: &RemoteUrl, port: Option<u1
             login: Login::Dokku,
             sudo: false,
             dokku_path: None,
+            transport: None,
         },
     }
 }

@@ -86,6 +86,34 @@ pub struct HostConfig {
     /// With `login = "shell"`: the `dokku` binary on the server.
     #[serde(default)]
     pub dokku_path: Option<String>,
+    /// Which SSH transport (`"openssh"`, the default, or `"native"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport: Option<SshKind>,
+}
+
+/// The SSH transport: the OpenSSH multiplexer (default) or the in-process
+/// one (`dokku_client::transport::NativeTransport`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SshKind {
+    /// `ssh` with a ControlMaster (the default).
+    #[default]
+    Openssh,
+    /// The connection owned in-process, one spare channel ahead of need.
+    Native,
+}
+
+impl std::str::FromStr for SshKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "openssh" => Ok(SshKind::Openssh),
+            "native" => Ok(SshKind::Native),
+            other => Err(format!(
+                "unknown SSH transport {other:?}: use native or openssh"
+            )),
+        }
+    }
 }
 
 fn default_user() -> String {

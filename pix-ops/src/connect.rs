@@ -3,10 +3,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use dokku_client::transport::{HostKeyPolicy, LocalTransport, LoginMode, SshConfig, SshTransport};
+use dokku_client::transport::{
+    native_unsupported, HostKeyPolicy, LocalTransport, LoginMode, NativeTransport, SshConfig,
+    SshTransport, Transport,
+};
 use dokku_client::Client;
 
-use crate::config::{HostConfig, Login};
+use crate::config::{HostConfig, Login, SshKind};
 use crate::error::Result;
 
 /// The address that means "run `dokku` on this machine".
@@ -25,10 +28,13 @@ pub struct ConnectOptions {
     /// Per-command timeout (default: the client's); it also bounds opening
     /// the SSH connection (default [`dokku_client::transport::ssh::DEFAULT_CONNECT_TIMEOUT`]).
     pub timeout: Option<Duration>,
+    /// The SSH transport (`--ssh`, `PIX_SSH`), over the host's `transport`.
+    pub transport: Option<SshKind>,
 }
 
 impl ConnectOptions {
-    /// Reads `PIX_SSH_KEY`, `PIX_KNOWN_HOSTS` and `PIX_TIMEOUT` (seconds).
+    /// Reads `PIX_SSH_KEY`, `PIX_KNOWN_HOSTS`, `PIX_TIMEOUT` (seconds) and
+    /// `PIX_SSH` (`native` or `openssh`; anything else is ignored with a warning).
     pub fn from_env() -> ConnectOptions {
         let path = |name: &str| {
             std::env::var_os(name)
@@ -43,6 +49,16 @@ impl ConnectOptions {
                 .ok()
                 .and_then(|s| s.parse::<u64>().ok())
                 .map(Duration::from_secs),
+            transport: std::env::var("PIX_SSH")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .and_then(|v| match v.parse() {
+                    Ok(kind) => Some(kind),
+                    Err(e) => {
+                        tracing::warn!("PIX_SSH: {e}");
+                        None
+                    }
+                }),
         }
     }
 }
@@ -82,13 +98,39 @@ pub async fn connect(host: &HostConfig, options: &ConnectOptions) -> Result<Clie
         let path = host.dokku_path.clone().unwrap_or_else(|| "dokku".into());
         Client::builder(LocalTransport::with_path(path))
     } else {
-        Client::builder(SshTransport::connect(ssh_config(host, options)).await?)
+        Client::builder(ssh_transport(host, options).await?)
     };
     let builder = match options.timeout {
         Some(t) => builder.timeout(t),
         None => builder,
     };
     Ok(builder.build())
+}
+
+/// Which SSH transport serves `host`: `--ssh`/`PIX_SSH`, else the host's
+/// `transport`, else OpenSSH.
+pub fn ssh_kind(host: &HostConfig, options: &ConnectOptions) -> SshKind {
+    options.transport.or(host.transport).unwrap_or_default()
+}
+
+/// Opens the SSH transport chosen for `host`. The native transport falls
+/// back to OpenSSH (with a note under `-v`) when the user's ssh config asks
+/// for what it does not do (ProxyJump, ProxyCommand, a security key).
+pub async fn ssh_transport(
+    host: &HostConfig,
+    options: &ConnectOptions,
+) -> Result<Box<dyn Transport>> {
+    let config = ssh_config(host, options);
+    if ssh_kind(host, options) == SshKind::Native {
+        match native_unsupported(&config) {
+            None => return Ok(Box::new(NativeTransport::connect(config).await?)),
+            Some(reason) => tracing::info!(
+                target = %config.target(),
+                "using the OpenSSH transport instead of the native one: {reason}"
+            ),
+        }
+    }
+    Ok(Box::new(SshTransport::connect(config).await?))
 }
 
 /// Expands a leading `~/`.
@@ -114,6 +156,7 @@ mod tests {
             login: Login::Dokku,
             sudo: false,
             dokku_path: None,
+            transport: None,
         }
     }
 
@@ -128,12 +171,28 @@ mod tests {
             known_hosts: Some("/kh".into()),
             accept_new_host_key: true,
             timeout: None,
+            transport: None,
         };
         let c = ssh_config(&host(), &o);
         assert_eq!(c.connect_timeout, DEFAULT_CONNECT_TIMEOUT);
         assert_eq!(c.key, Some(PathBuf::from("/k")));
         assert_eq!(c.known_hosts, Some(PathBuf::from("/kh")));
         assert_eq!(c.host_key, HostKeyPolicy::AcceptNew);
+    }
+
+    #[test]
+    fn the_flag_wins_over_the_host_and_openssh_is_the_default() {
+        let mut h = host();
+        assert_eq!(ssh_kind(&h, &ConnectOptions::default()), SshKind::Openssh);
+        h.transport = Some(SshKind::Native);
+        assert_eq!(ssh_kind(&h, &ConnectOptions::default()), SshKind::Native);
+        let o = ConnectOptions {
+            transport: Some(SshKind::Openssh),
+            ..ConnectOptions::default()
+        };
+        assert_eq!(ssh_kind(&h, &o), SshKind::Openssh);
+        let parsed: HostConfig = toml::from_str("address = 'h'\ntransport = 'native'\n").unwrap();
+        assert_eq!(parsed.transport, Some(SshKind::Native));
     }
 
     #[test]

@@ -1468,6 +1468,7 @@ mod tests {
             login: Login::Dokku,
             sudo: false,
             dokku_path: None,
+            transport: None,
         }
     }
 

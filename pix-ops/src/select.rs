@@ -204,6 +204,7 @@ fn plain_host(address: &str) -> HostConfig {
         login: Login::Dokku,
         sudo: false,
         dokku_path: None,
+        transport: None,
     }
 }
 

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use dokku_client::transport::{HostKeyPolicy, SshConfig, SshTransport};
+use dokku_client::transport::{HostKeyPolicy, NativeTransport, SshConfig, SshTransport};
 use dokku_client::{Client, Command, Error, Request, RetryPolicy, Stdin, Stdout, Transport};
 use pix_sandbox::contract::{Fault, FaultAction, Profile};
 use pix_sandbox::sandbox::{procs, Sandbox, SandboxOptions};
@@ -26,6 +26,20 @@ fn config(sandbox: &Sandbox) -> SshConfig {
         .key(sandbox.key_path())
         .known_hosts(sandbox.known_hosts_path())
         .config_file("/dev/null")
+}
+
+/// The two SSH transports: every check below runs on both.
+#[derive(Debug, Clone, Copy)]
+enum Which {
+    OpenSsh,
+    Native,
+}
+
+async fn connect(which: Which, config: SshConfig) -> Result<Box<dyn Transport>, Error> {
+    Ok(match which {
+        Which::OpenSsh => Box::new(SshTransport::connect(config).await?),
+        Which::Native => Box::new(NativeTransport::connect(config).await?),
+    })
 }
 
 async fn client(sandbox: &Sandbox) -> (Client, PathBuf, u32) {
@@ -152,15 +166,14 @@ async fn a_thousand_commands_share_one_connection() {
     assert_no_leak(&ctl, pid).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn host_keys_are_strict_unless_asked() {
+async fn host_keys_are_strict_unless_asked_on(which: Which) {
     let sandbox = start(SandboxOptions::default());
     let dir = tempfile::tempdir().unwrap();
 
     // Unknown host: an empty known_hosts file.
     let empty = dir.path().join("empty_known_hosts");
     std::fs::write(&empty, "").unwrap();
-    let err = SshTransport::connect(config(&sandbox).known_hosts(&empty))
+    let err = connect(which, config(&sandbox).known_hosts(&empty))
         .await
         .unwrap_err();
     match &err {
@@ -200,7 +213,7 @@ async fn host_keys_are_strict_unless_asked() {
         format!("[127.0.0.1]:{} {other_pub}\n", sandbox.port()),
     )
     .unwrap();
-    let err = SshTransport::connect(config(&sandbox).known_hosts(&wrong))
+    let err = connect(which, config(&sandbox).known_hosts(&wrong))
         .await
         .unwrap_err();
     match &err {
@@ -216,10 +229,12 @@ async fn host_keys_are_strict_unless_asked() {
     }
 
     // A pinned key that does not match is refused, even with a good known_hosts.
-    let err =
-        SshTransport::connect(config(&sandbox).host_key(HostKeyPolicy::Pinned(other_pub.clone())))
-            .await
-            .unwrap_err();
+    let err = connect(
+        which,
+        config(&sandbox).host_key(HostKeyPolicy::Pinned(other_pub.clone())),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.kind(), "host_key_mismatch", "{err}");
 
     // The right pinned key works, with an empty known_hosts.
@@ -233,7 +248,8 @@ async fn host_keys_are_strict_unless_asked() {
         .take(2)
         .collect::<Vec<_>>()
         .join(" ");
-    let pinned = SshTransport::connect(
+    let pinned = connect(
+        which,
         config(&sandbox)
             .known_hosts(&empty)
             .host_key(HostKeyPolicy::Pinned(host_key)),
@@ -248,7 +264,8 @@ async fn host_keys_are_strict_unless_asked() {
 
     // Accept-new only when asked: records the key, then strict mode accepts it.
     let fresh = dir.path().join("fresh_known_hosts");
-    let t = SshTransport::connect(
+    let t = connect(
+        which,
         config(&sandbox)
             .known_hosts(&fresh)
             .host_key(HostKeyPolicy::AcceptNew),
@@ -259,12 +276,13 @@ async fn host_keys_are_strict_unless_asked() {
     assert!(std::fs::read_to_string(&fresh)
         .unwrap()
         .contains("ssh-ed25519"));
-    let t = SshTransport::connect(config(&sandbox).known_hosts(&fresh))
+    let t = connect(which, config(&sandbox).known_hosts(&fresh))
         .await
         .unwrap();
     t.close().await.unwrap();
     // ... and still refuses a changed key.
-    let err = SshTransport::connect(
+    let err = connect(
+        which,
         config(&sandbox)
             .known_hosts(&wrong)
             .host_key(HostKeyPolicy::AcceptNew),
@@ -274,8 +292,7 @@ async fn host_keys_are_strict_unless_asked() {
     assert_eq!(err.kind(), "host_key_mismatch", "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_wrong_key_is_an_authentication_error() {
+async fn a_wrong_key_is_an_authentication_error_on(which: Which) {
     let sandbox = start(SandboxOptions::default());
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("stranger");
@@ -285,7 +302,7 @@ async fn a_wrong_key_is_an_authentication_error() {
         .status()
         .unwrap();
     assert!(status.success());
-    let err = SshTransport::connect(config(&sandbox).key(&key))
+    let err = connect(which, config(&sandbox).key(&key))
         .await
         .unwrap_err();
     match &err {
@@ -294,11 +311,10 @@ async fn a_wrong_key_is_an_authentication_error() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_that_is_down_is_a_transport_error() {
+async fn a_server_that_is_down_is_a_transport_error_on(which: Which) {
     let sandbox = start(SandboxOptions::default());
     let port = pix_sandbox::sandbox::free_port().unwrap();
-    let err = SshTransport::connect(config(&sandbox).port(port))
+    let err = connect(which, config(&sandbox).port(port))
         .await
         .unwrap_err();
     match &err {
@@ -310,10 +326,9 @@ async fn a_server_that_is_down_is_a_transport_error() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hang_times_out_and_the_remote_command_is_stopped() {
+async fn a_hang_times_out_and_the_remote_command_is_stopped_on(which: Which) {
     let sandbox = start(SandboxOptions::default());
-    let transport = SshTransport::connect(config(&sandbox)).await.unwrap();
+    let transport = connect(which, config(&sandbox)).await.unwrap();
     let client = Client::builder(transport)
         .timeout(Duration::from_secs(2))
         .build();
@@ -412,10 +427,9 @@ async fn a_drop_mid_output_is_a_transport_error_and_the_next_read_reconnects() {
     retrying.close().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_write_is_never_repeated_after_a_drop() {
+async fn a_write_is_never_repeated_after_a_drop_on(which: Which) {
     let sandbox = start(SandboxOptions::default());
-    let client = Client::new(SshTransport::connect(config(&sandbox)).await.unwrap());
+    let client = Client::new(connect(which, config(&sandbox)).await.unwrap());
     client.version().await.unwrap();
     sandbox
         .inject_fault(Fault {
@@ -465,11 +479,10 @@ const HOSTILE: &[&str] = &[
     "multi\nline",
 ];
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hostile_arguments_arrive_byte_exact_or_are_refused_on_every_profile() {
+async fn hostile_arguments_arrive_byte_exact_or_are_refused_on_every_profile_on(which: Which) {
     for profile in Profile::ALL {
         let sandbox = start(SandboxOptions::profile(profile));
-        let client = Client::new(SshTransport::connect(config(&sandbox)).await.unwrap());
+        let client = Client::new(connect(which, config(&sandbox)).await.unwrap());
         client.version().await.unwrap();
         for name in ["config:get", "run"] {
             for value in HOSTILE {
@@ -502,10 +515,9 @@ async fn hostile_arguments_arrive_byte_exact_or_are_refused_on_every_profile() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn streams_are_kept_apart_and_binary_safe() {
+async fn streams_are_kept_apart_and_binary_safe_on(which: Which) {
     let sandbox = start(SandboxOptions::default());
-    let transport = SshTransport::connect(config(&sandbox)).await.unwrap();
+    let transport = connect(which, config(&sandbox)).await.unwrap();
     let client = Client::new(transport);
     // A failing command: stderr is captured apart from stdout.
     let out = client
@@ -521,15 +533,14 @@ async fn streams_are_kept_apart_and_binary_safe() {
     );
     client.close().await.unwrap();
     // The transport can also be used on its own.
-    let t = SshTransport::connect(config(&sandbox)).await.unwrap();
+    let t = connect(which, config(&sandbox)).await.unwrap();
     assert!(t.target().contains(&sandbox.port().to_string()));
     t.close().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_export_and_import_stream_and_a_cut_export_is_an_error() {
+async fn postgres_export_and_import_stream_and_a_cut_export_is_an_error_on(which: Which) {
     let sandbox = start(SandboxOptions::default());
-    let client = Client::new(SshTransport::connect(config(&sandbox)).await.unwrap());
+    let client = Client::new(connect(which, config(&sandbox)).await.unwrap());
     client
         .run_ok(Command::write("postgres:create").value("streamdb"))
         .await
@@ -651,17 +662,19 @@ async fn exit_127_from_the_forced_command_is_not_dokku() {
     client.close().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_too_slow_to_answer_fails_within_the_connect_timeout() {
+async fn a_server_too_slow_to_answer_fails_within_the_connect_timeout_on(which: Which) {
     let sandbox = start(SandboxOptions::default().with_proxy());
     sandbox
         .proxy()
         .unwrap()
         .set_delays(Duration::from_secs(4), Duration::from_secs(4));
     let started = Instant::now();
-    let err = SshTransport::connect(config(&sandbox).connect_timeout(Duration::from_millis(1500)))
-        .await
-        .unwrap_err();
+    let err = connect(
+        which,
+        config(&sandbox).connect_timeout(Duration::from_millis(1500)),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.kind(), "transport", "{err}");
     assert!(
         started.elapsed() < Duration::from_secs(4),
@@ -673,11 +686,188 @@ async fn a_server_too_slow_to_answer_fails_within_the_connect_timeout() {
         .proxy()
         .unwrap()
         .set_delays(Duration::from_millis(20), Duration::from_millis(20));
-    let client = Client::new(SshTransport::connect(config(&sandbox)).await.unwrap());
+    let client = Client::new(connect(which, config(&sandbox)).await.unwrap());
     assert!(client
         .run(Command::read("apps:list"))
         .await
         .unwrap()
         .success());
+    client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_keys_are_strict_unless_asked() {
+    host_keys_are_strict_unless_asked_on(Which::OpenSsh).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_keys_are_strict_unless_asked_native() {
+    host_keys_are_strict_unless_asked_on(Which::Native).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_key_is_an_authentication_error() {
+    a_wrong_key_is_an_authentication_error_on(Which::OpenSsh).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_key_is_an_authentication_error_native() {
+    a_wrong_key_is_an_authentication_error_on(Which::Native).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_is_down_is_a_transport_error() {
+    a_server_that_is_down_is_a_transport_error_on(Which::OpenSsh).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_is_down_is_a_transport_error_native() {
+    a_server_that_is_down_is_a_transport_error_on(Which::Native).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hang_times_out_and_the_remote_command_is_stopped() {
+    a_hang_times_out_and_the_remote_command_is_stopped_on(Which::OpenSsh).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hang_times_out_and_the_remote_command_is_stopped_native() {
+    a_hang_times_out_and_the_remote_command_is_stopped_on(Which::Native).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_is_never_repeated_after_a_drop() {
+    a_write_is_never_repeated_after_a_drop_on(Which::OpenSsh).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_is_never_repeated_after_a_drop_native() {
+    a_write_is_never_repeated_after_a_drop_on(Which::Native).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_arguments_arrive_byte_exact_or_are_refused_on_every_profile() {
+    hostile_arguments_arrive_byte_exact_or_are_refused_on_every_profile_on(Which::OpenSsh).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_arguments_arrive_byte_exact_or_are_refused_on_every_profile_native() {
+    hostile_arguments_arrive_byte_exact_or_are_refused_on_every_profile_on(Which::Native).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_are_kept_apart_and_binary_safe() {
+    streams_are_kept_apart_and_binary_safe_on(Which::OpenSsh).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_are_kept_apart_and_binary_safe_native() {
+    streams_are_kept_apart_and_binary_safe_on(Which::Native).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_export_and_import_stream_and_a_cut_export_is_an_error() {
+    postgres_export_and_import_stream_and_a_cut_export_is_an_error_on(Which::OpenSsh).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_export_and_import_stream_and_a_cut_export_is_an_error_native() {
+    postgres_export_and_import_stream_and_a_cut_export_is_an_error_on(Which::Native).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_too_slow_to_answer_fails_within_the_connect_timeout() {
+    a_server_too_slow_to_answer_fails_within_the_connect_timeout_on(Which::OpenSsh).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_too_slow_to_answer_fails_within_the_connect_timeout_native() {
+    a_server_too_slow_to_answer_fails_within_the_connect_timeout_on(Which::Native).await;
+}
+
+/// A fresh key of `kind` (`-N` passphrase), authorised on the sandbox's login.
+fn authorised_key(sandbox: &Sandbox, dir: &Path, kind: &str, passphrase: &str) -> PathBuf {
+    let key = dir.join(format!("id_{kind}"));
+    let mut keygen = std::process::Command::new("ssh-keygen");
+    keygen
+        .args(["-q", "-t", kind, "-N", passphrase, "-f"])
+        .arg(&key);
+    if kind == "rsa" {
+        keygen.args(["-b", "2048"]);
+    }
+    assert!(keygen.status().unwrap().success());
+    let public = std::fs::read_to_string(dir.join(format!("id_{kind}.pub"))).unwrap();
+    let auth = sandbox.dir().join("authorized_keys");
+    let line = std::fs::read_to_string(&auth)
+        .unwrap()
+        .lines()
+        .find(|l| l.contains("command="))
+        .map(|l| {
+            let at = l.find(" ssh-").or_else(|| l.find(" ecdsa-")).unwrap();
+            format!("{} {}", &l[..at], public.trim())
+        })
+        .unwrap();
+    let mut text = std::fs::read_to_string(&auth).unwrap();
+    text.push_str(&line);
+    text.push('\n');
+    std::fs::write(&auth, text).unwrap();
+    key
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_logs_in_with_ed25519_ecdsa_and_rsa_and_refuses_an_encrypted_key() {
+    let sandbox = start(SandboxOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    for kind in ["ed25519", "ecdsa", "rsa"] {
+        let key = authorised_key(&sandbox, dir.path(), kind, "");
+        let t = NativeTransport::connect(config(&sandbox).key(&key))
+            .await
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        let out = Client::new(t).run(Command::read("version")).await.unwrap();
+        assert!(out.success(), "{kind}");
+    }
+    let locked_dir = dir.path().join("locked");
+    std::fs::create_dir(&locked_dir).unwrap();
+    let moved = authorised_key(&sandbox, &locked_dir, "ed25519", "secret words");
+    let err = NativeTransport::connect(config(&sandbox).key(&moved))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("passphrase"), "{err}");
+    assert!(err.to_string().contains("ssh-add"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_reads_hashed_known_hosts_and_keeps_a_spare_channel() {
+    let sandbox = start(SandboxOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let hashed = dir.path().join("hashed_known_hosts");
+    std::fs::copy(sandbox.known_hosts_path(), &hashed).unwrap();
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-H", "-f"])
+        .arg(&hashed)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(std::fs::read_to_string(&hashed).unwrap().starts_with("|1|"));
+    let t = NativeTransport::connect(config(&sandbox).known_hosts(&hashed))
+        .await
+        .expect("a hashed entry is honoured");
+    // The spare channel is opened right after the login, ahead of need.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !t.has_spare_channel().await && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(t.has_spare_channel().await);
+    let client = Client::new(t);
+    // 40 commands at once: at most 8 channels (the spare included), the
+    // others wait for a free one instead of failing.
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let c = client.clone();
+        tasks.spawn(async move { c.run_ok(Command::read("apps:list")).await });
+    }
+    while let Some(done) = tasks.join_next().await {
+        assert!(done.unwrap().unwrap().success());
+    }
     client.close().await.unwrap();
 }

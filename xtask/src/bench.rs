@@ -790,6 +790,7 @@ impl<'a> SandboxBench<'a> {
         details: &mut Vec<String>,
     ) -> Result<(), String> {
         let mut pair = Pair::default();
+        let mut native = Vec::new();
         let mut sent = None;
         let mut conns = 0;
         for i in 0..self.args.runs {
@@ -803,6 +804,11 @@ impl<'a> SandboxBench<'a> {
             if i == 0 {
                 sent = Some(self.received_since(before)?);
             }
+            native.push(timed(
+                self.pix_cmd(&["db", "reset", ENV, "--yes", "--no-backup"])
+                    .env("PIX_SSH", "native"),
+                "pix --ssh native db reset",
+            )?);
             let start = Instant::now();
             for argv in plan {
                 let words: Vec<&str> = argv.iter().map(String::as_str).collect();
@@ -852,6 +858,26 @@ impl<'a> SandboxBench<'a> {
             ),
             verdict,
         });
+        let n = stats(&native, "pix --ssh native db reset")?;
+        let n_ratio = n.median.as_secs_f64() / bound.as_secs_f64();
+        rows.push(Row {
+            what: format!(
+                "reset's command sequence, native transport (`PIX_SSH=native pix db reset --yes --no-backup`) @ {rtt_ms} ms"
+            ),
+            pix: format!(
+                "{} — {:.1}× faster than ssh per command, {:.2}× the OpenSSH transport",
+                n.render(),
+                b.median.as_secs_f64() / n.median.as_secs_f64(),
+                n.median.as_secs_f64() / p.median.as_secs_f64()
+            ),
+            baseline: format!("`ssh` per command: {}", b.render()),
+            target: format!(
+                "≤ 1.15 × (1 handshake + {} RTT + server time) = {}",
+                plan.len(),
+                ms(bound.mul_f64(1.15))
+            ),
+            verdict: Verdict::at_most(n_ratio, 1.15, "× the limit"),
+        });
         if rtt_ms == self.args.rtts_ms.first().copied().unwrap_or(0) as u128 {
             details.push(format!(
                 "reset: pix sent {n_sent} commands over one connection (the plan's {} plus its preflight reads: {}); the emulator's own time for all of them in a row: {}",
@@ -879,6 +905,7 @@ impl<'a> SandboxBench<'a> {
         rows: &mut Vec<Row>,
         details: &mut Vec<String>,
     ) -> Result<(), String> {
+        let mut native = Vec::new();
         let mut pair = Pair::default();
         let mut sent = None;
         let mut conns = 0;
@@ -888,6 +915,12 @@ impl<'a> SandboxBench<'a> {
             pair.pix.push(timed(
                 self.pix_cmd(&["status"]).stdout(Stdio::piped()),
                 "pix status",
+            )?);
+            native.push(timed(
+                self.pix_cmd(&["status"])
+                    .env("PIX_SSH", "native")
+                    .stdout(Stdio::piped()),
+                "pix --ssh native status",
             )?);
             conns = self.connections() - c0;
             if i == 0 {
@@ -966,6 +999,27 @@ impl<'a> SandboxBench<'a> {
                 }
             ),
             verdict,
+        });
+        let n = stats(&native, "pix --ssh native status")?;
+        let n_bound = report::limit(handshake, 2, rtt, server_stats.median);
+        rows.push(Row {
+            what: format!("`pix status`, {STATUS_APPS} apps, native transport @ {rtt_ms} ms"),
+            pix: format!(
+                "{} — {:.1}× faster than the ssh loop, {:.2}× the OpenSSH transport",
+                n.render(),
+                b.median.as_secs_f64() / n.median.as_secs_f64(),
+                n.median.as_secs_f64() / p.median.as_secs_f64()
+            ),
+            baseline: format!(
+                "`ssh apps:list` + `ssh apps:report APP` × {STATUS_APPS}: {}",
+                b.render()
+            ),
+            target: format!("≤ 1 handshake + 2 RTT + server time = {}", ms(n_bound)),
+            verdict: Verdict::at_most(
+                n.median.as_secs_f64() * 1000.0,
+                n_bound.as_secs_f64() * 1000.0,
+                "ms",
+            ),
         });
         if rtt_ms == self.args.rtts_ms.first().copied().unwrap_or(0) as u128 {
             let each: Vec<String> = each

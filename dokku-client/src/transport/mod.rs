@@ -18,12 +18,14 @@ use crate::version::DokkuVersion;
 pub mod io;
 pub mod lines;
 pub mod local;
+pub mod native;
 pub mod scripted;
 pub mod ssh;
 
 pub use io::Limits;
 pub use lines::LineSink;
 pub use local::LocalTransport;
+pub use native::{native_unsupported, NativeTransport};
 pub use scripted::{RecordedRequest, ScriptedCase, ScriptedTransport};
 pub use ssh::{HostKeyPolicy, LoginMode, SshConfig, SshTransport};
 
@@ -159,3 +161,19 @@ pub trait Transport: Send + Sync + fmt::Debug {
 
 /// Default timeout for one command.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A boxed transport is a transport (a transport chosen at run time).
+#[async_trait::async_trait]
+impl Transport for Box<dyn Transport> {
+    async fn execute(&self, request: Request) -> Result<Output> {
+        (**self).execute(request).await
+    }
+
+    fn target(&self) -> String {
+        (**self).target()
+    }
+
+    async fn close(&self) -> Result<()> {
+        (**self).close().await
+    }
+}

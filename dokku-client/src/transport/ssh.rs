@@ -326,6 +326,11 @@ impl SshConfig {
     }
 }
 
+/// Validates a configuration (shared with the native transport).
+pub(crate) fn validate(config: &SshConfig) -> Result<()> {
+    config.validate()
+}
+
 /// A path as an ssh config value (double-quoted).
 fn config_path_value(path: &Path) -> Result<String> {
     let text = path
