@@ -336,7 +336,7 @@ fn locked_apps_and_protected_environments_stop_before_the_push() {
     scenario::dokku(&w.sb, &["apps:lock", APP]).unwrap();
     let locked = w.deploy(&Events::default());
     assert!(
-        matches!(&locked.outcome, DeployOutcome::Locked { message } if message.contains("apps:unlock")),
+        matches!(&locked.outcome, DeployOutcome::Locked { message } if message.contains(&format!("`pix apps unlock {APP}`"))),
         "{:?}",
         locked.outcome
     );
