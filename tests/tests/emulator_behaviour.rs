@@ -752,3 +752,135 @@ fn git_set_every_key_app_and_global() {
         " !     No key specified\n"
     );
 }
+
+/// The 0.38 storage plugin (plugins/storage/*.go): named entries, their
+/// attachments, legacy colon mounts as `legacy-<sha1>` entries, the
+/// per-attachment report keys and the destroy rules.
+#[test]
+fn storage_entries_attachments_and_reports() {
+    let emu = Emu::new(Profile::V0_38);
+    assert!(emu.cmd(&["apps:create", "app1"]).status.success());
+    let out = emu.cmd(&["storage:create", "data"]);
+    assert_eq!(
+        (out.status.code(), text(&out.stdout)),
+        (
+            Some(0),
+            "       Created /var/lib/dokku/data/storage/data\n-----> Storage entry data created\n"
+                .into()
+        )
+    );
+    assert!(emu.path().join("data/storage/data").is_dir());
+    for (args, err) in [
+        (&["storage:create", "legacy-x"][..], "reserved prefix"),
+        (&["storage:create", "--chown", "65536", "x"], "Unsupported chown permissions"),
+        (&["storage:create", "--mode", "0777", "x", "/tmp/x"], "--mode is only supported when the storage entry uses the default host path"),
+        (&["storage:create", "--scheduler", "k3s", "--size", "1Gi", "--mode", "0777", "x"], "(k3s) does not accept --mode"),
+        (&["storage:set", "data", "bogus", "v"], "Invalid property specified, valid properties include: access-mode, chown, mode, namespace, reclaim-policy, size, storage-class-name"),
+        (&["storage:set", "data", "mode", "0770", "--chown", "heroku"], "either a property and a value or flags, not both"),
+        (&["storage:set", "data", "access-mode", "ReadWriteMany"], "cannot change access-mode in place"),
+        (&["storage:annotations:set", "data"], "No annotation key specified"),
+    ] {
+        let out = emu.cmd(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(text(&out.stderr).contains(err), "{args:?}: {}", text(&out.stderr));
+    }
+    assert!(emu
+        .cmd(&["storage:set", "data", "chown", "herokuish"])
+        .status
+        .success());
+    assert!(emu
+        .cmd(&[
+            "storage:labels:set",
+            "data",
+            "app.kubernetes.io/part-of",
+            "billing"
+        ])
+        .status
+        .success());
+    let info = text(
+        &emu.cmd(&["storage:info", "data", "--format", "json"])
+            .stdout,
+    );
+    assert_eq!(
+        info,
+        "{\n  \"name\": \"data\",\n  \"scheduler\": \"docker-local\",\n  \"host_path\": \"/var/lib/dokku/data/storage/data\",\n  \"chown\": \"herokuish\",\n  \"labels\": {\n    \"app.kubernetes.io/part-of\": \"billing\"\n  },\n  \"schema_version\": 1\n}\n"
+    );
+    let out = emu.cmd(&[
+        "storage:labels:report",
+        "data",
+        "--storage-labels.app.kubernetes.io/part-of",
+    ]);
+    assert_eq!(text(&out.stdout), "billing\n");
+
+    // a named mount, re-mounted in place, and a legacy colon mount
+    let mount = [
+        "storage:mount",
+        "app1",
+        "data",
+        "--container-dir",
+        "/data",
+        "--volume-options",
+        "Z",
+    ];
+    assert_eq!(
+        text(&emu.cmd(&mount).stdout),
+        "-----> Storage entry data mounted at /data on app1\n"
+    );
+    let mut again = mount.to_vec();
+    again.push("--volume-readonly");
+    assert_eq!(
+        text(&emu.cmd(&again).stdout),
+        "-----> Storage entry data mount at /data on app1 updated\n"
+    );
+    assert!(emu
+        .cmd(&["storage:mount", "app1", "/srv/x:/x"])
+        .status
+        .success());
+    let out = emu.cmd(&["storage:list", "app1", "--format", "json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = list.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let legacy = rows.iter().find(|r| r["container_path"] == "/x").unwrap();
+    assert!(legacy["entry_name"]
+        .as_str()
+        .unwrap()
+        .starts_with("legacy-"));
+    assert!(legacy.get("readonly").is_none() && legacy.get("volume_options").is_none());
+    let named = rows
+        .iter()
+        .find(|r| r["container_path"] == "/data")
+        .unwrap();
+    assert_eq!(
+        (&named["readonly"], &named["volume_options"]),
+        (&true.into(), &"Z".into())
+    );
+    let out = emu.cmd(&["storage:report", "app1", "--storage-deploy-mounts"]);
+    assert!(text(&out.stdout).contains("-v /var/lib/dokku/data/storage/data:/data:ro,Z"));
+    let out = emu.cmd(&["storage:report", "app1", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["attachment.1.entry-name"], "data");
+    assert_eq!(report["storage-attachment.1.phases"], "deploy,run");
+    assert_eq!(report["attachment.1.process-type"], "_default_");
+    assert_eq!(report["build-mounts"], "");
+    let out = emu.cmd(&["storage:report", "app1"]);
+    assert!(text(&out.stdout).contains("Storage attachment 1 volume options:"));
+
+    // destroy: refused while mounted, confirmation without --force
+    let out = emu.cmd(&["storage:destroy", "data", "--force"]);
+    assert!(text(&out.stderr).contains("is still mounted by app(s): app1"));
+    assert!(emu
+        .cmd(&["storage:unmount", "app1", "data"])
+        .status
+        .success());
+    let out = emu.cmd(&["storage:unmount", "app1", "/srv/x:/y"]);
+    assert_eq!(text(&out.stderr), " !     Mount path does not exist.\n");
+    let out = emu.ssh("storage:destroy data --destroy-host-dir", b"nope\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("which will be removed along with its contents"));
+    let out = emu.ssh("storage:destroy data --destroy-host-dir", b"data\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!emu.path().join("data/storage/data").exists());
+    let out = emu.cmd(&["storage:ensure-directory", "--chown", "heroku", "d1"]);
+    assert!(text(&out.stderr).contains("Deprecated: please use 'storage:create'"));
+    assert!(text(&out.stdout).contains("Setting directory ownership to 1000:1000"));
+}

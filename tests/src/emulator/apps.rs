@@ -132,7 +132,7 @@ pub(crate) fn exists(ctx: &mut Ctx, args: &[String]) -> Code {
 }
 
 /// Reads one confirmation word as Go's `fmt.Scanln` does.
-fn scanln() -> Result<String, &'static str> {
+pub(crate) fn scanln() -> Result<String, &'static str> {
     let mut line = String::new();
     match std::io::stdin().lock().read_line(&mut line) {
         Ok(0) | Err(_) => Err("EOF"),

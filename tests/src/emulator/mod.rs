@@ -45,6 +45,7 @@ mod reports;
 mod run;
 pub mod split;
 pub mod state;
+pub mod storage;
 
 use split::{GlobalFlags, SplitEra};
 use state::Layout;
@@ -508,9 +509,12 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "config:export" => config::export(ctx, &a),
         "config:keys" => config::keys(ctx, &a),
         "config:clear" => config::clear(ctx, &a),
-        "storage:mount" => misc::storage_mount(ctx, &a),
-        "storage:unmount" => misc::storage_unmount(ctx, &a),
-        "storage:list" => misc::storage_list(ctx, &a),
+        "storage:mount" => storage::mount(ctx, &a),
+        "storage:unmount" => storage::unmount(ctx, &a),
+        "storage:list" => storage::list(ctx, &a),
+        c if c.starts_with("storage:") && ctx.profile == Profile::V0_38 && storage_v38(c) => {
+            storage_dispatch(ctx, c, &a)
+        }
         "ssh-keys:list" => misc::ssh_keys_list(ctx, &a),
         "ssh-keys:add" => misc::ssh_keys_add(ctx, &a),
         "ssh-keys:remove" => misc::ssh_keys_remove(ctx, &a),
@@ -548,6 +552,40 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
     }
 }
 
+fn storage_v38(cmd: &str) -> bool {
+    matches!(
+        cmd,
+        "storage:create"
+            | "storage:destroy"
+            | "storage:info"
+            | "storage:set"
+            | "storage:list-entries"
+            | "storage:report"
+            | "storage:ensure-directory"
+            | "storage:annotations:set"
+            | "storage:annotations:report"
+            | "storage:labels:set"
+            | "storage:labels:report"
+    )
+}
+
+fn storage_dispatch(ctx: &mut Ctx, cmd: &str, a: &[String]) -> Code {
+    use storage::MapField;
+    match cmd {
+        "storage:create" => storage::create(ctx, a),
+        "storage:destroy" => storage::destroy(ctx, a),
+        "storage:info" => storage::info(ctx, a),
+        "storage:set" => storage::set(ctx, a),
+        "storage:list-entries" => storage::list_entries_cmd(ctx, a),
+        "storage:report" => storage::report(ctx, a),
+        "storage:ensure-directory" => storage::ensure_directory(ctx, a),
+        "storage:annotations:set" => storage::map_set(ctx, MapField::Annotations, a),
+        "storage:annotations:report" => storage::map_report(ctx, MapField::Annotations, a),
+        "storage:labels:set" => storage::map_set(ctx, MapField::Labels, a),
+        _ => storage::map_report(ctx, MapField::Labels, a),
+    }
+}
+
 /// A flag a Go subcommand accepts (pflag).
 pub(crate) struct GoFlag {
     pub(crate) name: &'static str,
@@ -559,6 +597,8 @@ pub(crate) struct GoFlag {
 #[derive(Default)]
 pub(crate) struct GoArgs {
     pub(crate) flags: std::collections::BTreeMap<String, String>,
+    /// Every value of each flag, in order (pflag's `StringSlice`).
+    pub(crate) all: std::collections::BTreeMap<String, Vec<String>>,
     pub(crate) positional: Vec<String>,
 }
 
@@ -568,6 +608,17 @@ impl GoArgs {
     }
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.flags.get(name).map(String::as_str)
+    }
+    /// pflag `StringSlice`: every value given, each split on commas.
+    pub(crate) fn slice(&self, name: &str) -> Vec<String> {
+        self.all
+            .get(name)
+            .map(|vs| {
+                vs.iter()
+                    .flat_map(|v| v.split(',').map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -635,6 +686,10 @@ pub(crate) fn go_parse(
                     }
                 },
             };
+            out.all
+                .entry(name.to_owned())
+                .or_default()
+                .push(value.clone());
             out.flags.insert(name.to_owned(), value);
         } else {
             out.positional.push(a.clone());
