@@ -884,3 +884,54 @@ fn storage_entries_attachments_and_reports() {
     assert!(text(&out.stderr).contains("Deprecated: please use 'storage:create'"));
     assert!(text(&out.stdout).contains("Setting directory ownership to 1000:1000"));
 }
+
+/// logs:set / logs:report (plugins/logs/set.go, report.go): validation before
+/// the property store, computed values, sinks redacted to their type in a
+/// stdout report unless their own flag is asked for.
+#[test]
+fn logs_properties_validation_and_redaction() {
+    let emu = Emu::new(Profile::V0_38);
+    assert!(emu.cmd(&["apps:create", "app1"]).status.success());
+    let out = emu.cmd(&[
+        "logs:set",
+        "app1",
+        "vector-sink",
+        "datadog_logs://?api_key=abc",
+    ]);
+    assert_eq!(
+        text(&out.stdout),
+        "=====> Setting vector-sink to datadog_logs://?api_key=abc\n       Writing updated vector config to /var/lib/dokku/data/logs/vector.json\n"
+    );
+    for (args, err) in [
+        (&["logs:set", "app1", "vector-image", "x"][..], "vector-image may only be set globally with --global"),
+        (&["logs:set", "app1", "max-size", "20"], "Invalid max-size unit measure"),
+        (&["logs:set", "app1", "bogus"], "Invalid property specified, valid properties include: app-label-alias, max-size, vector-cron-sink, vector-image, vector-networks, vector-sink"),
+        (&["logs:set", "--global", "vector-sink", "console://?sinks=x"], "Invalid option sinks"),
+    ] {
+        let out = emu.cmd(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(text(&out.stderr).contains(err), "{args:?}: {}", text(&out.stderr));
+    }
+    assert!(emu
+        .cmd(&["logs:set", "--global", "max-size", "20m"])
+        .status
+        .success());
+    let get = |flag: &str| text(&emu.cmd(&["logs:report", "app1", flag]).stdout);
+    assert_eq!(get("--logs-vector-sink"), "datadog_logs://?api_key=abc\n");
+    assert_eq!(
+        get("--logs-computed-vector-sink"),
+        "datadog_logs://redacted\n"
+    );
+    assert_eq!(get("--logs-computed-max-size"), "20m\n");
+    assert_eq!(
+        get("--logs-computed-vector-image"),
+        "timberio/vector:0.57.0-debian\n"
+    );
+    let out = emu.cmd(&["logs:report", "app1", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["computed-vector-sink"], "datadog_logs://?api_key=abc");
+    assert_eq!(json["logs-global-max-size"], "20m");
+    let out = emu.cmd(&["logs:report", "--global", "--logs-max-size"]);
+    assert!(text(&out.stderr)
+        .starts_with(" !     Invalid flag passed, valid flags: --logs-computed-app-label-alias,"));
+}

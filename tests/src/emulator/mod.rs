@@ -35,6 +35,7 @@ mod faults;
 mod git;
 mod help;
 mod help_data;
+mod logs;
 mod misc;
 mod plugin;
 mod postgres;
@@ -502,6 +503,8 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "run" => run::run_cmd(ctx, &a),
         "run:detached" => run::run_detached(ctx, &a),
         "logs" => ps::logs(ctx, &a),
+        "logs:set" => logs::set(ctx, &a),
+        "logs:report" => logs::report(ctx, &a),
         "config" | "config:show" => config::show(ctx, &a),
         "config:get" => config::get(ctx, &a),
         "config:set" => config::set(ctx, &a),
