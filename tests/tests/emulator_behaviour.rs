@@ -935,3 +935,102 @@ fn logs_properties_validation_and_redaction() {
     assert!(text(&out.stderr)
         .starts_with(" !     Invalid flag passed, valid flags: --logs-computed-app-label-alias,"));
 }
+
+/// apps:set and apps:rename (plugins/apps), config:import (plugins/config
+/// SubImport), git:auth / git:auth-status (plugins/git), urls, and
+/// ssh-keys:list's format check, each as its Dokku source does.
+#[test]
+fn apps_set_rename_import_auth_and_urls() {
+    let emu = Emu::new(Profile::V0_38);
+    assert!(emu.cmd(&["apps:create", "app1"]).status.success());
+    let out = emu.cmd(&["apps:set", "app1", "disable-autocreation", "true"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     Property can only be specified globally\n"
+    );
+    let out = emu.cmd(&["apps:set", "--global", "deploy-source", "git"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     Property cannot be specified globally\n"
+    );
+    let out = emu.cmd(&["apps:set", "--global", "disable-autocreation", "true"]);
+    assert_eq!(
+        text(&out.stdout),
+        "=====> Setting disable-autocreation to true\n"
+    );
+    let out = emu.cmd(&["apps:report", "--global", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["global-disable-autocreation"], "true");
+
+    // rename keeps custom domains and renames those under a global vhost
+    assert!(emu
+        .cmd(&[
+            "domains:set",
+            "app1",
+            "app1.sandbox.test",
+            "app1.other.test"
+        ])
+        .status
+        .success());
+    assert!(emu.cmd(&["config:set", "app1", "A=1"]).status.success());
+    let out = emu.cmd(&["apps:rename", "app1", "app2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("-----> Renaming app1 to app2\n"));
+    let out = emu.cmd(&["domains:report", "app2", "--domains-app-vhosts"]);
+    assert_eq!(text(&out.stdout), "app2.sandbox.test app1.other.test\n");
+    assert_eq!(text(&emu.cmd(&["config:get", "app2", "A"]).stdout), "1\n");
+    assert_eq!(emu.cmd(&["apps:exists", "app1"]).status.code(), Some(20));
+    assert_eq!(
+        text(&emu.cmd(&["urls", "app2"]).stdout),
+        "http://app1.other.test\nhttp://app2.sandbox.test\n"
+    );
+    assert_eq!(
+        text(&emu.cmd(&["url", "app2"]).stdout),
+        "http://app2.sandbox.test\n"
+    );
+
+    let out = emu.ssh("config:import app2 -", b"export B='two'\n# note\nC=3\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with(
+        "-----> Reading config vars from stdin\n-----> Setting config var B=two\n-----> Setting config var C=3\n-----> Setting config vars\n"
+    ));
+    let out = emu.ssh("config:import --replace app2 -", b"D=4\n");
+    assert!(out.status.success());
+    assert_eq!(text(&emu.cmd(&["config:keys", "app2"]).stdout), "D\n");
+
+    assert_eq!(emu.cmd(&["git:auth-status"]).status.code(), Some(1));
+    assert_eq!(
+        emu.cmd(&["git:auth-status", "h.test"]).status.code(),
+        Some(0)
+    );
+    assert!(emu.cmd(&["git:auth", "h.test", "u", "p"]).status.success());
+    assert_eq!(
+        emu.cmd(&["git:auth-status", "h.test"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        emu.cmd(&["git:auth-status", "h.test", "u", "p"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let out = emu.cmd(&["git:auth-status", "h.test", "u"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     Missing password for netrc auth entry\n"
+    );
+    assert_eq!(
+        emu.ssh("git:auth-status h.test u", b"p").status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        emu.ssh("git:auth-status h.test u", b"x").status.code(),
+        Some(1)
+    );
+
+    let out = emu.cmd(&["ssh-keys:list", "--format", "yaml"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     Invalid output format specified, supported formats: json, text\n"
+    );
+}

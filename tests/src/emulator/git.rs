@@ -395,3 +395,72 @@ pub(crate) fn set(ctx: &mut Ctx, args: &[String]) -> Code {
         Err(c) => c,
     }
 }
+
+/// `fn-git-auth-read-password`: with a username and no password, one line
+/// of stdin when stdin is a pipe.
+fn auth_password(user: &str, password: &str) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    if user.is_empty() || !password.is_empty() {
+        return password.to_owned();
+    }
+    let piped = std::fs::metadata("/dev/stdin")
+        .map(|m| m.file_type().is_fifo())
+        .unwrap_or(false);
+    if !piped {
+        return String::new();
+    }
+    let mut line = String::new();
+    let _ = std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut line);
+    line.trim_end_matches('\n').to_owned()
+}
+
+/// The netrc entry of a host (`user:password`), kept as a global property.
+fn netrc_get(ctx: &Ctx, host: &str) -> String {
+    super::properties::get(ctx, "netrc", "--global", host)
+}
+
+/// `git:auth <host> [<username> <password>]`: sets or removes the host's
+/// netrc entry.
+pub(crate) fn auth(ctx: &mut Ctx, args: &[String]) -> Code {
+    let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+    let (host, user) = (arg(0), arg(1));
+    if host.is_empty() {
+        return ctx.fail("Please supply a git host");
+    }
+    let password = auth_password(&user, &arg(2));
+    if !user.is_empty() && password.is_empty() {
+        return ctx.fail("Missing password for netrc auth entry");
+    }
+    let value = if user.is_empty() {
+        ctx.info1(&format!("Removing netrc auth entry for host {host}"));
+        String::new()
+    } else {
+        ctx.info1(&format!("Setting netrc auth entry for host {host}"));
+        format!("{user}:{password}")
+    };
+    match super::properties::write(ctx, "netrc", "--global", &host, &value) {
+        Ok(()) => 0,
+        Err(c) => c,
+    }
+}
+
+/// `git:auth-status <host> [<username> <password>]`: exit 0 when the
+/// host's entry is as given (none given: no entry).
+pub(crate) fn auth_status(ctx: &mut Ctx, args: &[String]) -> Code {
+    let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+    let (host, user) = (arg(0), arg(1));
+    if host.is_empty() {
+        return ctx.fail("Please supply a git host");
+    }
+    let password = auth_password(&user, &arg(2));
+    if !user.is_empty() && password.is_empty() {
+        return ctx.fail("Missing password for netrc auth entry");
+    }
+    let current = netrc_get(ctx, &host);
+    let wanted = if user.is_empty() {
+        String::new()
+    } else {
+        format!("{user}:{password}")
+    };
+    i32::from(current != wanted)
+}

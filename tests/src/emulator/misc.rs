@@ -145,7 +145,14 @@ pub(crate) fn parse_authorized_line(line: &str) -> Option<(String, String)> {
     Some((name, key))
 }
 
-pub(crate) fn ssh_keys_list(ctx: &mut Ctx, _args: &[String]) -> Code {
+pub(crate) fn ssh_keys_list(ctx: &mut Ctx, args: &[String]) -> Code {
+    // subcommands/list: `--format` must come first and be text or json
+    if args.first().map(String::as_str) == Some("--format") {
+        let format = args.get(1).map(String::as_str).unwrap_or_default();
+        if format != "text" && format != "json" {
+            return ctx.fail("Invalid output format specified, supported formats: json, text");
+        }
+    }
     let mut keys = authorized_keys(ctx);
     let dir = ctx.layout.ssh_keys_dir();
     let mut names: Vec<String> = std::fs::read_dir(&dir)
