@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 
-use super::{go_parse, ps, render, state, Code, Ctx, GoFlag};
+use super::{go_parse, render, state, Code, Ctx, GoFlag};
 use crate::contract::Profile;
 
 /// Whose config: an app or `--global`.
@@ -200,7 +200,7 @@ fn maybe_restart(ctx: &mut Ctx, app: &str) -> Code {
     };
     if st.deployed && !st.restore_disabled {
         ctx.info1(&format!("Restarting app {app}"));
-        let code = ps::release_and_deploy(ctx, app, false);
+        let code = super::deploy::release_and_deploy(ctx, app, false);
         if code != 0 {
             ctx.warn(&format!("Failure while restarting app: exit status {code}"));
         }

@@ -247,7 +247,7 @@ fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
         return ctx.fail(&format!("cannot install the new tree: {e}"));
     }
     ctx.info1(&format!("Releasing {app}..."));
-    if !ps::run_script(ctx, app, &st, "predeploy") {
+    if !super::deploy::run_script(ctx, app, &st, "predeploy") {
         // leave the running version alone
         let _ = std::fs::remove_dir_all(&old_tree);
         if had_old {
@@ -266,14 +266,14 @@ fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
     st.deploy_source = "git-push".into();
     st.deploy_source_metadata = sha.to_owned();
     st.git_last_updated_at = now_secs().to_string();
-    ps::load_procfile(ctx, app, &mut st);
+    super::deploy::load_procfile(ctx, app, &mut st);
     if let Err(c) = ctx.save_app(app, &st) {
         return c;
     }
     ctx.info1(&format!(
         "Deploying {app} via the docker-local scheduler..."
     ));
-    let code = ps::deploy_body(ctx, app, true);
+    let code = super::deploy::deploy_body(ctx, app, true);
     if code != 0 {
         return code;
     }

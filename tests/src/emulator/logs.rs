@@ -1,4 +1,6 @@
-//! The logs plugin's properties (`plugins/logs/*.go` of 0.38): `logs:set`
+//! The logs plugin: `logs <app>` (the app's process output, as
+//! scheduler-docker-local shows it) and its properties (`plugins/logs/*.go`
+//! of 0.38): `logs:set`
 //! with its validation (`set.go`), `logs:report` with computed values and
 //! sink redaction (`report.go`), and the sink DSN parsing of
 //! `SinkValueToConfig` as far as validation and redaction need it.
@@ -9,7 +11,11 @@
 
 use base64::Engine;
 
-use super::{go_parse, properties, reports, Code, Ctx, GoFlag};
+use std::io::{Read, Seek, SeekFrom};
+use std::time::Duration;
+
+use super::{faults, go_parse, properties, reports, Code, Ctx, GoFlag};
+use crate::contract::Profile;
 
 /// Per-app properties and their defaults (`DefaultProperties`).
 const DEFAULTS: [&str; 4] = [
@@ -299,6 +305,147 @@ fn rows(ctx: &Ctx, app: Option<&str>, format: &str, asked: &str) -> Vec<(String,
     rows.into_iter().map(|(f, v)| (f.to_owned(), v)).collect()
 }
 
+// `logs <app>`: the app's process output.
+
+const COLOURS: [u8; 5] = [36, 33, 32, 35, 31];
+
+/// pflag usage of the 0.38.27 `logs` command (flags with shorthands).
+const LOGS_USAGE: &str = "Usage of logs:
+  -h, --help        print help for the command
+  -n, --num int     the number of lines to display (default 100)
+  -p, --ps string   only display logs from the given process
+  -q, --quiet       display raw logs without colors, time and names
+  -t, --tail        continually stream logs
+";
+
+/// `logs <app> [-n|--num N] [-t|--tail] [-p|--ps proc] [-q|--quiet]`
+pub(crate) fn logs(ctx: &mut Ctx, args: &[String]) -> Code {
+    let mut num: usize = 100;
+    let mut tail = false;
+    let mut quiet = false;
+    let mut ps: Option<String> = None;
+    let mut app: Option<String> = None;
+    let go = ctx.profile == Profile::V0_38;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-n" | "--num" => {
+                let v = args.get(i + 1).cloned().unwrap_or_default();
+                match v.parse() {
+                    Ok(n) => num = n,
+                    Err(_) if go => {
+                        ctx.io.err(&format!(
+                            "{LOGS_USAGE}invalid argument \"{v}\" for \"-n, --num\" flag: strconv.ParseInt: parsing \"{v}\": invalid syntax\n"
+                        ));
+                        return 2;
+                    }
+                    Err(_) => {}
+                }
+                i += 1;
+            }
+            "-t" | "--tail" => tail = true,
+            "-q" | "--quiet" => quiet = true,
+            "-p" | "--ps" => {
+                ps = args.get(i + 1).cloned();
+                i += 1;
+            }
+            a if go && a.starts_with("--") && a.len() > 2 => {
+                ctx.io.err(&format!("{LOGS_USAGE}unknown flag: {a}\n"));
+                return 2;
+            }
+            a if go && a.starts_with('-') && a.len() > 1 && !a.starts_with("--") => {
+                let c = a.chars().nth(1).unwrap_or('-');
+                ctx.io.err(&format!(
+                    "{LOGS_USAGE}unknown shorthand flag: '{c}' in {a}\n"
+                ));
+                return 2;
+            }
+            a if app.is_none() && !a.starts_with('-') => app = Some(a.to_owned()),
+            _ => {}
+        }
+        i += 1;
+    }
+    let app = app.unwrap_or_default();
+    let st = match ctx.load_app(&app) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if !st.deployed {
+        return ctx.fail(&format!("App {app} has not been deployed"));
+    }
+    let instances: Vec<String> = st
+        .containers
+        .keys()
+        .filter(|i| {
+            ps.as_ref()
+                .is_none_or(|p| i.split('.').next() == Some(p.as_str()))
+        })
+        .cloned()
+        .collect();
+    let mut lines: Vec<(String, usize, String)> = Vec::new();
+    let mut offsets = Vec::new();
+    for (idx, inst) in instances.iter().enumerate() {
+        let path = ctx.layout.logs_dir(&app).join(format!("{inst}.log"));
+        let text = std::fs::read(&path).unwrap_or_default();
+        offsets.push(text.len() as u64);
+        let text = String::from_utf8_lossy(&text);
+        let all: Vec<&str> = text.lines().collect();
+        for l in &all[all.len().saturating_sub(num)..] {
+            let (ts, msg) = l.split_once(' ').unwrap_or((l, ""));
+            lines.push((ts.to_owned(), idx, msg.to_owned()));
+        }
+    }
+    lines.sort_by(|a, b| a.0.cmp(&b.0));
+    for (ts, idx, msg) in &lines {
+        let text = log_line(ts, &instances[*idx], *idx, msg, quiet);
+        ctx.io.out(&text);
+    }
+    if tail {
+        follow(ctx, &app, &instances, &mut offsets, quiet);
+    }
+    0
+}
+
+fn log_line(ts: &str, instance: &str, idx: usize, msg: &str, quiet: bool) -> String {
+    if quiet {
+        format!("{msg}\n")
+    } else {
+        format!(
+            "\x1b[{}m{ts} app[{instance}]:\x1b[0m {msg}\n",
+            COLOURS[idx % COLOURS.len()]
+        )
+    }
+}
+
+fn follow(ctx: &mut Ctx, app: &str, instances: &[String], offsets: &mut [u64], quiet: bool) {
+    loop {
+        if faults::client_gone() {
+            return;
+        }
+        for (idx, inst) in instances.iter().enumerate() {
+            let path = ctx.layout.logs_dir(app).join(format!("{inst}.log"));
+            let Ok(mut f) = std::fs::File::open(&path) else {
+                continue;
+            };
+            if f.seek(SeekFrom::Start(offsets[idx])).is_err() {
+                continue;
+            }
+            let mut buf = Vec::new();
+            if f.read_to_end(&mut buf).is_err() {
+                continue;
+            }
+            let complete = buf.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+            offsets[idx] += complete as u64;
+            for l in String::from_utf8_lossy(&buf[..complete]).lines() {
+                let (ts, msg) = l.split_once(' ').unwrap_or((l, ""));
+                let text = log_line(ts, inst, idx, msg, quiet);
+                ctx.io.out(&text);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,5 +515,17 @@ mod tests {
         assert!(validate("--global", "vector-networks", "bridge").is_err());
         assert!(validate("a", "app-label-alias", "-x").is_err());
         assert!(validate("a", "app-label-alias", "com.x_y-z").is_ok());
+    }
+
+    #[test]
+    fn log_lines() {
+        assert_eq!(
+            log_line("2026-01-01T00:00:00.000000001Z", "worker.1", 1, "hi", false),
+            "\x1b[33m2026-01-01T00:00:00.000000001Z app[worker.1]:\x1b[0m hi\n"
+        );
+        assert_eq!(log_line("t", "web.1", 7, "hi", true), "hi\n");
+        let ts = super::super::ps::timestamp();
+        assert_eq!(ts.len(), 30, "{ts}");
+        assert!(ts.ends_with('Z'));
     }
 }

@@ -30,6 +30,7 @@ use crate::contract::{self, EmulatorConfig, Fault, FaultAction, PostgresAdmin, P
 
 mod apps;
 mod config;
+mod deploy;
 mod domains;
 mod faults;
 mod git;
@@ -508,7 +509,7 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "ps:set" => ps::set(ctx, &a),
         "run" => run::run_cmd(ctx, &a),
         "run:detached" => run::run_detached(ctx, &a),
-        "logs" => ps::logs(ctx, &a),
+        "logs" => logs::logs(ctx, &a),
         "logs:set" => logs::set(ctx, &a),
         "logs:report" => logs::report(ctx, &a),
         "config" | "config:show" => config::show(ctx, &a),
