@@ -15,7 +15,17 @@ use pix_sandbox::contract::{
     FAULTS_DIR, RUN_DIR,
 };
 
-const EMULATOR: &str = env!("CARGO_BIN_EXE_dokku-emulator");
+/// The emulator binary (built by cargo for this test run).
+static EMULATOR_BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    pix_sandbox::sandbox::find_emulator_bin()
+        .expect("the dokku-emulator binary")
+        .to_string_lossy()
+        .into_owned()
+});
+
+fn emulator() -> &'static str {
+    EMULATOR_BIN.as_str()
+}
 
 /// An emulator state directory; kills recorded processes on drop.
 struct Emu {
@@ -36,7 +46,7 @@ impl Emu {
                 bin_dir: PathBuf::from("/usr/bin"),
             },
             git_bin_dir: None,
-            emulator_bin: PathBuf::from(EMULATOR),
+            emulator_bin: PathBuf::from(emulator()),
         };
         std::fs::write(
             root.path().join(CONFIG_FILE),
@@ -51,7 +61,7 @@ impl Emu {
     }
 
     fn cmd(&self, args: &[&str]) -> Output {
-        Command::new(EMULATOR)
+        Command::new(emulator())
             .arg("--root")
             .arg(self.path())
             .args(args)
@@ -62,7 +72,7 @@ impl Emu {
     }
 
     fn ssh(&self, line: &str, stdin: &[u8]) -> Output {
-        let mut child = Command::new(EMULATOR)
+        let mut child = Command::new(emulator())
             .arg("--root")
             .arg(self.path())
             .env("HOME", self.path())
@@ -80,7 +90,8 @@ impl Emu {
     fn fake_ssh(&self) -> PathBuf {
         let path = self.path().join("fake-ssh");
         let script = format!(
-            "#!/bin/sh\nfor a; do last=$a; done\nSSH_ORIGINAL_COMMAND=\"$last\" exec '{EMULATOR}' --root '{}'\n",
+            "#!/bin/sh\nfor a; do last=$a; done\nSSH_ORIGINAL_COMMAND=\"$last\" exec '{}' --root '{}'\n",
+            emulator(),
             self.path().display()
         );
         std::fs::write(&path, script).unwrap();
@@ -373,7 +384,7 @@ fn faults_fire_as_asked_and_commands_are_recorded() {
         },
     );
     let start = Instant::now();
-    let mut child = Command::new(EMULATOR)
+    let mut child = Command::new(emulator())
         .arg("--root")
         .arg(emu.path())
         .arg("version")

@@ -26,7 +26,10 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::contract::{self, EmulatorConfig, Fault, FaultAction, PostgresAdmin, Profile};
+use crate::contract::{EmulatorConfig, Fault, FaultAction, PostgresAdmin, Profile};
+
+pub mod contract;
+mod procs;
 
 mod apps;
 mod config;

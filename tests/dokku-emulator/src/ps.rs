@@ -32,7 +32,7 @@ fn alive_pgid(pid_file: &Path) -> Option<i32> {
     }
     // A zombie is gone: it only waits for its parent (after the starting
     // emulator exited, PID 1, which may reap late) to collect its status.
-    crate::sandbox::procs::is_alive(pgid).then_some(pgid)
+    crate::procs::is_alive(pgid).then_some(pgid)
 }
 
 /// `true`, `false` or `mixed`.
@@ -56,7 +56,7 @@ pub(crate) fn stop_pid_file(pid_file: &Path) {
     if let Some(pgid) = alive_pgid(pid_file) {
         let _ = killpg(Pid::from_raw(pgid), Signal::SIGTERM);
         let end = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < end && crate::sandbox::procs::is_alive(pgid) {
+        while Instant::now() < end && crate::procs::is_alive(pgid) {
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
