@@ -1045,3 +1045,32 @@ fn apps_set_rename_import_auth_and_urls() {
         " !     Invalid output format specified, supported formats: json, text\n"
     );
 }
+
+/// git_build (plugins/git/functions): the pushed rev goes into the config
+/// var `git:set rev-env-var` names; never set, GIT_REV; set empty, none.
+#[test]
+fn git_rev_env_var_names_the_deployed_rev() {
+    let emu = Emu::new(Profile::V0_38);
+    let work = Work::new("true");
+    for (app, var) in [("alt", Some("GIT_REV_ALT")), ("off", None)] {
+        assert!(emu.cmd(&["apps:create", app]).status.success());
+        let mut args = vec!["git:set", app, "rev-env-var"];
+        args.extend(var);
+        assert!(emu.cmd(&args).status.success());
+        let out = work.push(&emu, app, "main:master");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let sha = text(&work.git(&["rev-parse", "HEAD"]).stdout);
+    assert_eq!(
+        text(&emu.cmd(&["config:get", "alt", "GIT_REV_ALT"]).stdout),
+        sha
+    );
+    assert_eq!(
+        emu.cmd(&["config:get", "alt", "GIT_REV"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(emu.cmd(&["config:keys", "off"]).stdout.len(), 0);
+    for app in ["alt", "off"] {
+        emu.cmd(&["ps:stop", app]);
+    }
+}

@@ -29,7 +29,7 @@ pub(crate) fn app_json_script(ctx: &Ctx, app: &str, phase: &str) -> Option<Strin
 /// Runs an app.json script with the app's environment in its tree, its
 /// output passed through (stdout and stderr both to our stdout, as under
 /// build capture). Returns false when it failed.
-pub(crate) fn run_script(ctx: &mut Ctx, app: &str, st: &state::AppState, phase: &str) -> bool {
+pub(crate) fn run_script(ctx: &mut Ctx, app: &str, phase: &str) -> bool {
     ctx.info1(&format!("Checking for {phase} task"));
     let Some(script) = app_json_script(ctx, app, phase) else {
         ctx.verbose(&format!("No {phase} task found, skipping"));
@@ -42,7 +42,7 @@ pub(crate) fn run_script(ctx: &mut Ctx, app: &str, st: &state::AppState, phase: 
             "Executing {phase} task from app.json in ephemeral container: {script}"
         ));
     }
-    let env = app_env(ctx, app, st);
+    let env = app_env(ctx, app);
     let out = Command::new("/bin/sh")
         .arg("-c")
         .arg(&script)
@@ -120,7 +120,7 @@ pub(crate) fn deploy_body(ctx: &mut Ctx, app: &str, scripts: bool) -> Code {
         return c;
     }
     ctx.info1("Running post-deploy");
-    if scripts && !run_script(ctx, app, &st, "postdeploy") {
+    if scripts && !run_script(ctx, app, "postdeploy") {
         return 1;
     }
     proxy_lines(ctx, app, &st);
@@ -156,11 +156,10 @@ pub(crate) fn release_and_deploy(ctx: &mut Ctx, app: &str, scripts: bool) -> Cod
     ctx.io.capture = true;
     ctx.info1(&format!("Releasing {app}..."));
     if scripts {
-        let st = match ctx.load_app(app) {
-            Ok(s) => s,
-            Err(c) => return c,
-        };
-        if !run_script(ctx, app, &st, "predeploy") {
+        if let Err(c) = ctx.load_app(app) {
+            return c;
+        }
+        if !run_script(ctx, app, "predeploy") {
             return 1;
         }
     }

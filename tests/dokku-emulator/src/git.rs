@@ -247,7 +247,7 @@ fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
         return ctx.fail(&format!("cannot install the new tree: {e}"));
     }
     ctx.info1(&format!("Releasing {app}..."));
-    if !super::deploy::run_script(ctx, app, &st, "predeploy") {
+    if !super::deploy::run_script(ctx, app, "predeploy") {
         // leave the running version alone
         let _ = std::fs::remove_dir_all(&old_tree);
         if had_old {
@@ -258,7 +258,12 @@ fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
     let _ = std::fs::remove_dir_all(&backup);
     let mut vars = super::config::read_env(ctx, &super::config::Target::App(app.to_owned()))
         .unwrap_or_default();
-    vars.insert("GIT_REV".to_owned(), sha.to_owned());
+    // git_build: the rev goes into the var `git:set rev-env-var` names
+    // (never set: GIT_REV; set empty: none)
+    let rev_var = super::properties::get_default(ctx, "git", app, "rev-env-var", "GIT_REV");
+    if !rev_var.is_empty() {
+        vars.insert(rev_var, sha.to_owned());
+    }
     if let Err(e) = state::write_json(&ctx.layout.env_file(app), &vars) {
         return ctx.fail(&format!("cannot save config: {e}"));
     }

@@ -106,7 +106,7 @@ pub(crate) fn formation(st: &state::AppState) -> BTreeMap<String, u32> {
 }
 
 /// The environment of an app's processes: PATH, the app's config, extras.
-pub(crate) fn app_env(ctx: &Ctx, app: &str, st: &state::AppState) -> Vec<(String, String)> {
+pub(crate) fn app_env(ctx: &Ctx, app: &str) -> Vec<(String, String)> {
     let mut path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
     path = format!("{}:{path}", ctx.config.postgres.bin_dir.display());
     let mut env = vec![
@@ -115,7 +115,6 @@ pub(crate) fn app_env(ctx: &Ctx, app: &str, st: &state::AppState) -> Vec<(String
             "HOME".to_owned(),
             ctx.layout.tree_dir(app).display().to_string(),
         ),
-        ("GIT_REV".to_owned(), st.git_sha.clone()),
     ];
     if let Ok(lang) = std::env::var("LANG") {
         env.push(("LANG".into(), lang));
@@ -182,8 +181,7 @@ pub(crate) fn supervise(ctx: &mut Ctx, args: &[String]) -> Code {
     };
     let _ = nix::unistd::setsid();
     let me = std::process::id();
-    let st: state::AppState = state::read_json(&ctx.layout.app_file(app)).unwrap_or_default();
-    let mut env = app_env(ctx, app, &st);
+    let mut env = app_env(ctx, app);
     if !env.iter().any(|(k, _)| k == "PORT") {
         env.push(("PORT".into(), free_port().to_string()));
     }
