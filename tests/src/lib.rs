@@ -1,9 +1,10 @@
 //! The local Dokku sandbox and the Dokku emulator.
 
-pub mod contract;
+pub use dokku_emulator::contract;
 pub mod corpus;
 pub mod e2e;
-pub mod emulator;
+/// The Dokku emulator (the `dokku-emulator` crate).
+pub use dokku_emulator as emulator;
 pub mod proxy;
 pub mod sandbox;
 pub mod scenario;

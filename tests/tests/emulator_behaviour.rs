@@ -15,7 +15,17 @@ use pix_sandbox::contract::{
     FAULTS_DIR, RUN_DIR,
 };
 
-const EMULATOR: &str = env!("CARGO_BIN_EXE_dokku-emulator");
+/// The emulator binary (built by cargo for this test run).
+static EMULATOR_BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    pix_sandbox::sandbox::find_emulator_bin()
+        .expect("the dokku-emulator binary")
+        .to_string_lossy()
+        .into_owned()
+});
+
+fn emulator() -> &'static str {
+    EMULATOR_BIN.as_str()
+}
 
 /// An emulator state directory; kills recorded processes on drop.
 struct Emu {
@@ -36,7 +46,7 @@ impl Emu {
                 bin_dir: PathBuf::from("/usr/bin"),
             },
             git_bin_dir: None,
-            emulator_bin: PathBuf::from(EMULATOR),
+            emulator_bin: PathBuf::from(emulator()),
         };
         std::fs::write(
             root.path().join(CONFIG_FILE),
@@ -51,7 +61,7 @@ impl Emu {
     }
 
     fn cmd(&self, args: &[&str]) -> Output {
-        Command::new(EMULATOR)
+        Command::new(emulator())
             .arg("--root")
             .arg(self.path())
             .args(args)
@@ -62,7 +72,7 @@ impl Emu {
     }
 
     fn ssh(&self, line: &str, stdin: &[u8]) -> Output {
-        let mut child = Command::new(EMULATOR)
+        let mut child = Command::new(emulator())
             .arg("--root")
             .arg(self.path())
             .env("HOME", self.path())
@@ -80,7 +90,8 @@ impl Emu {
     fn fake_ssh(&self) -> PathBuf {
         let path = self.path().join("fake-ssh");
         let script = format!(
-            "#!/bin/sh\nfor a; do last=$a; done\nSSH_ORIGINAL_COMMAND=\"$last\" exec '{EMULATOR}' --root '{}'\n",
+            "#!/bin/sh\nfor a; do last=$a; done\nSSH_ORIGINAL_COMMAND=\"$last\" exec '{}' --root '{}'\n",
+            emulator(),
             self.path().display()
         );
         std::fs::write(&path, script).unwrap();
@@ -373,7 +384,7 @@ fn faults_fire_as_asked_and_commands_are_recorded() {
         },
     );
     let start = Instant::now();
-    let mut child = Command::new(EMULATOR)
+    let mut child = Command::new(emulator())
         .arg("--root")
         .arg(emu.path())
         .arg("version")
@@ -751,4 +762,315 @@ fn git_set_every_key_app_and_global() {
         text(&emu.cmd(&["git:set", "api"]).stderr),
         " !     No key specified\n"
     );
+}
+
+/// The 0.38 storage plugin (plugins/storage/*.go): named entries, their
+/// attachments, legacy colon mounts as `legacy-<sha1>` entries, the
+/// per-attachment report keys and the destroy rules.
+#[test]
+fn storage_entries_attachments_and_reports() {
+    let emu = Emu::new(Profile::V0_38);
+    assert!(emu.cmd(&["apps:create", "app1"]).status.success());
+    let out = emu.cmd(&["storage:create", "data"]);
+    assert_eq!(
+        (out.status.code(), text(&out.stdout)),
+        (
+            Some(0),
+            "       Created /var/lib/dokku/data/storage/data\n-----> Storage entry data created\n"
+                .into()
+        )
+    );
+    assert!(emu.path().join("data/storage/data").is_dir());
+    for (args, err) in [
+        (&["storage:create", "legacy-x"][..], "reserved prefix"),
+        (&["storage:create", "--chown", "65536", "x"], "Unsupported chown permissions"),
+        (&["storage:create", "--mode", "0777", "x", "/tmp/x"], "--mode is only supported when the storage entry uses the default host path"),
+        (&["storage:create", "--scheduler", "k3s", "--size", "1Gi", "--mode", "0777", "x"], "(k3s) does not accept --mode"),
+        (&["storage:set", "data", "bogus", "v"], "Invalid property specified, valid properties include: access-mode, chown, mode, namespace, reclaim-policy, size, storage-class-name"),
+        (&["storage:set", "data", "mode", "0770", "--chown", "heroku"], "either a property and a value or flags, not both"),
+        (&["storage:set", "data", "access-mode", "ReadWriteMany"], "cannot change access-mode in place"),
+        (&["storage:annotations:set", "data"], "No annotation key specified"),
+    ] {
+        let out = emu.cmd(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(text(&out.stderr).contains(err), "{args:?}: {}", text(&out.stderr));
+    }
+    assert!(emu
+        .cmd(&["storage:set", "data", "chown", "herokuish"])
+        .status
+        .success());
+    assert!(emu
+        .cmd(&[
+            "storage:labels:set",
+            "data",
+            "app.kubernetes.io/part-of",
+            "billing"
+        ])
+        .status
+        .success());
+    let info = text(
+        &emu.cmd(&["storage:info", "data", "--format", "json"])
+            .stdout,
+    );
+    assert_eq!(
+        info,
+        "{\n  \"name\": \"data\",\n  \"scheduler\": \"docker-local\",\n  \"host_path\": \"/var/lib/dokku/data/storage/data\",\n  \"chown\": \"herokuish\",\n  \"labels\": {\n    \"app.kubernetes.io/part-of\": \"billing\"\n  },\n  \"schema_version\": 1\n}\n"
+    );
+    let out = emu.cmd(&[
+        "storage:labels:report",
+        "data",
+        "--storage-labels.app.kubernetes.io/part-of",
+    ]);
+    assert_eq!(text(&out.stdout), "billing\n");
+
+    // a named mount, re-mounted in place, and a legacy colon mount
+    let mount = [
+        "storage:mount",
+        "app1",
+        "data",
+        "--container-dir",
+        "/data",
+        "--volume-options",
+        "Z",
+    ];
+    assert_eq!(
+        text(&emu.cmd(&mount).stdout),
+        "-----> Storage entry data mounted at /data on app1\n"
+    );
+    let mut again = mount.to_vec();
+    again.push("--volume-readonly");
+    assert_eq!(
+        text(&emu.cmd(&again).stdout),
+        "-----> Storage entry data mount at /data on app1 updated\n"
+    );
+    assert!(emu
+        .cmd(&["storage:mount", "app1", "/srv/x:/x"])
+        .status
+        .success());
+    let out = emu.cmd(&["storage:list", "app1", "--format", "json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = list.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let legacy = rows.iter().find(|r| r["container_path"] == "/x").unwrap();
+    assert!(legacy["entry_name"]
+        .as_str()
+        .unwrap()
+        .starts_with("legacy-"));
+    assert!(legacy.get("readonly").is_none() && legacy.get("volume_options").is_none());
+    let named = rows
+        .iter()
+        .find(|r| r["container_path"] == "/data")
+        .unwrap();
+    assert_eq!(
+        (&named["readonly"], &named["volume_options"]),
+        (&true.into(), &"Z".into())
+    );
+    let out = emu.cmd(&["storage:report", "app1", "--storage-deploy-mounts"]);
+    assert!(text(&out.stdout).contains("-v /var/lib/dokku/data/storage/data:/data:ro,Z"));
+    let out = emu.cmd(&["storage:report", "app1", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["attachment.1.entry-name"], "data");
+    assert_eq!(report["storage-attachment.1.phases"], "deploy,run");
+    assert_eq!(report["attachment.1.process-type"], "_default_");
+    assert_eq!(report["build-mounts"], "");
+    let out = emu.cmd(&["storage:report", "app1"]);
+    assert!(text(&out.stdout).contains("Storage attachment 1 volume options:"));
+
+    // destroy: refused while mounted, confirmation without --force
+    let out = emu.cmd(&["storage:destroy", "data", "--force"]);
+    assert!(text(&out.stderr).contains("is still mounted by app(s): app1"));
+    assert!(emu
+        .cmd(&["storage:unmount", "app1", "data"])
+        .status
+        .success());
+    let out = emu.cmd(&["storage:unmount", "app1", "/srv/x:/y"]);
+    assert_eq!(text(&out.stderr), " !     Mount path does not exist.\n");
+    let out = emu.ssh("storage:destroy data --destroy-host-dir", b"nope\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("which will be removed along with its contents"));
+    let out = emu.ssh("storage:destroy data --destroy-host-dir", b"data\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!emu.path().join("data/storage/data").exists());
+    let out = emu.cmd(&["storage:ensure-directory", "--chown", "heroku", "d1"]);
+    assert!(text(&out.stderr).contains("Deprecated: please use 'storage:create'"));
+    assert!(text(&out.stdout).contains("Setting directory ownership to 1000:1000"));
+}
+
+/// logs:set / logs:report (plugins/logs/set.go, report.go): validation before
+/// the property store, computed values, sinks redacted to their type in a
+/// stdout report unless their own flag is asked for.
+#[test]
+fn logs_properties_validation_and_redaction() {
+    let emu = Emu::new(Profile::V0_38);
+    assert!(emu.cmd(&["apps:create", "app1"]).status.success());
+    let out = emu.cmd(&[
+        "logs:set",
+        "app1",
+        "vector-sink",
+        "datadog_logs://?api_key=abc",
+    ]);
+    assert_eq!(
+        text(&out.stdout),
+        "=====> Setting vector-sink to datadog_logs://?api_key=abc\n       Writing updated vector config to /var/lib/dokku/data/logs/vector.json\n"
+    );
+    for (args, err) in [
+        (&["logs:set", "app1", "vector-image", "x"][..], "vector-image may only be set globally with --global"),
+        (&["logs:set", "app1", "max-size", "20"], "Invalid max-size unit measure"),
+        (&["logs:set", "app1", "bogus"], "Invalid property specified, valid properties include: app-label-alias, max-size, vector-cron-sink, vector-image, vector-networks, vector-sink"),
+        (&["logs:set", "--global", "vector-sink", "console://?sinks=x"], "Invalid option sinks"),
+    ] {
+        let out = emu.cmd(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(text(&out.stderr).contains(err), "{args:?}: {}", text(&out.stderr));
+    }
+    assert!(emu
+        .cmd(&["logs:set", "--global", "max-size", "20m"])
+        .status
+        .success());
+    let get = |flag: &str| text(&emu.cmd(&["logs:report", "app1", flag]).stdout);
+    assert_eq!(get("--logs-vector-sink"), "datadog_logs://?api_key=abc\n");
+    assert_eq!(
+        get("--logs-computed-vector-sink"),
+        "datadog_logs://redacted\n"
+    );
+    assert_eq!(get("--logs-computed-max-size"), "20m\n");
+    assert_eq!(
+        get("--logs-computed-vector-image"),
+        "timberio/vector:0.57.0-debian\n"
+    );
+    let out = emu.cmd(&["logs:report", "app1", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["computed-vector-sink"], "datadog_logs://?api_key=abc");
+    assert_eq!(json["logs-global-max-size"], "20m");
+    let out = emu.cmd(&["logs:report", "--global", "--logs-max-size"]);
+    assert!(text(&out.stderr)
+        .starts_with(" !     Invalid flag passed, valid flags: --logs-computed-app-label-alias,"));
+}
+
+/// apps:set and apps:rename (plugins/apps), config:import (plugins/config
+/// SubImport), git:auth / git:auth-status (plugins/git), urls, and
+/// ssh-keys:list's format check, each as its Dokku source does.
+#[test]
+fn apps_set_rename_import_auth_and_urls() {
+    let emu = Emu::new(Profile::V0_38);
+    assert!(emu.cmd(&["apps:create", "app1"]).status.success());
+    let out = emu.cmd(&["apps:set", "app1", "disable-autocreation", "true"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     Property can only be specified globally\n"
+    );
+    let out = emu.cmd(&["apps:set", "--global", "deploy-source", "git"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     Property cannot be specified globally\n"
+    );
+    let out = emu.cmd(&["apps:set", "--global", "disable-autocreation", "true"]);
+    assert_eq!(
+        text(&out.stdout),
+        "=====> Setting disable-autocreation to true\n"
+    );
+    let out = emu.cmd(&["apps:report", "--global", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["global-disable-autocreation"], "true");
+
+    // rename keeps custom domains and renames those under a global vhost
+    assert!(emu
+        .cmd(&[
+            "domains:set",
+            "app1",
+            "app1.sandbox.test",
+            "app1.other.test"
+        ])
+        .status
+        .success());
+    assert!(emu.cmd(&["config:set", "app1", "A=1"]).status.success());
+    let out = emu.cmd(&["apps:rename", "app1", "app2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("-----> Renaming app1 to app2\n"));
+    let out = emu.cmd(&["domains:report", "app2", "--domains-app-vhosts"]);
+    assert_eq!(text(&out.stdout), "app2.sandbox.test app1.other.test\n");
+    assert_eq!(text(&emu.cmd(&["config:get", "app2", "A"]).stdout), "1\n");
+    assert_eq!(emu.cmd(&["apps:exists", "app1"]).status.code(), Some(20));
+    assert_eq!(
+        text(&emu.cmd(&["urls", "app2"]).stdout),
+        "http://app1.other.test\nhttp://app2.sandbox.test\n"
+    );
+    assert_eq!(
+        text(&emu.cmd(&["url", "app2"]).stdout),
+        "http://app2.sandbox.test\n"
+    );
+
+    let out = emu.ssh("config:import app2 -", b"export B='two'\n# note\nC=3\n");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with(
+        "-----> Reading config vars from stdin\n-----> Setting config var B=two\n-----> Setting config var C=3\n-----> Setting config vars\n"
+    ));
+    let out = emu.ssh("config:import --replace app2 -", b"D=4\n");
+    assert!(out.status.success());
+    assert_eq!(text(&emu.cmd(&["config:keys", "app2"]).stdout), "D\n");
+
+    assert_eq!(emu.cmd(&["git:auth-status"]).status.code(), Some(1));
+    assert_eq!(
+        emu.cmd(&["git:auth-status", "h.test"]).status.code(),
+        Some(0)
+    );
+    assert!(emu.cmd(&["git:auth", "h.test", "u", "p"]).status.success());
+    assert_eq!(
+        emu.cmd(&["git:auth-status", "h.test"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        emu.cmd(&["git:auth-status", "h.test", "u", "p"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let out = emu.cmd(&["git:auth-status", "h.test", "u"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     Missing password for netrc auth entry\n"
+    );
+    assert_eq!(
+        emu.ssh("git:auth-status h.test u", b"p").status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        emu.ssh("git:auth-status h.test u", b"x").status.code(),
+        Some(1)
+    );
+
+    let out = emu.cmd(&["ssh-keys:list", "--format", "yaml"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     Invalid output format specified, supported formats: json, text\n"
+    );
+}
+
+/// git_build (plugins/git/functions): the pushed rev goes into the config
+/// var `git:set rev-env-var` names; never set, GIT_REV; set empty, none.
+#[test]
+fn git_rev_env_var_names_the_deployed_rev() {
+    let emu = Emu::new(Profile::V0_38);
+    let work = Work::new("true");
+    for (app, var) in [("alt", Some("GIT_REV_ALT")), ("off", None)] {
+        assert!(emu.cmd(&["apps:create", app]).status.success());
+        let mut args = vec!["git:set", app, "rev-env-var"];
+        args.extend(var);
+        assert!(emu.cmd(&args).status.success());
+        let out = work.push(&emu, app, "main:master");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let sha = text(&work.git(&["rev-parse", "HEAD"]).stdout);
+    assert_eq!(
+        text(&emu.cmd(&["config:get", "alt", "GIT_REV_ALT"]).stdout),
+        sha
+    );
+    assert_eq!(
+        emu.cmd(&["config:get", "alt", "GIT_REV"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(emu.cmd(&["config:keys", "off"]).stdout.len(), 0);
+    for app in ["alt", "off"] {
+        emu.cmd(&["ps:stop", app]);
+    }
 }

@@ -18,7 +18,17 @@ use std::process::{Command, Stdio};
 use pix_sandbox::contract::{EmulatorConfig, PostgresAdmin, Profile, CONFIG_FILE, RUN_DIR};
 use pix_sandbox::emulator::state::{write_json, AppState, Layout, ServiceState};
 
-const EMULATOR: &str = env!("CARGO_BIN_EXE_dokku-emulator");
+/// The emulator binary (built by cargo for this test run).
+static EMULATOR_BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    pix_sandbox::sandbox::find_emulator_bin()
+        .expect("the dokku-emulator binary")
+        .to_string_lossy()
+        .into_owned()
+});
+
+fn emulator() -> &'static str {
+    EMULATOR_BIN.as_str()
+}
 
 /// Cases the emulator does not reproduce, and why.
 const UNCOVERED: &[(&str, &str)] = &[
@@ -81,7 +91,7 @@ impl Seed {
                 bin_dir: PathBuf::from("/nonexistent"),
             },
             git_bin_dir: None,
-            emulator_bin: PathBuf::from(EMULATOR),
+            emulator_bin: PathBuf::from(emulator()),
         };
         write_json(&self.layout.root.join(CONFIG_FILE), &cfg).unwrap();
     }
@@ -170,7 +180,7 @@ impl Seed {
 
     /// Runs an emulator command to build state (must succeed).
     fn run(&self, args: &[&str]) {
-        let out = Command::new(EMULATOR)
+        let out = Command::new(emulator())
             .arg("--root")
             .arg(&self.layout.root)
             .args(args)
@@ -419,7 +429,7 @@ fn covered(case: &str, s: &Seed) -> Option<&'static [u8]> {
         "run-procfile-key" => {
             // A script, as real apps have: herokuish's `/exec` re-splits a
             // Procfile command's words, so a quoted format string with
-            // spaces would not survive it (tests/src/emulator/run.rs).
+            // spaces would not survive it (tests/dokku-emulator/src/run.rs).
             s.deployed("myapp", "web: sleep 60\nmigrate: sh migrate.sh\n", &[]);
             std::fs::write(
                 s.layout.tree_dir("myapp").join("migrate.sh"),
@@ -484,7 +494,7 @@ fn check_case(dir: &Path) -> Result<bool, String> {
     };
     let cmd = std::fs::read_to_string(dir.join("cmd")).unwrap();
     let cmd = cmd.strip_suffix('\n').unwrap_or(&cmd);
-    let mut child = Command::new(EMULATOR)
+    let mut child = Command::new(emulator())
         .arg("--root")
         .arg(root.path())
         .env("SSH_ORIGINAL_COMMAND", cmd)

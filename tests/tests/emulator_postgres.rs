@@ -10,7 +10,17 @@ use std::process::{Command, Output, Stdio};
 
 use pix_sandbox::contract::{EmulatorConfig, PostgresAdmin, Profile, CONFIG_FILE};
 
-const EMULATOR: &str = env!("CARGO_BIN_EXE_dokku-emulator");
+/// The emulator binary (built by cargo for this test run).
+static EMULATOR_BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    pix_sandbox::sandbox::find_emulator_bin()
+        .expect("the dokku-emulator binary")
+        .to_string_lossy()
+        .into_owned()
+});
+
+fn emulator() -> &'static str {
+    EMULATOR_BIN.as_str()
+}
 const ADMIN_PASSWORD: &str = "admin-secret";
 
 fn pg_bin_dir() -> Option<PathBuf> {
@@ -166,7 +176,7 @@ impl Drop for Cluster {
 }
 
 fn emu(root: &Path, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(EMULATOR)
+    let mut child = Command::new(emulator())
         .arg("--root")
         .arg(root)
         .args(args)
@@ -204,7 +214,7 @@ fn services_are_real_databases() {
             bin_dir: bin.clone(),
         },
         git_bin_dir: None,
-        emulator_bin: PathBuf::from(EMULATOR),
+        emulator_bin: PathBuf::from(emulator()),
     };
     std::fs::write(
         root.path().join(CONFIG_FILE),

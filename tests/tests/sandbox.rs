@@ -17,14 +17,24 @@ use pix_sandbox::contract::{Fault, FaultAction, Profile};
 use pix_sandbox::sandbox::{procs, Sandbox, SandboxOptions};
 use pix_sandbox::target;
 
-const EMULATOR: &str = env!("CARGO_BIN_EXE_dokku-emulator");
+/// The emulator binary (built by cargo for this test run).
+static EMULATOR_BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    pix_sandbox::sandbox::find_emulator_bin()
+        .expect("the dokku-emulator binary")
+        .to_string_lossy()
+        .into_owned()
+});
+
+fn emulator() -> &'static str {
+    EMULATOR_BIN.as_str()
+}
 
 fn sample_app() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-app")
 }
 
 fn start(profile: Profile) -> Sandbox {
-    Sandbox::start(SandboxOptions::profile(profile).with_emulator(EMULATOR)).unwrap()
+    Sandbox::start(SandboxOptions::profile(profile).with_emulator(emulator())).unwrap()
 }
 
 /// A stand-in forced command (a shell script) for the plumbing tests, which

@@ -194,7 +194,7 @@ pub(crate) fn build_emulator() -> Result<(), String> {
             "build",
             "--quiet",
             "-p",
-            "pix-sandbox",
+            "dokku-emulator",
             "--bin",
             "dokku-emulator",
         ])

@@ -211,7 +211,7 @@ pub enum SandboxError {
     /// The emulator binary was not found.
     #[error(
         "the Dokku emulator binary was not found (looked at {}); build it with \
-         `cargo build -p pix-sandbox --bin dokku-emulator` or set {EMULATOR_BIN_ENV}",
+         `cargo build -p dokku-emulator` or set {EMULATOR_BIN_ENV}",
         looked.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     )]
     EmulatorNotFound {
@@ -232,8 +232,11 @@ impl SandboxError {
     }
 }
 
-/// Finds the emulator: `$PIX_SANDBOX_EMULATOR`, else `dokku-emulator` next to
-/// the running executable or one folder up (test binaries live in `deps/`).
+/// Finds the emulator: `$PIX_SANDBOX_EMULATOR`; else, when run by cargo
+/// (`$CARGO` set, as for tests and `cargo xtask`), the `dokku-emulator`
+/// crate's binary built (once per process) into the running executable's
+/// target folder; else `dokku-emulator` next to the running executable or
+/// one folder up (test binaries live in `deps/`).
 pub fn find_emulator_bin() -> Result<PathBuf, SandboxError> {
     if let Some(p) = std::env::var_os(EMULATOR_BIN_ENV).filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
@@ -245,6 +248,9 @@ pub fn find_emulator_bin() -> Result<PathBuf, SandboxError> {
     }
     let exe = std::env::current_exe()
         .map_err(|e| SandboxError::io("finding the running executable", e))?;
+    if let Some(built) = cargo_built_emulator(&exe) {
+        return Ok(built);
+    }
     let mut looked = Vec::new();
     let mut dir = exe.parent();
     for _ in 0..2 {
@@ -257,6 +263,40 @@ pub fn find_emulator_bin() -> Result<PathBuf, SandboxError> {
         dir = d.parent();
     }
     Err(SandboxError::EmulatorNotFound { looked })
+}
+
+/// Builds the `dokku-emulator` binary with the cargo that runs us, into the
+/// target folder of `exe` (`<target>/<profile>/[deps/]exe`); `None` when not
+/// run by cargo or the build fails.
+fn cargo_built_emulator(exe: &Path) -> Option<PathBuf> {
+    static BUILT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var_os("CARGO")?;
+            let mut profile_dir = exe.parent()?;
+            if profile_dir.file_name().is_some_and(|n| n == "deps") {
+                profile_dir = profile_dir.parent()?;
+            }
+            let target = profile_dir.parent()?;
+            let mut cmd = std::process::Command::new(cargo);
+            cmd.args([
+                "build",
+                "--quiet",
+                "-p",
+                "dokku-emulator",
+                "--bin",
+                EMULATOR_BIN_NAME,
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("CARGO_TARGET_DIR", target);
+            if profile_dir.file_name().is_some_and(|n| n == "release") {
+                cmd.arg("--release");
+            }
+            let ok = cmd.status().ok()?.success();
+            let bin = profile_dir.join(EMULATOR_BIN_NAME);
+            (ok && bin.is_file()).then_some(bin)
+        })
+        .clone()
 }
 
 /// A free TCP port on 127.0.0.1 (free when asked; callers retry on a clash).

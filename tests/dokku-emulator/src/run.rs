@@ -43,7 +43,7 @@ pub(crate) fn run_cmd(ctx: &mut Ctx, args: &[String]) -> Code {
         return not_released(ctx);
     }
     let words = container_args(ctx, &st, &words);
-    let mut env = app_env(ctx, &app, &st);
+    let mut env = app_env(ctx, &app);
     env.extend(extra_env);
     let mut cmd = Command::new("/bin/bash");
     cmd.arg("-c")

@@ -1,8 +1,9 @@
-//! Real processes: `ps:*`, deploys, `logs`, and the per-process
-//! supervisor that timestamps output into the app's log files.
+//! The ps plugin and scheduler-docker-local's processes: `ps:*`, and the
+//! per-process supervisor that timestamps output into the app's log files
+//! (deploys are in `deploy`, `logs` in `logs`).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,7 +11,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 
-use super::{config, faults, go_parse, random_hex, render, state, Code, Ctx, GoFlag};
+use super::deploy::{deploy_body, proxy_lines, release_and_deploy};
+use super::{config, go_parse, render, state, Code, Ctx, GoFlag};
 use crate::contract::Profile;
 
 /// `running` or `exited` for one instance (`web.1`), from its pid file.
@@ -30,7 +32,7 @@ fn alive_pgid(pid_file: &Path) -> Option<i32> {
     }
     // A zombie is gone: it only waits for its parent (after the starting
     // emulator exited, PID 1, which may reap late) to collect its status.
-    crate::sandbox::procs::is_alive(pgid).then_some(pgid)
+    crate::procs::is_alive(pgid).then_some(pgid)
 }
 
 /// `true`, `false` or `mixed`.
@@ -50,11 +52,11 @@ pub(crate) fn running_summary(ctx: &Ctx, app: &str, st: &state::AppState) -> &'s
     }
 }
 
-fn stop_pid_file(pid_file: &Path) {
+pub(crate) fn stop_pid_file(pid_file: &Path) {
     if let Some(pgid) = alive_pgid(pid_file) {
         let _ = killpg(Pid::from_raw(pgid), Signal::SIGTERM);
         let end = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < end && crate::sandbox::procs::is_alive(pgid) {
+        while Instant::now() < end && crate::procs::is_alive(pgid) {
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
@@ -104,7 +106,7 @@ pub(crate) fn formation(st: &state::AppState) -> BTreeMap<String, u32> {
 }
 
 /// The environment of an app's processes: PATH, the app's config, extras.
-pub(crate) fn app_env(ctx: &Ctx, app: &str, st: &state::AppState) -> Vec<(String, String)> {
+pub(crate) fn app_env(ctx: &Ctx, app: &str) -> Vec<(String, String)> {
     let mut path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
     path = format!("{}:{path}", ctx.config.postgres.bin_dir.display());
     let mut env = vec![
@@ -113,7 +115,6 @@ pub(crate) fn app_env(ctx: &Ctx, app: &str, st: &state::AppState) -> Vec<(String
             "HOME".to_owned(),
             ctx.layout.tree_dir(app).display().to_string(),
         ),
-        ("GIT_REV".to_owned(), st.git_sha.clone()),
     ];
     if let Ok(lang) = std::env::var("LANG") {
         env.push(("LANG".into(), lang));
@@ -180,8 +181,7 @@ pub(crate) fn supervise(ctx: &mut Ctx, args: &[String]) -> Code {
     };
     let _ = nix::unistd::setsid();
     let me = std::process::id();
-    let st: state::AppState = state::read_json(&ctx.layout.app_file(app)).unwrap_or_default();
-    let mut env = app_env(ctx, app, &st);
+    let mut env = app_env(ctx, app);
     if !env.iter().any(|(k, _)| k == "PORT") {
         env.push(("PORT".into(), free_port().to_string()));
     }
@@ -249,186 +249,6 @@ pub(crate) fn timestamp() -> String {
         t.second(),
         t.nanosecond()
     )
-}
-
-/// Reads the deployed tree's Procfile into the state.
-pub(crate) fn load_procfile(ctx: &Ctx, app: &str, st: &mut state::AppState) {
-    if let Ok(text) = std::fs::read_to_string(ctx.layout.tree_dir(app).join("Procfile")) {
-        st.procfile = parse_procfile(&text);
-    }
-}
-
-/// The app.json `scripts.dokku.<phase>` command of the deployed tree.
-pub(crate) fn app_json_script(ctx: &Ctx, app: &str, phase: &str) -> Option<String> {
-    let text = std::fs::read(ctx.layout.tree_dir(app).join("app.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&text).ok()?;
-    v.get("scripts")?
-        .get("dokku")?
-        .get(phase)?
-        .as_str()
-        .map(str::to_owned)
-}
-
-/// Runs an app.json script with the app's environment in its tree, its
-/// output passed through (stdout and stderr both to our stdout, as under
-/// build capture). Returns false when it failed.
-pub(crate) fn run_script(ctx: &mut Ctx, app: &str, st: &state::AppState, phase: &str) -> bool {
-    ctx.info1(&format!("Checking for {phase} task"));
-    let Some(script) = app_json_script(ctx, app, phase) else {
-        ctx.verbose(&format!("No {phase} task found, skipping"));
-        return true;
-    };
-    if phase == "predeploy" {
-        ctx.verbose(&format!("Executing {phase} task from app.json: {script}"));
-    } else {
-        ctx.verbose(&format!(
-            "Executing {phase} task from app.json in ephemeral container: {script}"
-        ));
-    }
-    let env = app_env(ctx, app, st);
-    let out = Command::new("/bin/sh")
-        .arg("-c")
-        .arg(&script)
-        .env_clear()
-        .envs(env)
-        .current_dir(ctx.layout.tree_dir(app))
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::piped())
-        .output();
-    match out {
-        Ok(o) => {
-            ctx.io.out_bytes(&o.stdout);
-            ctx.io.out_bytes(&o.stderr);
-            if o.status.success() {
-                true
-            } else {
-                ctx.warn(&format!("Execution of {phase} task failed: {script}"));
-                false
-            }
-        }
-        Err(e) => {
-            ctx.warn(&format!("Execution of {phase} task failed: {script}: {e}"));
-            false
-        }
-    }
-}
-
-/// The scheduler's deploy of every process type (new instances started, old
-/// ones stopped), ending with post-deploy and the proxy lines.
-pub(crate) fn deploy_body(ctx: &mut Ctx, app: &str, scripts: bool) -> Code {
-    ctx.io.capture = true;
-    let mut st = match ctx.load_app(app) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
-    load_procfile(ctx, app, &mut st);
-    let f = formation(&st);
-    let old: BTreeMap<String, String> = std::mem::take(&mut st.containers);
-    for (proc_type, count) in &f {
-        let Some(command) = st.procfile.get(proc_type).cloned() else {
-            continue;
-        };
-        if *count == 0 {
-            continue;
-        }
-        ctx.info1(&format!("Deploying {proc_type} (count={count})"));
-        for n in 1..=*count {
-            let instance = format!("{proc_type}.{n}");
-            ctx.verbose(&format!("Attempting pre-flight checks ({instance})"));
-            ctx.warn(&format!(
-                "No healthchecks found in app.json for {proc_type} process type"
-            ));
-            stop_pid_file(&ctx.layout.pid_file(app, &instance));
-            if let Err(e) = start_instance(ctx, app, &instance, &command) {
-                st.containers.extend(old.clone());
-                let _ = ctx.save_app(app, &st);
-                return ctx.fail(&e);
-            }
-            st.containers.insert(instance.clone(), random_hex(32));
-            if old.contains_key(&instance) {
-                ctx.verbose(&format!(
-                    "Scheduling old container shutdown in 60 seconds ({instance})"
-                ));
-            }
-        }
-    }
-    for instance in old.keys() {
-        if !st.containers.contains_key(instance) {
-            stop_pid_file(&ctx.layout.pid_file(app, instance));
-        }
-    }
-    st.deployed = true;
-    if let Err(c) = ctx.save_app(app, &st) {
-        return c;
-    }
-    ctx.info1("Running post-deploy");
-    if scripts && !run_script(ctx, app, &st, "postdeploy") {
-        return 1;
-    }
-    proxy_lines(ctx, app, &st);
-    0
-}
-
-/// The nginx proxy rebuild lines.
-fn proxy_lines(ctx: &mut Ctx, app: &str, st: &state::AppState) {
-    let vhosts = ctx.app_vhosts(app, st);
-    let plain: Vec<&String> = vhosts
-        .iter()
-        .filter(|v| !st.tls_vhosts.contains(v))
-        .collect();
-    if st.domains_disabled || vhosts.is_empty() {
-        return;
-    }
-    let shown: Vec<&str> = if plain.is_empty() {
-        vhosts.iter().map(String::as_str).collect()
-    } else {
-        plain.iter().map(|s| s.as_str()).collect()
-    };
-    ctx.info1(&format!(
-        "Configuring {}...(using built-in template)",
-        shown.join(" ")
-    ));
-    ctx.info1("Creating http nginx.conf");
-    ctx.verbose("Reloading nginx");
-}
-
-/// `release_and_deploy`: Releasing, the scheduler deploy, and the
-/// `=====> Application deployed:` block with a closing blank line.
-pub(crate) fn release_and_deploy(ctx: &mut Ctx, app: &str, scripts: bool) -> Code {
-    ctx.io.capture = true;
-    ctx.info1(&format!("Releasing {app}..."));
-    if scripts {
-        let st = match ctx.load_app(app) {
-            Ok(s) => s,
-            Err(c) => return c,
-        };
-        if !run_script(ctx, app, &st, "predeploy") {
-            return 1;
-        }
-    }
-    ctx.info1(&format!(
-        "Deploying {app} via the docker-local scheduler..."
-    ));
-    let code = deploy_body(ctx, app, scripts);
-    if code != 0 {
-        return code;
-    }
-    let st = match ctx.load_app(app) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
-    ctx.info2("Application deployed:");
-    for v in ctx.app_vhosts(app, &st) {
-        let scheme = if st.tls_vhosts.contains(&v) {
-            "https"
-        } else {
-            "http"
-        };
-        ctx.verbose(&format!("{scheme}://{v}"));
-    }
-    ctx.io.out("\n");
-    0
 }
 
 /// `--all` and `--parallel` of `ps:<verb>` (pflag usage texts of 0.38.27).
@@ -745,145 +565,6 @@ pub(crate) fn exit_code(status: std::io::Result<std::process::ExitStatus>) -> Co
     }
 }
 
-const COLOURS: [u8; 5] = [36, 33, 32, 35, 31];
-
-/// pflag usage of the 0.38.27 `logs` command (flags with shorthands).
-const LOGS_USAGE: &str = "Usage of logs:
-  -h, --help        print help for the command
-  -n, --num int     the number of lines to display (default 100)
-  -p, --ps string   only display logs from the given process
-  -q, --quiet       display raw logs without colors, time and names
-  -t, --tail        continually stream logs
-";
-
-/// `logs <app> [-n|--num N] [-t|--tail] [-p|--ps proc] [-q|--quiet]`
-pub(crate) fn logs(ctx: &mut Ctx, args: &[String]) -> Code {
-    let mut num: usize = 100;
-    let mut tail = false;
-    let mut quiet = false;
-    let mut ps: Option<String> = None;
-    let mut app: Option<String> = None;
-    let go = ctx.profile == Profile::V0_38;
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "-n" | "--num" => {
-                let v = args.get(i + 1).cloned().unwrap_or_default();
-                match v.parse() {
-                    Ok(n) => num = n,
-                    Err(_) if go => {
-                        ctx.io.err(&format!(
-                            "{LOGS_USAGE}invalid argument \"{v}\" for \"-n, --num\" flag: strconv.ParseInt: parsing \"{v}\": invalid syntax\n"
-                        ));
-                        return 2;
-                    }
-                    Err(_) => {}
-                }
-                i += 1;
-            }
-            "-t" | "--tail" => tail = true,
-            "-q" | "--quiet" => quiet = true,
-            "-p" | "--ps" => {
-                ps = args.get(i + 1).cloned();
-                i += 1;
-            }
-            a if go && a.starts_with("--") && a.len() > 2 => {
-                ctx.io.err(&format!("{LOGS_USAGE}unknown flag: {a}\n"));
-                return 2;
-            }
-            a if go && a.starts_with('-') && a.len() > 1 && !a.starts_with("--") => {
-                let c = a.chars().nth(1).unwrap_or('-');
-                ctx.io.err(&format!(
-                    "{LOGS_USAGE}unknown shorthand flag: '{c}' in {a}\n"
-                ));
-                return 2;
-            }
-            a if app.is_none() && !a.starts_with('-') => app = Some(a.to_owned()),
-            _ => {}
-        }
-        i += 1;
-    }
-    let app = app.unwrap_or_default();
-    let st = match ctx.load_app(&app) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
-    if !st.deployed {
-        return ctx.fail(&format!("App {app} has not been deployed"));
-    }
-    let instances: Vec<String> = st
-        .containers
-        .keys()
-        .filter(|i| {
-            ps.as_ref()
-                .is_none_or(|p| i.split('.').next() == Some(p.as_str()))
-        })
-        .cloned()
-        .collect();
-    let mut lines: Vec<(String, usize, String)> = Vec::new();
-    let mut offsets = Vec::new();
-    for (idx, inst) in instances.iter().enumerate() {
-        let path = ctx.layout.logs_dir(&app).join(format!("{inst}.log"));
-        let text = std::fs::read(&path).unwrap_or_default();
-        offsets.push(text.len() as u64);
-        let text = String::from_utf8_lossy(&text);
-        let all: Vec<&str> = text.lines().collect();
-        for l in &all[all.len().saturating_sub(num)..] {
-            let (ts, msg) = l.split_once(' ').unwrap_or((l, ""));
-            lines.push((ts.to_owned(), idx, msg.to_owned()));
-        }
-    }
-    lines.sort_by(|a, b| a.0.cmp(&b.0));
-    for (ts, idx, msg) in &lines {
-        let text = log_line(ts, &instances[*idx], *idx, msg, quiet);
-        ctx.io.out(&text);
-    }
-    if tail {
-        follow(ctx, &app, &instances, &mut offsets, quiet);
-    }
-    0
-}
-
-fn log_line(ts: &str, instance: &str, idx: usize, msg: &str, quiet: bool) -> String {
-    if quiet {
-        format!("{msg}\n")
-    } else {
-        format!(
-            "\x1b[{}m{ts} app[{instance}]:\x1b[0m {msg}\n",
-            COLOURS[idx % COLOURS.len()]
-        )
-    }
-}
-
-fn follow(ctx: &mut Ctx, app: &str, instances: &[String], offsets: &mut [u64], quiet: bool) {
-    loop {
-        if faults::client_gone() {
-            return;
-        }
-        for (idx, inst) in instances.iter().enumerate() {
-            let path = ctx.layout.logs_dir(app).join(format!("{inst}.log"));
-            let Ok(mut f) = std::fs::File::open(&path) else {
-                continue;
-            };
-            if f.seek(SeekFrom::Start(offsets[idx])).is_err() {
-                continue;
-            }
-            let mut buf = Vec::new();
-            if f.read_to_end(&mut buf).is_err() {
-                continue;
-            }
-            let complete = buf.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
-            offsets[idx] += complete as u64;
-            for l in String::from_utf8_lossy(&buf[..complete]).lines() {
-                let (ts, msg) = l.split_once(' ').unwrap_or((l, ""));
-                let text = log_line(ts, inst, idx, msg, quiet);
-                ctx.io.out(&text);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 /// `ps:set [--global] <app> <property> [<value>]` (`ps.CommandSet`): a
 /// restart policy must be `no`, `always`, `unless-stopped`, `on-failure` or
 /// `on-failure:N`.
@@ -962,17 +643,5 @@ mod tests {
         );
         st.formation.insert("worker".into(), 2);
         assert_eq!(formation(&st).get("worker"), Some(&2));
-    }
-
-    #[test]
-    fn log_lines() {
-        assert_eq!(
-            log_line("2026-01-01T00:00:00.000000001Z", "worker.1", 1, "hi", false),
-            "\x1b[33m2026-01-01T00:00:00.000000001Z app[worker.1]:\x1b[0m hi\n"
-        );
-        assert_eq!(log_line("t", "web.1", 7, "hi", true), "hi\n");
-        let ts = timestamp();
-        assert_eq!(ts.len(), 30, "{ts}");
-        assert!(ts.ends_with('Z'));
     }
 }

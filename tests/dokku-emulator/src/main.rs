@@ -2,8 +2,8 @@
 //!
 //! `dokku-emulator --root DIR [ARGS...]` (or `DOKKU_EMULATOR_ROOT`): with no
 //! ARGS the command comes from `SSH_ORIGINAL_COMMAND`, split as the modelled
-//! Dokku version does. See `pix_sandbox::emulator`.
+//! Dokku version does. See the `dokku_emulator` library.
 
 fn main() {
-    std::process::exit(pix_sandbox::emulator::main_from_env());
+    std::process::exit(dokku_emulator::main_from_env());
 }

@@ -26,15 +26,20 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::contract::{self, EmulatorConfig, Fault, FaultAction, PostgresAdmin, Profile};
+use crate::contract::{EmulatorConfig, Fault, FaultAction, PostgresAdmin, Profile};
+
+pub mod contract;
+mod procs;
 
 mod apps;
 mod config;
+mod deploy;
 mod domains;
 mod faults;
 mod git;
 mod help;
 mod help_data;
+mod logs;
 mod misc;
 mod plugin;
 mod postgres;
@@ -45,6 +50,7 @@ mod reports;
 mod run;
 pub mod split;
 pub mod state;
+pub mod storage;
 
 use split::{GlobalFlags, SplitEra};
 use state::Layout;
@@ -476,11 +482,15 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "apps:exists" => apps::exists(ctx, &a),
         "apps:lock" => apps::lock(ctx, &a),
         "apps:unlock" => apps::unlock(ctx, &a),
+        "apps:set" => apps::set(ctx, &a),
+        "apps:rename" => apps::rename(ctx, &a),
         "apps:locked" => apps::locked(ctx, &a),
         "apps:report" => reports::report(ctx, reports::Kind::Apps, &a),
         "ps:report" => reports::report(ctx, reports::Kind::Ps, &a),
         "domains:report" => reports::report(ctx, reports::Kind::Domains, &a),
         "domains:add" => domains::add(ctx, &a),
+        "urls" => domains::urls(ctx, &a, false),
+        "url" => domains::urls(ctx, &a, true),
         "domains:set" => domains::set(ctx, &a),
         "domains:remove" => domains::remove(ctx, &a),
         "domains:clear" => domains::clear(ctx, &a),
@@ -492,6 +502,8 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "plugin:install" => plugin::plugin_install(ctx, &a),
         "git:report" => reports::report(ctx, reports::Kind::Git, &a),
         "git:set" => git::set(ctx, &a),
+        "git:auth" => git::auth(ctx, &a),
+        "git:auth-status" => git::auth_status(ctx, &a),
         "ps:scale" => ps::scale(ctx, &a),
         "ps:start" => ps::start(ctx, &a),
         "ps:stop" => ps::stop(ctx, &a),
@@ -500,7 +512,9 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "ps:set" => ps::set(ctx, &a),
         "run" => run::run_cmd(ctx, &a),
         "run:detached" => run::run_detached(ctx, &a),
-        "logs" => ps::logs(ctx, &a),
+        "logs" => logs::logs(ctx, &a),
+        "logs:set" => logs::set(ctx, &a),
+        "logs:report" => logs::report(ctx, &a),
         "config" | "config:show" => config::show(ctx, &a),
         "config:get" => config::get(ctx, &a),
         "config:set" => config::set(ctx, &a),
@@ -508,9 +522,13 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "config:export" => config::export(ctx, &a),
         "config:keys" => config::keys(ctx, &a),
         "config:clear" => config::clear(ctx, &a),
-        "storage:mount" => misc::storage_mount(ctx, &a),
-        "storage:unmount" => misc::storage_unmount(ctx, &a),
-        "storage:list" => misc::storage_list(ctx, &a),
+        "config:import" => config::import(ctx, &a),
+        "storage:mount" => storage::mount(ctx, &a),
+        "storage:unmount" => storage::unmount(ctx, &a),
+        "storage:list" => storage::list(ctx, &a),
+        c if c.starts_with("storage:") && ctx.profile == Profile::V0_38 && storage_v38(c) => {
+            storage_dispatch(ctx, c, &a)
+        }
         "ssh-keys:list" => misc::ssh_keys_list(ctx, &a),
         "ssh-keys:add" => misc::ssh_keys_add(ctx, &a),
         "ssh-keys:remove" => misc::ssh_keys_remove(ctx, &a),
@@ -548,6 +566,40 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
     }
 }
 
+fn storage_v38(cmd: &str) -> bool {
+    matches!(
+        cmd,
+        "storage:create"
+            | "storage:destroy"
+            | "storage:info"
+            | "storage:set"
+            | "storage:list-entries"
+            | "storage:report"
+            | "storage:ensure-directory"
+            | "storage:annotations:set"
+            | "storage:annotations:report"
+            | "storage:labels:set"
+            | "storage:labels:report"
+    )
+}
+
+fn storage_dispatch(ctx: &mut Ctx, cmd: &str, a: &[String]) -> Code {
+    use storage::MapField;
+    match cmd {
+        "storage:create" => storage::create(ctx, a),
+        "storage:destroy" => storage::destroy(ctx, a),
+        "storage:info" => storage::info(ctx, a),
+        "storage:set" => storage::set(ctx, a),
+        "storage:list-entries" => storage::list_entries_cmd(ctx, a),
+        "storage:report" => storage::report(ctx, a),
+        "storage:ensure-directory" => storage::ensure_directory(ctx, a),
+        "storage:annotations:set" => storage::map_set(ctx, MapField::Annotations, a),
+        "storage:annotations:report" => storage::map_report(ctx, MapField::Annotations, a),
+        "storage:labels:set" => storage::map_set(ctx, MapField::Labels, a),
+        _ => storage::map_report(ctx, MapField::Labels, a),
+    }
+}
+
 /// A flag a Go subcommand accepts (pflag).
 pub(crate) struct GoFlag {
     pub(crate) name: &'static str,
@@ -559,6 +611,8 @@ pub(crate) struct GoFlag {
 #[derive(Default)]
 pub(crate) struct GoArgs {
     pub(crate) flags: std::collections::BTreeMap<String, String>,
+    /// Every value of each flag, in order (pflag's `StringSlice`).
+    pub(crate) all: std::collections::BTreeMap<String, Vec<String>>,
     pub(crate) positional: Vec<String>,
 }
 
@@ -568,6 +622,17 @@ impl GoArgs {
     }
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.flags.get(name).map(String::as_str)
+    }
+    /// pflag `StringSlice`: every value given, each split on commas.
+    pub(crate) fn slice(&self, name: &str) -> Vec<String> {
+        self.all
+            .get(name)
+            .map(|vs| {
+                vs.iter()
+                    .flat_map(|v| v.split(',').map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -635,6 +700,10 @@ pub(crate) fn go_parse(
                     }
                 },
             };
+            out.all
+                .entry(name.to_owned())
+                .or_default()
+                .push(value.clone());
             out.flags.insert(name.to_owned(), value);
         } else {
             out.positional.push(a.clone());

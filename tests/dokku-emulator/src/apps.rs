@@ -132,7 +132,7 @@ pub(crate) fn exists(ctx: &mut Ctx, args: &[String]) -> Code {
 }
 
 /// Reads one confirmation word as Go's `fmt.Scanln` does.
-fn scanln() -> Result<String, &'static str> {
+pub(crate) fn scanln() -> Result<String, &'static str> {
     let mut line = String::new();
     match std::io::stdin().lock().read_line(&mut line) {
         Ok(0) | Err(_) => Err("EOF"),
@@ -272,5 +272,156 @@ pub(crate) fn unlock(ctx: &mut Ctx, args: &[String]) -> Code {
         return ctx.fail(&format!("Unable to remove deploy lock: {e}"));
     }
     ctx.info1("Deploy lock removed");
+    0
+}
+
+/// `apps:set [--global] <app> <property> [<value>]` (`plugins/apps`
+/// `CommandSet`: `disable-autocreation` only globally, then
+/// `common.CommandPropertySet` over deploy-source, deploy-source-metadata
+/// and the global disable-autocreation), kept in the state's own fields.
+pub(crate) fn set(ctx: &mut Ctx, args: &[String]) -> Code {
+    let spec = [GoFlag {
+        name: "global",
+        value: None,
+        usage: "--global: set a global property",
+    }];
+    let a = match go_parse(ctx, "apps:set", args, &spec) {
+        Ok(a) => a,
+        Err(c) => return c,
+    };
+    let arg = |i: usize| a.positional.get(i).cloned().unwrap_or_default();
+    let global = a.get("global") == Some("true");
+    let (app, property, value) = if global {
+        ("--global".to_owned(), arg(0), arg(1))
+    } else {
+        (arg(0), arg(1), arg(2))
+    };
+    if !global && property == "disable-autocreation" {
+        return ctx.fail("Property can only be specified globally");
+    }
+    let mut st = None;
+    if !global {
+        match ctx.load_app(&app) {
+            Ok(s) => st = Some(s),
+            Err(c) => return c,
+        }
+    }
+    if global && property != "disable-autocreation" {
+        return ctx.fail("Property cannot be specified globally");
+    }
+    if property.is_empty() {
+        return ctx.fail("No property specified");
+    }
+    let valid = [
+        "deploy-source",
+        "deploy-source-metadata",
+        "disable-autocreation",
+    ];
+    if !valid.contains(&property.as_str()) {
+        return ctx.fail(&format!(
+            "Invalid property specified, valid properties include: {}",
+            valid.join(", ")
+        ));
+    }
+    if value.is_empty() {
+        ctx.info2_quiet(&format!("Unsetting {property}"));
+    } else {
+        ctx.info2_quiet(&format!("Setting {property} to {value}"));
+    }
+    match st {
+        None => {
+            let mut s = ctx.settings();
+            s.disable_autocreation = value;
+            match state::write_json(&ctx.layout.global_settings_file(), &s) {
+                Ok(()) => 0,
+                Err(e) => ctx.fail(&format!("cannot save the global properties: {e}")),
+            }
+        }
+        Some(mut s) => {
+            if property == "deploy-source" {
+                s.deploy_source = value;
+            } else {
+                s.deploy_source_metadata = value;
+            }
+            match ctx.save_app(&app, &s) {
+                Ok(()) => 0,
+                Err(c) => c,
+            }
+        }
+    }
+}
+
+/// `apps:rename [--skip-deploy] <old> <new>` (`CommandRename`): the new app
+/// takes over the old one's state (what each plugin's
+/// post-app-rename-setup copies: config, repository, properties, mounts,
+/// domains), the old app is destroyed, and a deployed app is rebuilt under
+/// its new name unless `--skip-deploy`. The domains plugin's copy of the
+/// vhosts renames `<old>.<global vhost>` to `<new>.<global vhost>` and
+/// keeps every other domain.
+pub(crate) fn rename(ctx: &mut Ctx, args: &[String]) -> Code {
+    let spec = [GoFlag {
+        name: "skip-deploy",
+        value: None,
+        usage: "--skip-deploy: skip deploy of the new app",
+    }];
+    let a = match go_parse(ctx, "apps:rename", args, &spec) {
+        Ok(a) => a,
+        Err(c) => return c,
+    };
+    let old = a.positional.first().cloned().unwrap_or_default();
+    let new = a.positional.get(1).cloned().unwrap_or_default();
+    if old.is_empty() {
+        return ctx.fail("Please specify an app to run the command on");
+    }
+    if new.is_empty() {
+        return ctx.fail("Please specify an new app name");
+    }
+    let mut st = match ctx.load_app(&old) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if !valid_app_name(&new) {
+        return ctx.fail("App name must begin with lowercase alphanumeric character, and may only contain lowercase alphanumerics, dots, and hyphens");
+    }
+    if ctx.layout.app_file(&new).exists() {
+        return ctx.fail("Name is already taken");
+    }
+    ctx.info1_quiet(&format!("Renaming {old} to {new}"));
+    ctx.info1_quiet(&format!("Creating {new}..."));
+    let globals = ctx.global_vhosts();
+    if let Some(vhosts) = st.vhosts.as_mut() {
+        for v in vhosts.iter_mut() {
+            for g in &globals {
+                *v = v.replace(&format!("{old}.{g}"), &format!("{new}.{g}"));
+            }
+        }
+    }
+    st.created_at = now_secs();
+    ctx.info1(&format!("Destroying {old} (including all add-ons)"));
+    ps::stop_all(ctx, &old);
+    st.containers.clear();
+    if let Err(e) = std::fs::rename(ctx.layout.app_dir(&old), ctx.layout.app_dir(&new)) {
+        return ctx.fail(&format!("cannot rename app {old}: {e}"));
+    }
+    let deployed = st.deployed;
+    if let Err(c) = ctx.save_app(&new, &st) {
+        return c;
+    }
+    // dokku-postgres' post-app-rename-setup: links follow the new name
+    for svc in state::list_services(&ctx.layout).unwrap_or_default() {
+        let file = ctx.layout.service_file(&svc);
+        let Ok(mut s) = state::read_json::<state::ServiceState>(&file) else {
+            continue;
+        };
+        if s.links.contains(&old) {
+            for l in s.links.iter_mut().filter(|l| **l == old) {
+                l.clone_from(&new);
+            }
+            let _ = state::write_json(&file, &s);
+        }
+    }
+    if deployed && a.get("skip-deploy") != Some("true") {
+        return ps::rebuild(ctx, std::slice::from_ref(&new));
+    }
     0
 }

@@ -62,8 +62,8 @@ pub struct AppState {
     pub restart_policy: String,
     /// Procfile (process type → command) of the deployed tree.
     pub procfile: BTreeMap<String, String>,
-    /// Storage mounts (`host:container`).
-    pub mounts: Vec<String>,
+    /// Storage attachments (`storage:mount`), in mount order.
+    pub attachments: Vec<super::storage::Attachment>,
     /// Go plugins' properties (`plugin → property → value`).
     pub properties: super::properties::Properties,
 }

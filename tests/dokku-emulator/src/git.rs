@@ -247,7 +247,7 @@ fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
         return ctx.fail(&format!("cannot install the new tree: {e}"));
     }
     ctx.info1(&format!("Releasing {app}..."));
-    if !ps::run_script(ctx, app, &st, "predeploy") {
+    if !super::deploy::run_script(ctx, app, "predeploy") {
         // leave the running version alone
         let _ = std::fs::remove_dir_all(&old_tree);
         if had_old {
@@ -258,7 +258,12 @@ fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
     let _ = std::fs::remove_dir_all(&backup);
     let mut vars = super::config::read_env(ctx, &super::config::Target::App(app.to_owned()))
         .unwrap_or_default();
-    vars.insert("GIT_REV".to_owned(), sha.to_owned());
+    // git_build: the rev goes into the var `git:set rev-env-var` names
+    // (never set: GIT_REV; set empty: none)
+    let rev_var = super::properties::get_default(ctx, "git", app, "rev-env-var", "GIT_REV");
+    if !rev_var.is_empty() {
+        vars.insert(rev_var, sha.to_owned());
+    }
     if let Err(e) = state::write_json(&ctx.layout.env_file(app), &vars) {
         return ctx.fail(&format!("cannot save config: {e}"));
     }
@@ -266,14 +271,14 @@ fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
     st.deploy_source = "git-push".into();
     st.deploy_source_metadata = sha.to_owned();
     st.git_last_updated_at = now_secs().to_string();
-    ps::load_procfile(ctx, app, &mut st);
+    super::deploy::load_procfile(ctx, app, &mut st);
     if let Err(c) = ctx.save_app(app, &st) {
         return c;
     }
     ctx.info1(&format!(
         "Deploying {app} via the docker-local scheduler..."
     ));
-    let code = ps::deploy_body(ctx, app, true);
+    let code = super::deploy::deploy_body(ctx, app, true);
     if code != 0 {
         return code;
     }
@@ -394,4 +399,73 @@ pub(crate) fn set(ctx: &mut Ctx, args: &[String]) -> Code {
         Ok(()) => 0,
         Err(c) => c,
     }
+}
+
+/// `fn-git-auth-read-password`: with a username and no password, one line
+/// of stdin when stdin is a pipe.
+fn auth_password(user: &str, password: &str) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    if user.is_empty() || !password.is_empty() {
+        return password.to_owned();
+    }
+    let piped = std::fs::metadata("/dev/stdin")
+        .map(|m| m.file_type().is_fifo())
+        .unwrap_or(false);
+    if !piped {
+        return String::new();
+    }
+    let mut line = String::new();
+    let _ = std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut line);
+    line.trim_end_matches('\n').to_owned()
+}
+
+/// The netrc entry of a host (`user:password`), kept as a global property.
+fn netrc_get(ctx: &Ctx, host: &str) -> String {
+    super::properties::get(ctx, "netrc", "--global", host)
+}
+
+/// `git:auth <host> [<username> <password>]`: sets or removes the host's
+/// netrc entry.
+pub(crate) fn auth(ctx: &mut Ctx, args: &[String]) -> Code {
+    let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+    let (host, user) = (arg(0), arg(1));
+    if host.is_empty() {
+        return ctx.fail("Please supply a git host");
+    }
+    let password = auth_password(&user, &arg(2));
+    if !user.is_empty() && password.is_empty() {
+        return ctx.fail("Missing password for netrc auth entry");
+    }
+    let value = if user.is_empty() {
+        ctx.info1(&format!("Removing netrc auth entry for host {host}"));
+        String::new()
+    } else {
+        ctx.info1(&format!("Setting netrc auth entry for host {host}"));
+        format!("{user}:{password}")
+    };
+    match super::properties::write(ctx, "netrc", "--global", &host, &value) {
+        Ok(()) => 0,
+        Err(c) => c,
+    }
+}
+
+/// `git:auth-status <host> [<username> <password>]`: exit 0 when the
+/// host's entry is as given (none given: no entry).
+pub(crate) fn auth_status(ctx: &mut Ctx, args: &[String]) -> Code {
+    let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+    let (host, user) = (arg(0), arg(1));
+    if host.is_empty() {
+        return ctx.fail("Please supply a git host");
+    }
+    let password = auth_password(&user, &arg(2));
+    if !user.is_empty() && password.is_empty() {
+        return ctx.fail("Missing password for netrc auth entry");
+    }
+    let current = netrc_get(ctx, &host);
+    let wanted = if user.is_empty() {
+        String::new()
+    } else {
+        format!("{user}:{password}")
+    };
+    i32::from(current != wanted)
 }

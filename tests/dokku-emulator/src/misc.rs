@@ -1,4 +1,4 @@
-//! `version`, `plugin:list`, `storage:*`, `ssh-keys:*`.
+//! `version`, `plugin:list`, `ssh-keys:*`.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -60,90 +60,6 @@ pub(crate) fn plugin_list(ctx: &mut Ctx) -> Code {
         ));
     }
     ctx.io.out(&text);
-    0
-}
-
-fn valid_mount(m: &str) -> bool {
-    let parts: Vec<&str> = m.split(':').collect();
-    (2..=3).contains(&parts.len()) && parts[1].starts_with('/') && !parts[0].is_empty()
-}
-
-pub(crate) fn storage_mount(ctx: &mut Ctx, args: &[String]) -> Code {
-    let (Some(app), Some(mount)) = (args.first(), args.get(1)) else {
-        return ctx.fail("Please specify an app and a mount path (host-path:container-path)");
-    };
-    let mut st = match ctx.load_app(app) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
-    if !valid_mount(mount) {
-        return ctx.fail("Storage path must be two valid paths divided by colon.");
-    }
-    if st.mounts.contains(mount) {
-        return ctx.fail("Mount path already exists.");
-    }
-    st.mounts.push(mount.clone());
-    match ctx.save_app(app, &st) {
-        Ok(()) => 0,
-        Err(c) => c,
-    }
-}
-
-pub(crate) fn storage_unmount(ctx: &mut Ctx, args: &[String]) -> Code {
-    let (Some(app), Some(mount)) = (args.first(), args.get(1)) else {
-        return ctx.fail("Please specify an app and a mount path (host-path:container-path)");
-    };
-    let mut st = match ctx.load_app(app) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
-    if !st.mounts.contains(mount) {
-        return ctx.fail("Mount path does not exist.");
-    }
-    st.mounts.retain(|m| m != mount);
-    match ctx.save_app(app, &st) {
-        Ok(()) => 0,
-        Err(c) => c,
-    }
-}
-
-pub(crate) fn storage_list(ctx: &mut Ctx, args: &[String]) -> Code {
-    let app = args
-        .iter()
-        .find(|a| !a.starts_with("--"))
-        .cloned()
-        .unwrap_or_default();
-    let json = args
-        .windows(2)
-        .any(|w| w[0] == "--format" && w[1] == "json");
-    let st = match ctx.load_app(&app) {
-        Ok(s) => s,
-        Err(c) => return c,
-    };
-    if json {
-        let list: Vec<serde_json::Value> = st
-            .mounts
-            .iter()
-            .map(|m| {
-                let p: Vec<&str> = m.split(':').collect();
-                serde_json::json!({
-                    "host_path": p.first().copied().unwrap_or_default(),
-                    "container_path": p.get(1).copied().unwrap_or_default(),
-                    "volume_options": p.get(2).copied().unwrap_or_default(),
-                })
-            })
-            .collect();
-        ctx.io.out(&format!("{}\n", serde_json::Value::from(list)));
-        return 0;
-    }
-    ctx.info1_quiet(&format!("{app} volume bind-mounts:"));
-    for m in &st.mounts {
-        if ctx.quiet {
-            ctx.io.out(&format!("{m}\n"));
-        } else {
-            ctx.verbose(m);
-        }
-    }
     0
 }
 
@@ -229,7 +145,14 @@ pub(crate) fn parse_authorized_line(line: &str) -> Option<(String, String)> {
     Some((name, key))
 }
 
-pub(crate) fn ssh_keys_list(ctx: &mut Ctx, _args: &[String]) -> Code {
+pub(crate) fn ssh_keys_list(ctx: &mut Ctx, args: &[String]) -> Code {
+    // subcommands/list: `--format` must come first and be text or json
+    if args.first().map(String::as_str) == Some("--format") {
+        let format = args.get(1).map(String::as_str).unwrap_or_default();
+        if format != "text" && format != "json" {
+            return ctx.fail("Invalid output format specified, supported formats: json, text");
+        }
+    }
     let mut keys = authorized_keys(ctx);
     let dir = ctx.layout.ssh_keys_dir();
     let mut names: Vec<String> = std::fs::read_dir(&dir)

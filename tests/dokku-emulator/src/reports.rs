@@ -395,6 +395,30 @@ pub(crate) fn report(ctx: &mut Ctx, kind: Kind, args: &[String]) -> Code {
 }
 
 fn go_report(ctx: &mut Ctx, kind: Kind, args: &[String]) -> Code {
+    let (strip, legacy) = kind.json_style(ctx.profile);
+    go_report_with(
+        ctx,
+        args,
+        kind.type_name(),
+        (strip, legacy),
+        &mut |ctx, app| go_rows(ctx, kind, app),
+    )
+}
+
+/// Rows of a Go report for an app (`None`: `--global`).
+pub(crate) type RowsFn<'a> =
+    dyn FnMut(&mut Ctx, Option<(&str, &state::AppState)>) -> Vec<(String, String)> + 'a;
+
+/// `common.ReportSingleApp` over the subjects of the arguments (an app,
+/// `--global`, or every app): `--format stdout|json`, one info flag, JSON keys
+/// stripped of `json_style.0` (plus the legacy key when `json_style.1`).
+pub(crate) fn go_report_with(
+    ctx: &mut Ctx,
+    args: &[String],
+    type_name: &str,
+    json_style: (Option<&str>, bool),
+    rows_of: &mut RowsFn<'_>,
+) -> Code {
     let mut app: Option<String> = None;
     let mut global = false;
     let mut format: Option<String> = None;
@@ -460,7 +484,7 @@ fn go_report(ctx: &mut Ctx, kind: Kind, args: &[String]) -> Code {
         if format != "stdout" && !info.is_empty() {
             return ctx.fail("--format flag cannot be specified when specifying an info flag");
         }
-        let rows = go_rows(ctx, kind, subject.as_deref().zip(st.as_ref()));
+        let rows = rows_of(ctx, subject.as_deref().zip(st.as_ref()));
         if let Some(flag) = info.first() {
             match rows.iter().find(|(f, _)| f == flag) {
                 Some((_, v)) => ctx.io.out(&format!("{v}\n")),
@@ -476,7 +500,7 @@ fn go_report(ctx: &mut Ctx, kind: Kind, args: &[String]) -> Code {
             continue;
         }
         if format == "json" {
-            let (strip, legacy) = kind.json_style(ctx.profile);
+            let (strip, legacy) = json_style;
             let mut map = BTreeMap::new();
             for (f, v) in &rows {
                 for k in render::json_keys(f, strip, legacy) {
@@ -486,7 +510,7 @@ fn go_report(ctx: &mut Ctx, kind: Kind, args: &[String]) -> Code {
             ctx.io.out(&format!("{}\n", render::go_json_object(&map)));
         } else {
             let name = subject.clone().unwrap_or_else(|| "--global".into());
-            let text = render::go_report(&name, kind.type_name(), &rows, ctx.quiet);
+            let text = render::go_report(&name, type_name, &rows, ctx.quiet);
             ctx.io.out(&text);
         }
     }

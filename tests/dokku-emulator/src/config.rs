@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 
-use super::{go_parse, ps, render, state, Code, Ctx, GoFlag};
+use super::{go_parse, render, state, Code, Ctx, GoFlag};
 use crate::contract::Profile;
 
 /// Whose config: an app or `--global`.
@@ -200,7 +200,7 @@ fn maybe_restart(ctx: &mut Ctx, app: &str) -> Code {
     };
     if st.deployed && !st.restore_disabled {
         ctx.info1(&format!("Restarting app {app}"));
-        let code = ps::release_and_deploy(ctx, app, false);
+        let code = super::deploy::release_and_deploy(ctx, app, false);
         if code != 0 {
             ctx.warn(&format!("Failure while restarting app: exit status {code}"));
         }
@@ -352,4 +352,119 @@ pub(crate) fn clear(ctx: &mut Ctx, args: &[String]) -> Code {
     };
     let keys: Vec<String> = vars.keys().cloned().collect();
     unset_vars(ctx, &t, &keys, g.has("no-restart"))
+}
+
+/// Parses an envfile as godotenv does for the common cases: blank lines and
+/// `#` comments skipped, an optional `export `, `KEY=VALUE` with the value
+/// trimmed and one pair of matching quotes removed.
+pub(crate) fn parse_envfile(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((k, v)) = line.split_once('=') else {
+            return Err(format!("unexpected character in line: {line}"));
+        };
+        let v = v.trim();
+        let v = ['"', '\'']
+            .iter()
+            .find_map(|q| v.strip_prefix(*q).and_then(|x| x.strip_suffix(*q)))
+            .unwrap_or(v);
+        out.push((k.trim().to_owned(), v.to_owned()));
+    }
+    Ok(out)
+}
+
+/// `config:import [--global] [--replace] [--no-restart] [--format envfile|json] <app> <file|->`
+/// (`SubImport`, then `SetMany`): each var logged, then set as `config:set`
+/// does; `--replace` clears the environment first.
+pub(crate) fn import(ctx: &mut Ctx, args: &[String]) -> Code {
+    let spec = [
+        GLOBAL,
+        NO_RESTART,
+        GoFlag {
+            name: "replace",
+            value: None,
+            usage: "--replace: replace existing config vars",
+        },
+        GoFlag {
+            name: "format",
+            value: Some("string"),
+            usage: "--format: [ envfile | json ] which format to export as)",
+        },
+    ];
+    let (t, g) = match target(ctx, "config:import", args, &spec) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    let file = g.positional.first().cloned().unwrap_or_default();
+    if file == "-" {
+        ctx.info1_quiet("Reading config vars from stdin");
+    }
+    let format = g
+        .get("format")
+        .filter(|f| !f.is_empty())
+        .unwrap_or("envfile");
+    if format != "envfile" && format != "json" {
+        return ctx.fail(&format!("Unknown format: {format}"));
+    }
+    let mut text = String::new();
+    let read = if file == "-" {
+        use std::io::Read;
+        std::io::stdin().read_to_string(&mut text).map(drop)
+    } else {
+        std::fs::read_to_string(&file).map(|t| text = t)
+    };
+    if let Err(e) = read {
+        return ctx.fail(&format!("open {file}: {e}"));
+    }
+    let pairs: Vec<(String, String)> = if format == "json" {
+        match serde_json::from_str::<BTreeMap<String, String>>(&text) {
+            Ok(m) => m.into_iter().collect(),
+            Err(e) => return ctx.fail(&e.to_string()),
+        }
+    } else {
+        match parse_envfile(&text) {
+            Ok(p) => p,
+            Err(e) => return ctx.fail(&e),
+        }
+    };
+    let map: BTreeMap<String, String> = pairs.into_iter().collect();
+    if map.is_empty() {
+        return ctx.fail("No config vars to set");
+    }
+    for (k, v) in &map {
+        ctx.info1_quiet(&format!("Setting config var {k}={v}"));
+    }
+    if let Some(k) = map.keys().find(|k| !valid_key(k)) {
+        return ctx.fail(&format!("Invalid key name: '{k}'"));
+    }
+    if g.has("replace") {
+        if let Err(e) = write_env(ctx, &t, &BTreeMap::new()) {
+            return ctx.fail(&format!("cannot save config: {e}"));
+        }
+    }
+    let pairs: Vec<(String, String)> = map.into_iter().collect();
+    set_vars(ctx, &t, &pairs, g.has("no-restart"))
+}
+
+#[cfg(test)]
+mod import_tests {
+    use super::*;
+
+    #[test]
+    fn envfiles() {
+        let p = parse_envfile("# c\n\nexport A=1\nB = \"two words\"\nC='x'\n").unwrap();
+        assert_eq!(
+            p,
+            vec![
+                ("A".into(), "1".into()),
+                ("B".into(), "two words".into()),
+                ("C".into(), "x".into())
+            ]
+        );
+        assert!(parse_envfile("novalue\n").is_err());
+    }
 }

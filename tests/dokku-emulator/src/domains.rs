@@ -255,6 +255,52 @@ pub(crate) fn clear_global(ctx: &mut Ctx, _args: &[String]) -> Code {
     save_globals(ctx, Vec::new())
 }
 
+/// `urls <app>` / `url <app>` (00_dokku-standard, the domains-urls
+/// trigger): a URL per app vhost (else per global vhost, else for the
+/// host name), `https` for vhosts with certificates; `urls` sorted and
+/// unique, `url` the first of the default scheme (`https` once the app has
+/// certificates).
+pub(crate) fn urls(ctx: &mut Ctx, args: &[String], one: bool) -> Code {
+    let app = args.first().cloned().unwrap_or_default();
+    let st = match ctx.load_app(&app) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let mut vhosts = ctx.app_vhosts(&app, &st);
+    if vhosts.is_empty() {
+        vhosts = ctx.global_vhosts();
+    }
+    if vhosts.is_empty() {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        vhosts.push(host.trim().to_owned());
+    }
+    let certs = !st.tls_vhosts.is_empty();
+    let mut lines: Vec<String> = vhosts
+        .iter()
+        .map(|v| {
+            let scheme = if st.tls_vhosts.contains(v) {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{v}")
+        })
+        .collect();
+    if one {
+        let prefix = if certs { "https://" } else { "http://" };
+        if let Some(u) = lines.iter().find(|l| l.contains(prefix)) {
+            ctx.io.out(&format!("{u}\n"));
+        }
+        return 0;
+    }
+    lines.sort();
+    lines.dedup();
+    for l in lines {
+        ctx.io.out(&format!("{l}\n"));
+    }
+    0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
