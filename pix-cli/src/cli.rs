@@ -279,6 +279,16 @@ pub struct ServiceArg {
     pub service: String,
 }
 
+/// An optional Postgres service or environment: without one, `--env`'s
+/// environment, or pix.toml's only environment.
+#[derive(Debug, Args)]
+pub struct OptServiceArg {
+    /// A Postgres service, or an environment of pix.toml (its database)
+    /// [default: --env's, or pix.toml's only environment].
+    #[arg(value_name = "SERVICE|ENV")]
+    pub service: Option<String>,
+}
+
 /// `pix db ...`.
 #[derive(Debug, Subcommand)]
 pub enum DbCmd {
@@ -288,7 +298,7 @@ pub enum DbCmd {
     )]
     Info {
         #[command(flatten)]
-        service: ServiceArg,
+        service: OptServiceArg,
         /// Show the password in the DSN.
         #[arg(long)]
         reveal: bool,
@@ -340,12 +350,12 @@ pub enum DbCmd {
     #[command(
         after_help = "Example:\n  pix db connect development\n  echo 'select 1' | pix db connect pg-development"
     )]
-    Connect(ServiceArg),
+    Connect(OptServiceArg),
     /// The service container's logs.
     #[command(after_help = "Example:\n  pix db logs pg-development --num 100")]
     Logs {
         #[command(flatten)]
-        service: ServiceArg,
+        service: OptServiceArg,
         /// Lines to show.
         #[arg(long, value_name = "N")]
         num: Option<u32>,
@@ -356,7 +366,7 @@ pub enum DbCmd {
     )]
     Backup {
         #[command(flatten)]
-        service: ServiceArg,
+        service: OptServiceArg,
         /// Where backups go [default: pix.toml's backups_dir, else ./backups].
         #[arg(long, value_name = "DIR")]
         backups_dir: Option<PathBuf>,

@@ -32,6 +32,41 @@ pub struct Target {
 /// Resolves `name`: an environment of pix.toml (its database, on its host),
 /// else a service on the selected host.
 pub async fn target(ctx: &Ctx, name: &str) -> Result<Target, Failure> {
+    target_or_default(ctx, Some(name)).await
+}
+
+/// [`target`], or without a name the environment of `--env`, else
+/// pix.toml's only environment.
+pub async fn target_or_default(ctx: &Ctx, name: Option<&str>) -> Result<Target, Failure> {
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => match &ctx.g.environment {
+            Some(env) => env.clone(),
+            None => {
+                let ambient = ctx.ambient()?;
+                let envs: Vec<String> = ambient
+                    .config
+                    .as_ref()
+                    .map(|c| c.environments.keys().cloned().collect())
+                    .unwrap_or_default();
+                match envs.as_slice() {
+                    [only] => only.clone(),
+                    [] => {
+                        return Err(Failure::usage(
+                            "name a Postgres service (or an environment of pix.toml); `pix db list` lists the services",
+                        ))
+                    }
+                    many => {
+                        return Err(Failure::usage(format!(
+                            "name a service or an environment, or pass --env NAME (pix.toml defines: {})",
+                            many.join(", ")
+                        )))
+                    }
+                }
+            }
+        },
+    };
+    let name = name.as_str();
     if let Some((env, config)) = ctx.find_environment(name)? {
         let client = ctx.connect_to(&env.host_config).await?;
         return Ok(Target {
@@ -106,7 +141,7 @@ struct Revealed<'a> {
 pub async fn db(ctx: &Ctx, cmd: &DbCmd) -> Result<(), Failure> {
     match cmd {
         DbCmd::Info { service, reveal } => {
-            let t = target(ctx, &service.service).await?;
+            let t = target_or_default(ctx, service.service.as_deref()).await?;
             let info = t.client.postgres_info(&t.service).await?;
             if ctx.out.json {
                 if *reveal {
@@ -197,7 +232,7 @@ pub async fn db(ctx: &Ctx, cmd: &DbCmd) -> Result<(), Failure> {
             )
         }
         DbCmd::Connect(service) => {
-            let t = target(ctx, &service.service).await?;
+            let t = target_or_default(ctx, service.service.as_deref()).await?;
             let code = if TerminalPrompter.is_terminal() && ctx.out.stdout_tty {
                 t.client.postgres_connect(&t.service).await?
             } else {
@@ -232,7 +267,7 @@ pub async fn db(ctx: &Ctx, cmd: &DbCmd) -> Result<(), Failure> {
             }
         }
         DbCmd::Logs { service, num } => {
-            let t = target(ctx, &service.service).await?;
+            let t = target_or_default(ctx, service.service.as_deref()).await?;
             let text = t.client.postgres_logs(&t.service, *num).await?;
             if ctx.out.json {
                 let lines: Vec<&str> = text.lines().collect();
@@ -244,7 +279,7 @@ pub async fn db(ctx: &Ctx, cmd: &DbCmd) -> Result<(), Failure> {
             service,
             backups_dir,
         } => {
-            let t = target(ctx, &service.service).await?;
+            let t = target_or_default(ctx, service.service.as_deref()).await?;
             let dir = backups_dir
                 .clone()
                 .or(t.backups_dir.clone())

@@ -267,3 +267,31 @@ fn the_timeout_bounds_connecting_to_a_host_that_never_answers() {
         run.render()
     );
 }
+
+/// `pix db info` without a service: the environment of pix.toml when it has
+/// one (here unreachable: it tries to connect, exit 6), a usage error that
+/// lists them when it has several.
+#[test]
+fn db_commands_default_to_the_single_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = "[hosts.h]\naddress = \"127.0.0.1\"\nport = 1\n[environments.development]\nhost = \"h\"\napp = \"api-dev\"\ndatabase = \"pg-dev\"\n";
+    std::fs::write(dir.path().join("pix.toml"), one).unwrap();
+    let run = run_pix(dir.path(), &["--timeout", "3", "db", "info"], &[], None).expect(6);
+    assert!(
+        run.stderr
+            .contains("could not reach Dokku at dokku@127.0.0.1:1"),
+        "{}",
+        run.render()
+    );
+    let two = format!(
+        "{one}[environments.staging]\nhost = \"h\"\napp = \"api-st\"\ndatabase = \"pg-st\"\n"
+    );
+    std::fs::write(dir.path().join("pix.toml"), two).unwrap();
+    let run = run_pix(dir.path(), &["db", "info"], &[], None).expect(2);
+    assert!(
+        run.stderr
+            .contains("pass --env NAME (pix.toml defines: development, staging)"),
+        "{}",
+        run.render()
+    );
+}

@@ -333,7 +333,17 @@ pub fn find_pg_tool(name: &str) -> Option<PathBuf> {
 
 /// Restores `file` into `service` through `postgres:import` (stdin streamed).
 pub async fn import_file(client: &Client, service: &str, file: &Path) -> Result<()> {
-    verify_archive(file).await?;
+    // A file that is not an archive is refused before anything is sent (and
+    // said as a restore's problem, not a backup's).
+    verify_archive(file).await.map_err(|e| match e {
+        OpsError::Backup { message } => OpsError::Usage {
+            message: format!(
+                "cannot restore {}: {message}; nothing was sent to {service}. Give a file that `pix db backup` wrote (a PostgreSQL custom-format dump)",
+                file.display()
+            ),
+        },
+        other => other,
+    })?;
     let f = tokio::fs::File::open(file)
         .await
         .map_err(|e| OpsError::io(format!("opening {}", file.display()), e))?;
@@ -343,6 +353,22 @@ pub async fn import_file(client: &Client, service: &str, file: &Path) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_restore_of_a_file_that_is_not_an_archive_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.dump");
+        std::fs::write(&bad, b"not a dump").unwrap();
+        let client = Client::new(dokku_client::transport::ScriptedTransport::new());
+        let e = import_file(&client, "pg", &bad).await.unwrap_err();
+        let text = e.to_string();
+        assert!(
+            matches!(e, OpsError::Usage { .. })
+                && text.starts_with(&format!("cannot restore {}", bad.display()))
+                && !text.contains("backup failed"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn backup_paths_are_named_by_environment_and_time() {

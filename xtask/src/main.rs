@@ -25,6 +25,8 @@
 //! - `cargo xtask deploy-<env> [FLAGS]` (the Makefile's `deploy-*` names)
 //!   and `cargo xtask deploy <env> [FLAGS]`: `pix deploy <env>` from the
 //!   repository root; pix's exit code is kept (7 build failed, 8 rejected).
+//! - `cargo xtask man DIR`: writes pix's man pages (`pix.1`, one per
+//!   command) into DIR, for packaging.
 //! - `cargo xtask fuzz [--seconds N] [--cmin] [TARGET...]`: runs the
 //!   cargo-fuzz targets of `fuzz/` (see SECURITY.md).
 //! - `cargo xtask bench [--backup-size 1G] ...`: pix against `ssh` per
@@ -81,6 +83,7 @@ commands:
                       deploy the environment (pix deploy <env> FLAGS) from this repository;
                       FLAGS: --dry-run --yes --confirm NAME --rev REV --rebuild --json;
                       exits with pix's code (see `pix help exit-codes`)
+  man DIR             write pix's man pages (pix.1, pix-deploy.1, pix-db-reset.1, ...) into DIR
   fuzz [--seconds N] [--cmin] [TARGET...]
                       run the cargo-fuzz targets of fuzz/ (all by default) for N seconds
                       each (default 60) on their corpus; installs cargo-fuzz if missing
@@ -119,6 +122,7 @@ fn main() -> ExitCode {
         "conformance" => conformance::run(rest),
         "demo" => demo::run(rest),
         "fuzz" => fuzz::run(rest),
+        "man" => man(rest),
         "bench" => bench::run(rest),
         "reset-database" => match rest.split_first() {
             Some((env, flags)) => return pix_exit(reset::run(env, flags)),
@@ -152,6 +156,23 @@ fn main() -> ExitCode {
             eprintln!("xtask: error: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `cargo xtask man DIR`: pix's man pages, one per command, for packaging.
+fn man(args: &[String]) -> Result<(), String> {
+    let [dir] = args else {
+        return Err(format!("man takes the folder to write into\n\n{USAGE}"));
+    };
+    let status = reset::pix_command()?
+        .args(["man", "--out-dir"])
+        .arg(dir)
+        .status()
+        .map_err(|e| format!("cannot run pix: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("pix man --out-dir {dir} failed ({status})"))
     }
 }
 
