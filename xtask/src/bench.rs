@@ -188,7 +188,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             "-p",
             "pix-cli",
             "-p",
-            "pix-sandbox",
+            "dokku-emulator",
             "--bins",
         ],
         "building pix and the emulator (release)",

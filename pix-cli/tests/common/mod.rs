@@ -36,7 +36,7 @@ fn build_emulator() {
             "build",
             "--quiet",
             "-p",
-            "pix-sandbox",
+            "dokku-emulator",
             "--bin",
             "dokku-emulator",
         ])
