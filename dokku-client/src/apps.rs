@@ -14,12 +14,14 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::command::Command;
+use crate::command::{Command, Effect};
 use crate::error::{Error, Result};
+use crate::parse::report::ReportFormat;
 use crate::parse::{
     self,
     report::{report_maps, typed_reports, ReportFields},
 };
+use crate::version::Capabilities;
 use crate::Client;
 
 /// Checks an app name against Dokku's rule `^[a-z0-9][a-z0-9.-]*$`.
@@ -96,45 +98,70 @@ impl ReportFields for AppReport {
     }
 }
 
-/// `apps:list` (`--format json` when `json`; bare `apps` before 0.8.1 when `!list_command`).
-pub fn apps_list_command(json: bool, list_command: bool) -> Command {
-    let cmd = Command::read(if list_command { "apps:list" } else { "apps" });
-    if json {
+/// `apps:list`, as the server's version has it: `--format json` where it
+/// exists (0.38.21+), bare `apps` before 0.8.1.
+pub fn list(caps: &Capabilities) -> Command {
+    let cmd = Command::read(if caps.apps_list_command {
+        "apps:list"
+    } else {
+        "apps"
+    });
+    if caps.apps_list_json {
         cmd.flag("--format").flag("json")
     } else {
         cmd
     }
 }
 
-/// `apps:report [app] [--format json]`.
-pub fn apps_report_command(app: Option<&str>, json: bool) -> Result<Command> {
+/// `apps:exists <app>`.
+pub fn exists(app: &str) -> Result<Command> {
+    app_command("apps:exists", app, Effect::Read)
+}
+
+/// `apps:create <app>`.
+pub fn create(app: &str) -> Result<Command> {
+    app_command("apps:create", app, Effect::Write)
+}
+
+/// `apps:destroy --force <app>`: Dokku's own confirmation (typing the name
+/// on its terminal) cannot be given through this client, so the caller
+/// confirms before sending it.
+pub fn destroy(app: &str) -> Result<Command> {
+    validate_app_name(app)?;
+    Ok(Command::write("apps:destroy").flag("--force").value(app))
+}
+
+/// `apps:report [<app>] [--format json]` (every app when `app` is `None`).
+pub fn report(app: Option<&str>, format: ReportFormat) -> Result<Command> {
     let mut cmd = Command::read("apps:report");
     if let Some(app) = app {
         validate_app_name(app)?;
         cmd = cmd.value(app);
     }
-    Ok(if json {
-        cmd.flag("--format").flag("json")
-    } else {
-        cmd
-    })
+    Ok(format.apply(cmd))
 }
 
-/// `apps:destroy [--force] app`.
-pub fn apps_destroy_command(app: &str, force: bool) -> Result<Command> {
-    validate_app_name(app)?;
-    let cmd = Command::write("apps:destroy");
-    let cmd = if force { cmd.flag("--force") } else { cmd };
-    Ok(cmd.value(app))
+/// `apps:lock <app>`: creates the deploy lock.
+pub fn lock(app: &str) -> Result<Command> {
+    app_command("apps:lock", app, Effect::Write)
 }
 
-/// A one-app command (`apps:create`, `apps:lock`, ...) after validating the name.
-pub(crate) fn app_command(name: &str, app: &str, read: bool) -> Result<Command> {
+/// `apps:unlock <app>`: removes the deploy lock.
+pub fn unlock(app: &str) -> Result<Command> {
+    app_command("apps:unlock", app, Effect::Write)
+}
+
+/// `apps:locked <app>`: exit 0 when locked, 1 when not.
+pub fn locked(app: &str) -> Result<Command> {
+    app_command("apps:locked", app, Effect::Read)
+}
+
+/// A one-app command (`ps:stop <app>`, ...) after validating the name.
+pub(crate) fn app_command(name: &str, app: &str, effect: Effect) -> Result<Command> {
     validate_app_name(app)?;
-    let cmd = if read {
-        Command::read(name)
-    } else {
-        Command::write(name)
+    let cmd = match effect {
+        Effect::Read => Command::read(name),
+        Effect::Write => Command::write(name),
     };
     Ok(cmd.value(app))
 }
@@ -142,36 +169,34 @@ pub(crate) fn app_command(name: &str, app: &str, read: bool) -> Result<Command> 
 impl Client {
     /// Lists apps (`apps:list`, JSON where the server has it).
     pub async fn apps_list(&self) -> Result<Vec<String>> {
-        let caps = self.capabilities().await?;
-        let cmd = apps_list_command(caps.apps_list_json, caps.apps_list_command);
+        let cmd = list(&self.capabilities().await?);
         let out = self.run_ok(cmd.clone()).await?;
         parse::parse_apps_list(&out.stdout_text()).map_err(|e| e.into_error(cmd.name()))
     }
 
     /// True when the app exists (`apps:exists`: exit 20, or 1 before 0.24, means no).
     pub async fn apps_exists(&self, app: &str) -> Result<bool> {
-        let cmd = app_command("apps:exists", app, true)?;
-        self.yes_no(cmd, &[1, 20]).await
+        self.yes_no(exists(app)?, &[1, 20]).await
     }
 
     /// Creates an app (`apps:create`); [`Error::AlreadyExists`] if taken.
     pub async fn apps_create(&self, app: &str) -> Result<()> {
-        self.run_ok(app_command("apps:create", app, false)?).await?;
+        self.run_ok(create(app)?).await?;
         Ok(())
     }
 
-    /// Destroys an app. Without `force`, Dokku asks for a confirmation that
-    /// cannot be given here, so the call fails: pass `force = true` on purpose.
-    pub async fn apps_destroy(&self, app: &str, force: bool) -> Result<()> {
-        self.run_ok(apps_destroy_command(app, force)?).await?;
+    /// Destroys an app and everything in it, without Dokku's prompt
+    /// (`apps:destroy --force`): ask the user first.
+    pub async fn apps_destroy(&self, app: &str) -> Result<()> {
+        self.run_ok(destroy(app)?).await?;
         Ok(())
     }
 
     /// The report of one app.
     pub async fn apps_report(&self, app: &str) -> Result<AppReport> {
-        let json = self.capabilities().await?.report_json;
+        let format = ReportFormat::when(self.capabilities().await?.report_json);
         let (subject, fields) = self
-            .single_report(apps_report_command(Some(app), json)?, json, "app", app)
+            .single_report(report(Some(app), format)?, format, "app", app)
             .await?;
         Ok(AppReport::from_fields(subject, fields))
     }
@@ -181,12 +206,12 @@ impl Client {
     pub(crate) async fn single_report(
         &self,
         cmd: Command,
-        json: bool,
+        format: ReportFormat,
         kind: &str,
         app: &str,
     ) -> Result<(Option<String>, BTreeMap<String, String>)> {
         let out = self.run_ok(cmd.clone()).await?;
-        report_maps(&out.stdout_text(), json, kind, Some(app))
+        report_maps(&out.stdout_text(), format.is_json(), kind, Some(app))
             .map_err(|e| e.into_error(cmd.name()))?
             .into_iter()
             .next()
@@ -199,27 +224,36 @@ impl Client {
 
     /// The reports of every app, in one call (text output, which names each app).
     pub async fn apps_reports(&self) -> Result<Vec<AppReport>> {
-        let cmd = apps_report_command(None, false)?;
+        self.all_reports(report(None, ReportFormat::Text)?, "app")
+            .await
+    }
+
+    /// Runs an every-app `*:report` (text: it names each app) and types its
+    /// reports (`kind` is the report's prefix: `app`, `ps`, `domains`).
+    pub(crate) async fn all_reports<T: ReportFields>(
+        &self,
+        cmd: Command,
+        kind: &str,
+    ) -> Result<Vec<T>> {
         let out = self.run_ok(cmd.clone()).await?;
-        typed_reports(&out.stdout_text(), false, "app", None).map_err(|e| e.into_error(cmd.name()))
+        typed_reports(&out.stdout_text(), false, kind, None).map_err(|e| e.into_error(cmd.name()))
     }
 
     /// Creates the deploy lock file (`apps:lock`).
     pub async fn apps_lock(&self, app: &str) -> Result<()> {
-        self.run_ok(app_command("apps:lock", app, false)?).await?;
+        self.run_ok(lock(app)?).await?;
         Ok(())
     }
 
     /// Removes the deploy lock (`apps:unlock`).
     pub async fn apps_unlock(&self, app: &str) -> Result<()> {
-        self.run_ok(app_command("apps:unlock", app, false)?).await?;
+        self.run_ok(unlock(app)?).await?;
         Ok(())
     }
 
     /// True when the app has a deploy lock (`apps:locked`; exit 1 means no).
     pub async fn apps_locked(&self, app: &str) -> Result<bool> {
-        self.yes_no(app_command("apps:locked", app, true)?, &[1])
-            .await
+        self.yes_no(locked(app)?, &[1]).await
     }
 
     /// Runs a yes/no command: exit 0 is `true`, an exit code in `no` is
@@ -262,15 +296,26 @@ mod tests {
     #[test]
     fn commands() {
         assert_eq!(
-            apps_report_command(Some("a"), true).unwrap().argv(),
+            report(Some("a"), ReportFormat::Json).unwrap().argv(),
             vec!["apps:report", "a", "--format", "json"]
         );
-        assert_eq!(apps_list_command(false, false).argv(), vec!["apps"]);
         assert_eq!(
-            apps_destroy_command("a", true).unwrap().argv(),
+            report(None, ReportFormat::Text).unwrap().argv(),
+            vec!["apps:report"]
+        );
+        let old = crate::DokkuVersion::new(0, 8, 0).capabilities();
+        assert_eq!(list(&old).argv(), vec!["apps"]);
+        let new = crate::DokkuVersion::new(0, 38, 27).capabilities();
+        assert_eq!(list(&new).argv(), vec!["apps:list", "--format", "json"]);
+        assert_eq!(
+            destroy("a").unwrap().argv(),
             vec!["apps:destroy", "--force", "a"]
         );
-        assert!(apps_destroy_command("A", true).is_err());
+        assert!(destroy("A").is_err());
+        assert_eq!(lock("a").unwrap().argv(), vec!["apps:lock", "a"]);
+        assert_eq!(locked("a").unwrap().effect(), Effect::Read);
+        assert_eq!(unlock("a").unwrap().effect(), Effect::Write);
+        assert!(create("-a").is_err() && exists("a b").is_err());
     }
 
     #[test]

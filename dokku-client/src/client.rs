@@ -90,10 +90,10 @@ impl Client {
             .version
             .get_or_try_init(|| async {
                 let out = self
-                    .execute_with_version(Request::new(Command::read("version")), None)
+                    .execute_with_version(Request::new(crate::version::command()), None)
                     .await?;
                 if !out.success() {
-                    return Err(self.classify(&Command::read("version"), &out));
+                    return Err(self.classify(&crate::version::command(), &out));
                 }
                 DokkuVersion::parse_output(&out.stdout_text())
             })

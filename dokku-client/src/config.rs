@@ -126,12 +126,12 @@ fn scoped(cmd: Command, scope: ConfigScope<'_>) -> Result<Command> {
 }
 
 /// `config:show <app>|--global`.
-pub fn config_show_command(scope: ConfigScope<'_>) -> Result<Command> {
+pub fn show(scope: ConfigScope<'_>) -> Result<Command> {
     scoped(Command::read("config:show"), scope)
 }
 
 /// `config:get <app>|--global KEY`.
-pub fn config_get_command(scope: ConfigScope<'_>, key: &str) -> Result<Command> {
+pub fn get(scope: ConfigScope<'_>, key: &str) -> Result<Command> {
     validate_config_key(key)?;
     Ok(scoped(Command::read("config:get"), scope)?.value(key))
 }
@@ -139,7 +139,7 @@ pub fn config_get_command(scope: ConfigScope<'_>, key: &str) -> Result<Command> 
 /// `config:set --encoded [--no-restart] <app>|--global K=base64(v)...`: values
 /// are base64-encoded (so spaces, quotes and newlines arrive intact) and
 /// marked secret (never printed).
-pub fn config_set_command(
+pub fn set(
     scope: ConfigScope<'_>,
     vars: &[(&str, &str)],
     options: ConfigSetOptions,
@@ -171,11 +171,7 @@ pub fn config_set_command(
 }
 
 /// `config:unset [--no-restart] <app>|--global KEY...`.
-pub fn config_unset_command(
-    scope: ConfigScope<'_>,
-    keys: &[&str],
-    options: ConfigSetOptions,
-) -> Result<Command> {
+pub fn unset(scope: ConfigScope<'_>, keys: &[&str], options: ConfigSetOptions) -> Result<Command> {
     if keys.is_empty() {
         return Err(Error::Config("config:unset needs at least one key".into()));
     }
@@ -192,7 +188,7 @@ pub fn config_unset_command(
 }
 
 /// `config:export --format F <app>|--global`.
-pub fn config_export_command(scope: ConfigScope<'_>, format: ExportFormat) -> Result<Command> {
+pub fn export(scope: ConfigScope<'_>, format: ExportFormat) -> Result<Command> {
     scoped(
         Command::read("config:export")
             .flag("--format")
@@ -201,11 +197,40 @@ pub fn config_export_command(scope: ConfigScope<'_>, format: ExportFormat) -> Re
     )
 }
 
+/// `config:keys <app>|--global`.
+pub fn keys(scope: ConfigScope<'_>) -> Result<Command> {
+    scoped(Command::read("config:keys"), scope)
+}
+
+/// `config:clear [--no-restart] <app>|--global`.
+pub fn clear(scope: ConfigScope<'_>, options: ConfigSetOptions) -> Result<Command> {
+    let cmd = Command::write("config:clear");
+    let cmd = if options.no_restart {
+        cmd.flag("--no-restart")
+    } else {
+        cmd
+    };
+    scoped(cmd, scope)
+}
+
+/// What a [`get`] printed: `Some(Some(value))`, exactly; `Some(None)` for
+/// an unset key (exit 1, or 123 through old xargs, and no output at all);
+/// `None` when it failed otherwise (classify it with [`Client::classify`]).
+pub fn parse_get(out: &crate::Output) -> Option<Option<String>> {
+    if out.success() {
+        return Some(parse::parse_config_get(&out.stdout_text(), 0, false));
+    }
+    if matches!(out.exit_code, 1 | 123) && out.stdout.is_empty() && out.stderr.is_empty() {
+        return Some(None);
+    }
+    None
+}
+
 impl Client {
     /// The vars as `config:show` displays them (trimmed; use
     /// [`Client::config_export`] with [`ExportFormat::Json`] for exact values).
     pub async fn config_show<'a>(&self, scope: impl Into<ConfigScope<'a>>) -> Result<ConfigVars> {
-        let out = self.run_ok(config_show_command(scope.into())?).await?;
+        let out = self.run_ok(show(scope.into())?).await?;
         Ok(ConfigVars(parse::parse_config_show(&out.stdout_text())))
     }
 
@@ -215,16 +240,9 @@ impl Client {
         scope: impl Into<ConfigScope<'a>>,
         key: &str,
     ) -> Result<Option<String>> {
-        let cmd = config_get_command(scope.into(), key)?;
+        let cmd = get(scope.into(), key)?;
         let out = self.run(cmd.clone()).await?;
-        if out.success() {
-            return Ok(parse::parse_config_get(&out.stdout_text(), 0, false));
-        }
-        // Unset key: exit 1 (123 through old xargs) and no output at all.
-        if matches!(out.exit_code, 1 | 123) && out.stdout.is_empty() && out.stderr.is_empty() {
-            return Ok(None);
-        }
-        Err(self.classify(&cmd, &out))
+        parse_get(&out).ok_or_else(|| self.classify(&cmd, &out))
     }
 
     /// Sets vars (always `--encoded`).
@@ -234,9 +252,7 @@ impl Client {
         vars: &[(&str, &str)],
         options: ConfigSetOptions,
     ) -> Result<parse::ConfigSetResult> {
-        let out = self
-            .run_ok(config_set_command(scope.into(), vars, options)?)
-            .await?;
+        let out = self.run_ok(set(scope.into(), vars, options)?).await?;
         Ok(parse::parse_config_set(&out.stdout_text()))
     }
 
@@ -247,9 +263,7 @@ impl Client {
         keys: &[&str],
         options: ConfigSetOptions,
     ) -> Result<parse::ConfigUnsetResult> {
-        let out = self
-            .run_ok(config_unset_command(scope.into(), keys, options)?)
-            .await?;
+        let out = self.run_ok(unset(scope.into(), keys, options)?).await?;
         Ok(parse::parse_config_unset(&out.stdout_text()))
     }
 
@@ -259,7 +273,7 @@ impl Client {
         scope: impl Into<ConfigScope<'a>>,
         format: ExportFormat,
     ) -> Result<ConfigVars> {
-        let cmd = config_export_command(scope.into(), format)?;
+        let cmd = export(scope.into(), format)?;
         let out = self.run_ok(cmd.clone()).await?;
         parse::parse_config_export(&out.stdout_text(), Some(format.as_str()))
             .map(ConfigVars)
@@ -270,9 +284,7 @@ impl Client {
 impl Client {
     /// The keys set (`config:keys`), sorted.
     pub async fn config_keys<'a>(&self, scope: impl Into<ConfigScope<'a>>) -> Result<Vec<String>> {
-        let out = self
-            .run_ok(scoped(Command::read("config:keys"), scope.into())?)
-            .await?;
+        let out = self.run_ok(keys(scope.into())?).await?;
         Ok(parse::lines_of(&out.stdout_text())
             .into_iter()
             .map(str::trim)
@@ -287,11 +299,7 @@ impl Client {
         scope: impl Into<ConfigScope<'a>>,
         options: ConfigSetOptions,
     ) -> Result<()> {
-        let mut cmd = Command::write("config:clear");
-        if options.no_restart {
-            cmd = cmd.flag("--no-restart");
-        }
-        self.run_ok(scoped(cmd, scope.into())?).await.map(drop)
+        self.run_ok(clear(scope.into(), options)?).await.map(drop)
     }
 }
 
@@ -301,7 +309,7 @@ mod tests {
 
     #[test]
     fn set_is_encoded_and_secret() {
-        let cmd = config_set_command(
+        let cmd = set(
             ConfigScope::App("a"),
             &[("K", "it's  a\nvalue")],
             ConfigSetOptions { no_restart: true },
@@ -319,7 +327,7 @@ mod tests {
         assert_eq!(dec, b"it's  a\nvalue");
         assert!(!cmd.display().contains(enc));
         assert!(matches!(
-            config_set_command(
+            set(
                 ConfigScope::Global,
                 &[("FOO-BAR", "1")],
                 ConfigSetOptions::default()
@@ -331,16 +339,16 @@ mod tests {
     #[test]
     fn other_commands() {
         assert_eq!(
-            config_export_command(ConfigScope::Global, ExportFormat::JsonList)
+            export(ConfigScope::Global, ExportFormat::JsonList)
                 .unwrap()
                 .argv(),
             vec!["config:export", "--format", "json-list", "--global"]
         );
         assert_eq!(
-            config_get_command("a".into(), "K").unwrap().argv(),
+            get("a".into(), "K").unwrap().argv(),
             vec!["config:get", "a", "K"]
         );
-        assert!(config_unset_command("a".into(), &[], ConfigSetOptions::default()).is_err());
+        assert!(unset("a".into(), &[], ConfigSetOptions::default()).is_err());
     }
 
     use crate::transport::ScriptedTransport;

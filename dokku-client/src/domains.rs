@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::apps::{app_command, parse_bool};
+use crate::command::{Command, Effect};
 use crate::error::{Error, Result};
 use crate::parse::report::ReportFields;
+use crate::parse::report::ReportFormat;
 use crate::Client;
 
 /// `domains:report` for one app (or `--global`). Every field is kept.
@@ -67,9 +69,8 @@ fn validate_domain(domain: &str) -> Result<()> {
     Ok(())
 }
 
-/// `domains:<verb> <app> <domain>...` (`verb` is `add`, `set` or `remove`).
-pub fn domains_command(verb: &str, app: &str, domains: &[&str]) -> Result<crate::Command> {
-    let mut cmd = app_command(&format!("domains:{verb}"), app, false)?;
+fn domains_command(name: &str, app: &str, domains: &[&str]) -> Result<Command> {
+    let mut cmd = app_command(name, app, Effect::Write)?;
     for d in domains {
         validate_domain(d)?;
         cmd = cmd.value(*d);
@@ -77,37 +78,60 @@ pub fn domains_command(verb: &str, app: &str, domains: &[&str]) -> Result<crate:
     Ok(cmd)
 }
 
+/// `domains:add <app> <domain>...`.
+pub fn add(app: &str, domains: &[&str]) -> Result<Command> {
+    domains_command("domains:add", app, domains)
+}
+
+/// `domains:set <app> <domain>...`: replaces the app's domains.
+pub fn set(app: &str, domains: &[&str]) -> Result<Command> {
+    domains_command("domains:set", app, domains)
+}
+
+/// `domains:remove <app> <domain>...`.
+pub fn remove(app: &str, domains: &[&str]) -> Result<Command> {
+    domains_command("domains:remove", app, domains)
+}
+
+/// `domains:report [<app>] [--format json]` (every app when `app` is
+/// `None`; JSON from 0.38.0).
+pub fn report(app: Option<&str>, format: ReportFormat) -> Result<Command> {
+    let cmd = match app {
+        Some(app) => app_command("domains:report", app, Effect::Read)?,
+        None => Command::read("domains:report"),
+    };
+    Ok(format.apply(cmd))
+}
+
 impl Client {
     /// Adds domains to an app.
     pub async fn domains_add(&self, app: &str, domains: &[&str]) -> Result<()> {
-        self.run_ok(domains_command("add", app, domains)?)
-            .await
-            .map(drop)
+        self.run_ok(add(app, domains)?).await.map(drop)
     }
 
     /// Replaces an app's domains.
     pub async fn domains_set(&self, app: &str, domains: &[&str]) -> Result<()> {
-        self.run_ok(domains_command("set", app, domains)?)
-            .await
-            .map(drop)
+        self.run_ok(set(app, domains)?).await.map(drop)
     }
 
     /// Removes domains from an app.
     pub async fn domains_remove(&self, app: &str, domains: &[&str]) -> Result<()> {
-        self.run_ok(domains_command("remove", app, domains)?)
-            .await
-            .map(drop)
+        self.run_ok(remove(app, domains)?).await.map(drop)
     }
 
     /// The domains report of one app (`--format json` from 0.38.0, text before).
     pub async fn domains_report(&self, app: &str) -> Result<DomainsReport> {
-        let json = self.capabilities().await?.bash_report_json;
-        let mut cmd = app_command("domains:report", app, true)?;
-        if json {
-            cmd = cmd.flag("--format").flag("json");
-        }
-        let (subject, fields) = self.single_report(cmd, json, "domains", app).await?;
+        let format = ReportFormat::when(self.capabilities().await?.bash_report_json);
+        let (subject, fields) = self
+            .single_report(report(Some(app), format)?, format, "domains", app)
+            .await?;
         Ok(DomainsReport::from_fields(subject, fields))
+    }
+
+    /// The domains reports of every app, in one `domains:report` (text names each app).
+    pub async fn domains_reports(&self) -> Result<Vec<DomainsReport>> {
+        self.all_reports(report(None, ReportFormat::Text)?, "domains")
+            .await
     }
 }
 
@@ -117,13 +141,13 @@ mod tests {
 
     #[test]
     fn domain_commands_validate_their_words() {
-        let c = domains_command("add", "api", &["api.example.com", "www.example.com"]).unwrap();
+        let c = add("api", &["api.example.com", "www.example.com"]).unwrap();
         assert_eq!(
             c.argv(),
             vec!["domains:add", "api", "api.example.com", "www.example.com"]
         );
-        assert!(domains_command("add", "api", &["a b"]).is_err());
-        assert!(domains_command("add", "api", &["--force"]).is_err());
-        assert!(domains_command("add", "Bad_App", &["a.example.com"]).is_err());
+        assert!(add("api", &["a b"]).is_err());
+        assert!(add("api", &["--force"]).is_err());
+        assert!(add("Bad_App", &["a.example.com"]).is_err());
     }
 }

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::apps::{app_command, parse_bool};
-use crate::command::Command;
+use crate::command::{Command, Effect};
 use crate::error::{Error, Result};
 use crate::parse::report::ReportFields;
+use crate::parse::report::ReportFormat;
 use crate::Client;
 
 /// `git:report` for one app. Every field is kept.
@@ -70,36 +71,37 @@ impl ReportFields for GitReport {
 
 /// `git:set <app> <key> [value]` (no value unsets). Keys are Dokku's
 /// property names (`deploy-branch`, `keep-git-dir`, `rev-env-var`, ...).
-pub fn git_set_command(app: &str, key: &str, value: Option<&str>) -> Result<Command> {
+pub fn set(app: &str, key: &str, value: Option<&str>) -> Result<Command> {
     if key.is_empty() || !key.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
         return Err(Error::InvalidName {
             name: key.into(),
             message: "git properties are lowercase words joined by `-` (deploy-branch)".into(),
         });
     }
-    let cmd = app_command("git:set", app, false)?.value(key);
+    let cmd = app_command("git:set", app, Effect::Write)?.value(key);
     Ok(match value {
         Some(v) => cmd.value(v),
         None => cmd,
     })
 }
 
+/// `git:report <app> [--format json]` (JSON from 0.38.0).
+pub fn report(app: &str, format: ReportFormat) -> Result<Command> {
+    Ok(format.apply(app_command("git:report", app, Effect::Read)?))
+}
+
 impl Client {
     /// Sets (or with `None` unsets) a git property (`git:set`).
     pub async fn git_set(&self, app: &str, key: &str, value: Option<&str>) -> Result<()> {
-        self.run_ok(git_set_command(app, key, value)?)
-            .await
-            .map(drop)
+        self.run_ok(set(app, key, value)?).await.map(drop)
     }
 
     /// The git report of one app (`--format json` from 0.38.0, text before).
     pub async fn git_report(&self, app: &str) -> Result<GitReport> {
-        let json = self.capabilities().await?.bash_report_json;
-        let mut cmd = app_command("git:report", app, true)?;
-        if json {
-            cmd = cmd.flag("--format").flag("json");
-        }
-        let (subject, fields) = self.single_report(cmd, json, "git", app).await?;
+        let format = ReportFormat::when(self.capabilities().await?.bash_report_json);
+        let (subject, fields) = self
+            .single_report(report(app, format)?, format, "git", app)
+            .await?;
         Ok(GitReport::from_fields(subject, fields))
     }
 }
@@ -113,12 +115,10 @@ mod tests {
     #[test]
     fn set_command() {
         assert_eq!(
-            git_set_command("a", "deploy-branch", Some("main"))
-                .unwrap()
-                .argv(),
+            set("a", "deploy-branch", Some("main")).unwrap().argv(),
             vec!["git:set", "a", "deploy-branch", "main"]
         );
-        assert!(git_set_command("a", "Bad key", None).is_err());
+        assert!(set("a", "Bad key", None).is_err());
     }
 
     #[tokio::test]

@@ -53,7 +53,7 @@ pub use domains::DomainsReport;
 pub use error::{Error, ErrorSummary, Result};
 pub use git::GitReport;
 pub use output::Output;
-pub use parse::report::ReportFields;
+pub use parse::report::{ReportFields, ReportFormat};
 pub use postgres::{Dsn, PostgresInfo};
 pub use ps::{ProcessStatus, PsReport};
 pub use transport::{Request, Stdin, Stdout, Transport};

@@ -35,7 +35,7 @@ pub struct LogsOptions {
 }
 
 /// `logs <app> [--num N] [--ps P] [--quiet] [--tail]`.
-pub fn logs_command(app: &str, options: &LogsOptions) -> Result<Command> {
+pub fn logs(app: &str, options: &LogsOptions) -> Result<Command> {
     validate_app_name(app)?;
     let mut cmd = Command::read("logs").value(app);
     if let Some(n) = options.num {
@@ -60,7 +60,7 @@ impl Client {
             tail: false,
             ..options.clone()
         };
-        let out = self.run_ok(logs_command(app, &options)?).await?;
+        let out = self.run_ok(logs(app, &options)?).await?;
         Ok(parse::parse_logs(&out.stdout_text()))
     }
 
@@ -76,7 +76,7 @@ impl Client {
             tail: true,
             ..options.clone()
         };
-        let cmd = logs_command(app, &options)?;
+        let cmd = logs(app, &options)?;
         let out = self
             .execute(Request::new(cmd.clone()).stdout(Stdout::Writer(Box::new(sink))))
             .await?;
@@ -94,7 +94,7 @@ mod tests {
 
     #[test]
     fn logs_use_long_flags() {
-        let cmd = logs_command(
+        let cmd = logs(
             "a",
             &LogsOptions {
                 num: Some(5),

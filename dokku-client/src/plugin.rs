@@ -22,7 +22,7 @@ pub struct PluginInfo {
 
 /// `plugin:install <url> [name]` (needs root: use the shell-user login with
 /// `sudo` on a real server).
-pub fn plugin_install_command(url: &str, name: Option<&str>) -> Result<Command> {
+pub fn install(url: &str, name: Option<&str>) -> Result<Command> {
     if url.is_empty() || url.starts_with('-') || url.chars().any(char::is_whitespace) {
         return Err(crate::Error::InvalidName {
             name: url.to_string(),
@@ -46,17 +46,20 @@ pub fn plugin_install_command(url: &str, name: Option<&str>) -> Result<Command> 
     Ok(cmd)
 }
 
+/// `plugin:list`.
+pub fn list() -> Command {
+    Command::read("plugin:list")
+}
+
 impl Client {
     /// Installs a plugin (root on a real server: shell-user login with `sudo`).
     pub async fn plugin_install(&self, url: &str, name: Option<&str>) -> Result<()> {
-        self.run_ok(plugin_install_command(url, name)?)
-            .await
-            .map(drop)
+        self.run_ok(install(url, name)?).await.map(drop)
     }
 
     /// The installed plugins (`plugin:list`).
     pub async fn plugin_list(&self) -> Result<Vec<PluginInfo>> {
-        let out = self.run_ok(Command::read("plugin:list")).await?;
+        let out = self.run_ok(list()).await?;
         Ok(parse::parse_plugin_list(&out.stdout_text()))
     }
 }
@@ -67,7 +70,7 @@ mod tests {
 
     #[test]
     fn plugin_install_validates() {
-        let c = plugin_install_command(
+        let c = install(
             "https://github.com/dokku/dokku-postgres.git",
             Some("postgres"),
         )
@@ -80,8 +83,8 @@ mod tests {
                 "postgres"
             ]
         );
-        assert!(plugin_install_command("--force", None).is_err());
-        assert!(plugin_install_command("https://x", Some("a b")).is_err());
+        assert!(install("--force", None).is_err());
+        assert!(install("https://x", Some("a b")).is_err());
     }
 
     #[test]

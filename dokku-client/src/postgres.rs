@@ -19,7 +19,7 @@ use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::apps::validate_app_name;
-use crate::command::Command;
+use crate::command::{Command, Effect};
 use crate::error::{Error, Result};
 use crate::parse;
 use crate::transport::{Request, Stdin, Stdout};
@@ -229,17 +229,16 @@ pub struct LinkOptions {
 }
 
 /// A service command `<name> <svc> [app]` after validation.
-pub fn service_command(
+fn service_command(
     name: &str,
     service: &str,
     app: Option<&str>,
-    read: bool,
+    effect: Effect,
 ) -> Result<Command> {
     validate_service_name(service)?;
-    let mut cmd = if read {
-        Command::read(name)
-    } else {
-        Command::write(name)
+    let mut cmd = match effect {
+        Effect::Read => Command::read(name),
+        Effect::Write => Command::write(name),
     };
     cmd = cmd.value(service);
     if let Some(app) = app {
@@ -249,9 +248,46 @@ pub fn service_command(
     Ok(cmd)
 }
 
+/// `postgres:create <svc>`.
+pub fn create(service: &str) -> Result<Command> {
+    service_command("postgres:create", service, None, Effect::Write)
+}
+
+/// `postgres:destroy <svc> --force`: dokku-postgres's own confirmation
+/// cannot be given through this client, so the caller confirms first.
+pub fn destroy(service: &str) -> Result<Command> {
+    Ok(service_command("postgres:destroy", service, None, Effect::Write)?.flag("--force"))
+}
+
+/// `postgres:info <svc>`.
+pub fn info(service: &str) -> Result<Command> {
+    service_command("postgres:info", service, None, Effect::Read)
+}
+
+/// `postgres:info <svc> --dsn`: the DSN alone.
+pub fn dsn(service: &str) -> Result<Command> {
+    Ok(info(service)?.flag("--dsn"))
+}
+
+/// Parses what [`dsn`] prints (`None` when it printed nothing).
+pub fn parse_dsn(stdout: &str) -> Option<Dsn> {
+    let line = stdout.trim();
+    (!line.is_empty()).then(|| Dsn::new(line))
+}
+
+/// `postgres:list`.
+pub fn list() -> Command {
+    Command::read("postgres:list")
+}
+
+/// `postgres:exists <svc>`: exit 0 when it exists, 1 when not.
+pub fn exists(service: &str) -> Result<Command> {
+    service_command("postgres:exists", service, None, Effect::Read)
+}
+
 /// `postgres:link <svc> <app> [--alias A] [--querystring Q] [--no-restart]`.
-pub fn postgres_link_command(service: &str, app: &str, options: &LinkOptions) -> Result<Command> {
-    let mut cmd = service_command("postgres:link", service, Some(app), false)?;
+pub fn link(service: &str, app: &str, options: &LinkOptions) -> Result<Command> {
+    let mut cmd = service_command("postgres:link", service, Some(app), Effect::Write)?;
     if let Some(a) = &options.alias {
         if !parse::config::is_config_key(a) {
             return Err(Error::InvalidName {
@@ -270,46 +306,149 @@ pub fn postgres_link_command(service: &str, app: &str, options: &LinkOptions) ->
     Ok(cmd)
 }
 
-/// `postgres:destroy <svc> [--force]`.
-pub fn postgres_destroy_command(service: &str, force: bool) -> Result<Command> {
-    let cmd = service_command("postgres:destroy", service, None, false)?;
-    Ok(if force { cmd.flag("--force") } else { cmd })
+/// Options of `postgres:unlink`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UnlinkOptions {
+    /// `--no-restart`: do not restart the app.
+    pub no_restart: bool,
+}
+
+impl UnlinkOptions {
+    /// With `--no-restart`.
+    pub fn no_restart(mut self) -> Self {
+        self.no_restart = true;
+        self
+    }
+}
+
+/// `postgres:unlink <svc> <app> [--no-restart]`.
+pub fn unlink(service: &str, app: &str, options: UnlinkOptions) -> Result<Command> {
+    let cmd = service_command("postgres:unlink", service, Some(app), Effect::Write)?;
+    Ok(if options.no_restart {
+        cmd.flag("--no-restart")
+    } else {
+        cmd
+    })
+}
+
+/// `postgres:linked <svc> <app>`: exit 0 when linked, 1 when not.
+pub fn linked(service: &str, app: &str) -> Result<Command> {
+    service_command("postgres:linked", service, Some(app), Effect::Read)
+}
+
+/// `postgres:links <svc>`.
+pub fn links(service: &str) -> Result<Command> {
+    service_command("postgres:links", service, None, Effect::Read)
+}
+
+/// `postgres:export <svc>`: a `pg_dump -Fc` archive on stdout.
+pub fn export(service: &str) -> Result<Command> {
+    service_command("postgres:export", service, None, Effect::Read)
+}
+
+/// `postgres:import <svc>`: restores an archive read on stdin.
+pub fn import(service: &str) -> Result<Command> {
+    service_command("postgres:import", service, None, Effect::Write)
+}
+
+/// `postgres:connect <svc>`: psql, on a terminal or reading SQL on stdin.
+pub fn connect(service: &str) -> Result<Command> {
+    service_command("postgres:connect", service, None, Effect::Write)
+}
+
+/// `postgres:logs <svc> [--num N]`.
+pub fn logs(service: &str, num: Option<u32>) -> Result<Command> {
+    let cmd = service_command("postgres:logs", service, None, Effect::Read)?;
+    Ok(match num {
+        Some(n) => cmd.flag("--num").flag(n.to_string()),
+        None => cmd,
+    })
+}
+
+/// Options of `postgres:backup-schedule`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BackupScheduleOptions {
+    /// `--use-iam`: the server's IAM role instead of stored credentials.
+    pub use_iam: bool,
+}
+
+impl BackupScheduleOptions {
+    /// With `--use-iam`.
+    pub fn use_iam(mut self) -> Self {
+        self.use_iam = true;
+        self
+    }
+}
+
+/// `postgres:backup-schedule <svc> "<cron>" <bucket> [--use-iam]`; the
+/// schedule must have cron's five fields.
+pub fn backup_schedule(
+    service: &str,
+    schedule: &str,
+    bucket: &str,
+    options: BackupScheduleOptions,
+) -> Result<Command> {
+    if schedule.split_whitespace().count() != 5 {
+        return Err(Error::Config(format!(
+            "{schedule:?} is not a cron schedule: give five fields, like \"0 3 * * *\""
+        )));
+    }
+    let cmd = service_command("postgres:backup-schedule", service, None, Effect::Write)?
+        .value(schedule)
+        .value(bucket);
+    Ok(if options.use_iam {
+        cmd.flag("--use-iam")
+    } else {
+        cmd
+    })
+}
+
+/// `postgres:backup-schedule-cat <svc>`.
+pub fn backup_schedule_cat(service: &str) -> Result<Command> {
+    service_command("postgres:backup-schedule-cat", service, None, Effect::Read)
+}
+
+/// `postgres:backup-unschedule <svc>`.
+pub fn backup_unschedule(service: &str) -> Result<Command> {
+    service_command("postgres:backup-unschedule", service, None, Effect::Write)
 }
 
 impl Client {
     /// Creates a service and returns its info.
     pub async fn postgres_create(&self, service: &str) -> Result<PostgresInfo> {
-        let out = self
-            .run_ok(service_command("postgres:create", service, None, false)?)
-            .await?;
+        let out = self.run_ok(create(service)?).await?;
         Ok(PostgresInfo::from_fields(
             Some(service.into()),
             &parse::parse_postgres_info(&out.stdout_text()),
         ))
     }
 
-    /// Destroys a service. Without `force` Dokku asks for a confirmation the
-    /// client cannot give, so the call fails: pass `force = true` on purpose.
-    pub async fn postgres_destroy(&self, service: &str, force: bool) -> Result<()> {
-        self.run_ok(postgres_destroy_command(service, force)?)
-            .await
-            .map(drop)
+    /// Destroys a service and its data, without dokku-postgres's prompt
+    /// (`postgres:destroy --force`): ask the user first.
+    pub async fn postgres_destroy(&self, service: &str) -> Result<()> {
+        self.run_ok(destroy(service)?).await.map(drop)
     }
 
     /// The service's info.
     pub async fn postgres_info(&self, service: &str) -> Result<PostgresInfo> {
-        let out = self
-            .run_ok(service_command("postgres:info", service, None, true)?)
-            .await?;
+        let out = self.run_ok(info(service)?).await?;
         Ok(PostgresInfo::from_fields(
             Some(service.into()),
             &parse::parse_postgres_info(&out.stdout_text()),
         ))
     }
 
+    /// The service's DSN alone (`postgres:info <svc> --dsn`), password
+    /// included (hidden when displayed); `None` when it printed nothing.
+    pub async fn postgres_dsn(&self, service: &str) -> Result<Option<Dsn>> {
+        Ok(parse_dsn(&self.run_ok(dsn(service)?).await?.stdout_text()))
+    }
+
     /// The services' names.
     pub async fn postgres_list(&self) -> Result<Vec<String>> {
-        let out = self.run_ok(Command::read("postgres:list")).await?;
+        let out = self.run_ok(list()).await?;
         Ok(parse::parse_postgres_list(&out.stdout_text())
             .0
             .into_iter()
@@ -319,11 +458,7 @@ impl Client {
 
     /// True when the service exists.
     pub async fn postgres_exists(&self, service: &str) -> Result<bool> {
-        self.yes_no(
-            service_command("postgres:exists", service, None, true)?,
-            &[1],
-        )
-        .await
+        self.yes_no(exists(service)?, &[1]).await
     }
 
     /// Links the service to an app (sets `DATABASE_URL` or `<ALIAS>_URL`).
@@ -333,34 +468,27 @@ impl Client {
         app: &str,
         options: &LinkOptions,
     ) -> Result<()> {
-        self.run_ok(postgres_link_command(service, app, options)?)
-            .await
-            .map(drop)
+        self.run_ok(link(service, app, options)?).await.map(drop)
     }
 
     /// Unlinks the service from an app.
-    pub async fn postgres_unlink(&self, service: &str, app: &str, no_restart: bool) -> Result<()> {
-        let mut cmd = service_command("postgres:unlink", service, Some(app), false)?;
-        if no_restart {
-            cmd = cmd.flag("--no-restart");
-        }
-        self.run_ok(cmd).await.map(drop)
+    pub async fn postgres_unlink(
+        &self,
+        service: &str,
+        app: &str,
+        options: UnlinkOptions,
+    ) -> Result<()> {
+        self.run_ok(unlink(service, app, options)?).await.map(drop)
     }
 
     /// True when the service is linked to the app.
     pub async fn postgres_linked(&self, service: &str, app: &str) -> Result<bool> {
-        self.yes_no(
-            service_command("postgres:linked", service, Some(app), true)?,
-            &[1],
-        )
-        .await
+        self.yes_no(linked(service, app)?, &[1]).await
     }
 
     /// The apps linked to the service.
     pub async fn postgres_links(&self, service: &str) -> Result<Vec<String>> {
-        let out = self
-            .run_ok(service_command("postgres:links", service, None, true)?)
-            .await?;
+        let out = self.run_ok(links(service)?).await?;
         Ok(parse::lines_of(&out.stdout_text())
             .into_iter()
             .map(str::trim)
@@ -375,9 +503,8 @@ impl Client {
         service: &str,
         sink: impl AsyncWrite + Send + Unpin + 'static,
     ) -> Result<()> {
-        let cmd = service_command("postgres:export", service, None, true)?;
         self.execute_ok(
-            Request::new(cmd)
+            Request::new(export(service)?)
                 .stdout(Stdout::Writer(Box::new(sink)))
                 .timeout(self.stream_timeout()),
         )
@@ -391,9 +518,8 @@ impl Client {
         service: &str,
         source: impl AsyncRead + Send + Unpin + 'static,
     ) -> Result<()> {
-        let cmd = service_command("postgres:import", service, None, false)?;
         self.execute_ok(
-            Request::new(cmd)
+            Request::new(import(service)?)
                 .stdin(Stdin::Reader(Box::new(source)))
                 .timeout(self.stream_timeout()),
         )
@@ -403,7 +529,7 @@ impl Client {
 
     /// Opens psql interactively (terminal, inherited stdin/stdout); returns the exit code.
     pub async fn postgres_connect(&self, service: &str) -> Result<i32> {
-        let req = Request::new(service_command("postgres:connect", service, None, false)?)
+        let req = Request::new(connect(service)?)
             .tty(true)
             .stdin(Stdin::Inherit)
             .stdout(Stdout::Inherit);
@@ -412,11 +538,11 @@ impl Client {
 
     /// The service container's recent logs, as text.
     pub async fn postgres_logs(&self, service: &str, num: Option<u32>) -> Result<String> {
-        let mut cmd = service_command("postgres:logs", service, None, true)?;
-        if let Some(n) = num {
-            cmd = cmd.flag("--num").flag(n.to_string());
-        }
-        Ok(self.run_ok(cmd).await?.stdout_text().into_owned())
+        Ok(self
+            .run_ok(logs(service, num)?)
+            .await?
+            .stdout_text()
+            .into_owned())
     }
 }
 
@@ -427,20 +553,11 @@ impl Client {
         service: &str,
         schedule: &str,
         bucket: &str,
-        use_iam: bool,
+        options: BackupScheduleOptions,
     ) -> Result<()> {
-        if schedule.split_whitespace().count() != 5 {
-            return Err(Error::Config(format!(
-                "{schedule:?} is not a cron schedule: give five fields, like \"0 3 * * *\""
-            )));
-        }
-        let mut cmd = service_command("postgres:backup-schedule", service, None, false)?
-            .value(schedule)
-            .value(bucket);
-        if use_iam {
-            cmd = cmd.flag("--use-iam");
-        }
-        self.run_ok(cmd).await.map(drop)
+        self.run_ok(backup_schedule(service, schedule, bucket, options)?)
+            .await
+            .map(drop)
     }
 
     /// The backup schedule, or `None` when there is none.
@@ -448,7 +565,7 @@ impl Client {
         &self,
         service: &str,
     ) -> Result<Option<parse::BackupSchedule>> {
-        let cmd = service_command("postgres:backup-schedule-cat", service, None, true)?;
+        let cmd = backup_schedule_cat(service)?;
         let out = self.run(cmd.clone()).await?;
         if !out.success() {
             if out.stderr_text().contains("There is no scheduled backup") {
@@ -467,14 +584,7 @@ impl Client {
 
     /// Removes the backup schedule (`postgres:backup-unschedule`).
     pub async fn postgres_backup_unschedule(&self, service: &str) -> Result<()> {
-        self.run_ok(service_command(
-            "postgres:backup-unschedule",
-            service,
-            None,
-            false,
-        )?)
-        .await
-        .map(drop)
+        self.run_ok(backup_unschedule(service)?).await.map(drop)
     }
 }
 
@@ -500,7 +610,7 @@ mod tests {
 
     #[test]
     fn commands() {
-        let c = postgres_link_command(
+        let c = link(
             "db",
             "app",
             &LinkOptions {
@@ -524,7 +634,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            postgres_destroy_command("db", true).unwrap().argv(),
+            destroy("db").unwrap().argv(),
             vec!["postgres:destroy", "db", "--force"]
         );
         assert!(validate_service_name("bad name").is_err());
@@ -567,7 +677,7 @@ mod tests {
             .case("postgres:exists nope", Output::new(1, "", " !     Postgres service nope does not exist\n"))
             .case("postgres:linked db b", Output::new(1, "", " !     Service db is not linked to b\n"))
             .case("postgres:list", Output::new(0, "=====> Postgres services\ndb\n", ""))
-            .case("postgres:destroy db", Output::new(1, "\n", " !     WARNING: Potentially Destructive Action\n"));
+            .case("postgres:destroy db --force", Output::new(1, "", " !     Cannot delete linked service\n"));
         let c = Client::new(t);
         let info = c.postgres_info("db").await.unwrap();
         assert_eq!(info.status.as_deref(), Some("running"));
@@ -576,7 +686,7 @@ mod tests {
         assert!(!c.postgres_exists("nope").await.unwrap());
         assert!(!c.postgres_linked("db", "b").await.unwrap());
         assert_eq!(c.postgres_list().await.unwrap(), vec!["db"]);
-        assert!(c.postgres_destroy("db", false).await.is_err());
+        assert!(c.postgres_destroy("db").await.is_err());
         assert!(matches!(
             c.postgres_info("bad name").await,
             Err(Error::InvalidName { .. })

@@ -15,10 +15,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::apps::{app_command, parse_bool, validate_app_name};
-use crate::command::Command;
+use crate::command::{Command, Effect};
 use crate::error::{Error, Result};
 use crate::parse;
 use crate::parse::report::ReportFields;
+use crate::parse::report::ReportFormat;
 use crate::Client;
 
 /// The status of one process container (`--status-web.1`).
@@ -162,32 +163,79 @@ impl ReportFields for PsReport {
 /// How long a rebuild may take (a build, as a deploy's).
 pub const REBUILD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// `ps:rebuild <app>` (pure).
-pub fn ps_rebuild_command(app: &str) -> Result<Command> {
-    app_command("ps:rebuild", app, false)
+/// `ps:rebuild <app>`.
+pub fn rebuild(app: &str) -> Result<Command> {
+    app_command("ps:rebuild", app, Effect::Write)
+}
+
+/// `ps:stop <app>`.
+pub fn stop(app: &str) -> Result<Command> {
+    app_command("ps:stop", app, Effect::Write)
+}
+
+/// `ps:start <app>`.
+pub fn start(app: &str) -> Result<Command> {
+    app_command("ps:start", app, Effect::Write)
+}
+
+/// `ps:restart <app>`.
+pub fn restart(app: &str) -> Result<Command> {
+    app_command("ps:restart", app, Effect::Write)
 }
 
 /// The formation: process type to quantity.
 pub type Formation = BTreeMap<String, u32>;
 
-/// `ps:report <app> [--format json]`.
-pub fn ps_report_command(app: &str, json: bool) -> Result<Command> {
-    let cmd = app_command("ps:report", app, true)?;
-    Ok(if json {
-        cmd.flag("--format").flag("json")
-    } else {
-        cmd
-    })
+/// `ps:report [<app>] [--format json]` (every app when `app` is `None`).
+pub fn report(app: Option<&str>, format: ReportFormat) -> Result<Command> {
+    let cmd = match app {
+        Some(app) => app_command("ps:report", app, Effect::Read)?,
+        None => Command::read("ps:report"),
+    };
+    Ok(format.apply(cmd))
 }
 
-/// `ps:scale [--skip-deploy] <app> proc=qty...` (or the formation query when empty).
-pub fn ps_scale_command(app: &str, set: &Formation, skip_deploy: bool) -> Result<Command> {
+/// `ps:report <app> --running`: prints `true` or `false` (every version).
+pub fn running(app: &str) -> Result<Command> {
+    Ok(app_command("ps:report", app, Effect::Read)?.flag("--running"))
+}
+
+/// Parses what [`running`] prints.
+pub fn parse_running(stdout: &str) -> Option<bool> {
+    crate::apps::parse_bool(stdout.trim())
+}
+
+/// `ps:scale <app>`: the formation query.
+pub fn scale(app: &str) -> Result<Command> {
+    app_command("ps:scale", app, Effect::Read)
+}
+
+/// Options of `ps:scale` when it sets quantities.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ScaleOptions {
+    /// `--skip-deploy`: record the formation, deploy nothing.
+    pub skip_deploy: bool,
+}
+
+impl ScaleOptions {
+    /// With `--skip-deploy`.
+    pub fn skip_deploy(mut self) -> Self {
+        self.skip_deploy = true;
+        self
+    }
+}
+
+/// `ps:scale [--skip-deploy] <app> proc=qty...` (at least one pair).
+pub fn scale_set(app: &str, set: &Formation, options: ScaleOptions) -> Result<Command> {
     validate_app_name(app)?;
     if set.is_empty() {
-        return Ok(Command::read("ps:scale").value(app));
+        return Err(Error::Config(
+            "ps:scale needs at least one process type to set (PROCESS=QUANTITY)".into(),
+        ));
     }
     let mut cmd = Command::write("ps:scale");
-    if skip_deploy {
+    if options.skip_deploy {
         cmd = cmd.flag("--skip-deploy");
     }
     cmd = cmd.value(app);
@@ -210,37 +258,48 @@ pub fn ps_scale_command(app: &str, set: &Formation, skip_deploy: bool) -> Result
 impl Client {
     /// The process report of one app, with per-process status.
     pub async fn ps_report(&self, app: &str) -> Result<PsReport> {
-        let json = self.capabilities().await?.report_json;
+        let format = ReportFormat::when(self.capabilities().await?.report_json);
         let (subject, fields) = self
-            .single_report(ps_report_command(app, json)?, json, "ps", app)
+            .single_report(report(Some(app), format)?, format, "ps", app)
             .await?;
         Ok(PsReport::from_fields(subject, fields))
     }
 
+    /// The process reports of every app, in one `ps:report` (text names each app).
+    pub async fn ps_reports(&self) -> Result<Vec<PsReport>> {
+        self.all_reports(report(None, ReportFormat::Text)?, "ps")
+            .await
+    }
+
+    /// True when the app's processes are running (`ps:report <app> --running`).
+    pub async fn ps_running(&self, app: &str) -> Result<bool> {
+        let cmd = running(app)?;
+        let out = self.run_ok(cmd.clone()).await?;
+        parse_running(&out.stdout_text()).ok_or_else(|| Error::Parse {
+            command: cmd.display(),
+            message: "expected `true` or `false`".into(),
+            text: out.stdout_text().chars().take(200).collect(),
+        })
+    }
+
     /// Stops the app's containers (`ps:stop`).
     pub async fn ps_stop(&self, app: &str) -> Result<()> {
-        self.run_ok(app_command("ps:stop", app, false)?)
-            .await
-            .map(drop)
+        self.run_ok(stop(app)?).await.map(drop)
     }
 
     /// Starts the app (`ps:start`); already running is not an error.
     pub async fn ps_start(&self, app: &str) -> Result<()> {
-        self.run_ok(app_command("ps:start", app, false)?)
-            .await
-            .map(drop)
+        self.run_ok(start(app)?).await.map(drop)
     }
 
     /// Restarts the app (`ps:restart`).
     pub async fn ps_restart(&self, app: &str) -> Result<()> {
-        self.run_ok(app_command("ps:restart", app, false)?)
-            .await
-            .map(drop)
+        self.run_ok(restart(app)?).await.map(drop)
     }
 
     /// Rebuilds and redeploys the app (`ps:rebuild`).
     pub async fn ps_rebuild(&self, app: &str) -> Result<()> {
-        self.run_ok(ps_rebuild_command(app)?).await.map(drop)
+        self.run_ok(rebuild(app)?).await.map(drop)
     }
 
     /// Rebuilds the app, writing the build's output (stdout and, under
@@ -250,7 +309,7 @@ impl Client {
         app: &str,
         output: Box<dyn tokio::io::AsyncWrite + Send + Unpin>,
     ) -> Result<()> {
-        let request = crate::Request::new(ps_rebuild_command(app)?)
+        let request = crate::Request::new(rebuild(app)?)
             .stdout(crate::Stdout::Writer(output))
             .timeout(REBUILD_TIMEOUT);
         self.execute_ok(request).await.map(drop)
@@ -258,7 +317,7 @@ impl Client {
 
     /// The current formation (`ps:scale <app>`).
     pub async fn ps_scale_get(&self, app: &str) -> Result<Formation> {
-        let cmd = ps_scale_command(app, &Formation::new(), false)?;
+        let cmd = scale(app)?;
         let out = self.run_ok(cmd.clone()).await?;
         parse::parse_ps_scale(&out.stdout_text())
             .map(|(_, f)| f)
@@ -266,16 +325,14 @@ impl Client {
     }
 
     /// Scales process types (`ps:scale <app> web=2`), deploying what changed
-    /// unless `skip_deploy`.
-    pub async fn ps_scale_set(&self, app: &str, set: &Formation, skip_deploy: bool) -> Result<()> {
-        if set.is_empty() {
-            return Err(Error::Config(
-                "ps_scale_set needs at least one process type".into(),
-            ));
-        }
-        self.run_ok(ps_scale_command(app, set, skip_deploy)?)
-            .await
-            .map(drop)
+    /// unless `options` skip the deploy.
+    pub async fn ps_scale_set(
+        &self,
+        app: &str,
+        set: &Formation,
+        options: ScaleOptions,
+    ) -> Result<()> {
+        self.run_ok(scale_set(app, set, options)?).await.map(drop)
     }
 }
 
@@ -314,11 +371,26 @@ mod tests {
         let mut f = Formation::new();
         f.insert("web".into(), 2);
         assert_eq!(
-            ps_scale_command("a", &f, true).unwrap().argv(),
+            scale_set("a", &f, ScaleOptions::default().skip_deploy())
+                .unwrap()
+                .argv(),
             vec!["ps:scale", "--skip-deploy", "a", "web=2"]
         );
+        assert_eq!(scale("a").unwrap().argv(), vec!["ps:scale", "a"]);
+        assert!(scale_set("a", &Formation::new(), ScaleOptions::default()).is_err());
         f.insert("bad type".into(), 1);
-        assert!(ps_scale_command("a", &f, false).is_err());
+        assert!(scale_set("a", &f, ScaleOptions::default()).is_err());
+        assert_eq!(
+            running("a").unwrap().argv(),
+            vec!["ps:report", "a", "--running"]
+        );
+        assert_eq!(parse_running("true\n"), Some(true));
+        assert_eq!(parse_running("false"), Some(false));
+        assert_eq!(parse_running(""), None);
+        assert_eq!(
+            report(None, ReportFormat::Text).unwrap().argv(),
+            vec!["ps:report"]
+        );
     }
 
     use crate::transport::ScriptedTransport;

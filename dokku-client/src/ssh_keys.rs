@@ -32,17 +32,34 @@ fn check_key_name(name: &str) -> Result<()> {
     }
 }
 
+/// `ssh-keys:list`.
+pub fn list() -> Command {
+    Command::read("ssh-keys:list")
+}
+
+/// `ssh-keys:add <name>`: the public key goes on its stdin (see
+/// [`Client::ssh_keys_add`]), never on the command line.
+pub fn add(name: &str) -> Result<Command> {
+    check_key_name(name)?;
+    Ok(Command::write("ssh-keys:add").value(name))
+}
+
+/// `ssh-keys:remove <name>`.
+pub fn remove(name: &str) -> Result<Command> {
+    check_key_name(name)?;
+    Ok(Command::write("ssh-keys:remove").value(name))
+}
+
 impl Client {
     /// The authorised keys (`ssh-keys:list`).
     pub async fn ssh_keys_list(&self) -> Result<Vec<SshKey>> {
-        let out = self.run_ok(Command::read("ssh-keys:list")).await?;
+        let out = self.run_ok(list()).await?;
         Ok(parse::parse_ssh_keys_list(&out.stdout_text()))
     }
 
     /// Adds a public key under `name` (sent on stdin).
     pub async fn ssh_keys_add(&self, name: &str, public_key: &str) -> Result<()> {
-        check_key_name(name)?;
-        let cmd = Command::write("ssh-keys:add").value(name);
+        let cmd = add(name)?;
         let out = self
             .execute(
                 Request::new(cmd.clone())
@@ -58,10 +75,7 @@ impl Client {
 
     /// Removes the key named `name`.
     pub async fn ssh_keys_remove(&self, name: &str) -> Result<()> {
-        check_key_name(name)?;
-        self.run_ok(Command::write("ssh-keys:remove").value(name))
-            .await
-            .map(drop)
+        self.run_ok(remove(name)?).await.map(drop)
     }
 }
 

@@ -28,27 +28,36 @@ fn mount_command(name: &str, app: &str, mount: &str) -> Result<Command> {
     Ok(Command::write(name).value(app).value(mount))
 }
 
+/// `storage:mount <app> <host-path:container-path>`.
+pub fn mount(app: &str, mount: &str) -> Result<Command> {
+    mount_command("storage:mount", app, mount)
+}
+
+/// `storage:unmount <app> <host-path:container-path>`.
+pub fn unmount(app: &str, mount: &str) -> Result<Command> {
+    mount_command("storage:unmount", app, mount)
+}
+
+/// `storage:list <app>`.
+pub fn list(app: &str) -> Result<Command> {
+    validate_app_name(app)?;
+    Ok(Command::read("storage:list").value(app))
+}
+
 impl Client {
     /// Mounts `host:container` into the app (`storage:mount`).
     pub async fn storage_mount(&self, app: &str, mount: &str) -> Result<()> {
-        self.run_ok(mount_command("storage:mount", app, mount)?)
-            .await
-            .map(drop)
+        self.run_ok(self::mount(app, mount)?).await.map(drop)
     }
 
     /// Removes a mount (`storage:unmount`).
     pub async fn storage_unmount(&self, app: &str, mount: &str) -> Result<()> {
-        self.run_ok(mount_command("storage:unmount", app, mount)?)
-            .await
-            .map(drop)
+        self.run_ok(unmount(app, mount)?).await.map(drop)
     }
 
     /// The app's mounts (`storage:list`).
     pub async fn storage_list(&self, app: &str) -> Result<Vec<Mount>> {
-        validate_app_name(app)?;
-        let out = self
-            .run_ok(Command::read("storage:list").value(app))
-            .await?;
+        let out = self.run_ok(list(app)?).await?;
         Ok(parse::parse_storage_list(&out.stdout_text()))
     }
 }

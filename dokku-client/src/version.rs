@@ -19,6 +19,11 @@ pub struct DokkuVersion {
     pub raw: String,
 }
 
+/// `version`: Dokku's version line (`dokku version 0.38.27`).
+pub fn command() -> crate::Command {
+    crate::Command::read("version")
+}
+
 impl DokkuVersion {
     /// Builds a version from numbers.
     pub fn new(major: u32, minor: u32, patch: u32) -> Self {

@@ -3,9 +3,8 @@
 use std::collections::BTreeMap;
 
 use dokku_client::config::ConfigSetOptions;
-use dokku_client::parse::report::typed_reports;
-use dokku_client::ps::Formation;
-use dokku_client::{Client, Command, PsReport};
+use dokku_client::ps::{Formation, ScaleOptions};
+use dokku_client::PsReport;
 use serde::Serialize;
 
 use crate::cli::{AppsCmd, ConfigCmd, PsCmd};
@@ -108,7 +107,7 @@ pub async fn apps(ctx: &Ctx, cmd: &AppsCmd) -> Result<(), Failure> {
                 confirm.as_deref(),
                 &mut TerminalPrompter,
             )?;
-            client.apps_destroy(app, true).await?;
+            client.apps_destroy(app).await?;
             done(ctx, "apps:destroy", app, &format!("destroyed app {app}"))
         }
         AppsCmd::Lock(a) => {
@@ -160,14 +159,6 @@ fn opt(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
 }
 
-/// The process reports of every app, in one `ps:report` (text names each app).
-pub async fn ps_reports(client: &Client) -> Result<Vec<PsReport>, Failure> {
-    let cmd = Command::read("ps:report");
-    let out = client.run_ok(cmd.clone()).await?;
-    Ok(typed_reports(&out.stdout_text(), false, "ps", None)
-        .map_err(|e| e.into_error(cmd.name()))?)
-}
-
 fn ps_rows(reports: &[PsReport]) -> Vec<Vec<String>> {
     reports
         .iter()
@@ -213,7 +204,7 @@ pub async fn ps(ctx: &Ctx, cmd: &PsCmd) -> Result<(), Failure> {
         PsCmd::Report(a) => {
             let reports = match a.app.as_deref().or(sel.app.as_deref()) {
                 Some(app) => vec![client.ps_report(app).await?],
-                None => ps_reports(&client).await?,
+                None => client.ps_reports().await?,
             };
             if ctx.out.json {
                 return ctx.out.json(&reports);
@@ -257,7 +248,12 @@ pub async fn ps(ctx: &Ctx, cmd: &PsCmd) -> Result<(), Failure> {
             let (app, set) = scale.unwrap_or_default();
             let app = sel.app_or(app.as_deref())?;
             if !set.is_empty() {
-                client.ps_scale_set(&app, &set, *skip_deploy).await?;
+                let options = if *skip_deploy {
+                    ScaleOptions::default().skip_deploy()
+                } else {
+                    ScaleOptions::default()
+                };
+                client.ps_scale_set(&app, &set, options).await?;
             }
             let formation = client.ps_scale_get(&app).await?;
             if ctx.out.json {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use dokku_client::postgres::{service_command, LinkOptions};
+use dokku_client::postgres::{LinkOptions, UnlinkOptions};
 use dokku_client::{Client, PostgresInfo, Request, Stdin, Stdout};
 use pix_ops::backup::{backup_path, export_to_file, import_file, ByteCounter};
 use pix_ops::confirm::{confirm, ConfirmFlags, ConfirmRequest, Prompter};
@@ -185,7 +185,7 @@ pub async fn db(ctx: &Ctx, cmd: &DbCmd) -> Result<(), Failure> {
                 confirm.as_deref(),
                 &mut TerminalPrompter,
             )?;
-            client.postgres_destroy(service, true).await?;
+            client.postgres_destroy(service).await?;
             done(
                 ctx,
                 "postgres:destroy",
@@ -222,7 +222,15 @@ pub async fn db(ctx: &Ctx, cmd: &DbCmd) -> Result<(), Failure> {
             let t = target(ctx, &service.service).await?;
             let app = app_for(ctx, &t, app.app.as_deref())?;
             t.client
-                .postgres_unlink(&t.service, &app, *no_restart)
+                .postgres_unlink(
+                    &t.service,
+                    &app,
+                    if *no_restart {
+                        UnlinkOptions::default().no_restart()
+                    } else {
+                        UnlinkOptions::default()
+                    },
+                )
                 .await?;
             done(
                 ctx,
@@ -237,7 +245,7 @@ pub async fn db(ctx: &Ctx, cmd: &DbCmd) -> Result<(), Failure> {
                 t.client.postgres_connect(&t.service).await?
             } else {
                 // No terminal: SQL from stdin, results to stdout (psql's own).
-                let cmd = service_command("postgres:connect", &t.service, None, false)?;
+                let cmd = dokku_client::postgres::connect(&t.service)?;
                 let out = t
                     .client
                     .execute(

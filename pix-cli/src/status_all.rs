@@ -6,11 +6,12 @@
 use clap::Args;
 use pix_ops::config::HostOverrides;
 use pix_ops::hosts::{for_each_host, targets, HostTarget, PerHost};
-use pix_ops::{OpsError, PixConfig};
+use pix_ops::PixConfig;
 
 use crate::context::Ctx;
 use crate::exit::{self, Failure};
-use crate::misc::{status_cells, status_rows, AppStatus, STATUS_HEADERS};
+use crate::misc::{status_cells, STATUS_HEADERS};
+use pix_ops::status::{status_rows, AppStatus};
 
 /// `pix status`.
 #[derive(Debug, Args, Clone, Default)]
@@ -19,21 +20,6 @@ pub struct StatusArgs {
     /// column.
     #[arg(long)]
     pub all: bool,
-}
-
-/// A failure as the library's error (for the per-host results).
-pub fn into_ops(failure: Failure) -> OpsError {
-    match failure {
-        Failure::Ops(e) => e,
-        Failure::Interrupted(m) => OpsError::io(
-            m,
-            std::io::Error::new(std::io::ErrorKind::Interrupted, "interrupted"),
-        ),
-        Failure::NotFound(message) => OpsError::Precondition { message },
-        Failure::Exit(code) => OpsError::Precondition {
-            message: format!("a command exited with code {code}"),
-        },
-    }
 }
 
 /// Which hosts of `config` the flags select (pure): `--host NAME` (a host
@@ -136,7 +122,7 @@ pub fn render_all(
 pub async fn status_all(ctx: &Ctx) -> Result<(), Failure> {
     let (_, list) = host_targets(ctx)?;
     let results = for_each_host(list, &ctx.connect_options(), |_target, client| async move {
-        status_rows(&client).await.map_err(into_ops)
+        status_rows(&client).await
     })
     .await;
     if ctx.out.json {
@@ -219,7 +205,7 @@ mod tests {
             PerHost {
                 host: "a".into(),
                 address: "a.example".into(),
-                result: Err(OpsError::Precondition {
+                result: Err(pix_ops::OpsError::Precondition {
                     message: "down".into(),
                 }),
             },

@@ -280,17 +280,15 @@ mod tests {
         c.hosts.get_mut("b").unwrap().dokku_path = Some(fake.display().to_string());
         let t = targets(&c, &HostOverrides::default(), &[]).unwrap();
         let out = for_each_host(t, &ConnectOptions::default(), |target, client| async move {
-            let o = client
-                .run_ok(dokku_client::Command::read("apps:list"))
-                .await?;
+            let o = client.run_ok(dokku_client::postgres::list()).await?;
             Ok(format!("{}:{}", target.name, o.stdout_text().trim()))
         })
         .await;
         assert_eq!(out.len(), 2);
         assert!(out[0].result.is_err(), "{:?}", out[0].result);
-        assert_eq!(out[1].result.as_ref().unwrap(), "b:apps:list");
+        assert_eq!(out[1].result.as_ref().unwrap(), "b:postgres:list");
         let json = serde_json::to_value(&out).unwrap();
         assert!(json[0]["result"]["error"].is_string(), "{json}");
-        assert_eq!(json[1]["result"]["ok"], "b:apps:list");
+        assert_eq!(json[1]["result"]["ok"], "b:postgres:list");
     }
 }

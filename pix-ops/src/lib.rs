@@ -20,6 +20,7 @@ pub mod remote;
 pub mod reset;
 pub mod review;
 pub mod select;
+pub mod status;
 pub mod trust;
 
 pub use config::{Environment, HostOverrides, PixConfig};

@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use dokku_client::config::{ConfigSetOptions, ExportFormat};
 use dokku_client::postgres::LinkOptions;
+use dokku_client::transport::{Request, Stdin};
 use dokku_client::{Client, Command};
 use serde::Serialize;
 
@@ -590,63 +591,57 @@ impl Change {
         )
     }
 
-    /// The Dokku command (secrets hidden when displayed).
-    pub fn command(&self) -> Result<Command> {
+    /// The Dokku commands of this change, in order (pure; secrets hidden
+    /// when displayed): what the plan shows and what the apply runs.
+    pub fn commands(&self) -> Result<Vec<Command>> {
+        use dokku_client::{apps, config, domains, plugin, postgres, ssh_keys, storage};
         Ok(match self {
-            Change::InstallPlugin { name, url } => {
-                dokku_client::plugin::plugin_install_command(url, Some(name))?
-            }
-            Change::AddSshKey { name, .. } => Command::write("ssh-keys:add").value(name.clone()),
-            // After `ssh-keys:remove <name>` (see the apply).
+            Change::InstallPlugin { name, url } => vec![plugin::install(url, Some(name))?],
+            Change::AddSshKey { name, .. } => vec![ssh_keys::add(name)?],
             Change::ReplaceSshKey { name, .. } => {
-                Command::write("ssh-keys:add").value(name.clone())
+                vec![ssh_keys::remove(name)?, ssh_keys::add(name)?]
             }
-            Change::CreateService { service } => {
-                dokku_client::postgres::service_command("postgres:create", service, None, false)?
-            }
-            Change::CreateApp { app } => {
-                dokku_client::apps::validate_app_name(app)?;
-                Command::write("apps:create").value(app.clone())
-            }
+            Change::CreateService { service } => vec![postgres::create(service)?],
+            Change::CreateApp { app } => vec![apps::create(app)?],
             Change::SetConfig { app, vars } => {
                 let pairs: Vec<(&str, &str)> = vars
                     .iter()
                     .map(|v| (v.key.as_str(), v.send.expose_secret()))
                     .collect();
-                dokku_client::config::config_set_command(
+                vec![config::set(
                     app.as_str().into(),
                     &pairs,
                     ConfigSetOptions::default(),
-                )?
+                )?]
             }
-            Change::AddDomain { app, domain } => {
-                dokku_client::domains::domains_command("add", app, &[domain])?
+            Change::AddDomain { app, domain } => vec![domains::add(app, &[domain])?],
+            Change::RemoveDomain { app, domain } => vec![domains::remove(app, &[domain])?],
+            Change::MountStorage { app, mount } => vec![storage::mount(app, mount)?],
+            Change::UnmountStorage { app, mount } => vec![storage::unmount(app, mount)?],
+            Change::Link { service, app } => {
+                vec![postgres::link(service, app, &LinkOptions::default())?]
             }
-            Change::RemoveDomain { app, domain } => {
-                dokku_client::domains::domains_command("remove", app, &[domain])?
-            }
-            Change::MountStorage { app, mount } => Command::write("storage:mount")
-                .value(app.clone())
-                .value(mount.clone()),
-            Change::UnmountStorage { app, mount } => Command::write("storage:unmount")
-                .value(app.clone())
-                .value(mount.clone()),
-            Change::Link { service, app } => dokku_client::postgres::postgres_link_command(
+            Change::Unlink { service, app } => vec![postgres::unlink(
                 service,
                 app,
-                &LinkOptions::default(),
-            )?,
-            Change::Unlink { service, app } => dokku_client::postgres::service_command(
-                "postgres:unlink",
-                service,
-                Some(app),
-                false,
-            )?,
-            Change::DestroyApp { app } => dokku_client::apps::apps_destroy_command(app, true)?,
-            Change::DestroyService { service } => {
-                dokku_client::postgres::postgres_destroy_command(service, true)?
-            }
+                postgres::UnlinkOptions::default(),
+            )?],
+            Change::DestroyApp { app } => vec![apps::destroy(app)?],
+            Change::DestroyService { service } => vec![postgres::destroy(service)?],
         })
+    }
+
+    /// What `command` of [`Change::commands`] reads on its stdin: the public
+    /// key of an `ssh-keys:add`, nothing for the others.
+    fn stdin_of(&self, command: &Command) -> Option<Vec<u8>> {
+        match self {
+            Change::AddSshKey { key, .. } | Change::ReplaceSshKey { key, .. }
+                if command.name() == "ssh-keys:add" =>
+            {
+                Some(key.trim().as_bytes().to_vec())
+            }
+            _ => None,
+        }
     }
 
     /// The diff lines of this change (pure; secret values never appear).
@@ -713,6 +708,18 @@ pub struct Step {
     pub via: String,
     /// The diff lines.
     pub lines: Vec<String>,
+    /// The Dokku commands the apply runs for it, in order (from
+    /// [`Change::commands`]; shown with secrets hidden).
+    #[serde(serialize_with = "displayed")]
+    pub commands: Vec<Command>,
+}
+
+/// Commands as people see them (secrets hidden), for the JSON plan.
+fn displayed<S: serde::Serializer>(
+    commands: &[Command],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(commands.iter().map(Command::display))
 }
 
 /// The plan of one host.
@@ -951,9 +958,19 @@ pub fn plan_host(
     };
     let steps = changes
         .into_iter()
-        .map(|change| {
+        .filter_map(|change| {
             let needs_root = change.needs_root();
             let mut lines = change.lines();
+            let commands = match change.commands() {
+                Ok(commands) => commands,
+                Err(e) => {
+                    warnings.push(format!(
+                        "{}: not planned, its command cannot be built ({e})",
+                        lines.join("; ").trim_start_matches(['+', '~', '-', ' '])
+                    ));
+                    return None;
+                }
+            };
             let via = if needs_root {
                 if let Some(first) = lines.first_mut() {
                     first.push_str(&format!(" [needs root: via {root_via}]"));
@@ -962,12 +979,13 @@ pub fn plan_host(
             } else {
                 login_text(host)
             };
-            Step {
+            Some(Step {
                 change,
                 needs_root,
                 via,
                 lines,
-            }
+                commands,
+            })
         })
         .collect();
     HostPlan {
@@ -1242,30 +1260,14 @@ pub fn confirm_removals(
     })
 }
 
-async fn run_change(client: &Client, change: &Change) -> Result<()> {
-    match change {
-        Change::AddSshKey { name, key, .. } => client.ssh_keys_add(name, key).await?,
-        Change::ReplaceSshKey { name, key, .. } => {
-            client.ssh_keys_remove(name).await?;
-            client.ssh_keys_add(name, key).await?;
+/// Runs the step's planned commands, in order, each checked.
+async fn run_step(client: &Client, step: &Step) -> Result<()> {
+    for command in &step.commands {
+        let mut request = Request::new(command.clone());
+        if let Some(bytes) = step.change.stdin_of(command) {
+            request = request.stdin(Stdin::Bytes(bytes));
         }
-        Change::CreateService { service } => {
-            client.postgres_create(service).await?;
-        }
-        Change::CreateApp { app } => client.apps_create(app).await?,
-        Change::MountStorage { app, mount } => client.storage_mount(app, mount).await?,
-        Change::UnmountStorage { app, mount } => client.storage_unmount(app, mount).await?,
-        Change::Link { service, app } => {
-            client
-                .postgres_link(service, app, &LinkOptions::default())
-                .await?
-        }
-        Change::Unlink { service, app } => client.postgres_unlink(service, app, false).await?,
-        Change::DestroyApp { app } => client.apps_destroy(app, true).await?,
-        Change::DestroyService { service } => client.postgres_destroy(service, true).await?,
-        other => {
-            client.run_ok(other.command()?).await?;
-        }
+        client.execute_ok(request).await?;
     }
     Ok(())
 }
@@ -1313,7 +1315,7 @@ pub async fn apply_host(
             (true, Some(r)) => r,
             _ => client,
         };
-        match run_change(on, &step.change).await {
+        match run_step(on, step).await {
             Ok(()) => {
                 progress.event(ApplyEvent::Done {
                     host: plan.host.clone(),
@@ -1499,8 +1501,9 @@ mod tests {
         assert!(!json.contains("hunter2"), "{json}");
         assert!(!format!("{plan:?}").contains("hunter2"));
         assert!(json.contains("\"action\":\"create_app\""), "{json}");
-        let cmd = plan.steps[4].change.command().unwrap();
-        assert!(!cmd.to_string().contains("hunter2"));
+        let cmds = plan.steps[4].change.commands().unwrap();
+        assert!(!cmds[0].to_string().contains("hunter2"));
+        assert!(!json.contains("hunter2"), "{json}");
         assert_eq!(plan.steps[0].via, "ubuntu@pix-app.ovh (shell login, sudo)");
         assert_eq!(plan.steps[2].via, "dokku@pix-app.ovh");
     }

@@ -9,7 +9,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use dokku_client::postgres::{LinkOptions, UnlinkOptions};
 use dokku_client::run::{run_command, RunCommand, RunOptions};
+use dokku_client::{apps, config, postgres, ps};
 use dokku_client::{Client, Command, Request, Stdin};
 use serde::Serialize;
 
@@ -209,57 +211,63 @@ pub fn plan_steps(strategy: Strategy, post_link: usize, backup: bool) -> Vec<Ste
     steps
 }
 
-/// The Dokku commands of one step (what the plan prints).
-pub fn step_commands(step: Step, env: &Environment) -> Vec<Command> {
+/// The Dokku commands of one step, in order: what the plan prints and what
+/// the step sends when nothing goes wrong (a resume first asks whether the
+/// step already happened; a verify that finds the app stopped starts it).
+pub fn step_commands(step: Step, env: &Environment) -> Result<Vec<Command>> {
     let app = env.config.app.as_str();
     let svc = env.config.database.as_str();
-    match step {
-        Step::Backup => vec![Command::read("postgres:export").value(svc)],
-        Step::Lock => vec![Command::write("apps:lock").value(app)],
-        Step::Stop => vec![Command::write("ps:stop").value(app)],
-        Step::Unlink => vec![Command::write("postgres:unlink").value(svc).value(app)],
-        Step::Destroy => vec![Command::write("postgres:destroy")
-            .value(svc)
-            .flag("--force")],
-        Step::Create => vec![Command::write("postgres:create").value(svc)],
-        Step::Link => vec![Command::write("postgres:link").value(svc).value(app)],
-        Step::Wipe => vec![Command::write("postgres:connect").value(svc)],
-        Step::Start => vec![Command::write("ps:start").value(app)],
+    Ok(match step {
+        Step::Backup => vec![postgres::export(svc)?],
+        Step::Lock => vec![apps::lock(app)?],
+        Step::Stop => vec![ps::stop(app)?],
+        Step::Unlink => vec![postgres::unlink(svc, app, UnlinkOptions::default())?],
+        Step::Destroy => vec![postgres::destroy(svc)?],
+        Step::Create => vec![postgres::create(svc)?],
+        Step::Link => vec![postgres::link(svc, app, &LinkOptions::default())?],
+        Step::Wipe => vec![postgres::connect(svc)?],
+        Step::Start => vec![ps::start(app)?],
         Step::PostLink(i) => {
             // A post-link command is a line for the container's shell, as
             // the Makefile's `dokku run APP npm run db:migrate` was.
             let line = env.config.post_link.get(i).cloned().unwrap_or_default();
             // (pix.toml's validation refuses an empty line or a NUL byte,
             // the only lines `run_command` refuses.)
-            run_command(app, &RunCommand::shell(line), &RunOptions::default())
-                .into_iter()
-                .collect()
+            vec![run_command(
+                app,
+                &RunCommand::shell(line),
+                &RunOptions::default(),
+            )?]
         }
         Step::Verify => vec![
-            Command::read("ps:report").value(app).flag("--running"),
-            Command::read("config:get").value(app).value("DATABASE_URL"),
-            Command::read("postgres:info").value(svc).flag("--dsn"),
+            ps::running(app)?,
+            config::get(app.into(), DATABASE_URL)?,
+            postgres::dsn(svc)?,
         ],
-        Step::Unlock => vec![Command::write("apps:unlock").value(app)],
-    }
+        Step::Unlock => vec![apps::unlock(app)?],
+    })
 }
 
-/// Renders the plan: one line per Dokku command.
+/// The config key the link sets and the verify reads.
+const DATABASE_URL: &str = "DATABASE_URL";
+
+/// Renders the plan: one line per Dokku command of [`step_commands`].
 pub fn render_plan(
     steps: &[Step],
     env: &Environment,
     backup_path: &std::path::Path,
-) -> Vec<String> {
-    steps
-        .iter()
-        .flat_map(|s| {
-            step_commands(*s, env).into_iter().map(move |c| match s {
+) -> Result<Vec<String>> {
+    let mut lines = Vec::new();
+    for s in steps {
+        for c in step_commands(*s, env)? {
+            lines.push(match s {
                 Step::Backup => format!("{c} > {}", backup_path.display()),
                 Step::Wipe => format!("{c} < (DROP SCHEMA public CASCADE; CREATE SCHEMA public)"),
                 _ => c.to_string(),
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    Ok(lines)
 }
 
 /// Runs the reset of `env` on `client`.
@@ -401,7 +409,7 @@ pub async fn reset(
         .backup
         .clone()
         .unwrap_or_else(|| backup::backup_path(&options.backups_dir, &env.name, &svc));
-    let plan = render_plan(&journal.plan, env, &backup_path);
+    let plan = render_plan(&journal.plan, env, &backup_path)?;
     progress.event(Event::Plan(plan.clone()));
     let mut report = ResetReport {
         environment: env.name.clone(),
@@ -445,7 +453,7 @@ pub async fn reset(
     let mut index = first_resumed;
     while let Some(step) = journal.next_step() {
         let started = Instant::now();
-        let what = step_commands(step, env)
+        let what = step_commands(step, env)?
             .iter()
             .map(|c| c.to_string())
             .collect::<Vec<_>>()
@@ -574,7 +582,7 @@ async fn run_step(
 ) -> Result<StepResult> {
     let app = env.config.app.as_str();
     let svc = env.config.database.as_str();
-    let mut commands = step_commands(step, env).into_iter();
+    let mut commands = step_commands(step, env)?.into_iter();
     let mut next = || {
         commands.next().ok_or_else(|| OpsError::Usage {
             message: format!("no command for step {}", step.name()),
@@ -624,7 +632,7 @@ async fn run_step(
             // Look at the lock (not a blind retry) and try once more.
             if let Err(first) = run_ok(client, next()?).await {
                 if client.apps_locked(app).await? {
-                    run_ok(client, Command::write("apps:unlock").value(app))
+                    run_ok(client, apps::unlock(app)?)
                         .await
                         .map_err(|second| OpsError::StepFailed {
                             message: format!(
@@ -671,7 +679,7 @@ async fn run_step(
             Ok(StepResult::Done(None))
         }
         Step::Wipe => {
-            wipe(client, svc).await?;
+            wipe(client, next()?).await?;
             Ok(StepResult::Done(None))
         }
         Step::PostLink(_) => {
@@ -683,7 +691,7 @@ async fn run_step(
             Ok(StepResult::Done(None))
         }
         Step::Verify => {
-            verify(client, app, svc).await?;
+            verify(client, app, svc, [next()?, next()?, next()?]).await?;
             Ok(StepResult::Done(None))
         }
     }
@@ -718,35 +726,42 @@ async fn finish_unlink(client: &Client, svc: &str, app: &str) -> Result<()> {
     Ok(())
 }
 
-async fn wipe(client: &Client, svc: &str) -> Result<()> {
-    let command = Command::write("postgres:connect").value(svc);
+/// Empties the database: `command` is its `postgres:connect`.
+async fn wipe(client: &Client, command: Command) -> Result<()> {
     client
         .execute_ok(Request::new(command).stdin(Stdin::Bytes(WIPE_SQL.as_bytes().to_vec())))
         .await?;
     Ok(())
 }
 
-async fn verify(client: &Client, app: &str, svc: &str) -> Result<()> {
-    let (report, url, info) = tokio::join!(
-        client.ps_report(app),
-        client.config_get(app, "DATABASE_URL"),
-        client.postgres_info(svc),
+/// Checks the app runs and its `DATABASE_URL` is the service's DSN, with
+/// the step's three reads (`ps:report --running`, `config:get`,
+/// `postgres:info --dsn`), sent together.
+async fn verify(client: &Client, app: &str, svc: &str, reads: [Command; 3]) -> Result<()> {
+    let [running, get_url, dsn] = reads;
+    let (running, url, dsn) = tokio::join!(
+        client.run_ok(running),
+        client.run(get_url.clone()),
+        client.run_ok(dsn),
     );
-    let (mut report, url, info) = (report?, url?, info?);
-    if report.running.as_deref() != Some("true") {
+    let mut running = ps::parse_running(&running?.stdout_text());
+    let url = url?;
+    let url = config::parse_get(&url).ok_or_else(|| client.classify(&get_url, &url))?;
+    let dsn = postgres::parse_dsn(&dsn?.stdout_text());
+    if running != Some(true) {
         // The link restarts a deployed app; make sure it is up.
         client.ps_start(app).await?;
-        report = client.ps_report(app).await?;
+        running = Some(client.ps_running(app).await?);
     }
-    if report.running.as_deref() != Some("true") {
+    if running != Some(true) {
         return Err(OpsError::Precondition {
             message: format!(
-                "app {app} is not running after the reset (ps:report says running={:?}); see `pix logs {app}`",
-                report.running.unwrap_or_default()
+                "app {app} is not running after the reset (`ps:report {app} --running` says {}); see `pix logs {app}`",
+                running.map_or("neither true nor false", |r| if r { "true" } else { "false" })
             ),
         });
     }
-    let dsn = info.dsn.as_ref().map(|d| d.expose_secret().to_string());
+    let dsn = dsn.as_ref().map(|d| d.expose_secret().to_string());
     match (url, dsn) {
         (Some(url), Some(dsn)) if url == dsn => Ok(()),
         (url, _) => Err(OpsError::Precondition {
@@ -809,23 +824,19 @@ async fn recover(
                 });
             };
             if !client.postgres_exists(svc).await? {
-                run_ok(client, Command::write("postgres:create").value(svc)).await?;
+                run_ok(client, postgres::create(svc)?).await?;
             } else if journal.strategy == Strategy::Recreate
                 && journal.completed.contains(&Step::Create)
             {
                 // The new database may hold half a migration: empty it first.
-                wipe(client, svc).await?;
+                wipe(client, postgres::connect(svc)?).await?;
             }
             backup::import_file(client, svc, backup).await?;
         }
         if !linked(client, svc, app).await? {
-            run_ok(
-                client,
-                Command::write("postgres:link").value(svc).value(app),
-            )
-            .await?;
+            run_ok(client, postgres::link(svc, app, &LinkOptions::default())?).await?;
         }
-        run_ok(client, Command::write("ps:start").value(app)).await?;
+        run_ok(client, ps::start(app)?).await?;
         Ok(())
     }
     .await;
@@ -834,7 +845,7 @@ async fn recover(
     let unlocked: Result<()> = async {
         let took = journal.completed.contains(&Step::Lock) || failed == Step::Lock;
         if took && client.apps_locked(app).await? {
-            run_ok(client, Command::write("apps:unlock").value(app)).await?;
+            run_ok(client, apps::unlock(app)?).await?;
         }
         Ok(())
     }

@@ -13,7 +13,7 @@
 //! the service after the app ([`review_service_name`]: `<app>-db`).
 
 use dokku_client::config::ConfigSetOptions;
-use dokku_client::postgres::LinkOptions;
+use dokku_client::postgres::{LinkOptions, UnlinkOptions};
 use dokku_client::Client;
 use serde::Serialize;
 
@@ -299,14 +299,16 @@ async fn remove(
     if let Some(svc) = &app.service {
         if !reserved_service(config, svc) && client.postgres_exists(svc).await? {
             if client.postgres_linked(svc, &app.app).await? {
-                client.postgres_unlink(svc, &app.app, true).await?;
+                client
+                    .postgres_unlink(svc, &app.app, UnlinkOptions::default().no_restart())
+                    .await?;
             }
             let others = client.postgres_links(svc).await?;
             if others.is_empty() {
                 progress.event(DeployEvent::Note(format!(
                     "destroying Postgres service {svc}"
                 )));
-                client.postgres_destroy(svc, true).await?;
+                client.postgres_destroy(svc).await?;
                 service_destroyed = true;
             } else {
                 progress.event(DeployEvent::Note(format!(
@@ -317,7 +319,7 @@ async fn remove(
         }
     }
     progress.event(DeployEvent::Note(format!("destroying app {}", app.app)));
-    client.apps_destroy(&app.app, true).await?;
+    client.apps_destroy(&app.app).await?;
     Ok(Removed {
         app: app.app.clone(),
         branch: app.branch.clone(),

@@ -129,7 +129,7 @@ async fn every_typed_method(profile: Profile) {
             .as_deref(),
         Some(dsn.expose_secret())
     );
-    let err = c.postgres_destroy("db-a", true).await.unwrap_err();
+    let err = c.postgres_destroy("db-a").await.unwrap_err();
     assert!(err.to_string().contains("linked"), "{err}");
 
     // a deployed app: ps, git, domains, run, logs
@@ -198,7 +198,9 @@ async fn every_typed_method(profile: Profile) {
     );
     let mut formation = BTreeMap::new();
     formation.insert("web".to_string(), 2u32);
-    c.ps_scale_set("web-a", &formation, false).await.unwrap();
+    c.ps_scale_set("web-a", &formation, Default::default())
+        .await
+        .unwrap();
     assert_eq!(c.ps_scale_get("web-a").await.unwrap().get("web"), Some(&2));
     assert_eq!(c.ps_report("web-a").await.unwrap().statuses.len(), 2);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -253,11 +255,17 @@ async fn every_typed_method(profile: Profile) {
         .any(|p| p.name == "postgres"));
 
     // teardown through the API
-    c.postgres_unlink("db-a", "web-a", true).await.unwrap();
+    c.postgres_unlink(
+        "db-a",
+        "web-a",
+        dokku_client::postgres::UnlinkOptions::default().no_restart(),
+    )
+    .await
+    .unwrap();
     assert!(!c.postgres_linked("db-a", "web-a").await.unwrap());
-    c.postgres_destroy("db-a", true).await.unwrap();
+    c.postgres_destroy("db-a").await.unwrap();
     assert!(!c.postgres_exists("db-a").await.unwrap());
-    c.apps_destroy("web-b", true).await.unwrap();
+    c.apps_destroy("web-b").await.unwrap();
     assert_eq!(c.apps_list().await.unwrap(), ["web-a"]);
     c.close().await.unwrap();
 }

@@ -205,6 +205,18 @@ impl World {
     }
 }
 
+/// The `commands` the JSON plan shows, every step's in order.
+fn json_steps_commands(json: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["commands"].as_array().unwrap().clone())
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect()
+}
+
 fn lines(p: &HostPlan) -> Vec<String> {
     p.steps.iter().flat_map(|s| s.lines.clone()).collect()
 }
@@ -262,9 +274,27 @@ fn an_empty_sandbox_is_provisioned_and_converges() {
         "{text}\n{json}"
     );
 
+    let before_apply = w.sb.received().unwrap().len();
     let report = w.apply(&config, &p, ConfirmFlags::default()).unwrap();
     assert!(report.succeeded(), "{report:?}");
     assert_eq!(report.done.len(), p.steps.len());
+    // The apply sent the plan's commands, step for step, and nothing else
+    // (but each connection's version probe).
+    let sent: Vec<Vec<String>> = w.sb.received().unwrap()[before_apply..]
+        .iter()
+        .map(|r| r.argv_lossy())
+        .filter(|argv| argv[0] != "version")
+        .collect();
+    let planned: Vec<Vec<String>> = p
+        .steps
+        .iter()
+        .flat_map(|s| s.commands.iter())
+        .map(|c| c.argv().iter().map(|w| w.to_string()).collect())
+        .collect();
+    assert_eq!(sent, planned);
+    let shown = json_steps_commands(&json);
+    assert_eq!(shown.len(), planned.len());
+    assert!(shown.iter().all(|c| !c.contains(SECRET)), "{shown:?}");
 
     // What apply created, read back over raw ssh.
     let apps = w.dokku(&["apps:list"]);

@@ -127,7 +127,7 @@ fn scratch_app_lifecycle(real: &TestTarget) {
         }
         .await;
         client
-            .apps_destroy(&app, true)
+            .apps_destroy(&app)
             .await
             .expect("apps:destroy --force");
         result.expect("scratch app lifecycle");

@@ -13,7 +13,9 @@ use pix_ops::config::{HostOverrides, PixConfig};
 use pix_ops::confirm::{ConfirmFlags, NoTerminal};
 use pix_ops::connect::{connect, ConnectOptions};
 use pix_ops::journal::{Journal, JournalState, Step, Strategy};
-use pix_ops::reset::{reset, Event, Outcome, Progress, ResetOptions};
+use pix_ops::reset::{
+    plan_steps, render_plan, reset, step_commands, Event, Outcome, Progress, ResetOptions,
+};
 use pix_ops::{Environment, OpsError};
 use pix_sandbox::contract::{Fault, FaultAction, Profile};
 use pix_sandbox::sandbox::{Sandbox, SandboxOptions};
@@ -169,10 +171,12 @@ fn happy_path(profile: Profile) {
     assert_eq!(w.users(), Some(u64::from(USERS)));
     let old_url = w.database_url();
     let recorder = Recorder::default();
+    let before = w.sb.received().expect("received").len();
     let report = rt
         .block_on(w.reset(&w.options(), &recorder))
         .expect("reset");
     assert_eq!(report.outcome, Outcome::Completed);
+    plan_is_what_ran(&w, &report, &w.sb.received().expect("received")[before..]);
     assert_eq!(w.users(), Some(0), "rows gone, schema migrated");
     assert!(w.running(), "app running");
     assert!(!w.locked(), "lock released");
@@ -216,6 +220,63 @@ fn happy_path(profile: Profile) {
         .to_string();
     let printed = format!("{events:?}{:?}", w.journal());
     assert!(!printed.contains(&password), "secret leaked");
+}
+
+/// The printed plan is rendered from [`step_commands`], and the server
+/// received exactly those commands, in order, after the read-only
+/// preflight (the verify's three reads go out together, in any order).
+fn plan_is_what_ran(
+    w: &World,
+    report: &pix_ops::reset::ResetReport,
+    received: &[pix_sandbox::contract::ReceivedCommand],
+) {
+    let env = w.env("development");
+    let steps = plan_steps(Strategy::Recreate, env.config.post_link.len(), true);
+    let backup = report.backup.as_ref().expect("backup").path.clone();
+    assert_eq!(
+        render_plan(&steps, &env, &backup).unwrap(),
+        report.plan,
+        "the printed plan"
+    );
+    let planned: Vec<(Step, Vec<String>)> = steps
+        .iter()
+        .flat_map(|s| {
+            step_commands(*s, &env)
+                .unwrap()
+                .into_iter()
+                .map(move |c| (*s, c.argv().iter().map(|w| w.to_string()).collect()))
+        })
+        .collect();
+    assert!(received.len() > planned.len(), "{received:?}");
+    let (preflight, ran) = received.split_at(received.len() - planned.len());
+    for r in preflight {
+        let name = r.argv_lossy()[0].clone();
+        assert!(
+            [
+                "version",
+                "apps:exists",
+                "postgres:exists",
+                "postgres:linked",
+                "apps:locked"
+            ]
+            .contains(&name.as_str()),
+            "before the plan only the preflight's reads: {name}"
+        );
+    }
+    let ran: Vec<Vec<String>> = ran.iter().map(|r| r.argv_lossy()).collect();
+    let mut i = 0;
+    while i < planned.len() {
+        let step = planned[i].0;
+        let n = planned[i..].iter().take_while(|(s, _)| *s == step).count();
+        let mut want: Vec<&Vec<String>> = planned[i..i + n].iter().map(|(_, c)| c).collect();
+        let mut got: Vec<&Vec<String>> = ran[i..i + n].iter().collect();
+        if step == Step::Verify {
+            want.sort();
+            got.sort();
+        }
+        assert_eq!(got, want, "step {}", step.name());
+        i += n;
+    }
 }
 
 #[test]

@@ -96,7 +96,7 @@ async fn names_and_keys_are_refused(profile: Profile) {
         if !valid_app {
             assert_refused(&sb, before, c.apps_report(&bad).await, &what);
             assert_refused(&sb, before, c.apps_create(&bad).await, &what);
-            assert_refused(&sb, before, c.apps_destroy(&bad, true).await, &what);
+            assert_refused(&sb, before, c.apps_destroy(&bad).await, &what);
             assert_refused(&sb, before, c.config_show(bad.as_str()).await, &what);
             assert_refused(
                 &sb,

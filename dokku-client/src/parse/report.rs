@@ -263,6 +263,39 @@ pub trait ReportFields: Default {
         report
     }
 }
+/// The output a `*:report` command is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReportFormat {
+    /// Dokku's `=====>` blocks (every version).
+    Text,
+    /// `--format json` (where the plugin's report has it).
+    Json,
+}
+
+impl ReportFormat {
+    /// `Json` when the server's report has it, `Text` otherwise.
+    pub fn when(json: bool) -> Self {
+        if json {
+            ReportFormat::Json
+        } else {
+            ReportFormat::Text
+        }
+    }
+
+    /// True for `Json`.
+    pub fn is_json(self) -> bool {
+        self == ReportFormat::Json
+    }
+
+    /// Adds `--format json` to `cmd` for `Json`.
+    pub fn apply(self, cmd: crate::Command) -> crate::Command {
+        match self {
+            ReportFormat::Text => cmd,
+            ReportFormat::Json => cmd.flag("--format").flag("json"),
+        }
+    }
+}
 
 /// Typed reports from `*:report` output: what [`report_maps`] then
 /// [`ReportFields::from_map`] give. Text output goes straight to the typed
