@@ -46,7 +46,7 @@ pub enum Error {
         fingerprint: Option<String>,
     },
     /// The server refused our key.
-    #[error("{user}@{host} refused the SSH key. Check the key file (--key / PIX_SSH_KEY, or the host's `key` in pix.toml) and that the key was added with `dokku ssh-keys:add`")]
+    #[error("{user}@{host} refused the SSH key. Check the key the client was given and that it was added on the server with `dokku ssh-keys:add`")]
     Authentication {
         /// The host.
         host: String,
@@ -61,37 +61,53 @@ pub enum Error {
         /// What the server printed.
         message: String,
     },
-    /// The app does not exist (exit 20 since Dokku 0.24.0).
-    #[error("app {app} does not exist on this Dokku host. List apps with `pix apps list`, or create it with `pix apps create {app}`")]
+    /// The app does not exist (Dokku exits 20 since 0.24.0, 1 before).
+    #[error("app {app} does not exist on this Dokku host")]
     AppNotFound {
         /// The app name.
         app: String,
+        /// The command that said so (secrets redacted), when one did.
+        command: Option<String>,
+        /// Its exit code, when a command said so.
+        exit_code: Option<i32>,
     },
     /// A service (e.g. a Postgres service) does not exist.
-    #[error("{plugin} service {service} does not exist. List services with `pix db list`")]
+    #[error("{plugin} service {service} does not exist on this Dokku host")]
     ServiceNotFound {
         /// The plugin (`Postgres`).
         plugin: String,
         /// The service name.
         service: String,
+        /// The command that said so (secrets redacted), when one did.
+        command: Option<String>,
+        /// Its exit code, when a command said so.
+        exit_code: Option<i32>,
     },
     /// The thing to create already exists.
     #[error("{what} {name} already exists: {message}")]
     AlreadyExists {
-        /// What kind of thing (`app`, `service`, `link`, ...).
-        what: String,
+        /// What kind of thing.
+        what: Existing,
         /// Its name.
         name: String,
         /// Dokku's message.
         message: String,
+        /// The command (secrets redacted).
+        command: String,
+        /// Its exit code.
+        exit_code: i32,
     },
     /// The app is locked (a deploy lock, or `apps:lock`).
-    #[error("app {app} is locked: {message}. Wait for the running deploy, or release the lock with `pix apps unlock {app}` if you are sure none runs")]
+    #[error("app {app} is locked: {message}. Wait for the running deploy, or release the lock (`dokku apps:unlock {app}`) if you are sure none runs")]
     Locked {
         /// The app.
         app: String,
         /// Dokku's message.
         message: String,
+        /// The command (secrets redacted).
+        command: String,
+        /// Its exit code.
+        exit_code: i32,
     },
     /// A name (app, service, config key) is not valid.
     #[error("invalid name {name:?}: {message}")]
@@ -110,7 +126,7 @@ pub enum Error {
         reason: String,
     },
     /// The command did not finish in time; the remote process was stopped.
-    #[error("`{command}` did not finish within {waited:?}; the remote command was stopped. Raise the timeout (--timeout) if the server is just slow")]
+    #[error("`{command}` did not finish within {waited:?}; the remote command was stopped. Raise the client's timeout if the server is just slow")]
     Timeout {
         /// The command (secrets redacted).
         command: String,
@@ -162,35 +178,76 @@ pub enum Error {
 }
 
 impl Error {
-    /// A short snake_case name of the variant, stable for JSON output.
-    pub fn kind(&self) -> &'static str {
+    /// What kind of error this is (stable; its `Display` is the snake_case
+    /// name used in JSON output).
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Transport { .. } => "transport",
-            Error::HostKeyUnknown { .. } => "host_key_unknown",
-            Error::HostKeyMismatch { .. } => "host_key_mismatch",
-            Error::Authentication { .. } => "authentication",
-            Error::NotDokku { .. } => "not_dokku",
-            Error::AppNotFound { .. } => "app_not_found",
-            Error::ServiceNotFound { .. } => "service_not_found",
-            Error::AlreadyExists { .. } => "already_exists",
-            Error::Locked { .. } => "locked",
-            Error::InvalidName { .. } => "invalid_name",
-            Error::UnsafeArgument { .. } => "unsafe_argument",
-            Error::Timeout { .. } => "timeout",
-            Error::UnsupportedVersion { .. } => "unsupported_version",
-            Error::Parse { .. } => "parse",
-            Error::CommandFailed { .. } => "command_failed",
-            Error::Io { .. } => "io",
-            Error::Config(_) => "config",
+            Error::Transport { .. } => ErrorKind::Transport,
+            Error::HostKeyUnknown { .. } => ErrorKind::HostKeyUnknown,
+            Error::HostKeyMismatch { .. } => ErrorKind::HostKeyMismatch,
+            Error::Authentication { .. } => ErrorKind::Authentication,
+            Error::NotDokku { .. } => ErrorKind::NotDokku,
+            Error::AppNotFound { .. } => ErrorKind::AppNotFound,
+            Error::ServiceNotFound { .. } => ErrorKind::ServiceNotFound,
+            Error::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+            Error::Locked { .. } => ErrorKind::Locked,
+            Error::InvalidName { .. } => ErrorKind::InvalidName,
+            Error::UnsafeArgument { .. } => ErrorKind::UnsafeArgument,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::UnsupportedVersion { .. } => ErrorKind::UnsupportedVersion,
+            Error::Parse { .. } => ErrorKind::Parse,
+            Error::CommandFailed { .. } => ErrorKind::CommandFailed,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::Config(_) => ErrorKind::Config,
         }
     }
 
-    /// The remote exit code, when the error comes from a command that ran.
+    /// The remote exit code, when the error comes from a command that ran
+    /// (the server's own: an app missing on 0.19 is 1, on 0.38 20).
     pub fn exit_code(&self) -> Option<i32> {
         match self {
-            Error::AppNotFound { .. } => Some(20),
-            Error::CommandFailed { exit_code, .. } => Some(*exit_code),
+            Error::AppNotFound { exit_code, .. } | Error::ServiceNotFound { exit_code, .. } => {
+                *exit_code
+            }
+            Error::AlreadyExists { exit_code, .. }
+            | Error::Locked { exit_code, .. }
+            | Error::CommandFailed { exit_code, .. } => Some(*exit_code),
             _ => None,
+        }
+    }
+
+    /// The command that failed (secrets redacted), when one ran.
+    pub fn command(&self) -> Option<&str> {
+        match self {
+            Error::AppNotFound { command, .. } | Error::ServiceNotFound { command, .. } => {
+                command.as_deref()
+            }
+            Error::AlreadyExists { command, .. }
+            | Error::Locked { command, .. }
+            | Error::CommandFailed { command, .. }
+            | Error::Timeout { command, .. }
+            | Error::Parse { command, .. } => Some(command),
+            _ => None,
+        }
+    }
+
+    /// An app that does not exist, found out without a failed command (an
+    /// `apps:exists` that said no).
+    pub fn app_not_found(app: impl Into<String>) -> Self {
+        Error::AppNotFound {
+            app: app.into(),
+            command: None,
+            exit_code: None,
+        }
+    }
+
+    /// A service that does not exist, found out without a failed command.
+    pub fn service_not_found(plugin: impl Into<String>, service: impl Into<String>) -> Self {
+        Error::ServiceNotFound {
+            plugin: plugin.into(),
+            service: service.into(),
+            command: None,
+            exit_code: None,
         }
     }
 
@@ -218,11 +275,114 @@ impl Error {
     }
 }
 
+/// What kind of error an [`Error`] is: one per variant, for callers that
+/// branch on it or report it (`Display` and JSON: the snake_case name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`Error::Transport`].
+    Transport,
+    /// [`Error::HostKeyUnknown`].
+    HostKeyUnknown,
+    /// [`Error::HostKeyMismatch`].
+    HostKeyMismatch,
+    /// [`Error::Authentication`].
+    Authentication,
+    /// [`Error::NotDokku`].
+    NotDokku,
+    /// [`Error::AppNotFound`].
+    AppNotFound,
+    /// [`Error::ServiceNotFound`].
+    ServiceNotFound,
+    /// [`Error::AlreadyExists`].
+    AlreadyExists,
+    /// [`Error::Locked`].
+    Locked,
+    /// [`Error::InvalidName`].
+    InvalidName,
+    /// [`Error::UnsafeArgument`].
+    UnsafeArgument,
+    /// [`Error::Timeout`].
+    Timeout,
+    /// [`Error::UnsupportedVersion`].
+    UnsupportedVersion,
+    /// [`Error::Parse`].
+    Parse,
+    /// [`Error::CommandFailed`].
+    CommandFailed,
+    /// [`Error::Io`].
+    Io,
+    /// [`Error::Config`].
+    Config,
+}
+
+impl ErrorKind {
+    /// The snake_case name (`app_not_found`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Transport => "transport",
+            ErrorKind::HostKeyUnknown => "host_key_unknown",
+            ErrorKind::HostKeyMismatch => "host_key_mismatch",
+            ErrorKind::Authentication => "authentication",
+            ErrorKind::NotDokku => "not_dokku",
+            ErrorKind::AppNotFound => "app_not_found",
+            ErrorKind::ServiceNotFound => "service_not_found",
+            ErrorKind::AlreadyExists => "already_exists",
+            ErrorKind::Locked => "locked",
+            ErrorKind::InvalidName => "invalid_name",
+            ErrorKind::UnsafeArgument => "unsafe_argument",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::UnsupportedVersion => "unsupported_version",
+            ErrorKind::Parse => "parse",
+            ErrorKind::CommandFailed => "command_failed",
+            ErrorKind::Io => "io",
+            ErrorKind::Config => "config",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// What already exists, in an [`Error::AlreadyExists`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Existing {
+    /// An app (`apps:create`: "Name is already taken").
+    App,
+    /// A service (`postgres:create`).
+    Service,
+    /// A link between a service and an app (`postgres:link`).
+    Link,
+}
+
+impl std::fmt::Display for Existing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Existing::App => "app",
+            Existing::Service => "service",
+            Existing::Link => "link",
+        })
+    }
+}
+
 /// The JSON shape of an error: `{"kind", "message", "exit_code"}`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ErrorSummary {
     /// [`Error::kind`].
-    pub kind: &'static str,
+    pub kind: ErrorKind,
     /// The `Display` text.
     pub message: String,
     /// The remote exit code, if any.
@@ -245,7 +405,11 @@ pub fn classify(command: &str, args: &[String], output: &Output) -> Error {
 
     if output.exit_code == 20 {
         if let Some(app) = all().find_map(|m| app_from_missing(m)) {
-            return Error::AppNotFound { app };
+            return Error::AppNotFound {
+                app,
+                command: Some(command.to_string()),
+                exit_code: Some(output.exit_code),
+            };
         }
     }
     if output.exit_code == 127 {
@@ -256,10 +420,19 @@ pub fn classify(command: &str, args: &[String], output: &Output) -> Error {
     }
     for m in all() {
         if let Some(app) = app_from_missing(m) {
-            return Error::AppNotFound { app };
+            return Error::AppNotFound {
+                app,
+                command: Some(command.to_string()),
+                exit_code: Some(output.exit_code),
+            };
         }
         if let Some((plugin, service)) = service_from_missing(m) {
-            return Error::ServiceNotFound { plugin, service };
+            return Error::ServiceNotFound {
+                plugin,
+                service,
+                command: Some(command.to_string()),
+                exit_code: Some(output.exit_code),
+            };
         }
         if m.contains("currently has a deploy lock in place") {
             let app = m
@@ -270,27 +443,35 @@ pub fn classify(command: &str, args: &[String], output: &Output) -> Error {
             return Error::Locked {
                 app,
                 message: m.trim().to_string(),
+                command: command.to_string(),
+                exit_code: output.exit_code,
             };
         }
         if m == "Name is already taken" {
             return Error::AlreadyExists {
-                what: "app".into(),
+                what: Existing::App,
                 name: args.get(1).cloned().unwrap_or_default(),
                 message: m.clone(),
+                command: command.to_string(),
+                exit_code: output.exit_code,
             };
         }
         if m.ends_with("already exists") && m.contains("service") {
             return Error::AlreadyExists {
-                what: "service".into(),
+                what: Existing::Service,
                 name: args.get(1).cloned().unwrap_or_default(),
                 message: m.clone(),
+                command: command.to_string(),
+                exit_code: output.exit_code,
             };
         }
         if m.starts_with("Already linked as") {
             return Error::AlreadyExists {
-                what: "link".into(),
+                what: Existing::Link,
                 name: args.get(1).cloned().unwrap_or_default(),
                 message: m.clone(),
+                command: command.to_string(),
+                exit_code: output.exit_code,
             };
         }
         if m.starts_with("App name must begin with")

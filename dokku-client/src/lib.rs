@@ -50,7 +50,7 @@ pub use client::{Client, ClientBuilder, RetryPolicy};
 pub use command::{Arg, Command, Effect, SplitRule};
 pub use config::{ConfigVars, ExportFormat};
 pub use domains::DomainsReport;
-pub use error::{Error, ErrorSummary, Result};
+pub use error::{Error, ErrorKind, ErrorSummary, Existing, Result};
 pub use git::GitReport;
 pub use output::Output;
 pub use parse::report::{ReportFields, ReportFormat};

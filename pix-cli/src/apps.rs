@@ -98,7 +98,7 @@ pub async fn apps(ctx: &Ctx, cmd: &AppsCmd) -> Result<(), Failure> {
         AppsCmd::Destroy { app, confirm } => {
             // Say a missing app is missing before asking to confirm.
             if !client.apps_exists(app).await? {
-                return Err(dokku_client::Error::AppNotFound { app: app.clone() }.into());
+                return Err(dokku_client::Error::app_not_found(app).into());
             }
             confirm_destroy(
                 "app",

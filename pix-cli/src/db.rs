@@ -436,10 +436,7 @@ async fn backup(ctx: &Ctx, client: &Client, service: &str, dest: &Path) -> Resul
 
 /// The not-found failure of a Postgres service (exit 3, with the next step).
 fn missing_service(service: &str) -> Failure {
-    Failure::from(dokku_client::Error::ServiceNotFound {
-        plugin: "Postgres".into(),
-        service: service.to_string(),
-    })
+    Failure::from(dokku_client::Error::service_not_found("Postgres", service))
 }
 
 #[cfg(test)]

@@ -110,6 +110,20 @@ pub fn hint(failure: &Failure, globals: &[String]) -> Option<String> {
             "when it is, run `{}`",
             pix(&format!("ssh trust-host {host} --replace"))
         ),
+        Error::Authentication { .. } => {
+            "pix uses --key, PIX_SSH_KEY or the host's `key` in pix.toml, else ssh's own keys and agent".into()
+        }
+        Error::AppNotFound { app, .. } => format!(
+            "list apps with `{}`, or create it with `{}`",
+            pix("apps list"),
+            pix(&format!("apps create {app}"))
+        ),
+        Error::ServiceNotFound { .. } => format!("list services with `{}`", pix("db list")),
+        Error::Locked { app, .. } => format!(
+            "with pix: `{}`",
+            pix(&format!("apps unlock {app}"))
+        ),
+        Error::Timeout { .. } => "pix's timeout is set with --timeout or PIX_TIMEOUT (seconds)".into(),
         _ => return None,
     })
 }
@@ -308,19 +322,15 @@ mod tests {
                 }),
                 TRANSPORT,
             ),
-            (d(Error::AppNotFound { app: s() }), NOT_FOUND),
-            (
-                d(Error::ServiceNotFound {
-                    plugin: s(),
-                    service: s(),
-                }),
-                NOT_FOUND,
-            ),
+            (d(Error::app_not_found(s())), NOT_FOUND),
+            (d(Error::service_not_found(s(), s())), NOT_FOUND),
             (
                 d(Error::AlreadyExists {
-                    what: s(),
+                    what: dokku_client::Existing::App,
                     name: s(),
                     message: s(),
+                    command: s(),
+                    exit_code: 1,
                 }),
                 REMOTE,
             ),
@@ -328,6 +338,8 @@ mod tests {
                 d(Error::Locked {
                     app: s(),
                     message: s(),
+                    command: s(),
+                    exit_code: 1,
                 }),
                 REFUSED,
             ),

@@ -43,7 +43,7 @@ pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), Failure> {
     } else {
         let out = client.run_streaming(&app, &command, &options).await?;
         if out.exit_code != 0 && !client.apps_exists(&app).await? {
-            return Err(dokku_client::Error::AppNotFound { app }.into());
+            return Err(dokku_client::Error::app_not_found(app).into());
         }
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(ctx.out.server_text_err(&out.stderr_text()).as_bytes());
@@ -53,7 +53,7 @@ pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), Failure> {
     // (20, or 1 before 0.24): ask, so a missing app is said as such (the
     // captured stderr was checked above the same way).
     if interactive && code != 0 && !client.apps_exists(&app).await? {
-        return Err(dokku_client::Error::AppNotFound { app }.into());
+        return Err(dokku_client::Error::app_not_found(app).into());
     }
     let _ = client.close().await;
     if code == 0 {

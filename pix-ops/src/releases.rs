@@ -150,10 +150,7 @@ pub async fn list(
     connect: &ConnectOptions,
 ) -> Result<Vec<Release>> {
     if !client.apps_exists(&target.app).await? {
-        return Err(dokku_client::Error::AppNotFound {
-            app: target.app.clone(),
-        }
-        .into());
+        return Err(dokku_client::Error::app_not_found(&target.app).into());
     }
     let branch = deploy::deploy_branch(client, &target.app).await?;
     let git = Git::new(repo).ssh_command(&remote::git_ssh_command(&target.host, connect));
