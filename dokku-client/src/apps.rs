@@ -1,13 +1,35 @@
 //! Apps: list, exists, create, destroy, report, lock, unlock, locked.
 //!
-//! ```no_run
-//! # async fn demo(client: dokku_client::Client) -> dokku_client::Result<()> {
+//! ```
+//! # use dokku_client::{Client, Output, transport::ScriptedTransport};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> dokku_client::Result<()> {
+//! # let client = Client::new(ScriptedTransport::new()
+//! #     .version("0.38.27")
+//! #     .case("apps:exists myapp", Output::new(20, "", " !     App myapp does not exist\n"))
+//! #     .case("apps:create myapp", Output::new(0, "-----> Creating myapp...\n", ""))
+//! #     .case("apps:report myapp --format json", Output::new(0, r#"{"deploy-source":"","locked":"false"}"#, "")));
 //! if !client.apps_exists("myapp").await? {
 //!     client.apps_create("myapp").await?;
 //! }
 //! let report = client.apps_report("myapp").await?;
 //! println!("deployed from {:?}", report.deploy_source);
 //! # Ok(()) }
+//! ```
+//!
+//! Each command has a pure builder here (no IO) that checks its arguments and
+//! returns the [`Command`]; the [`Client`] methods
+//! run them and parse the output.
+//!
+//! ```
+//! use dokku_client::{apps, DokkuVersion};
+//! assert_eq!(apps::lock("myapp")?.argv(), ["apps:lock", "myapp"]);
+//! assert_eq!(apps::destroy("myapp")?.argv(), ["apps:destroy", "--force", "myapp"]);
+//! let caps = DokkuVersion::new(0, 38, 27).capabilities();
+//! assert_eq!(apps::list(&caps).argv(), ["apps:list", "--format", "json"]);
+//! // Dokku's name rule is checked before anything is sent.
+//! assert!(apps::create("My_App").is_err());
+//! # Ok::<(), dokku_client::Error>(())
 //! ```
 
 use std::collections::BTreeMap;
@@ -168,6 +190,18 @@ pub(crate) fn app_command(name: &str, app: &str, effect: Effect) -> Result<Comma
 
 impl Client {
     /// Lists apps (`apps:list`, JSON where the server has it).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27") // 0.38.21+: `apps:list --format json`
+    ///     .case("apps:list --format json", Output::new(0, "[\"api\",\"myapp\",\"staging.web\"]\n", ""));
+    /// let client = Client::new(transport);
+    /// assert_eq!(client.apps_list().await?, ["api", "myapp", "staging.web"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn apps_list(&self) -> Result<Vec<String>> {
         let cmd = list(&self.capabilities().await?);
         let out = self.run_ok(cmd.clone()).await?;
@@ -175,11 +209,42 @@ impl Client {
     }
 
     /// True when the app exists (`apps:exists`: exit 20, or 1 before 0.24, means no).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("apps:exists myapp", Output::new(0, "", ""))
+    ///     .case("apps:exists nope", Output::new(20, "", " !     App nope does not exist\n"));
+    /// let client = Client::new(transport);
+    /// assert!(client.apps_exists("myapp").await?);
+    /// assert!(!client.apps_exists("nope").await?);
+    /// # Ok(()) }
+    /// ```
     pub async fn apps_exists(&self, app: &str) -> Result<bool> {
         self.yes_no(exists(app)?, &[1, 20]).await
     }
 
     /// Creates an app (`apps:create`); [`Error::AlreadyExists`] if taken.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::Error;
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("apps:create myapp", Output::new(0, "-----> Creating myapp...\n-----> Creating new app virtual host file...\n", ""))
+    ///     .case("apps:create api", Output::new(1, "", " !     Name is already taken\n"));
+    /// let client = Client::new(transport);
+    /// client.apps_create("myapp").await?;
+    /// assert!(matches!(client.apps_create("api").await, Err(Error::AlreadyExists { .. })));
+    /// // Names are checked before anything is sent.
+    /// assert!(matches!(client.apps_create("My_App").await, Err(Error::InvalidName { .. })));
+    /// # Ok(()) }
+    /// ```
     pub async fn apps_create(&self, app: &str) -> Result<()> {
         self.run_ok(create(app)?).await?;
         Ok(())
@@ -187,12 +252,50 @@ impl Client {
 
     /// Destroys an app and everything in it, without Dokku's prompt
     /// (`apps:destroy --force`): ask the user first.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "apps:destroy --force myapp",
+    ///         Output::new(0, "-----> Destroying myapp (including all add-ons)\n-----> Cleaning up...\n-----> Retiring old containers and images\n", ""),
+    ///     );
+    /// let client = Client::new(transport.clone());
+    /// client.apps_destroy("myapp").await?;
+    /// assert_eq!(transport.requests().last().unwrap().argv, ["apps:destroy", "--force", "myapp"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn apps_destroy(&self, app: &str) -> Result<()> {
         self.run_ok(destroy(app)?).await?;
         Ok(())
     }
 
     /// The report of one app.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27") // `--format json` from 0.23.1
+    ///     .case(
+    ///         "apps:report myapp --format json",
+    ///         Output::new(0, concat!(
+    ///             r#"{"app-created-at":"1717171717","app-deploy-source":"git-push","app-deploy-source-metadata":"2f6d3c9a8b7e4f1d0c5b6a7e8f9d0c1b2a3e4f5d","app-dir":"/home/dokku/myapp","app-global-disable-autocreation":"","app-locked":"false","#,
+    ///             r#""created-at":"1717171717","deploy-source":"git-push","deploy-source-metadata":"2f6d3c9a8b7e4f1d0c5b6a7e8f9d0c1b2a3e4f5d","dir":"/home/dokku/myapp","global-disable-autocreation":"","locked":"false"}"#,
+    ///             "\n",
+    ///         ), ""),
+    ///     );
+    /// let client = Client::new(transport);
+    /// let report = client.apps_report("myapp").await?;
+    /// assert_eq!(report.deploy_source.as_deref(), Some("git-push"));
+    /// assert_eq!(report.dir.as_deref(), Some("/home/dokku/myapp"));
+    /// assert_eq!(report.locked, Some(false));
+    /// # Ok(()) }
+    /// ```
     pub async fn apps_report(&self, app: &str) -> Result<AppReport> {
         let format = ReportFormat::when(self.capabilities().await?.report_json);
         let (subject, fields) = self
@@ -223,6 +326,38 @@ impl Client {
     }
 
     /// The reports of every app, in one call (text output, which names each app).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let text = concat!(
+    ///     "=====> api app information\n",
+    ///     "       App created at:                  1717000000\n",
+    ///     "       App deploy source:               docker-image\n",
+    ///     "       App deploy source metadata:      registry.example.com/api:1.4.2\n",
+    ///     "       App dir:                         /home/dokku/api\n",
+    ///     "       App global disable autocreation: \n",
+    ///     "       App locked:                      true\n",
+    ///     "=====> myapp app information\n",
+    ///     "       App created at:                  1717171717\n",
+    ///     "       App deploy source:               git-push\n",
+    ///     "       App deploy source metadata:      2f6d3c9a8b7e4f1d0c5b6a7e8f9d0c1b2a3e4f5d\n",
+    ///     "       App dir:                         /home/dokku/myapp\n",
+    ///     "       App global disable autocreation: \n",
+    ///     "       App locked:                      false\n",
+    /// );
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("apps:report", Output::new(0, text, ""));
+    /// let client = Client::new(transport);
+    /// let reports = client.apps_reports().await?;
+    /// let apps: Vec<_> = reports.iter().map(|r| r.app.as_deref().unwrap()).collect();
+    /// assert_eq!(apps, ["api", "myapp"]);
+    /// assert_eq!(reports[0].locked, Some(true));
+    /// assert_eq!(reports[1].deploy_source.as_deref(), Some("git-push"));
+    /// # Ok(()) }
+    /// ```
     pub async fn apps_reports(&self) -> Result<Vec<AppReport>> {
         self.all_reports(report(None, ReportFormat::Text)?, "app")
             .await
@@ -240,18 +375,65 @@ impl Client {
     }
 
     /// Creates the deploy lock file (`apps:lock`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("apps:lock myapp", Output::new(0, "-----> Deploy lock created\n", ""));
+    /// let client = Client::new(transport.clone());
+    /// client.apps_lock("myapp").await?;
+    /// assert_eq!(transport.requests().last().unwrap().argv, ["apps:lock", "myapp"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn apps_lock(&self, app: &str) -> Result<()> {
         self.run_ok(lock(app)?).await?;
         Ok(())
     }
 
     /// Removes the deploy lock (`apps:unlock`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "apps:unlock myapp",
+    ///         Output::new(
+    ///             0,
+    ///             "-----> Deploy lock removed\n",
+    ///             " !     A deploy may be in progress.\n !     Removing the app lock will not stop in progress deploys.\n",
+    ///         ),
+    ///     );
+    /// let client = Client::new(transport.clone());
+    /// client.apps_unlock("myapp").await?; // the warnings on stderr are not an error
+    /// assert_eq!(transport.requests().last().unwrap().argv, ["apps:unlock", "myapp"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn apps_unlock(&self, app: &str) -> Result<()> {
         self.run_ok(unlock(app)?).await?;
         Ok(())
     }
 
     /// True when the app has a deploy lock (`apps:locked`; exit 1 means no).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("apps:locked myapp", Output::new(0, "Deploy lock exists\n", ""))
+    ///     .case("apps:locked api", Output::new(1, "", " !     Deploy lock does not exist\n"));
+    /// let client = Client::new(transport);
+    /// assert!(client.apps_locked("myapp").await?);
+    /// assert!(!client.apps_locked("api").await?);
+    /// # Ok(()) }
+    /// ```
     pub async fn apps_locked(&self, app: &str) -> Result<bool> {
         self.yes_no(locked(app)?, &[1]).await
     }

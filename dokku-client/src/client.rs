@@ -54,11 +54,41 @@ struct Inner {
 
 impl Client {
     /// A client over any transport, with the default timeout and retry policy.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("apps:exists myapp", Output::new(0, "", ""));
+    /// let client = Client::new(transport);
+    /// assert!(client.apps_exists("myapp").await?);
+    /// # Ok(()) }
+    /// ```
     pub fn new(transport: impl Transport + 'static) -> Self {
         Client::builder(transport).build()
     }
 
     /// A builder to set the timeout and retry policy.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use std::time::Duration;
+    /// use dokku_client::{DokkuVersion, RetryPolicy};
+    /// let transport = ScriptedTransport::new().case("apps:exists myapp", Output::new(0, "", ""));
+    /// let client = Client::builder(transport.clone())
+    ///     .timeout(Duration::from_secs(30))
+    ///     .retry(RetryPolicy::default())
+    ///     .version(DokkuVersion::new(0, 38, 27)) // no `version` probe
+    ///     .build();
+    /// assert_eq!(client.timeout(), Duration::from_secs(30));
+    /// assert!(client.apps_exists("myapp").await?);
+    /// assert_eq!(transport.requests().len(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn builder(transport: impl Transport + 'static) -> ClientBuilder {
         ClientBuilder {
             transport: Box::new(transport),
@@ -70,21 +100,72 @@ impl Client {
     }
 
     /// The transport's target, for messages.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let client = Client::new(ScriptedTransport::new());
+    /// assert_eq!(client.target(), "scripted"); // an SSH transport gives `dokku@host`
+    /// # Ok(()) }
+    /// ```
     pub fn target(&self) -> String {
         self.inner.transport.target()
     }
 
     /// The per-call timeout.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::transport::DEFAULT_TIMEOUT;
+    /// let client = Client::new(ScriptedTransport::new());
+    /// assert_eq!(client.timeout(), DEFAULT_TIMEOUT);
+    /// assert_eq!(DEFAULT_TIMEOUT.as_secs(), 120);
+    /// # Ok(()) }
+    /// ```
     pub fn timeout(&self) -> Duration {
         self.inner.timeout
     }
 
     /// The time limit of streamed transfers (export and import).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use std::time::Duration;
+    /// let client = Client::builder(ScriptedTransport::new())
+    ///     .stream_timeout(Duration::from_secs(2 * 3600))
+    ///     .build();
+    /// assert_eq!(client.stream_timeout(), Duration::from_secs(7200));
+    /// assert_eq!(
+    ///     Client::new(ScriptedTransport::new()).stream_timeout(),
+    ///     dokku_client::client::DEFAULT_STREAM_TIMEOUT,
+    /// );
+    /// # Ok(()) }
+    /// ```
     pub fn stream_timeout(&self) -> Duration {
         self.inner.stream_timeout
     }
 
     /// The server's version, detected with `version` on first use and cached.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .case("version", Output::new(0, "dokku version 0.38.27\n", ""));
+    /// let client = Client::new(transport.clone());
+    /// let version = client.version().await?;
+    /// assert_eq!((version.major, version.minor, version.patch), (0, 38, 27));
+    /// assert!(version.at_least(0, 34, 0));
+    /// client.version().await?; // cached: asked once
+    /// assert_eq!(transport.requests().len(), 1);
+    /// # Ok(()) }
+    /// ```
     pub async fn version(&self) -> Result<&DokkuVersion> {
         self.inner
             .version
@@ -101,6 +182,17 @@ impl Client {
     }
 
     /// The capabilities of the server's version.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let old = Client::new(ScriptedTransport::new().version("0.19.13"));
+    /// let new = Client::new(ScriptedTransport::new().version("0.38.27"));
+    /// assert!(!old.capabilities().await?.apps_list_json);
+    /// assert!(new.capabilities().await?.apps_list_json);
+    /// # Ok(()) }
+    /// ```
     pub async fn capabilities(&self) -> Result<Capabilities> {
         Ok(self.version().await?.capabilities())
     }
@@ -114,6 +206,26 @@ impl Client {
     /// line is the same under every split rule, so the `version` probe goes
     /// out alongside it, saving a round trip. Quoting then assumes the most
     /// demanding rule (0.34.0+), which can only refuse more, never mis-send.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use std::time::Duration;
+    /// use dokku_client::{Command, Request, Stdin};
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("postgres:connect lollipop", Output::new(0, " n \n---\n 1\n(1 row)\n\n", ""));
+    /// let client = Client::new(transport.clone());
+    /// let request = Request::new(Command::write("postgres:connect").value("lollipop"))
+    ///     .stdin(Stdin::Bytes(b"SELECT 1 AS n;\n".to_vec()))
+    ///     .timeout(Duration::from_secs(10));
+    /// let out = client.execute(request).await?;
+    /// assert_eq!(out.exit_code, 0);
+    /// assert!(out.stdout_text().contains("(1 row)"));
+    /// assert_eq!(transport.requests().last().unwrap().stdin, b"SELECT 1 AS n;\n");
+    /// # Ok(()) }
+    /// ```
     pub async fn execute(&self, request: Request) -> Result<Output> {
         if let Some(version) = self.inner.version.get() {
             return self
@@ -202,11 +314,46 @@ impl Client {
     }
 
     /// Runs a command with closed stdin and captured output, whatever its exit code.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::Command;
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("apps:report myapp --app-dir", Output::new(0, "/home/dokku/myapp\n", ""))
+    ///     .case("config:show ghost", Output::new(20, "", " !     App ghost does not exist\n"));
+    /// let client = Client::new(transport);
+    /// let out = client.run(Command::read("apps:report").value("myapp").flag("--app-dir")).await?;
+    /// assert_eq!(out.stdout_text().trim_end(), "/home/dokku/myapp");
+    /// // A failure is an `Output` too: `run` never looks at the exit code.
+    /// let out = client.run(Command::read("config:show").value("ghost")).await?;
+    /// assert_eq!(out.exit_code, 20);
+    /// # Ok(()) }
+    /// ```
     pub async fn run(&self, command: Command) -> Result<Output> {
         self.execute(Request::new(command)).await
     }
 
     /// Runs a command and turns a non-zero exit into a classified [`Error`].
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::{Command, Error};
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("apps:report myapp --app-dir", Output::new(0, "/home/dokku/myapp\n", ""))
+    ///     .case("config:show ghost", Output::new(20, "", " !     App ghost does not exist\n"));
+    /// let client = Client::new(transport);
+    /// let out = client.run_ok(Command::read("apps:report").value("myapp").flag("--app-dir")).await?;
+    /// assert_eq!(out.stdout_text().trim_end(), "/home/dokku/myapp");
+    /// let err = client.run_ok(Command::read("config:show").value("ghost")).await.unwrap_err();
+    /// assert!(matches!(err, Error::AppNotFound { .. }));
+    /// # Ok(()) }
+    /// ```
     pub async fn run_ok(&self, command: Command) -> Result<Output> {
         let out = self.run(command.clone()).await?;
         if out.success() {
@@ -218,6 +365,26 @@ impl Client {
 
     /// Runs a request (streams included) and turns a non-zero exit into a
     /// classified [`Error`].
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::{Command, Request, Stdin};
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("postgres:connect lollipop", Output::new(0, " n \n---\n 1\n(1 row)\n\n", ""))
+    ///     .case("postgres:connect ghost", Output::new(1, "", " !     Postgres service ghost does not exist\n"));
+    /// let client = Client::new(transport);
+    /// let sql = |service: &str| {
+    ///     Request::new(Command::write("postgres:connect").value(service))
+    ///         .stdin(Stdin::Bytes(b"SELECT 1 AS n;\n".to_vec()))
+    /// };
+    /// let out = client.execute_ok(sql("lollipop")).await?;
+    /// assert!(out.stdout_text().contains("(1 row)"));
+    /// assert!(client.execute_ok(sql("ghost")).await.is_err());
+    /// # Ok(()) }
+    /// ```
     pub async fn execute_ok(&self, request: Request) -> Result<Output> {
         let command = request.command.clone();
         let out = self.execute(request).await?;
@@ -229,6 +396,18 @@ impl Client {
     }
 
     /// Classifies a failed output of `command`.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::{Command, Error};
+    /// let client = Client::new(ScriptedTransport::new());
+    /// let command = Command::read("config:show").value("ghost");
+    /// let output = Output::new(20, "", " !     App ghost does not exist\n");
+    /// assert!(matches!(client.classify(&command, &output), Error::AppNotFound { .. }));
+    /// # Ok(()) }
+    /// ```
     pub fn classify(&self, command: &Command, output: &Output) -> Error {
         match classify(&command.display(), &command.words(), output) {
             Error::NotDokku { message, .. } => Error::NotDokku {
@@ -240,6 +419,19 @@ impl Client {
     }
 
     /// Closes the transport (connections, control sockets).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("apps:exists myapp", Output::new(0, "", ""));
+    /// let client = Client::new(transport);
+    /// assert!(client.apps_exists("myapp").await?);
+    /// client.close().await?; // ends the SSH master connection, for an SSH transport
+    /// # Ok(()) }
+    /// ```
     pub async fn close(&self) -> Result<()> {
         self.inner.transport.close().await
     }
@@ -257,6 +449,18 @@ pub struct ClientBuilder {
 
 impl ClientBuilder {
     /// Sets the per-call timeout (default 120 s).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use std::time::Duration;
+    /// let client = Client::builder(ScriptedTransport::new())
+    ///     .timeout(Duration::from_secs(30))
+    ///     .build();
+    /// assert_eq!(client.timeout(), Duration::from_secs(30));
+    /// # Ok(()) }
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -265,24 +469,74 @@ impl ClientBuilder {
     /// Sets the time limit of streamed transfers (`postgres:export` to a
     /// file, `postgres:import` from one), which grow with the database
     /// (default 6 hours).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use std::time::Duration;
+    /// let client = Client::builder(ScriptedTransport::new())
+    ///     .stream_timeout(Duration::from_secs(12 * 3600)) // a large database
+    ///     .build();
+    /// assert_eq!(client.stream_timeout(), Duration::from_secs(43200));
+    /// # Ok(()) }
+    /// ```
     pub fn stream_timeout(mut self, timeout: Duration) -> Self {
         self.stream_timeout = timeout;
         self
     }
 
     /// Sets the retry policy for reads.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use std::time::Duration;
+    /// use dokku_client::RetryPolicy;
+    /// let mut retry = RetryPolicy::default(); // 2 retries, 200 ms then 400 ms
+    /// retry.retries = 5;
+    /// retry.backoff = Duration::from_millis(500);
+    /// // Reads only: writes and streams are never retried.
+    /// let client = Client::builder(ScriptedTransport::new()).retry(retry).build();
+    /// # let _ = client;
+    /// # Ok(()) }
+    /// ```
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
     }
 
     /// Skips version detection by stating the version.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::DokkuVersion;
+    /// let transport = ScriptedTransport::new().case("apps:exists myapp", Output::new(0, "", ""));
+    /// let client = Client::builder(transport.clone())
+    ///     .version(DokkuVersion::new(0, 38, 27))
+    ///     .build();
+    /// assert!(client.apps_exists("myapp").await?);
+    /// assert_eq!(transport.requests().len(), 1); // no `version` request
+    /// # Ok(()) }
+    /// ```
     pub fn version(mut self, version: DokkuVersion) -> Self {
         self.version = Some(version);
         self
     }
 
     /// Builds the client.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let client = Client::builder(ScriptedTransport::new()).build();
+    /// assert_eq!(client.target(), "scripted");
+    /// # Ok(()) }
+    /// ```
     pub fn build(self) -> Client {
         let version = OnceCell::new_with(self.version);
         Client {

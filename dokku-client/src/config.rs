@@ -1,13 +1,40 @@
 //! Environment variables: show, get, set (always `--encoded`), unset, export.
 //!
-//! ```no_run
-//! # async fn demo(client: dokku_client::Client) -> dokku_client::Result<()> {
+//! ```
+//! # use dokku_client::{Client, Output, transport::ScriptedTransport};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> dokku_client::Result<()> {
+//! # let client = Client::new(ScriptedTransport::new()
+//! #     .version("0.38.27")
+//! #     .case(
+//! #         "config:set --encoded --no-restart myapp GREETING=aGVsbG8gICB3b3JsZA==",
+//! #         Output::new(0, "-----> Setting config vars\n       GREETING:  hello   world\n", ""),
+//! #     )
+//! #     .case("config:get myapp GREETING", Output::new(0, "hello   world\n", "")));
 //! use dokku_client::config::ConfigSetOptions;
-//! client
-//!     .config_set("myapp", &[("GREETING", "hello   world")], ConfigSetOptions { no_restart: true })
-//!     .await?;
+//! let mut options = ConfigSetOptions::default();
+//! options.no_restart = true;
+//! client.config_set("myapp", &[("GREETING", "hello   world")], options).await?;
 //! assert_eq!(client.config_get("myapp", "GREETING").await?.as_deref(), Some("hello   world"));
 //! # Ok(()) }
+//! ```
+//!
+//! Each command has a pure builder here (no IO) that checks its arguments and
+//! returns the [`Command`]; the [`Client`] methods
+//! run them and parse the output.
+//!
+//! ```
+//! use dokku_client::config::{self, ConfigScope, ConfigSetOptions, ExportFormat};
+//! let set = config::set("myapp".into(), &[("SECRET", "s3cr3t value")], ConfigSetOptions::default())?;
+//! assert_eq!(set.argv(), ["config:set", "--encoded", "myapp", "SECRET=czNjcjN0IHZhbHVl"]);
+//! assert!(!set.display().contains("czNjcjN0")); // values are secret
+//! assert_eq!(config::keys(ConfigScope::Global)?.argv(), ["config:keys", "--global"]);
+//! assert_eq!(
+//!     config::export("myapp".into(), ExportFormat::Json)?.argv(),
+//!     ["config:export", "--format", "json", "myapp"],
+//! );
+//! assert!(config::get("myapp".into(), "FOO-BAR").is_err()); // not a config key
+//! # Ok::<(), dokku_client::Error>(())
 //! ```
 
 use std::collections::BTreeMap;
@@ -229,12 +256,46 @@ pub fn parse_get(out: &crate::Output) -> Option<Option<String>> {
 impl Client {
     /// The vars as `config:show` displays them (trimmed; use
     /// [`Client::config_export`] with [`ExportFormat::Json`] for exact values).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::config::ConfigScope;
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("config:show myapp", Output::new(0, "=====> myapp env vars\nDEBUG:     true\nGREETING:  hello\n", ""))
+    ///     .case(
+    ///         "config:show --global",
+    ///         Output::new(0, "=====> global env vars\nCURL_TIMEOUT:        60\nDOKKU_RM_CONTAINER:  1\n", ""),
+    ///     );
+    /// let client = Client::new(transport);
+    /// let vars = client.config_show("myapp").await?;
+    /// assert_eq!(vars.get("GREETING"), Some("hello"));
+    /// let global = client.config_show(ConfigScope::Global).await?;
+    /// assert_eq!(global.get("CURL_TIMEOUT"), Some("60"));
+    /// # Ok(()) }
+    /// ```
     pub async fn config_show<'a>(&self, scope: impl Into<ConfigScope<'a>>) -> Result<ConfigVars> {
         let out = self.run_ok(show(scope.into())?).await?;
         Ok(ConfigVars(parse::parse_config_show(&out.stdout_text())))
     }
 
     /// One value, exactly; `None` when the key is unset.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("config:get myapp PADDED", Output::new(0, "  padded  \n", ""))
+    ///     .case("config:get myapp NOPE", Output::new(1, "", ""));
+    /// let client = Client::new(transport);
+    /// assert_eq!(client.config_get("myapp", "PADDED").await?.as_deref(), Some("  padded  "));
+    /// assert_eq!(client.config_get("myapp", "NOPE").await?, None);
+    /// # Ok(()) }
+    /// ```
     pub async fn config_get<'a>(
         &self,
         scope: impl Into<ConfigScope<'a>>,
@@ -246,6 +307,29 @@ impl Client {
     }
 
     /// Sets vars (always `--encoded`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::config::ConfigSetOptions;
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     // The value goes base64-encoded: "s3cr3t value" is czNjcjN0IHZhbHVl.
+    ///     .case(
+    ///         "config:set --encoded --no-restart myapp SECRET=czNjcjN0IHZhbHVl",
+    ///         Output::new(0, "-----> Setting config vars\n       SECRET:  s3cr3t value\n", ""),
+    ///     );
+    /// let client = Client::new(transport.clone());
+    /// let mut options = ConfigSetOptions::default();
+    /// options.no_restart = true;
+    /// let result = client.config_set("myapp", &[("SECRET", "s3cr3t value")], options).await?;
+    /// assert_eq!(result.set["SECRET"], "s3cr3t value");
+    /// assert!(!result.restarted);
+    /// // The value never shows in the command's display form.
+    /// assert!(!transport.requests().last().unwrap().display.contains("czNjcjN0"));
+    /// # Ok(()) }
+    /// ```
     pub async fn config_set<'a>(
         &self,
         scope: impl Into<ConfigScope<'a>>,
@@ -257,6 +341,26 @@ impl Client {
     }
 
     /// Unsets vars.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::config::ConfigSetOptions;
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "config:unset --no-restart myapp DEBUG NOT_THERE",
+    ///         Output::new(0, "-----> Unsetting DEBUG\n-----> Skipping NOT_THERE, it is not set in the environment\n", ""),
+    ///     );
+    /// let client = Client::new(transport);
+    /// let mut options = ConfigSetOptions::default();
+    /// options.no_restart = true;
+    /// let result = client.config_unset("myapp", &["DEBUG", "NOT_THERE"], options).await?;
+    /// assert_eq!(result.unset, ["DEBUG"]);
+    /// assert_eq!(result.skipped, ["NOT_THERE"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn config_unset<'a>(
         &self,
         scope: impl Into<ConfigScope<'a>>,
@@ -268,6 +372,24 @@ impl Client {
     }
 
     /// Exports vars in `format`, parsed back into a map.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::ExportFormat;
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "config:export --format json myapp",
+    ///         Output::new(0, "{\"MOTTO\":\"it's fine\",\"PADDED\":\"  padded  \",\"PORT\":\"5000\"}\n", ""),
+    ///     );
+    /// let client = Client::new(transport);
+    /// let vars = client.config_export("myapp", ExportFormat::Json).await?;
+    /// assert_eq!(vars.get("PADDED"), Some("  padded  ")); // exact, unlike config:show
+    /// assert_eq!(vars.get("MOTTO"), Some("it's fine"));
+    /// # Ok(()) }
+    /// ```
     pub async fn config_export<'a>(
         &self,
         scope: impl Into<ConfigScope<'a>>,
@@ -283,6 +405,18 @@ impl Client {
 
 impl Client {
     /// The keys set (`config:keys`), sorted.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("config:keys myapp", Output::new(0, "DATABASE_URL\nDEBUG\nGREETING\n", ""));
+    /// let client = Client::new(transport);
+    /// assert_eq!(client.config_keys("myapp").await?, ["DATABASE_URL", "DEBUG", "GREETING"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn config_keys<'a>(&self, scope: impl Into<ConfigScope<'a>>) -> Result<Vec<String>> {
         let out = self.run_ok(keys(scope.into())?).await?;
         Ok(parse::lines_of(&out.stdout_text())
@@ -294,6 +428,22 @@ impl Client {
     }
 
     /// Removes every var (`config:clear`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::config::ConfigSetOptions;
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("config:clear --no-restart myapp", Output::new(0, "-----> Unsetting DEBUG\n-----> Unsetting GREETING\n", ""));
+    /// let client = Client::new(transport.clone());
+    /// let mut options = ConfigSetOptions::default();
+    /// options.no_restart = true;
+    /// client.config_clear("myapp", options).await?;
+    /// assert_eq!(transport.requests().last().unwrap().argv, ["config:clear", "--no-restart", "myapp"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn config_clear<'a>(
         &self,
         scope: impl Into<ConfigScope<'a>>,

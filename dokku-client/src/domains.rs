@@ -1,4 +1,19 @@
 //! `domains:report`, `domains:add`, `domains:set`, `domains:remove`.
+//!
+//! Each command has a pure builder here (no IO) that checks its arguments and
+//! returns the [`Command`]; the [`Client`] methods
+//! run them and parse the output.
+//!
+//! ```
+//! use dokku_client::{domains, ReportFormat};
+//! assert_eq!(
+//!     domains::add("myapp", &["www.example.com"])?.argv(),
+//!     ["domains:add", "myapp", "www.example.com"],
+//! );
+//! assert_eq!(domains::report(None, ReportFormat::Text)?.argv(), ["domains:report"]);
+//! assert!(domains::set("myapp", &["--force"]).is_err()); // not a host name
+//! # Ok::<(), dokku_client::Error>(())
+//! ```
 
 use std::collections::BTreeMap;
 
@@ -105,21 +120,87 @@ pub fn report(app: Option<&str>, format: ReportFormat) -> Result<Command> {
 
 impl Client {
     /// Adds domains to an app.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("domains:add myapp www.example.com", Output::new(0, "-----> Added www.example.com to myapp\n", ""));
+    /// let client = Client::new(transport.clone());
+    /// client.domains_add("myapp", &["www.example.com"]).await?;
+    /// assert_eq!(transport.requests().last().unwrap().argv, ["domains:add", "myapp", "www.example.com"]);
+    /// // A word that is not a host name is refused before anything is sent.
+    /// assert!(client.domains_add("myapp", &["--force"]).await.is_err());
+    /// # Ok(()) }
+    /// ```
     pub async fn domains_add(&self, app: &str, domains: &[&str]) -> Result<()> {
         self.run_ok(add(app, domains)?).await.map(drop)
     }
 
     /// Replaces an app's domains.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "domains:set myapp myapp.example.com www.example.com",
+    ///         Output::new(0, "-----> Set myapp.example.com www.example.com for myapp\n", ""),
+    ///     );
+    /// let client = Client::new(transport.clone());
+    /// client.domains_set("myapp", &["myapp.example.com", "www.example.com"]).await?;
+    /// assert_eq!(transport.requests().len(), 2); // version, domains:set
+    /// # Ok(()) }
+    /// ```
     pub async fn domains_set(&self, app: &str, domains: &[&str]) -> Result<()> {
         self.run_ok(set(app, domains)?).await.map(drop)
     }
 
     /// Removes domains from an app.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("domains:remove myapp www.example.com", Output::new(0, "-----> Removed www.example.com from myapp\n", ""));
+    /// let client = Client::new(transport.clone());
+    /// client.domains_remove("myapp", &["www.example.com"]).await?;
+    /// assert_eq!(transport.requests().last().unwrap().argv, ["domains:remove", "myapp", "www.example.com"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn domains_remove(&self, app: &str, domains: &[&str]) -> Result<()> {
         self.run_ok(remove(app, domains)?).await.map(drop)
     }
 
     /// The domains report of one app (`--format json` from 0.38.0, text before).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "domains:report myapp --format json",
+    ///         Output::new(0, concat!(
+    ///             r#"{"app-enabled":"true","app-vhosts":"myapp.dokku.example.com www.example.com","#,
+    ///             r#""global-enabled":"true","global-vhosts":"dokku.example.com"}"#,
+    ///             "\n",
+    ///         ), ""),
+    ///     );
+    /// let client = Client::new(transport);
+    /// let report = client.domains_report("myapp").await?;
+    /// assert_eq!(report.app_enabled, Some(true));
+    /// assert_eq!(report.app_vhosts, ["myapp.dokku.example.com", "www.example.com"]);
+    /// assert_eq!(report.global_vhosts, ["dokku.example.com"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn domains_report(&self, app: &str) -> Result<DomainsReport> {
         let format = ReportFormat::when(self.capabilities().await?.bash_report_json);
         let (subject, fields) = self
@@ -129,6 +210,34 @@ impl Client {
     }
 
     /// The domains reports of every app, in one `domains:report` (text names each app).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let text = concat!(
+    ///     "=====> api domains information\n",
+    ///     "       Domains app enabled:           false\n",
+    ///     "       Domains app vhosts:            \n",
+    ///     "       Domains global enabled:        true\n",
+    ///     "       Domains global vhosts:         dokku.example.com\n",
+    ///     "=====> myapp domains information\n",
+    ///     "       Domains app enabled:           true\n",
+    ///     "       Domains app vhosts:            myapp.dokku.example.com www.example.com\n",
+    ///     "       Domains global enabled:        true\n",
+    ///     "       Domains global vhosts:         dokku.example.com\n",
+    /// );
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("domains:report", Output::new(0, text, ""));
+    /// let client = Client::new(transport);
+    /// let reports = client.domains_reports().await?;
+    /// assert_eq!(reports.len(), 2);
+    /// assert_eq!(reports[0].app.as_deref(), Some("api"));
+    /// assert_eq!(reports[0].app_enabled, Some(false));
+    /// assert_eq!(reports[1].app_vhosts, ["myapp.dokku.example.com", "www.example.com"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn domains_reports(&self) -> Result<Vec<DomainsReport>> {
         self.all_reports(report(None, ReportFormat::Text)?, "domains")
             .await

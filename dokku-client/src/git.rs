@@ -1,4 +1,18 @@
 //! `git:report`.
+//!
+//! Each command has a pure builder here (no IO) that checks its arguments and
+//! returns the [`Command`]; the [`Client`] methods
+//! run them and parse the output.
+//!
+//! ```
+//! use dokku_client::{git, ReportFormat};
+//! assert_eq!(
+//!     git::set("myapp", "deploy-branch", Some("main"))?.argv(),
+//!     ["git:set", "myapp", "deploy-branch", "main"],
+//! );
+//! assert_eq!(git::report("myapp", ReportFormat::Json)?.argv(), ["git:report", "myapp", "--format", "json"]);
+//! # Ok::<(), dokku_client::Error>(())
+//! ```
 
 use std::collections::BTreeMap;
 
@@ -92,11 +106,53 @@ pub fn report(app: &str, format: ReportFormat) -> Result<Command> {
 
 impl Client {
     /// Sets (or with `None` unsets) a git property (`git:set`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("git:set myapp deploy-branch main", Output::new(0, "=====> Setting deploy-branch to main\n", ""))
+    ///     .case("git:set myapp deploy-branch", Output::new(0, "=====> Unsetting deploy-branch\n", ""));
+    /// let client = Client::new(transport.clone());
+    /// client.git_set("myapp", "deploy-branch", Some("main")).await?;
+    /// client.git_set("myapp", "deploy-branch", None).await?; // back to the global or default branch
+    /// assert_eq!(transport.requests().last().unwrap().argv, ["git:set", "myapp", "deploy-branch"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn git_set(&self, app: &str, key: &str, value: Option<&str>) -> Result<()> {
         self.run_ok(set(app, key, value)?).await.map(drop)
     }
 
     /// The git report of one app (`--format json` from 0.38.0, text before).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.37.10") // text before 0.38.0
+    ///     .case(
+    ///         "git:report myapp",
+    ///         Output::new(0, concat!(
+    ///             "=====> myapp git information\n",
+    ///             "       Git deploy branch:             main                     \n",
+    ///             "       Git global deploy branch:      master                   \n",
+    ///             "       Git keep git dir:              false                    \n",
+    ///             "       Git rev env var:               GIT_REV                  \n",
+    ///             "       Git sha:                       2f6d3c9a8b7e4f1d0c5b6a7e8f9d0c1b2a3e4f5d\n",
+    ///             "       Git source image:                                       \n",
+    ///             "       Git last updated at:           1718123456               \n",
+    ///         ), ""),
+    ///     );
+    /// let client = Client::new(transport);
+    /// let report = client.git_report("myapp").await?;
+    /// assert_eq!(report.deploy_branch.as_deref(), Some("main"));
+    /// assert_eq!(report.sha.as_deref(), Some("2f6d3c9a8b7e4f1d0c5b6a7e8f9d0c1b2a3e4f5d"));
+    /// assert_eq!(report.last_updated_at.as_deref(), Some("1718123456"));
+    /// # Ok(()) }
+    /// ```
     pub async fn git_report(&self, app: &str) -> Result<GitReport> {
         let format = ReportFormat::when(self.capabilities().await?.bash_report_json);
         let (subject, fields) = self

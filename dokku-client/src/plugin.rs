@@ -1,4 +1,18 @@
 //! `plugin:list`.
+//!
+//! Each command has a pure builder here (no IO) that checks its arguments and
+//! returns the [`Command`]; the [`Client`] methods
+//! run them and parse the output.
+//!
+//! ```
+//! use dokku_client::plugin;
+//! assert_eq!(plugin::list().argv(), ["plugin:list"]);
+//! assert_eq!(
+//!     plugin::install("https://github.com/dokku/dokku-postgres.git", Some("postgres"))?.argv(),
+//!     ["plugin:install", "https://github.com/dokku/dokku-postgres.git", "postgres"],
+//! );
+//! # Ok::<(), dokku_client::Error>(())
+//! ```
 
 use serde::Serialize;
 
@@ -53,11 +67,52 @@ pub fn list() -> Command {
 
 impl Client {
     /// Installs a plugin (root on a real server: shell-user login with `sudo`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let url = "https://github.com/dokku/dokku-postgres.git";
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         format!("plugin:install {url} postgres"),
+    ///         Output::new(0, "-----> Cloning plugin repo https://github.com/dokku/dokku-postgres.git to /var/lib/dokku/plugins/available/postgres\n-----> Plugin postgres enabled\n", ""),
+    ///     );
+    /// let client = Client::new(transport.clone());
+    /// client.plugin_install(url, Some("postgres")).await?;
+    /// assert_eq!(transport.requests().last().unwrap().argv, ["plugin:install", url, "postgres"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn plugin_install(&self, url: &str, name: Option<&str>) -> Result<()> {
         self.run_ok(install(url, name)?).await.map(drop)
     }
 
     /// The installed plugins (`plugin:list`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "plugin:list",
+    ///         Output::new(0, concat!(
+    ///             "plugn: v0.17.1\n",
+    ///             "  00_dokku-standard        0.38.27    enabled    dokku core standard plugin\n",
+    ///             "  apps                     0.38.27    enabled    dokku core apps plugin\n",
+    ///             "  postgres                 1.48.0     enabled    dokku postgres service plugin\n",
+    ///         ), ""),
+    ///     );
+    /// let client = Client::new(transport);
+    /// let plugins = client.plugin_list().await?;
+    /// assert_eq!(plugins.len(), 3);
+    /// let postgres = plugins.iter().find(|p| p.name == "postgres").unwrap();
+    /// assert_eq!(postgres.version, "1.48.0");
+    /// assert!(postgres.enabled);
+    /// # Ok(()) }
+    /// ```
     pub async fn plugin_list(&self) -> Result<Vec<PluginInfo>> {
         let out = self.run_ok(list()).await?;
         Ok(parse::parse_plugin_list(&out.stdout_text()))

@@ -11,6 +11,23 @@
 //! client.postgres_export("lollipop", file).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! Each command has a pure builder here (no IO) that checks its arguments and
+//! returns the [`Command`]; the [`Client`] methods
+//! run them and parse the output.
+//!
+//! ```
+//! use dokku_client::postgres::{self, UnlinkOptions};
+//! assert_eq!(postgres::dsn("lollipop")?.argv(), ["postgres:info", "lollipop", "--dsn"]);
+//! assert_eq!(
+//!     postgres::unlink("lollipop", "myapp", UnlinkOptions::default().no_restart())?.argv(),
+//!     ["postgres:unlink", "lollipop", "myapp", "--no-restart"],
+//! );
+//! let dsn = postgres::parse_dsn("postgres://postgres:6f1d2c3b@dokku-postgres-lollipop:5432/lollipop\n").unwrap();
+//! assert_eq!(dsn.to_string(), "postgres://postgres:***@dokku-postgres-lollipop:5432/lollipop");
+//! assert!(postgres::create("-p").is_err()); // dokku-postgres would read it as a flag
+//! # Ok::<(), dokku_client::Error>(())
+//! ```
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -417,6 +434,46 @@ pub fn backup_unschedule(service: &str) -> Result<Command> {
 
 impl Client {
     /// Creates a service and returns its info.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let created = concat!(
+    ///     "       Waiting for container to be ready\n",
+    ///     "       Creating container database\n",
+    ///     "       Securing connection to database\n",
+    ///     "=====> Postgres container created: lollipop\n",
+    /// );
+    /// let info = concat!(
+    ///     "=====> lollipop postgres service information\n",
+    /// #   "       Config dir:          /var/lib/dokku/services/postgres/lollipop/data\n",
+    /// #   "       Config options:                               \n",
+    /// #   "       Data dir:            /var/lib/dokku/services/postgres/lollipop/data\n",
+    ///     "       Dsn:                 postgres://postgres:6f1d2c3b4a5e6f708192a3b4c5d6e7f8@dokku-postgres-lollipop:5432/lollipop\n",
+    /// #   "       Exposed ports:       -                        \n",
+    /// #   "       Id:                  9c1e5a7b3d2f4e6a8b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a\n",
+    /// #   "       Internal ip:         172.17.0.3               \n",
+    /// #   "       Initial network:                              \n",
+    ///     "       Links:               myapp                    \n",
+    /// #   "       Post create network:                          \n",
+    /// #   "       Post start network:                           \n",
+    /// #   "       Service root:        /var/lib/dokku/services/postgres/lollipop\n",
+    ///     "       Status:              running                  \n",
+    ///     "       Version:             postgres:18.4            \n",
+    ///     // (the other ten rows are left out here)
+    /// );
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("postgres:create lollipop", Output::new(0, format!("{created}{info}"), ""))
+    ///     .case("postgres:create orders", Output::new(1, "", " !     Postgres service orders already exists\n"));
+    /// let client = Client::new(transport);
+    /// let info = client.postgres_create("lollipop").await?;
+    /// assert_eq!(info.status.as_deref(), Some("running"));
+    /// assert_eq!(info.version.as_deref(), Some("postgres:18.4"));
+    /// assert!(client.postgres_create("orders").await.is_err());
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_create(&self, service: &str) -> Result<PostgresInfo> {
         let out = self.run_ok(create(service)?).await?;
         Ok(PostgresInfo::from_fields(
@@ -427,11 +484,70 @@ impl Client {
 
     /// Destroys a service and its data, without dokku-postgres's prompt
     /// (`postgres:destroy --force`): ask the user first.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "postgres:destroy lollipop --force",
+    ///         Output::new(0, concat!(
+    ///             "=====> Deleting lollipop\n",
+    ///             "=====> Pausing container\n",
+    ///             "       Container paused\n",
+    ///             "       Removing container\n",
+    ///             "       Removing data\n",
+    ///             "=====> Postgres container deleted: lollipop\n",
+    ///         ), ""),
+    ///     )
+    ///     .case("postgres:destroy orders --force", Output::new(1, "", " !     Cannot delete linked service\n"));
+    /// let client = Client::new(transport);
+    /// client.postgres_destroy("lollipop").await?;
+    /// assert!(client.postgres_destroy("orders").await.is_err());
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_destroy(&self, service: &str) -> Result<()> {
         self.run_ok(destroy(service)?).await.map(drop)
     }
 
     /// The service's info.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let info = concat!(
+    ///     "=====> lollipop postgres service information\n",
+    /// #   "       Config dir:          /var/lib/dokku/services/postgres/lollipop/data\n",
+    /// #   "       Config options:                               \n",
+    /// #   "       Data dir:            /var/lib/dokku/services/postgres/lollipop/data\n",
+    ///     "       Dsn:                 postgres://postgres:6f1d2c3b4a5e6f708192a3b4c5d6e7f8@dokku-postgres-lollipop:5432/lollipop\n",
+    /// #   "       Exposed ports:       -                        \n",
+    /// #   "       Id:                  9c1e5a7b3d2f4e6a8b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a\n",
+    /// #   "       Internal ip:         172.17.0.3               \n",
+    /// #   "       Initial network:                              \n",
+    ///     "       Links:               myapp                    \n",
+    /// #   "       Post create network:                          \n",
+    /// #   "       Post start network:                           \n",
+    /// #   "       Service root:        /var/lib/dokku/services/postgres/lollipop\n",
+    ///     "       Status:              running                  \n",
+    ///     "       Version:             postgres:18.4            \n",
+    ///     // (the other ten rows are left out here)
+    /// );
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("postgres:info lollipop", Output::new(0, info, ""));
+    /// let client = Client::new(transport);
+    /// let info = client.postgres_info("lollipop").await?;
+    /// assert_eq!(info.status.as_deref(), Some("running"));
+    /// assert_eq!(info.links, ["myapp"]);
+    /// assert!(info.exposed_ports.is_empty()); // `-`
+    /// let dsn = info.dsn.unwrap();
+    /// assert_eq!(dsn.to_string(), "postgres://postgres:***@dokku-postgres-lollipop:5432/lollipop");
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_info(&self, service: &str) -> Result<PostgresInfo> {
         let out = self.run_ok(info(service)?).await?;
         Ok(PostgresInfo::from_fields(
@@ -442,11 +558,43 @@ impl Client {
 
     /// The service's DSN alone (`postgres:info <svc> --dsn`), password
     /// included (hidden when displayed); `None` when it printed nothing.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "postgres:info lollipop --dsn",
+    ///         Output::new(0, "postgres://postgres:6f1d2c3b4a5e6f708192a3b4c5d6e7f8@dokku-postgres-lollipop:5432/lollipop\n", ""),
+    ///     );
+    /// let client = Client::new(transport);
+    /// let dsn = client.postgres_dsn("lollipop").await?.unwrap();
+    /// assert_eq!(dsn.host(), Some("dokku-postgres-lollipop"));
+    /// assert_eq!(dsn.port(), Some(5432));
+    /// assert_eq!(dsn.database(), Some("lollipop"));
+    /// assert!(!dsn.to_string().contains("6f1d2c3b")); // hidden when displayed
+    /// assert!(dsn.expose_secret().contains("6f1d2c3b")); // for the program that connects
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_dsn(&self, service: &str) -> Result<Option<Dsn>> {
         Ok(parse_dsn(&self.run_ok(dsn(service)?).await?.stdout_text()))
     }
 
     /// The services' names.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("postgres:list", Output::new(0, "=====> Postgres services\nanalytics\nlollipop\norders-db\n", ""));
+    /// let client = Client::new(transport);
+    /// assert_eq!(client.postgres_list().await?, ["analytics", "lollipop", "orders-db"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_list(&self) -> Result<Vec<String>> {
         let out = self.run_ok(list()).await?;
         Ok(parse::parse_postgres_list(&out.stdout_text())
@@ -457,11 +605,45 @@ impl Client {
     }
 
     /// True when the service exists.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("postgres:exists lollipop", Output::new(0, "-----> Service lollipop exists\n", ""))
+    ///     .case("postgres:exists nope", Output::new(1, "", " !     Postgres service nope does not exist\n"));
+    /// let client = Client::new(transport);
+    /// assert!(client.postgres_exists("lollipop").await?);
+    /// assert!(!client.postgres_exists("nope").await?);
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_exists(&self, service: &str) -> Result<bool> {
         self.yes_no(exists(service)?, &[1]).await
     }
 
     /// Links the service to an app (sets `DATABASE_URL` or `<ALIAS>_URL`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::postgres::LinkOptions;
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "postgres:link lollipop reporting --alias reporting_db --querystring sslmode=require",
+    ///         Output::new(0, "-----> Setting config vars\n       REPORTING_DB_URL:  postgres://postgres:6f1d2c3b4a5e6f708192a3b4c5d6e7f8@dokku-postgres-lollipop:5432/lollipop?sslmode=require\n", ""),
+    ///     );
+    /// let client = Client::new(transport.clone());
+    /// let mut options = LinkOptions::default();
+    /// options.alias = Some("reporting_db".into()); // the app gets REPORTING_DB_URL
+    /// options.querystring = Some("sslmode=require".into());
+    /// client.postgres_link("lollipop", "reporting", &options).await?;
+    /// assert_eq!(transport.requests().last().unwrap().argv[..3], ["postgres:link", "lollipop", "reporting"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_link(
         &self,
         service: &str,
@@ -472,6 +654,23 @@ impl Client {
     }
 
     /// Unlinks the service from an app.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::postgres::UnlinkOptions;
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("postgres:unlink lollipop myapp --no-restart", Output::new(0, "-----> Unsetting DATABASE_URL\n", ""));
+    /// let client = Client::new(transport.clone());
+    /// client.postgres_unlink("lollipop", "myapp", UnlinkOptions::default().no_restart()).await?;
+    /// assert_eq!(
+    ///     transport.requests().last().unwrap().argv,
+    ///     ["postgres:unlink", "lollipop", "myapp", "--no-restart"],
+    /// );
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_unlink(
         &self,
         service: &str,
@@ -482,11 +681,37 @@ impl Client {
     }
 
     /// True when the service is linked to the app.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("postgres:linked lollipop myapp", Output::new(0, "-----> Service lollipop is linked to myapp\n", ""))
+    ///     .case("postgres:linked lollipop api", Output::new(1, "", " !     Service lollipop is not linked to api\n"));
+    /// let client = Client::new(transport);
+    /// assert!(client.postgres_linked("lollipop", "myapp").await?);
+    /// assert!(!client.postgres_linked("lollipop", "api").await?);
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_linked(&self, service: &str, app: &str) -> Result<bool> {
         self.yes_no(linked(service, app)?, &[1]).await
     }
 
     /// The apps linked to the service.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("postgres:links lollipop", Output::new(0, "api-server\nworker-app\n", ""));
+    /// let client = Client::new(transport);
+    /// assert_eq!(client.postgres_links("lollipop").await?, ["api-server", "worker-app"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_links(&self, service: &str) -> Result<Vec<String>> {
         let out = self.run_ok(links(service)?).await?;
         Ok(parse::lines_of(&out.stdout_text())
@@ -498,6 +723,27 @@ impl Client {
     }
 
     /// Streams a `pg_dump -Fc` archive into `sink` in constant memory.
+    ///
+    /// Any `AsyncWrite` will do: a `tokio::fs::File` in real use, the reading end of
+    /// a pipe here.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tokio::io::AsyncReadExt;
+    /// let archive: &[u8] = b"PGDMP\x01\x10\x00\x04\x08\x01\x00"; // the start of a `pg_dump -Fc` archive
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("postgres:export lollipop", Output::new(0, archive, ""));
+    /// let client = Client::new(transport);
+    /// let (sink, mut received) = tokio::io::duplex(64 * 1024);
+    /// client.postgres_export("lollipop", sink).await?;
+    /// let mut bytes = Vec::new();
+    /// received.read_to_end(&mut bytes).await?;
+    /// assert_eq!(bytes, archive);
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_export(
         &self,
         service: &str,
@@ -513,6 +759,23 @@ impl Client {
     }
 
     /// Restores an archive read from `source` in constant memory.
+    ///
+    /// Any `AsyncRead` will do: a `tokio::fs::File` in real use, bytes here.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let archive: &'static [u8] = b"PGDMP\x01\x10\x00\x04\x08\x01\x00";
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("postgres:import lollipop", Output::new(0, "", ""));
+    /// let client = Client::new(transport.clone());
+    /// client.postgres_import("lollipop", archive).await?;
+    /// // The scripted transport records what was streamed on stdin.
+    /// assert_eq!(transport.requests().last().unwrap().stdin, archive);
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_import(
         &self,
         service: &str,
@@ -528,6 +791,23 @@ impl Client {
     }
 
     /// Opens psql interactively (terminal, inherited stdin/stdout); returns the exit code.
+    ///
+    /// The session uses this process's terminal; the scripted transport records
+    /// that a terminal was asked for and answers with the exit code.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("postgres:connect lollipop", Output::new(0, "", ""));
+    /// let client = Client::new(transport.clone());
+    /// let exit_code = client.postgres_connect("lollipop").await?;
+    /// assert_eq!(exit_code, 0);
+    /// assert!(transport.requests().last().unwrap().tty);
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_connect(&self, service: &str) -> Result<i32> {
         let req = Request::new(connect(service)?)
             .tty(true)
@@ -537,6 +817,26 @@ impl Client {
     }
 
     /// The service container's recent logs, as text.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "postgres:logs lollipop --num 2",
+    ///         Output::new(0, concat!(
+    ///             "2026-08-21 10:15:01.123 UTC [1] LOG:  database system is ready to accept connections\n",
+    ///             "2026-08-21 10:20:01.456 UTC [27] LOG:  checkpoint starting: time\n",
+    ///         ), ""),
+    ///     );
+    /// let client = Client::new(transport);
+    /// let logs = client.postgres_logs("lollipop", Some(2)).await?;
+    /// assert_eq!(logs.lines().count(), 2);
+    /// assert!(logs.contains("ready to accept connections"));
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_logs(&self, service: &str, num: Option<u32>) -> Result<String> {
         Ok(self
             .run_ok(logs(service, num)?)
@@ -548,6 +848,30 @@ impl Client {
 
 impl Client {
     /// Schedules backups (`postgres:backup-schedule <svc> "<cron>" <bucket> [--use-iam]`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::postgres::BackupScheduleOptions;
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "postgres:backup-schedule lollipop '0 3 * * *' my-backups",
+    ///         Output::new(0, "=====> Scheduling backup for lollipop\n", ""),
+    ///     );
+    /// let client = Client::new(transport.clone());
+    /// client
+    ///     .postgres_backup_schedule("lollipop", "0 3 * * *", "my-backups", BackupScheduleOptions::default())
+    ///     .await?;
+    /// assert_eq!(transport.requests().last().unwrap().argv[2], "0 3 * * *"); // one word
+    /// // Five cron fields or nothing is sent.
+    /// assert!(client
+    ///     .postgres_backup_schedule("lollipop", "daily", "my-backups", BackupScheduleOptions::default())
+    ///     .await
+    ///     .is_err());
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_backup_schedule(
         &self,
         service: &str,
@@ -561,6 +885,29 @@ impl Client {
     }
 
     /// The backup schedule, or `None` when there is none.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "postgres:backup-schedule-cat lollipop",
+    ///         Output::new(0, "0 3 * * * dokku /usr/bin/dokku postgres:backup lollipop my-backups \n", ""),
+    ///     )
+    ///     .case(
+    ///         "postgres:backup-schedule-cat orders",
+    ///         Output::new(1, "", " !     There is no scheduled backup for orders.\n"),
+    ///     );
+    /// let client = Client::new(transport);
+    /// let schedule = client.postgres_backup_schedule_cat("lollipop").await?.unwrap();
+    /// assert_eq!(schedule.schedule, "0 3 * * *");
+    /// assert_eq!(schedule.bucket.as_deref(), Some("my-backups"));
+    /// assert!(!schedule.use_iam);
+    /// assert_eq!(client.postgres_backup_schedule_cat("orders").await?, None);
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_backup_schedule_cat(
         &self,
         service: &str,
@@ -583,6 +930,22 @@ impl Client {
     }
 
     /// Removes the backup schedule (`postgres:backup-unschedule`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "postgres:backup-unschedule lollipop",
+    ///         Output::new(0, "=====> Removing scheduled backup for lollipop\n", ""),
+    ///     );
+    /// let client = Client::new(transport.clone());
+    /// client.postgres_backup_unschedule("lollipop").await?;
+    /// assert_eq!(transport.requests().last().unwrap().argv, ["postgres:backup-unschedule", "lollipop"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn postgres_backup_unschedule(&self, service: &str) -> Result<()> {
         self.run_ok(backup_unschedule(service)?).await.map(drop)
     }

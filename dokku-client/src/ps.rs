@@ -1,13 +1,36 @@
 //! Processes: report (with per-process status), stop, start, restart,
 //! rebuild, scale.
 //!
-//! ```no_run
-//! # async fn demo(client: dokku_client::Client) -> dokku_client::Result<()> {
+//! ```
+//! # use dokku_client::{Client, Output, transport::ScriptedTransport};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> dokku_client::Result<()> {
+//! # let client = Client::new(ScriptedTransport::new().version("0.38.27").case(
+//! #     "ps:report myapp --format json",
+//! #     Output::new(0, r#"{"deployed":"true","processes":"1","running":"true","status-web.1":"running (CID: 5b0c2a1f9e3)"}"#, ""),
+//! # ));
 //! let report = client.ps_report("myapp").await?;
 //! for p in &report.statuses {
 //!     println!("{}.{}: {}", p.process_type, p.index, p.status);
 //! }
 //! # Ok(()) }
+//! ```
+//!
+//! Each command has a pure builder here (no IO) that checks its arguments and
+//! returns the [`Command`]; the [`Client`] methods
+//! run them and parse the output.
+//!
+//! ```
+//! use dokku_client::ps::{self, Formation, ScaleOptions};
+//! assert_eq!(ps::running("myapp")?.argv(), ["ps:report", "myapp", "--running"]);
+//! assert_eq!(ps::parse_running("true\n"), Some(true));
+//! let formation = Formation::from([("web".to_string(), 2)]);
+//! assert_eq!(
+//!     ps::scale_set("myapp", &formation, ScaleOptions::default().skip_deploy())?.argv(),
+//!     ["ps:scale", "--skip-deploy", "myapp", "web=2"],
+//! );
+//! assert_eq!(ps::report(None, dokku_client::ReportFormat::Text)?.argv(), ["ps:report"]);
+//! # Ok::<(), dokku_client::Error>(())
 //! ```
 
 use std::collections::BTreeMap;
@@ -257,6 +280,70 @@ pub fn scale_set(app: &str, set: &Formation, options: ScaleOptions) -> Result<Co
 
 impl Client {
     /// The process report of one app, with per-process status.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let json = concat!(
+    ///     "{",
+    /// #   r#""can-scale":"true","#,
+    /// #   r#""computed-dockerfile-start-cmd":"","#,
+    /// #   r#""computed-procfile-path":"Procfile","#,
+    /// #   r#""computed-restart-policy":"on-failure:10","#,
+    /// #   r#""computed-skip-deploy":"false","#,
+    /// #   r#""computed-start-cmd":"","#,
+    /// #   r#""computed-stop-timeout-seconds":"30","#,
+    ///     r#""deployed":"true","#,
+    /// #   r#""dockerfile-start-cmd":"","#,
+    /// #   r#""global-procfile-path":"","#,
+    /// #   r#""global-restart-policy":"","#,
+    /// #   r#""global-skip-deploy":"","#,
+    /// #   r#""global-stop-timeout-seconds":"","#,
+    ///     r#""processes":"3","#,
+    /// #   r#""procfile-path":"","#,
+    /// #   r#""ps-can-scale":"true","#,
+    /// #   r#""ps-computed-dockerfile-start-cmd":"","#,
+    /// #   r#""ps-computed-procfile-path":"Procfile","#,
+    ///     r#""ps-computed-restart-policy":"on-failure:10","#,
+    /// #   r#""ps-computed-skip-deploy":"false","#,
+    /// #   r#""ps-computed-start-cmd":"","#,
+    /// #   r#""ps-computed-stop-timeout-seconds":"30","#,
+    /// #   r#""ps-dockerfile-start-cmd":"","#,
+    /// #   r#""ps-global-procfile-path":"","#,
+    /// #   r#""ps-global-restart-policy":"","#,
+    /// #   r#""ps-global-skip-deploy":"","#,
+    /// #   r#""ps-global-stop-timeout-seconds":"","#,
+    /// #   r#""ps-procfile-path":"","#,
+    /// #   r#""ps-restart-policy":"","#,
+    /// #   r#""ps-skip-deploy":"","#,
+    /// #   r#""ps-start-cmd":"","#,
+    /// #   r#""ps-stop-timeout-seconds":"","#,
+    /// #   r#""restart-policy":"","#,
+    /// #   r#""restore":"true","#,
+    ///     r#""running":"true","#,
+    /// #   r#""skip-deploy":"","#,
+    /// #   r#""start-cmd":"","#,
+    ///     r#""status-web.1":"running (CID: 5b0c2a1f9e3)","#,
+    ///     r#""status-web.2":"running (CID: 8e1d4c7b2a6)","#,
+    ///     r#""status-worker.1":"running (CID: c3f9a0b7d21)","#,
+    /// #   r#""stop-timeout-seconds":"""#,
+    ///     // (the other keys, with and without the `ps-` prefix, are left out here)
+    ///     "}",
+    /// );
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("ps:report myapp --format json", Output::new(0, format!("{json}\n"), ""));
+    /// let client = Client::new(transport);
+    /// let report = client.ps_report("myapp").await?;
+    /// assert_eq!(report.running.as_deref(), Some("true"));
+    /// assert_eq!(report.processes, Some(3));
+    /// assert_eq!(report.computed_restart_policy.as_deref(), Some("on-failure:10"));
+    /// let statuses: Vec<String> = report.statuses.iter().map(|s| format!("{} {}", s.process(), s.status)).collect();
+    /// assert_eq!(statuses, ["web.1 running", "web.2 running", "worker.1 running"]);
+    /// assert_eq!(report.statuses[0].container_id.as_deref(), Some("5b0c2a1f9e3"));
+    /// # Ok(()) }
+    /// ```
     pub async fn ps_report(&self, app: &str) -> Result<PsReport> {
         let format = ReportFormat::when(self.capabilities().await?.report_json);
         let (subject, fields) = self
@@ -266,12 +353,92 @@ impl Client {
     }
 
     /// The process reports of every app, in one `ps:report` (text names each app).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let text = concat!(
+    ///     "=====> api ps information\n",
+    ///     "       Deployed:                         false\n",
+    ///     "       Processes:                        0\n",
+    /// #   "       Ps can scale:                     true\n",
+    /// #   "       Ps computed dockerfile start cmd: \n",
+    /// #   "       Ps computed procfile path:        Procfile\n",
+    /// #   "       Ps computed restart policy:       on-failure:10\n",
+    /// #   "       Ps computed skip deploy:          false\n",
+    /// #   "       Ps computed start cmd:            \n",
+    /// #   "       Ps computed stop timeout seconds: 30\n",
+    /// #   "       Ps dockerfile start cmd:          \n",
+    /// #   "       Ps global procfile path:          \n",
+    /// #   "       Ps global restart policy:         \n",
+    /// #   "       Ps global skip deploy:            \n",
+    /// #   "       Ps global stop timeout seconds:   \n",
+    /// #   "       Ps procfile path:                 \n",
+    /// #   "       Ps restart policy:                \n",
+    /// #   "       Ps skip deploy:                   \n",
+    /// #   "       Ps start cmd:                     \n",
+    /// #   "       Ps stop timeout seconds:          \n",
+    /// #   "       Restore:                          true\n",
+    ///     "       Running:                          false\n",
+    ///     "=====> myapp ps information\n",
+    ///     "       Deployed:                         true\n",
+    ///     "       Processes:                        2\n",
+    /// #   "       Ps can scale:                     true\n",
+    /// #   "       Ps computed dockerfile start cmd: \n",
+    /// #   "       Ps computed procfile path:        Procfile\n",
+    /// #   "       Ps computed restart policy:       on-failure:10\n",
+    /// #   "       Ps computed skip deploy:          false\n",
+    /// #   "       Ps computed start cmd:            \n",
+    /// #   "       Ps computed stop timeout seconds: 30\n",
+    /// #   "       Ps dockerfile start cmd:          \n",
+    /// #   "       Ps global procfile path:          \n",
+    /// #   "       Ps global restart policy:         \n",
+    /// #   "       Ps global skip deploy:            \n",
+    /// #   "       Ps global stop timeout seconds:   \n",
+    /// #   "       Ps procfile path:                 \n",
+    /// #   "       Ps restart policy:                \n",
+    /// #   "       Ps skip deploy:                   \n",
+    /// #   "       Ps start cmd:                     \n",
+    /// #   "       Ps stop timeout seconds:          \n",
+    /// #   "       Restore:                          true\n",
+    ///     "       Running:                          true\n",
+    ///     "       Status web 1:                     running (CID: 5b0c2a1f9e3)\n",
+    ///     "       Status worker 1:                  exited (CID: c3f9a0b7d21)\n",
+    ///     // (rows other than Deployed, Processes, Running and Status are left out here)
+    /// );
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("ps:report", Output::new(0, text, ""));
+    /// let client = Client::new(transport);
+    /// let reports = client.ps_reports().await?;
+    /// assert_eq!(reports.len(), 2);
+    /// assert_eq!(reports[0].app.as_deref(), Some("api"));
+    /// assert_eq!(reports[0].deployed, Some(false));
+    /// assert_eq!(reports[1].statuses[1].process(), "worker.1");
+    /// assert_eq!(reports[1].statuses[1].status, "exited");
+    /// # Ok(()) }
+    /// ```
     pub async fn ps_reports(&self) -> Result<Vec<PsReport>> {
         self.all_reports(report(None, ReportFormat::Text)?, "ps")
             .await
     }
 
     /// True when the app's processes are running (`ps:report <app> --running`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("ps:report myapp --running", Output::new(0, "true\n", ""))
+    ///     .case("ps:report api --running", Output::new(0, "false\n", ""));
+    /// let client = Client::new(transport);
+    /// assert!(client.ps_running("myapp").await?);
+    /// assert!(!client.ps_running("api").await?);
+    /// # Ok(()) }
+    /// ```
     pub async fn ps_running(&self, app: &str) -> Result<bool> {
         let cmd = running(app)?;
         let out = self.run_ok(cmd.clone()).await?;
@@ -283,27 +450,141 @@ impl Client {
     }
 
     /// Stops the app's containers (`ps:stop`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("ps:stop myapp", Output::new(0, "-----> Stopping myapp\n", ""));
+    /// let client = Client::new(transport.clone());
+    /// client.ps_stop("myapp").await?;
+    /// assert_eq!(transport.requests().last().unwrap().argv, ["ps:stop", "myapp"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn ps_stop(&self, app: &str) -> Result<()> {
         self.run_ok(stop(app)?).await.map(drop)
     }
 
     /// Starts the app (`ps:start`); already running is not an error.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "ps:start myapp",
+    ///         Output::new(
+    ///             0,
+    ///             "-----> Configuring myapp.dokku.example.com...(using built-in template)\n-----> Creating http nginx.conf\n       Reloading nginx\n",
+    ///             " !     App myapp already running\n",
+    ///         ),
+    ///     );
+    /// let client = Client::new(transport);
+    /// client.ps_start("myapp").await?; // already running: still Ok
+    /// # Ok(()) }
+    /// ```
     pub async fn ps_start(&self, app: &str) -> Result<()> {
         self.run_ok(start(app)?).await.map(drop)
     }
 
     /// Restarts the app (`ps:restart`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "ps:restart myapp",
+    ///         Output::new(0, concat!(
+    ///             "-----> Deploying web (count=1)\n",
+    ///             "       Attempting pre-flight checks (web.1)\n",
+    ///             " !     No healthchecks found in app.json for web process type\n",
+    ///             "       Scheduling old container shutdown in 60 seconds (web.1)\n",
+    ///             "-----> Running post-deploy\n",
+    ///             "-----> Configuring myapp.dokku.example.com...(using built-in template)\n",
+    ///             "-----> Creating http nginx.conf\n",
+    ///             "       Reloading nginx\n",
+    ///         ), ""),
+    ///     );
+    /// let client = Client::new(transport.clone());
+    /// client.ps_restart("myapp").await?;
+    /// assert_eq!(transport.requests().last().unwrap().argv, ["ps:restart", "myapp"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn ps_restart(&self, app: &str) -> Result<()> {
         self.run_ok(restart(app)?).await.map(drop)
     }
 
     /// Rebuilds and redeploys the app (`ps:rebuild`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let deploy = concat!(
+    ///     "-----> Cleaning up...\n",
+    ///     "-----> Building myapp from herokuish\n",
+    /// #   "-----> Releasing myapp...\n",
+    /// #   "-----> Deploying myapp via the docker-local scheduler...\n",
+    /// #   "-----> Deploying web (count=1)\n",
+    /// #   "       Attempting pre-flight checks (web.1)\n",
+    /// #   "-----> Running post-deploy\n",
+    ///     "=====> Application deployed:\n",
+    ///     "       http://myapp.dokku.example.com\n",
+    ///     "\n",
+    /// );
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("ps:rebuild myapp", Output::new(0, deploy, ""));
+    /// let client = Client::new(transport.clone());
+    /// client.ps_rebuild("myapp").await?;
+    /// assert_eq!(transport.requests().last().unwrap().argv, ["ps:rebuild", "myapp"]);
+    /// # Ok(()) }
+    /// ```
     pub async fn ps_rebuild(&self, app: &str) -> Result<()> {
         self.run_ok(rebuild(app)?).await.map(drop)
     }
 
     /// Rebuilds the app, writing the build's output (stdout and, under
     /// Dokku's build capture, its stderr) to `output` as it comes.
+    ///
+    /// The build's lines arrive in `output` as the server prints them (here, the
+    /// reading end of a pipe; `tokio::io::stdout()` in a CLI).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tokio::io::AsyncReadExt;
+    /// let deploy = concat!(
+    ///     "-----> Cleaning up...\n",
+    ///     "-----> Building myapp from herokuish\n",
+    /// #   "-----> Releasing myapp...\n",
+    /// #   "-----> Deploying myapp via the docker-local scheduler...\n",
+    /// #   "-----> Deploying web (count=1)\n",
+    /// #   "       Attempting pre-flight checks (web.1)\n",
+    /// #   "-----> Running post-deploy\n",
+    ///     "=====> Application deployed:\n",
+    ///     "       http://myapp.dokku.example.com\n",
+    ///     "\n",
+    /// );
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("ps:rebuild myapp", Output::new(0, deploy, ""));
+    /// let client = Client::new(transport);
+    /// let (output, mut received) = tokio::io::duplex(64 * 1024);
+    /// client.ps_rebuild_streaming("myapp", Box::new(output)).await?;
+    /// let mut text = String::new();
+    /// received.read_to_string(&mut text).await?;
+    /// assert!(text.contains("=====> Application deployed:"));
+    /// # Ok(()) }
+    /// ```
     pub async fn ps_rebuild_streaming(
         &self,
         app: &str,
@@ -316,6 +597,24 @@ impl Client {
     }
 
     /// The current formation (`ps:scale <app>`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "ps:scale myapp",
+    ///         Output::new(0, "-----> Scaling for myapp\nproctype: qty\n--------: ---\ncron-worker: 0\nweb:  2\nworker: 1\n", ""),
+    ///     );
+    /// let client = Client::new(transport);
+    /// let formation = client.ps_scale_get("myapp").await?;
+    /// assert_eq!(formation["web"], 2);
+    /// assert_eq!(formation["worker"], 1);
+    /// assert_eq!(formation["cron-worker"], 0);
+    /// # Ok(()) }
+    /// ```
     pub async fn ps_scale_get(&self, app: &str) -> Result<Formation> {
         let cmd = scale(app)?;
         let out = self.run_ok(cmd.clone()).await?;
@@ -326,6 +625,27 @@ impl Client {
 
     /// Scales process types (`ps:scale <app> web=2`), deploying what changed
     /// unless `options` skip the deploy.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::ps::{Formation, ScaleOptions};
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "ps:scale --skip-deploy myapp web=2 worker=1",
+    ///         Output::new(0, "-----> Scaling myapp processes: web=2 worker=1\n", ""),
+    ///     );
+    /// let client = Client::new(transport.clone());
+    /// let formation = Formation::from([("web".to_string(), 2), ("worker".to_string(), 1)]);
+    /// client.ps_scale_set("myapp", &formation, ScaleOptions::default().skip_deploy()).await?;
+    /// assert_eq!(
+    ///     transport.requests().last().unwrap().argv,
+    ///     ["ps:scale", "--skip-deploy", "myapp", "web=2", "worker=1"],
+    /// );
+    /// # Ok(()) }
+    /// ```
     pub async fn ps_scale_set(
         &self,
         app: &str,

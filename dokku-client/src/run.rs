@@ -234,12 +234,24 @@ impl Client {
     /// Runs a command in a new container and returns its output and exit
     /// code (the container's), whatever the exit code.
     ///
-    /// ```no_run
-    /// # async fn demo(client: &dokku_client::Client) -> dokku_client::Result<()> {
-    /// use dokku_client::run::{RunCommand, RunOptions};
-    /// let out = client
-    ///     .run_in_app("api", &RunCommand::argv(["printf", "%s", "a  b"]), &RunOptions::default())
-    ///     .await?;
+    /// The words reach the program byte for byte, whatever they hold; the
+    /// command sent is [`run_command`]'s (see the module docs), so a scripted
+    /// case is keyed by its words:
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::run::{run_command, RunCommand, RunOptions};
+    /// let command = RunCommand::argv(["printf", "%s", "a  b"]);
+    /// let options = RunOptions::default();
+    /// let sent = run_command("api", &command, &options)?.argv().join(" ");
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(sent, Output::new(0, "a  b", ""));
+    /// let client = Client::new(transport);
+    /// let out = client.run_in_app("api", &command, &options).await?;
+    /// assert_eq!(out.exit_code, 0); // the container's exit code
     /// assert_eq!(out.stdout, b"a  b");
     /// # Ok(()) }
     /// ```
@@ -256,6 +268,28 @@ impl Client {
     /// stdout: input is streamed to the command and its output written as it
     /// comes. The returned [`Output`] has the exit code and the captured
     /// stderr (its stdout is empty: it went to this process's stdout).
+    ///
+    /// The scripted transport gives the command an empty stdin and writes its
+    /// output to this process's stdout, as a real run would.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::run::{run_command, RunCommand, RunOptions};
+    /// let command = RunCommand::shell("wc -l");
+    /// let options = RunOptions::default();
+    /// let sent = run_command("api", &command, &options)?.argv().join(" ");
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(sent, Output::new(0, "0\n", ""));
+    /// let client = Client::new(transport.clone());
+    /// let out = client.run_streaming("api", &command, &options).await?;
+    /// assert_eq!(out.exit_code, 0);
+    /// assert!(out.stdout.is_empty()); // it went to this process's stdout
+    /// assert!(!transport.requests().last().unwrap().tty);
+    /// # Ok(()) }
+    /// ```
     pub async fn run_streaming(
         &self,
         app: &str,
@@ -270,6 +304,26 @@ impl Client {
 
     /// Runs a command interactively, with a terminal and this process's
     /// stdin and stdout. Returns the exit code.
+    ///
+    /// The session uses this process's terminal; the scripted transport records
+    /// that a terminal was asked for and answers with the exit code.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::run::{run_command, RunCommand, RunOptions};
+    /// let command = RunCommand::argv(["bash"]);
+    /// let options = RunOptions::default();
+    /// let sent = run_command("api", &command, &options)?.argv().join(" ");
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(sent, Output::new(130, "", "")); // the user pressed Ctrl-C
+    /// let client = Client::new(transport.clone());
+    /// assert_eq!(client.run_interactive("api", &command, &options).await?, 130);
+    /// assert!(transport.requests().last().unwrap().tty);
+    /// # Ok(()) }
+    /// ```
     pub async fn run_interactive(
         &self,
         app: &str,
@@ -301,6 +355,22 @@ pub fn run_detached_command(
 impl Client {
     /// Starts a command in a detached container; returns its name
     /// (`<app>.run.<n>`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use dokku_client::run::{run_detached_command, RunCommand, RunOptions};
+    /// let command = RunCommand::argv(["sleep", "60"]);
+    /// let options = RunOptions::default();
+    /// let sent = run_detached_command("myapp", &command, &options)?.argv().join(" ");
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(sent, Output::new(0, "myapp.run.21873\n", ""));
+    /// let client = Client::new(transport);
+    /// assert_eq!(client.run_detached("myapp", &command, &options).await?, "myapp.run.21873");
+    /// # Ok(()) }
+    /// ```
     pub async fn run_detached(
         &self,
         app: &str,

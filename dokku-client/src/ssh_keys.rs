@@ -1,4 +1,16 @@
 //! `ssh-keys:*`: who may push and run commands.
+//!
+//! Each command has a pure builder here (no IO) that checks its arguments and
+//! returns the [`Command`]; the [`Client`] methods
+//! run them and parse the output.
+//!
+//! ```
+//! use dokku_client::ssh_keys;
+//! assert_eq!(ssh_keys::add("ci")?.argv(), ["ssh-keys:add", "ci"]); // the key goes on stdin
+//! assert_eq!(ssh_keys::list().argv(), ["ssh-keys:list"]);
+//! assert!(ssh_keys::remove("a b").is_err());
+//! # Ok::<(), dokku_client::Error>(())
+//! ```
 
 use serde::Serialize;
 
@@ -52,12 +64,49 @@ pub fn remove(name: &str) -> Result<Command> {
 
 impl Client {
     /// The authorised keys (`ssh-keys:list`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "ssh-keys:list",
+    ///         Output::new(0, concat!(
+    ///             "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU NAME=\"admin\" SSHCOMMAND_ALLOWED_KEYS=\"no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding\"\n",
+    ///             "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s NAME=\"ci\" SSHCOMMAND_ALLOWED_KEYS=\"no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding\"\n",
+    ///         ), ""),
+    ///     );
+    /// let client = Client::new(transport);
+    /// let keys = client.ssh_keys_list().await?;
+    /// let names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+    /// assert_eq!(names, ["admin", "ci"]);
+    /// assert!(keys[0].fingerprint.starts_with("SHA256:"));
+    /// # Ok(()) }
+    /// ```
     pub async fn ssh_keys_list(&self) -> Result<Vec<SshKey>> {
         let out = self.run_ok(list()).await?;
         Ok(parse::parse_ssh_keys_list(&out.stdout_text()))
     }
 
     /// Adds a public key under `name` (sent on stdin).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ci@example.com";
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("ssh-keys:add ci", Output::new(0, "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s\n", ""));
+    /// let client = Client::new(transport.clone());
+    /// client.ssh_keys_add("ci", key).await?;
+    /// let sent = transport.requests().pop().unwrap();
+    /// assert_eq!(sent.argv, ["ssh-keys:add", "ci"]); // the key is not on the command line
+    /// assert_eq!(sent.stdin, key.as_bytes()); // but on stdin
+    /// # Ok(()) }
+    /// ```
     pub async fn ssh_keys_add(&self, name: &str, public_key: &str) -> Result<()> {
         let cmd = add(name)?;
         let out = self
@@ -74,6 +123,20 @@ impl Client {
     }
 
     /// Removes the key named `name`.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("ssh-keys:remove ci", Output::new(0, "", ""))
+    ///     .case("ssh-keys:remove nobody", Output::new(1, "", " !     No matching keys found for name nobody\n"));
+    /// let client = Client::new(transport);
+    /// client.ssh_keys_remove("ci").await?;
+    /// assert!(client.ssh_keys_remove("nobody").await.is_err());
+    /// # Ok(()) }
+    /// ```
     pub async fn ssh_keys_remove(&self, name: &str) -> Result<()> {
         self.run_ok(remove(name)?).await.map(drop)
     }

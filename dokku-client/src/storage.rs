@@ -1,4 +1,19 @@
 //! `storage:*`: persistent bind mounts.
+//!
+//! Each command has a pure builder here (no IO) that checks its arguments and
+//! returns the [`Command`]; the [`Client`] methods
+//! run them and parse the output.
+//!
+//! ```
+//! use dokku_client::storage;
+//! assert_eq!(
+//!     storage::mount("myapp", "/var/lib/dokku/data/storage/myapp:/app/storage")?.argv(),
+//!     ["storage:mount", "myapp", "/var/lib/dokku/data/storage/myapp:/app/storage"],
+//! );
+//! assert_eq!(storage::list("myapp")?.argv(), ["storage:list", "myapp"]);
+//! assert!(storage::unmount("myapp", "/app/storage").is_err()); // `host:container`
+//! # Ok::<(), dokku_client::Error>(())
+//! ```
 
 use serde::Serialize;
 
@@ -46,16 +61,62 @@ pub fn list(app: &str) -> Result<Command> {
 
 impl Client {
     /// Mounts `host:container` into the app (`storage:mount`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("storage:mount myapp /var/lib/dokku/data/storage/myapp:/app/storage", Output::new(0, "", ""));
+    /// let client = Client::new(transport.clone());
+    /// client.storage_mount("myapp", "/var/lib/dokku/data/storage/myapp:/app/storage").await?;
+    /// assert_eq!(transport.requests().last().unwrap().argv[0], "storage:mount");
+    /// // A mount is `host:container`.
+    /// assert!(client.storage_mount("myapp", "/app/storage").await.is_err());
+    /// # Ok(()) }
+    /// ```
     pub async fn storage_mount(&self, app: &str, mount: &str) -> Result<()> {
         self.run_ok(self::mount(app, mount)?).await.map(drop)
     }
 
     /// Removes a mount (`storage:unmount`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case("storage:unmount myapp /var/lib/dokku/data/storage/myapp:/app/storage", Output::new(0, "", ""));
+    /// let client = Client::new(transport.clone());
+    /// client.storage_unmount("myapp", "/var/lib/dokku/data/storage/myapp:/app/storage").await?;
+    /// assert_eq!(transport.requests().last().unwrap().argv[0], "storage:unmount");
+    /// # Ok(()) }
+    /// ```
     pub async fn storage_unmount(&self, app: &str, mount: &str) -> Result<()> {
         self.run_ok(unmount(app, mount)?).await.map(drop)
     }
 
     /// The app's mounts (`storage:list`).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// let transport = ScriptedTransport::new()
+    ///     .version("0.38.27")
+    ///     .case(
+    ///         "storage:list myapp",
+    ///         Output::new(0, "=====> myapp volume bind-mounts:\n       /var/lib/dokku/data/storage/myapp:/app/storage\n       /var/log/myapp:/app/log:ro\n", ""),
+    ///     );
+    /// let client = Client::new(transport);
+    /// let mounts = client.storage_list("myapp").await?;
+    /// assert_eq!(mounts[0].host_path, "/var/lib/dokku/data/storage/myapp");
+    /// assert_eq!(mounts[0].container_path, "/app/storage");
+    /// assert_eq!(mounts[1].container_path, "/app/log:ro");
+    /// # Ok(()) }
+    /// ```
     pub async fn storage_list(&self, app: &str) -> Result<Vec<Mount>> {
         let out = self.run_ok(list(app)?).await?;
         Ok(parse::parse_storage_list(&out.stdout_text()))

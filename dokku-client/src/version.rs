@@ -1,4 +1,14 @@
 //! The server's Dokku version and the capabilities that follow from it.
+//!
+//! The version probe is a pure builder like every command:
+//!
+//! ```
+//! use dokku_client::{version, DokkuVersion};
+//! assert_eq!(version::command().argv(), ["version"]);
+//! let v = DokkuVersion::parse_output("dokku version 0.38.27\n")?;
+//! assert!(v.at_least(0, 38, 21) && v.capabilities().apps_list_json);
+//! # Ok::<(), dokku_client::Error>(())
+//! ```
 
 use std::fmt;
 
