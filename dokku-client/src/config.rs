@@ -229,6 +229,11 @@ pub fn keys(scope: ConfigScope<'_>) -> Result<Command> {
     scoped(Command::read("config:keys"), scope)
 }
 
+/// Parses what [`keys`] prints: one key a line.
+pub fn parse_keys(stdout: &str) -> Vec<String> {
+    parse::word_lines(stdout)
+}
+
 /// `config:clear [--no-restart] <app>|--global`.
 pub fn clear(scope: ConfigScope<'_>, options: ConfigSetOptions) -> Result<Command> {
     let cmd = Command::write("config:clear");
@@ -419,12 +424,7 @@ impl Client {
     /// ```
     pub async fn config_keys<'a>(&self, scope: impl Into<ConfigScope<'a>>) -> Result<Vec<String>> {
         let out = self.run_ok(keys(scope.into())?).await?;
-        Ok(parse::lines_of(&out.stdout_text())
-            .into_iter()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect())
+        Ok(parse_keys(&out.stdout_text()))
     }
 
     /// Removes every var (`config:clear`).

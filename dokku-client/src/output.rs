@@ -51,16 +51,17 @@ impl Output {
         String::from_utf8_lossy(&self.stderr)
     }
 
-    /// Every stderr line, with a trailing `\r` and the ` !     ` prefix removed.
+    /// Every stderr line, with a trailing `\r` and the ` !     ` prefix(es) removed.
     pub fn stderr_messages(&self) -> Vec<String> {
         messages(&self.stderr)
     }
 
-    /// Every stdout line that carries the ` !     ` prefix (build capture moves
-    /// deploy errors to stdout), with the prefix removed.
+    /// Every stdout line that carries the ` !` prefix (build capture moves
+    /// deploy errors to stdout), with the prefix(es) removed.
     pub fn stdout_messages(&self) -> Vec<String> {
         text_lines(&self.stdout_text())
-            .filter_map(|l| l.strip_prefix(WARN_PREFIX).map(str::to_string))
+            .filter(|l| is_warn_line(l))
+            .map(|l| strip_prefix_all(l).to_string())
             .collect()
     }
 }
@@ -86,20 +87,31 @@ pub fn messages(bytes: &[u8]) -> Vec<String> {
     let text = text.strip_suffix('\n').unwrap_or(&text);
     text.split('\n')
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .map(|l| strip_warn_prefix(l).to_string())
+        .map(|l| strip_prefix_all(l).to_string())
         .collect()
 }
 
-/// Removes one ` !     ` prefix (and tolerates the shorter ` ! ` forms some
-/// plugins print).
-pub fn strip_warn_prefix(line: &str) -> &str {
-    if let Some(rest) = line.strip_prefix(WARN_PREFIX) {
-        return rest;
+/// Removes every leading ` !     ` prefix (a Go trigger failure doubles it)
+/// and the shorter ` ! ` and ` !\t` forms some plugins print: the crate's one
+/// rule for a message line (classification and `pix parse` alike).
+pub fn strip_prefix_all(line: &str) -> &str {
+    let mut l = line;
+    loop {
+        if let Some(rest) = l.strip_prefix(WARN_PREFIX) {
+            l = rest;
+        } else if let Some(rest) = l.strip_prefix(" ! ") {
+            l = rest.trim_start_matches(' ');
+        } else if let Some(rest) = l.strip_prefix(" !\t") {
+            l = rest;
+        } else {
+            return l;
+        }
     }
-    if let Some(rest) = line.strip_prefix(" ! ") {
-        return rest.trim_start_matches(' ');
-    }
-    line
+}
+
+/// True when a line carries the ` !` warning prefix.
+pub fn is_warn_line(line: &str) -> bool {
+    line.starts_with(" ! ") || line.starts_with(" !\t") || line == " !"
 }
 
 #[cfg(test)]

@@ -359,6 +359,11 @@ pub fn links(service: &str) -> Result<Command> {
     service_command("postgres:links", service, None, Effect::Read)
 }
 
+/// Parses what [`links`] prints: one app a line.
+pub fn parse_links(stdout: &str) -> Vec<String> {
+    parse::word_lines(stdout)
+}
+
 /// `postgres:export <svc>`: a `pg_dump -Fc` archive on stdout.
 pub fn export(service: &str) -> Result<Command> {
     service_command("postgres:export", service, None, Effect::Read)
@@ -714,12 +719,7 @@ impl Client {
     /// ```
     pub async fn postgres_links(&self, service: &str) -> Result<Vec<String>> {
         let out = self.run_ok(links(service)?).await?;
-        Ok(parse::lines_of(&out.stdout_text())
-            .into_iter()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect())
+        Ok(parse_links(&out.stdout_text()))
     }
 
     /// Streams a `pg_dump -Fc` archive into `sink` in constant memory.

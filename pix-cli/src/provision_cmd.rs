@@ -12,10 +12,10 @@ use clap::Args;
 use dokku_client::Client;
 use pix_ops::confirm::ConfirmFlags;
 use pix_ops::connect::ConnectOptions;
-use pix_ops::hosts::{connect_each, plan_all, render_plans, HostTarget, PerHost};
+use pix_ops::hosts::{HostTarget, PerHost};
 use pix_ops::provision::{
-    self, apply_host, confirm_removals, connect_root, ApplyEvent, ApplyOptions, ApplyProgress,
-    ApplyReport, HostPlan, PlanOptions,
+    apply_all, close_all, confirm_all, connect_and_plan, plan_all, render_plans, ApplyEvent,
+    ApplyOptions, ApplyProgress, ApplyReport, HostPlan,
 };
 use pix_ops::PixConfig;
 use serde::Serialize;
@@ -41,6 +41,171 @@ confirmed (apps: --yes or y/N; a database: its name, --confirm NAME without
 a terminal), then each host is applied, stopping at its first failure; run
 it again to converge. Root steps (plugin:install, ssh-keys:add) go through
 the host's admin_user with sudo when pix.toml names one.";
+
+/// `pix provision`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProvisionArgs {
+    /// Print what would change on each host (a diff; --json: the plan);
+    /// change nothing.
+    #[arg(long)]
+    pub plan: bool,
+    /// Also remove the apps, services, links, domains and mounts pix.toml
+    /// does not name.
+    #[arg(long)]
+    pub prune: bool,
+    /// Confirm the removal of apps (with --prune) without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// The name of a database --prune destroys, to confirm without a
+    /// terminal.
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
+}
+
+/// `--json` of an apply: the plans, then how each host went.
+#[derive(Debug, Serialize)]
+pub struct ProvisionResult {
+    /// Each host's plan (or why it could not be planned).
+    pub plans: Vec<PerHost<HostPlan>>,
+    /// Each planned host's apply (or why it could not be applied).
+    pub applied: Vec<PerHost<ApplyReport>>,
+}
+
+/// How the user ran it, for the messages (pure).
+pub fn command_line(args: &ProvisionArgs, host: Option<&str>) -> String {
+    let mut c = String::from("pix");
+    if let Some(h) = host {
+        c.push_str(&format!(" --host {h}"));
+    }
+    c.push_str(" provision");
+    if args.prune {
+        c.push_str(" --prune");
+    }
+    c
+}
+
+/// One apply event as a line (pure). On a terminal a start is shown by the
+/// spinner instead.
+pub fn render_event(event: &ApplyEvent, color: bool) -> String {
+    match event {
+        ApplyEvent::Started {
+            host,
+            index,
+            total,
+            what,
+        } => format!("→ [{index}/{total}] {host}: {}", neutralise(what)),
+        ApplyEvent::Done {
+            host,
+            what,
+            elapsed,
+        } => format!(
+            "{} {host}: {} ({})",
+            paint("✓", "32", color),
+            neutralise(what),
+            seconds(*elapsed)
+        ),
+        ApplyEvent::Failed { host, what, error } => format!(
+            "{} {host}: {} failed: {}",
+            paint("✗", "31", color),
+            neutralise(what),
+            neutralise(error)
+        ),
+    }
+}
+
+/// The summary after an apply (pure): a line per host on stdout; for a host
+/// that stopped, what was done and what was not, and the error, on stderr.
+pub fn render_reports(results: &[PerHost<ApplyReport>], command: &str, color: bool) -> Rendered {
+    let mut r = Rendered::default();
+    for p in results {
+        match &p.result {
+            Ok(report) if report.succeeded() => r.stdout.push(if report.done.is_empty() {
+                format!("host {}: nothing to change", p.host)
+            } else {
+                format!(
+                    "{} host {}: {} change{} applied",
+                    paint("✓", "32", color),
+                    p.host,
+                    report.done.len(),
+                    if report.done.len() == 1 { "" } else { "s" }
+                )
+            }),
+            Ok(report) => {
+                r.stdout.push(format!(
+                    "{} host {}: stopped after {} of {} changes",
+                    paint("✗", "31", color),
+                    p.host,
+                    report.done.len(),
+                    report.done.len() + 1 + report.not_done.len()
+                ));
+                if let Err(e) = report.clone().into_result(command) {
+                    r.stderr.push(format!(
+                        "{} {}",
+                        paint("error:", "1;31", color),
+                        neutralise(&e.to_string())
+                    ));
+                }
+            }
+            Err(e) => r.stderr.push(format!(
+                "{} host {} ({}): {}",
+                paint("error:", "1;31", color),
+                p.host,
+                p.address,
+                neutralise(&e.to_string())
+            )),
+        }
+    }
+    r
+}
+
+/// The exit code of an apply: the first host that failed (an unreachable
+/// host, or a step that failed: [`exit::REMOTE`]).
+pub fn apply_code(results: &[PerHost<ApplyReport>], command: &str) -> Option<i32> {
+    results.iter().find_map(|p| match &p.result {
+        Err(e) => Some(exit::ops_code(e)),
+        Ok(report) => report
+            .clone()
+            .into_result(command)
+            .err()
+            .map(|e| exit::ops_code(&e)),
+    })
+}
+
+/// Shows apply progress on stderr: a spinner with the step and its elapsed
+/// time on a terminal, plain lines otherwise.
+pub struct Display {
+    tty: bool,
+    color: bool,
+    spinner: Arc<Spinner>,
+}
+
+impl Display {
+    /// A display; on a terminal a thread redraws the spinner.
+    pub fn start(tty: bool, color: bool) -> Display {
+        Display {
+            tty,
+            color,
+            spinner: Spinner::start(tty),
+        }
+    }
+
+    /// Stops the spinner.
+    pub fn finish(&self) {
+        self.spinner.finish();
+    }
+}
+
+impl ApplyProgress for Display {
+    fn event(&self, event: ApplyEvent) {
+        let line = render_event(&event, self.color);
+        match &event {
+            // On a terminal the step shows on the spinner until it ends.
+            ApplyEvent::Started { .. } if self.tty => self.spinner.update(&[], Some(line)),
+            ApplyEvent::Started { .. } => self.spinner.print(&[line]),
+            _ => self.spinner.update(&[line], None),
+        }
+    }
+}
 
 /// `pix provision`.
 #[derive(Debug, Args, Clone, Default)]
@@ -305,14 +470,12 @@ async fn apply(
 ) -> Result<(), Failure> {
     let planned = connect_and_plan(config, targets, options, args.prune).await;
     if !ctx.out.json {
-        let plans: Vec<&PerHost<HostPlan>> = planned.iter().map(|p| &p.plan).collect();
-        let text: String = plans
+        let text: String = planned
             .iter()
-            .map(|p| render_plans(std::slice::from_ref(*p)))
+            .map(|p| render_plans(std::slice::from_ref(&p.plan)))
             .collect();
         ctx.out.raw(ctx.out.server_text(&text).as_bytes())?;
     }
-    // Every removal is confirmed before anything runs anywhere.
     let apply_options = ApplyOptions {
         confirm: ConfirmFlags {
             yes: args.yes,
@@ -320,42 +483,15 @@ async fn apply(
         },
         command: command.to_string(),
     };
-    let mut prompter = TerminalPrompter;
-    let mut confirmed = Vec::new();
-    for p in &planned {
-        let Ok(plan) = &p.plan.result else {
-            confirmed.push(None);
-            continue;
-        };
-        match confirm_removals(plan, &apply_options, &mut prompter) {
-            Ok(c) => confirmed.push(Some(c)),
-            Err(e) => {
-                close_all(&planned).await;
-                return Err(e.into());
-            }
+    // Every removal is confirmed before anything runs anywhere.
+    let confirmed = match confirm_all(&planned, &apply_options, &mut TerminalPrompter) {
+        Ok(c) => c,
+        Err(e) => {
+            close_all(&planned).await;
+            return Err(e.into());
         }
-    }
-    let mut applied = Vec::new();
-    for (p, ok) in planned.iter().zip(confirmed) {
-        let (Ok(plan), Some((client, target)), Some(ok)) = (&p.plan.result, &p.session, ok) else {
-            continue;
-        };
-        let result = async {
-            let root = connect_root(config, &target.name, &target.host, plan, options).await?;
-            let report = apply_host(client, root.as_ref(), plan, &ok, display).await;
-            if let Some(root) = root {
-                let _ = root.close().await;
-            }
-            report
-        }
-        .await;
-        let _ = client.close().await;
-        applied.push(PerHost {
-            host: target.name.clone(),
-            address: target.host.address.clone(),
-            result,
-        });
-    }
+    };
+    let applied = apply_all(config, &planned, confirmed, options, display).await;
     let plans: Vec<PerHost<HostPlan>> = planned.into_iter().map(|p| p.plan).collect();
     let code = first_failure_code(&plans).or(apply_code(&applied, command));
     if ctx.out.json {

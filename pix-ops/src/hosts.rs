@@ -27,7 +27,6 @@ use serde::Serialize;
 use crate::config::{HostConfig, HostOverrides, PixConfig};
 use crate::connect::{connect, ConnectOptions};
 use crate::error::{OpsError, Result};
-use crate::provision::{self, HostPlan, PlanOptions};
 
 /// A host of `pix.toml` to reach.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,43 +189,6 @@ where
             }),
         })
         .collect()
-}
-
-/// Plans every target (see [`provision::plan`]) at once.
-pub async fn plan_all(
-    config: &PixConfig,
-    targets: Vec<HostTarget>,
-    connect_options: &ConnectOptions,
-    prune: bool,
-) -> Vec<PerHost<HostPlan>> {
-    let config = config.clone();
-    for_each_host(targets, connect_options, move |target, client| {
-        let config = config.clone();
-        async move {
-            let options = PlanOptions {
-                prune,
-                ..PlanOptions::default()
-            };
-            provision::plan(&client, &config, &target.name, &target.host, &options).await
-        }
-    })
-    .await
-}
-
-/// Renders per-host plans: the diff of each host that answered, the error
-/// of each that did not (pure).
-pub fn render_plans(plans: &[PerHost<HostPlan>]) -> String {
-    let mut out = String::new();
-    for p in plans {
-        match &p.result {
-            Ok(plan) => out.push_str(&provision::render(std::slice::from_ref(plan))),
-            Err(e) => out.push_str(&format!(
-                "host {} ({}): not reached: {e}\n",
-                p.host, p.address
-            )),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -48,7 +48,6 @@ pub use postgres::{
 pub use report::{parse_report_json, parse_report_text, snake_label, ReportBlock, ReportJson};
 
 /// The prefix of Dokku's warning and failure lines.
-pub const WARN_PREFIX: &str = " !     ";
 
 /// A parser failure: what was expected, and the text that did not fit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -271,18 +270,46 @@ impl Invocation {
     }
 }
 
-/// Splits a command line with shell-like quoting: whitespace separates words,
-/// `'...'` is literal, `"..."` honours `\"`, `\\`, `\$` and `` \` ``, and a
-/// backslash outside quotes escapes the next character. An unclosed quote
-/// runs to the end of the line.
+/// What the splitter does with a quote that is not closed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unclosed {
+    /// The quote runs to the end of the text.
+    RunsToTheEnd,
+    /// The text is refused.
+    Refused,
+}
+
+/// Splits text into words as a POSIX shell does for simple words (the one
+/// splitter of the crate): space, tab and newline separate; `'...'` is
+/// literal; `"..."` honours `\"`, `\\`, `\$` and `` \` `` and keeps any
+/// other backslash; a backslash outside quotes escapes the next character;
+/// a backslash-newline is removed (a continued line). `None` when a quote is
+/// not closed. No expansion of any kind.
+pub fn shell_words(text: &str) -> Option<Vec<String>> {
+    split_words(text, Unclosed::Refused)
+}
+
+/// [`shell_words`], where an unclosed quote runs to the end of the line
+/// (for text a server printed, which must still be read).
 pub fn shell_split(line: &str) -> Vec<String> {
+    split_words(line, Unclosed::RunsToTheEnd).unwrap_or_default()
+}
+
+fn split_words(text: &str, unclosed: Unclosed) -> Option<Vec<String>> {
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut in_word = false;
-    let mut chars = line.chars().peekable();
+    let mut chars = text.chars();
+    // The next character inside a quote; `None` ends the text (refused, or
+    // the quote closes there).
+    let next_quoted = |chars: &mut std::str::Chars<'_>| match chars.next() {
+        Some(c) => Some(Some(c)),
+        None if unclosed == Unclosed::RunsToTheEnd => Some(None),
+        None => None,
+    };
     while let Some(c) = chars.next() {
         match c {
-            c if c.is_whitespace() => {
+            ' ' | '\t' | '\n' => {
                 if in_word {
                     words.push(std::mem::take(&mut cur));
                     in_word = false;
@@ -290,7 +317,7 @@ pub fn shell_split(line: &str) -> Vec<String> {
             }
             '\'' => {
                 in_word = true;
-                for q in chars.by_ref() {
+                while let Some(q) = next_quoted(&mut chars)? {
                     if q == '\'' {
                         break;
                     }
@@ -299,24 +326,27 @@ pub fn shell_split(line: &str) -> Vec<String> {
             }
             '"' => {
                 in_word = true;
-                while let Some(q) = chars.next() {
+                while let Some(q) = next_quoted(&mut chars)? {
                     match q {
                         '"' => break,
-                        '\\' => match chars.peek() {
-                            Some(&n) if matches!(n, '"' | '\\' | '$' | '`' | '\n') => {
-                                cur.push(n);
-                                chars.next();
+                        '\\' => match next_quoted(&mut chars)? {
+                            Some(e @ ('"' | '\\' | '$' | '`')) => cur.push(e),
+                            Some('\n') => {}
+                            Some(other) => {
+                                cur.push('\\');
+                                cur.push(other);
                             }
-                            _ => cur.push('\\'),
+                            None => cur.push('\\'),
                         },
-                        other => cur.push(other),
+                        q => cur.push(q),
                     }
                 }
             }
             '\\' => {
                 in_word = true;
-                if let Some(n) = chars.next() {
-                    cur.push(n);
+                match chars.next() {
+                    Some('\n') | None => {}
+                    Some(n) => cur.push(n),
                 }
             }
             other => {
@@ -328,13 +358,24 @@ pub fn shell_split(line: &str) -> Vec<String> {
     if in_word {
         words.push(cur);
     }
-    words
+    Some(words)
 }
 
 /// Lines of a text with one trailing `\r` removed from each, and without the
 /// empty piece after a final newline.
 pub fn lines_of(text: &str) -> Vec<&str> {
     line_iter(text).collect()
+}
+
+/// The non-empty lines of a one-word-a-line listing, trimmed
+/// (`config:keys`, `postgres:links`).
+pub fn word_lines(text: &str) -> Vec<String> {
+    lines_of(text)
+        .into_iter()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// The lines of [`lines_of`], one at a time.
@@ -348,35 +389,12 @@ pub(crate) fn line_iter(text: &str) -> impl Iterator<Item = &str> {
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
 }
 
-/// Removes every leading ` !     ` prefix (a Go trigger failure doubles it)
-/// and the shorter ` ! ` forms.
-pub fn strip_prefix_all(line: &str) -> &str {
-    let mut l = line;
-    loop {
-        if let Some(rest) = l.strip_prefix(WARN_PREFIX) {
-            l = rest;
-        } else if let Some(rest) = l.strip_prefix(" ! ") {
-            l = rest.trim_start_matches(' ');
-        } else if let Some(rest) = l.strip_prefix(" !\t") {
-            l = rest;
-        } else {
-            return l;
-        }
-    }
-}
+pub use crate::output::{is_warn_line, strip_prefix_all, WARN_PREFIX};
 
-/// True when a line carries the ` !` warning prefix.
-pub fn is_warn_line(line: &str) -> bool {
-    line.starts_with(" ! ") || line.starts_with(" !\t") || line == " !"
-}
-
-/// Every stderr line without `\r` and without the ` !     ` prefix(es).
+/// Every stderr line without `\r` and without the ` !     ` prefix(es): the
+/// crate's one rule for a command's messages ([`crate::output::messages`]).
 pub fn stderr_messages(stderr: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(stderr);
-    lines_of(&text)
-        .into_iter()
-        .map(|l| strip_prefix_all(l).to_string())
-        .collect()
+    crate::output::messages(stderr)
 }
 
 /// Lines that accompany a failure or a prompt but are not the failure itself.

@@ -106,68 +106,7 @@ impl ScriptedCase {
     }
 }
 
-/// Splits text like a POSIX shell does for simple words: whitespace separates,
-/// `'...'` is literal, `"..."` honours `\"`, `\\`, `\$` and `` \` ``, a
-/// backslash outside quotes escapes the next character. `None` when a quote
-/// is not closed.
-pub fn shell_words(text: &str) -> Option<Vec<String>> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            ' ' | '\t' | '\n' => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        '\'' => break,
-                        q => cur.push(q),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next()? {
-                        '"' => break,
-                        '\\' => match chars.next()? {
-                            e @ ('"' | '\\' | '$' | '`') => cur.push(e),
-                            '\n' => {}
-                            other => {
-                                cur.push('\\');
-                                cur.push(other);
-                            }
-                        },
-                        q => cur.push(q),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                if let Some(n) = chars.next() {
-                    if n != '\n' {
-                        cur.push(n);
-                    }
-                }
-            }
-            other => {
-                in_word = true;
-                cur.push(other);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Some(words)
-}
+pub use crate::parse::shell_words;
 
 /// A request as the scripted transport received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
