@@ -10,8 +10,8 @@ use pix_ops::config::{HostOverrides, PixConfig};
 use pix_ops::confirm::{ConfirmFlags, NoTerminal};
 use pix_ops::connect::ConnectOptions;
 use pix_ops::hosts::{for_each_host, targets, PerHost};
-use pix_ops::provision::{plan_all, render_plans};
 use pix_ops::provision::{apply_host, confirm_removals, ApplyOptions, HostPlan, NoProgress};
+use pix_ops::provision::{plan_all, render_plans};
 use pix_sandbox::sandbox::pix_toml::toml_string;
 use pix_sandbox::sandbox::{Sandbox, SandboxOptions};
 

@@ -47,8 +47,6 @@ pub use postgres::{
 };
 pub use report::{parse_report_json, parse_report_text, snake_label, ReportBlock, ReportJson};
 
-/// The prefix of Dokku's warning and failure lines.
-
 /// A parser failure: what was expected, and the text that did not fit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ParseError {

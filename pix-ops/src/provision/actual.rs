@@ -131,4 +131,3 @@ pub async fn read_actual(
     }
     Ok(actual)
 }
-

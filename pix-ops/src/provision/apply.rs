@@ -124,7 +124,7 @@ pub struct Confirmed {
 }
 
 impl Confirmed {
-    fn covers(&self, plan: &HostPlan) -> bool {
+    pub(crate) fn covers(&self, plan: &HostPlan) -> bool {
         self.host == plan.host
             && plan
                 .steps
@@ -316,4 +316,3 @@ pub async fn connect_root(
         None => Ok(None),
     }
 }
-

@@ -276,7 +276,6 @@ pub fn desired_host(config: &PixConfig, host_name: &str, env: LocalEnv<'_>) -> R
     })
 }
 
-
 /// A key path from `pix.toml`: `~/...` and absolute paths as given, others
 /// relative to the file's folder.
 pub(crate) fn key_path(config: &PixConfig, path: PathBuf) -> PathBuf {

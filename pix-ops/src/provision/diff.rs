@@ -191,7 +191,7 @@ impl Change {
 
     /// What `command` of [`Change::commands`] reads on its stdin: the public
     /// key of an `ssh-keys:add`, nothing for the others.
-    fn stdin_of(&self, command: &Command) -> Option<Vec<u8>> {
+    pub(super) fn stdin_of(&self, command: &Command) -> Option<Vec<u8>> {
         match self {
             Change::AddSshKey { key, .. } | Change::ReplaceSshKey { key, .. }
                 if command.name() == "ssh-keys:add" =>
@@ -563,4 +563,3 @@ pub fn render(plans: &[HostPlan]) -> String {
     }
     out
 }
-

@@ -570,4 +570,3 @@ mod tests {
         assert!(e.to_string().contains("does not hold a public key"), "{e}");
     }
 }
-
