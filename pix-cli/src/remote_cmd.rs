@@ -2,17 +2,14 @@
 //! `pix_ops::remote`. Each remote's deploy branch is read from `git:report`
 //! when its host answers (else `master`).
 
-use std::collections::BTreeMap;
-
-use dokku_client::Client;
-use pix_ops::config::{HostConfig, Login, PixConfig};
+use pix_ops::config::PixConfig;
 use pix_ops::confirm::ConfirmFlags;
-use pix_ops::deploy::deploy_branch;
 use pix_ops::git::Git;
 use pix_ops::remote::{
     self, parse_remote_list, DeployPrediction, Divergence, MergeOutcome, PushPrediction,
     RemoteOptions, RemoteSource, RemoteUrl,
 };
+use pix_ops::remote_hosts::{deployed_from, RemoteConnections};
 use serde::Serialize;
 
 use crate::cli::{RemoteCmd, RepairArgs};
@@ -21,119 +18,12 @@ use crate::deploy_cmd::{exit_with, render_push, short, Display};
 use crate::exit::{self, Failure};
 use crate::output::{neutralise, paint};
 
-/// The host a remote URL points at: the pix.toml host with its address (and
-/// port, when the URL names one), else one made from the URL (pure).
-pub fn host_for_url(config: Option<&PixConfig>, url: &RemoteUrl, port: Option<u16>) -> HostConfig {
-    let known = config.and_then(|c| {
-        c.hosts
-            .values()
-            .find(|h| h.address == url.host && (url.port.is_none() || url.port == h.port))
-            .cloned()
-    });
-    match known {
-        Some(mut h) => {
-            if url.port.is_some() {
-                h.port = url.port;
-            }
-            h
-        }
-        None => HostConfig {
-            address: url.host.clone(),
-            port: url.port.or(port),
-            user: url.user.clone(),
-            key: None,
-            known_hosts: None,
-            login: Login::Dokku,
-            sudo: false,
-            dokku_path: None,
-            transport: None,
-        },
-    }
-}
-
-/// The Dokku connections of one `pix remote` run, one per host (several
-/// remotes and environments usually share a host), opened on first use.
-#[derive(Default)]
-struct Connections {
-    /// By `user@address:port`: the client, or `None` when the host did not
-    /// answer (said once).
-    open: BTreeMap<String, Option<Client>>,
-}
-
-impl Connections {
-    async fn get(&mut self, ctx: &Ctx, host: &HostConfig) -> Option<&Client> {
-        let key = format!("{}@{}:{:?}", host.user, host.address, host.port);
-        if !self.open.contains_key(&key) {
-            let client = match ctx.connect_to(host).await {
-                Ok(client) => Some(client),
-                Err(e) => {
-                    ctx.out.note(&ctx.out.server_text_err(&format!(
-                        "note: {} unreachable ({}); assuming deploy branch master",
-                        host.address,
-                        e.message()
-                    )));
-                    None
-                }
-            };
-            self.open.insert(key.clone(), client);
-        }
-        self.open.get(&key).and_then(Option::as_ref)
-    }
-
-    async fn close(self) {
-        for client in self.open.into_values().flatten() {
-            let _ = client.close().await;
-        }
-    }
-}
-
-/// The options for one remote: its `GIT_SSH_COMMAND` (key and known_hosts
-/// from the flags, the environment or pix.toml), whether its app exists
-/// (`apps:exists`: Dokku would create a missing app on fetch) and its
-/// deploy branch from `git:report`, when the app's host answers.
-async fn options_for(
-    ctx: &Ctx,
-    config: Option<&PixConfig>,
-    url: &RemoteUrl,
-    connections: &mut Connections,
-) -> RemoteOptions {
-    let connect = ctx.connect_options();
-    let host = host_for_url(config, url, ctx.g.port);
-    let (app_exists, deploy_branch) = match connections.get(ctx, &host).await {
-        Some(client) => read_app(ctx, client, &url.app).await,
-        None => (None, None),
-    };
-    RemoteOptions {
-        deploy_branch,
-        local_ref: None,
-        ssh_command: Some(remote::git_ssh_command(&host, &connect)),
-        app_exists,
-        deploy_target: None,
-    }
-}
-
-/// Whether `app` exists on the host of `client` (`None`: unknown), and its
-/// deploy branch.
-async fn read_app(ctx: &Ctx, client: &Client, app: &str) -> (Option<bool>, Option<String>) {
-    let exists = match client.apps_exists(app).await {
-        Ok(false) => return (Some(false), None),
-        Ok(true) => Some(true),
-        Err(e) => {
-            ctx.out.note(
-                &ctx.out
-                    .server_text_err(&format!("note: apps:exists {app}: {e}")),
-            );
-            None
-        }
-    };
-    match deploy_branch(client, app).await {
-        Ok(b) => (exists, Some(b)),
-        Err(e) => {
-            ctx.out.note(&ctx.out.server_text_err(&format!(
-                "note: deploy branch of {app}: {e}; assuming master"
-            )));
-            (exists, None)
-        }
+/// Prints the notes the connections gathered (a host that did not answer,
+/// a deploy branch assumed), neutralised.
+fn print_notes(ctx: &Ctx, connections: &mut RemoteConnections) {
+    for note in connections.take_notes() {
+        ctx.out
+            .note(&ctx.out.server_text_err(&format!("note: {note}")));
     }
 }
 
@@ -150,30 +40,6 @@ pub fn prediction(p: &PushPrediction) -> &'static str {
         PushPrediction::FastForward => "fast_forward",
         PushPrediction::Rejected => "rejected",
     }
-}
-
-/// The source commit named by each remote's tip when `pix deploy` made it
-/// (its `Source-Commit:` trailer), read from the fetched commit.
-async fn deployed_from(git: &Git, divs: &[Divergence]) -> Vec<Option<String>> {
-    let mut out = Vec::with_capacity(divs.len());
-    for d in divs {
-        let source = match &d.remote_sha {
-            Some(sha) => git
-                .query(&["log", "-1", "--format=%T%x00%B", sha])
-                .await
-                .ok()
-                .flatten()
-                .and_then(|m| {
-                    let (tree, message) = m.split_once('\0')?;
-                    pix_ops::lineage::is_own(message, tree)
-                        .then(|| pix_ops::deploy::parse_message(message).0)
-                        .flatten()
-                }),
-            None => None,
-        };
-        out.push(source);
-    }
-    out
 }
 
 /// A `--json` value as the table shows it (pure): `up_to_date` → `up to
@@ -410,9 +276,10 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
             }
             let mut divs = Vec::new();
             let mut failed: Option<Failure> = None;
-            let mut connections = Connections::default();
+            let mut connections = RemoteConnections::new(ctx.connect_options());
             for (name, url) in &targets {
-                let options = options_for(ctx, config, url, &mut connections).await;
+                let options = connections.options_for(config, url, ctx.g.port).await;
+                print_notes(ctx, &mut connections);
                 match remote::read_divergence(&git, config, name, &options).await {
                     Ok(d) => divs.push(d),
                     Err(e) => {
@@ -470,11 +337,12 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
                     None => None,
                 },
             };
-            let mut connections = Connections::default();
+            let mut connections = RemoteConnections::new(ctx.connect_options());
             let mut options = match url {
-                Some(url) => options_for(ctx, config, &url, &mut connections).await,
+                Some(url) => connections.options_for(config, &url, ctx.g.port).await,
                 None => RemoteOptions::default(),
             };
+            print_notes(ctx, &mut connections);
             connections.close().await;
             options.deploy_target = target;
             repair(ctx, &git, config, args, &options).await
@@ -934,29 +802,5 @@ mod tests {
         assert!(lines[0].contains("conflicts in: VERSION"), "{lines:?}");
         assert_eq!(lines[2], "  git merge refs/remotes/dokku/master");
         assert!(lines[3].contains("--force"));
-    }
-
-    #[test]
-    fn hosts_come_from_pix_toml_or_the_url() {
-        let c = PixConfig::parse(
-            "[hosts.s]\naddress='h'\nport=2222\nkey='/k'\n",
-            std::path::Path::new("/r"),
-            std::path::Path::new("/r/pix.toml"),
-        )
-        .unwrap();
-        let url = RemoteUrl::parse("dokku@h:a").unwrap();
-        let h = host_for_url(Some(&c), &url, None);
-        assert_eq!(
-            (h.port, h.key.as_deref()),
-            (Some(2222), Some(std::path::Path::new("/k")))
-        );
-        let url = RemoteUrl::parse("ssh://dokku@other:2200/a").unwrap();
-        let h = host_for_url(Some(&c), &url, Some(1));
-        assert_eq!(
-            (h.address.as_str(), h.port, h.key),
-            ("other", Some(2200), None)
-        );
-        let url = RemoteUrl::parse("dokku@other:a").unwrap();
-        assert_eq!(host_for_url(None, &url, Some(1)).port, Some(1));
     }
 }

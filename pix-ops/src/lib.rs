@@ -17,6 +17,7 @@ pub mod provision;
 pub mod release;
 pub mod releases;
 pub mod remote;
+pub mod remote_hosts;
 pub mod reset;
 pub mod review;
 pub mod select;
