@@ -1074,3 +1074,35 @@ fn git_rev_env_var_names_the_deployed_rev() {
         emu.cmd(&["ps:stop", app]);
     }
 }
+
+/// Dokku's containers see the deployed tree at `/app` (herokuish's
+/// `procfile-exec`: `cd "$app_path"`, `HOME` set to it): the app.json
+/// predeploy task writes there and the file is in what is deployed, and
+/// `run` starts in `/app`. Skipped where the kernel refuses the mount
+/// namespace the emulator uses for it.
+#[test]
+fn tasks_and_run_see_the_tree_at_app() {
+    let scratch = tempfile::tempdir().unwrap();
+    if !pix_sandbox::emulator::container::app_view_available(
+        Path::new(emulator()),
+        scratch.path(),
+    ) {
+        eprintln!("skipped: no private mount namespace here (user namespaces refused)");
+        return;
+    }
+    let emu = Emu::new(Profile::V0_38);
+    let work = Work::new("touch /app/predeploy.test && test \"$PWD\" = /app");
+    let out = work.push(&emu, "viewed", "main:master");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(emu.path().join("apps/viewed/tree/predeploy.test").is_file());
+    let out = emu.cmd(&["run", "viewed", "ls", "/app/predeploy.test"]);
+    assert_eq!(text(&out.stdout), "/app/predeploy.test\n", "{out:?}");
+    let out = emu.cmd(&["run", "viewed", "pwd"]);
+    assert_eq!(text(&out.stdout), "/app\n", "{out:?}");
+    let out = emu.cmd(&["run", "viewed", "printenv", "HOME"]);
+    assert_eq!(text(&out.stdout), "/app\n", "{out:?}");
+    let out = emu.cmd(&["run", "viewed", "ls", "/app/missing"]);
+    assert!(!out.status.success());
+    let out = emu.cmd(&["--force", "apps:destroy", "viewed"]);
+    assert!(out.status.success(), "{out:?}");
+}

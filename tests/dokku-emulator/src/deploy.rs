@@ -3,10 +3,10 @@
 //! proxy lines and the `Application deployed:` block.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use super::ps::{app_env, formation, parse_procfile, start_instance, stop_pid_file};
-use super::{random_hex, state, Code, Ctx};
+use super::{container, random_hex, state, Code, Ctx};
 
 /// Reads the deployed tree's Procfile into the state.
 pub(crate) fn load_procfile(ctx: &Ctx, app: &str, st: &mut state::AppState) {
@@ -43,12 +43,11 @@ pub(crate) fn run_script(ctx: &mut Ctx, app: &str, phase: &str) -> bool {
         ));
     }
     let env = app_env(ctx, app);
-    let out = Command::new("/bin/sh")
+    let out = container::app_command(ctx, app, "/bin/sh")
         .arg("-c")
         .arg(&script)
         .env_clear()
         .envs(env)
-        .current_dir(ctx.layout.tree_dir(app))
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .stdout(Stdio::piped())

@@ -33,6 +33,7 @@ mod procs;
 
 mod apps;
 mod config;
+pub mod container;
 mod deploy;
 mod domains;
 mod faults;
@@ -356,6 +357,9 @@ pub fn main_from_env() -> i32 {
 
 /// Runs one invocation: `argv` (direct) or `ssh_command` (forced command).
 pub fn run(root: &Path, argv: Vec<String>, ssh_command: Option<String>) -> i32 {
+    if ssh_command.is_none() && argv.first().map(String::as_str) == Some(container::MODE) {
+        return container::main(&argv[1..]);
+    }
     let layout = Layout::new(root);
     let config: EmulatorConfig = match std::fs::read(root.join(contract::CONFIG_FILE)) {
         Ok(bytes) => match serde_json::from_slice(&bytes) {

@@ -12,7 +12,7 @@ use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 
 use super::deploy::{deploy_body, proxy_lines, release_and_deploy};
-use super::{config, go_parse, render, state, Code, Ctx, GoFlag};
+use super::{config, container, go_parse, render, state, Code, Ctx, GoFlag};
 use crate::contract::Profile;
 
 /// `running` or `exited` for one instance (`web.1`), from its pid file.
@@ -200,12 +200,11 @@ pub(crate) fn supervise(ctx: &mut Ctx, args: &[String]) -> Code {
     let Ok(writer2) = writer.try_clone() else {
         return 1;
     };
-    let mut cmd = Command::new("/bin/sh");
+    let mut cmd = container::app_command(ctx, app, "/bin/sh");
     cmd.arg("-c")
         .arg(command)
         .env_clear()
         .envs(env)
-        .current_dir(ctx.layout.tree_dir(app))
         .stdin(Stdio::null())
         .stdout(writer)
         .stderr(writer2);

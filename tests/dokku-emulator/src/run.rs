@@ -21,10 +21,10 @@
 //!   on a real Dokku.
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use super::ps::{app_env, exit_code, run_foreground, start_instance};
-use super::{random_hex, state, Code, Ctx};
+use super::{container, random_hex, state, Code, Ctx};
 
 /// herokuish's `/exec` body (`procfile-exec`, without `setuidgid`).
 pub(crate) const HEROKUISH_EXEC: &str = "exec $(eval echo \"$@\")";
@@ -45,14 +45,13 @@ pub(crate) fn run_cmd(ctx: &mut Ctx, args: &[String]) -> Code {
     let words = container_args(ctx, &st, &words);
     let mut env = app_env(ctx, &app);
     env.extend(extra_env);
-    let mut cmd = Command::new("/bin/bash");
+    let mut cmd = container::app_command(ctx, &app, "/bin/bash");
     cmd.arg("-c")
         .arg(HEROKUISH_EXEC)
         .arg("/exec")
         .args(&words)
         .env_clear()
-        .envs(env)
-        .current_dir(ctx.layout.tree_dir(&app));
+        .envs(env);
     let piped = ctx.io.drop_after.is_some();
     if !piped {
         return match run_foreground(&mut cmd) {
@@ -192,6 +191,7 @@ pub(crate) fn run_detached(ctx: &mut Ctx, args: &[String]) -> Code {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::process::Command;
 
     fn herokuish(words: &[&str]) -> Vec<u8> {
         let out = Command::new("/bin/bash")

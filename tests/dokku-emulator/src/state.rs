@@ -183,6 +183,11 @@ impl Layout {
     pub fn tree_dir(&self, app: &str) -> PathBuf {
         self.app_dir(app).join("tree")
     }
+    /// `app-view`: where the app view's tmpfs is mounted (in a private
+    /// mount namespace; an empty directory on the host).
+    pub fn view_dir(&self) -> PathBuf {
+        self.root.join("app-view")
+    }
     /// `apps/<app>/logs`.
     pub fn logs_dir(&self, app: &str) -> PathBuf {
         self.app_dir(app).join("logs")
