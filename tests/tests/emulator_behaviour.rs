@@ -1106,3 +1106,26 @@ fn tasks_and_run_see_the_tree_at_app() {
     let out = emu.cmd(&["--force", "apps:destroy", "viewed"]);
     assert!(out.status.success(), "{out:?}");
 }
+
+/// `repo:gc` (plugins/repo `RepoGc`): `git gc --aggressive` in the app's
+/// repository with its loose heads written back, so a deploy branch is still
+/// a file under `refs/heads` afterwards; an app that does not exist is
+/// `VerifyAppName`'s error.
+#[test]
+fn repo_gc_keeps_the_heads() {
+    let emu = Emu::new(Profile::V0_38);
+    let work = Work::new("true");
+    assert!(work.push(&emu, "gcd", "main:master").status.success());
+    let head = emu.path().join("apps/gcd/repo/refs/heads/master");
+    let before = std::fs::read_to_string(&head).unwrap();
+    let out = emu.cmd(&["repo:gc", "gcd"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert_eq!(std::fs::read_to_string(&head).unwrap(), before);
+    assert!(emu.path().join("apps/gcd/repo/packed-refs").is_file());
+    let out = emu.cmd(&["repo:gc", "nope"]);
+    assert!(!out.status.success());
+    assert_eq!(text(&out.stderr), " !     App nope does not exist\n");
+    let out = emu.cmd(&["--force", "apps:destroy", "gcd"]);
+    assert!(out.status.success(), "{out:?}");
+}

@@ -13,7 +13,7 @@ use super::{apps, now_secs, ps, state, valid_app_name, Code, Ctx};
 /// The `\e[1G\e[K` prefix of Dokku's git-hook lines.
 const HOOK_PREFIX: &str = "\x1b[1G\x1b[K";
 
-fn git_bin(ctx: &Ctx, name: &str) -> PathBuf {
+pub(crate) fn git_bin(ctx: &Ctx, name: &str) -> PathBuf {
     match &ctx.config.git_bin_dir {
         Some(d) => d.join(name),
         None => PathBuf::from(name),

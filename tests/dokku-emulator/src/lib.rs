@@ -48,6 +48,7 @@ pub mod properties;
 mod ps;
 pub mod render;
 mod reports;
+mod repo;
 mod run;
 pub mod split;
 pub mod state;
@@ -514,6 +515,7 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "ps:restart" => ps::restart(ctx, &a),
         "ps:rebuild" => ps::rebuild(ctx, &a),
         "ps:set" => ps::set(ctx, &a),
+        "repo:gc" => repo::gc(ctx, &a),
         "run" => run::run_cmd(ctx, &a),
         "run:detached" => run::run_detached(ctx, &a),
         "logs" => logs::logs(ctx, &a),
