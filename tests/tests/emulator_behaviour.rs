@@ -1129,3 +1129,46 @@ fn repo_gc_keeps_the_heads() {
     let out = emu.cmd(&["--force", "apps:destroy", "gcd"]);
     assert!(out.status.success(), "{out:?}");
 }
+
+/// `ps:rebuild` is the `receive-app` trigger without a rev (plugins/ps
+/// `Rebuild`, plugins/git `git_build`): it builds the commit stored at the
+/// computed deploy branch, and a branch with no commits is a warning and
+/// exit 1. A created app that was never pushed has no commits either.
+#[test]
+fn rebuild_builds_the_deploy_branch() {
+    let emu = Emu::new(Profile::V0_38);
+    let out = emu.cmd(&["git:set", "rb", "deploy-branch", "custom-branch"]);
+    assert!(!out.status.success(), "no app yet: {out:?}");
+    assert!(emu.cmd(&["apps:create", "rb"]).status.success());
+    let out = emu.cmd(&["ps:rebuild", "rb"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        "\x1b[1G\x1b[K-----> WARNING: Cannot build from 'master' as there are no commits stored at that branch.\n"
+    );
+    assert!(emu
+        .cmd(&["git:set", "rb", "deploy-branch", "custom-branch"])
+        .status
+        .success());
+    let work = Work::new("true");
+    assert!(work.push(&emu, "rb", "main:custom-branch").status.success());
+    let out = emu.cmd(&["ps:rebuild", "rb"]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("-----> Cleaning up...\n-----> Building rb from Procfile...\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("=====> Application deployed:"), "{stdout}");
+    assert!(emu
+        .cmd(&["git:set", "rb", "deploy-branch", "non-existing-branch"])
+        .status
+        .success());
+    let out = emu.cmd(&["ps:rebuild", "rb"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        "\x1b[1G\x1b[K-----> WARNING: Cannot build from 'non-existing-branch' as there are no commits stored at that branch.\n"
+    );
+    assert!(emu.cmd(&["--force", "apps:destroy", "rb"]).status.success());
+}

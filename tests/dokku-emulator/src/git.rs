@@ -158,13 +158,7 @@ pub(crate) fn hook(ctx: &mut Ctx, args: &[String]) -> Code {
             .unwrap_or(refname)
             .to_owned();
         let global = ctx.settings().deploy_branch;
-        let computed = if !st.deploy_branch.is_empty() {
-            st.deploy_branch.clone()
-        } else if !global.is_empty() {
-            global.clone()
-        } else {
-            "master".to_owned()
-        };
+        let computed = computed_deploy_branch(ctx, &st);
         let matches = *refname == format!("refs/heads/{computed}")
             || *refname == format!("refs/tags/{computed}");
         if !matches {
@@ -199,19 +193,68 @@ pub(crate) fn hook(ctx: &mut Ctx, args: &[String]) -> Code {
     code
 }
 
+/// `fn-git-computed-deploy-branch`: the app's deploy-branch, else the
+/// global one, else `master`.
+pub(crate) fn computed_deploy_branch(ctx: &Ctx, st: &state::AppState) -> String {
+    let global = ctx.settings().deploy_branch;
+    if !st.deploy_branch.is_empty() {
+        st.deploy_branch.clone()
+    } else if !global.is_empty() {
+        global
+    } else {
+        "master".to_owned()
+    }
+}
+
+/// The `receive-app` trigger without a rev, as `ps:rebuild` calls it
+/// (`git_receive_app` → `git_build`, the caller holding the deploy lock):
+/// the commit stored at the computed deploy branch (the loose
+/// `refs/heads/<branch>` file) is built and deployed as a push would be,
+/// without setting the rev variable; no such file is
+/// `WARNING: Cannot build from '<branch>' ...` and exit 1.
+///
+/// Dokku's git `post-create` makes the (empty) repository at `apps:create`;
+/// the emulator makes it at the first push, so a missing repository is that
+/// empty one, except for a state seeded as deployed without a repository,
+/// which is rebuilt from its deployed tree.
+pub(crate) fn receive_app(ctx: &mut Ctx, app: &str) -> Code {
+    let st = match ctx.load_app(app) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let repo = ctx.layout.repo_dir(app);
+    if !repo.join("refs").is_dir() && st.deployed {
+        return super::deploy::release_and_deploy(ctx, app, true);
+    }
+    let branch = computed_deploy_branch(ctx, &st);
+    let head = repo.join("refs").join("heads").join(&branch);
+    let sha = std::fs::read_to_string(&head)
+        .map(|t| t.trim().to_owned())
+        .unwrap_or_default();
+    if sha.is_empty() {
+        ctx.io.out(&format!(
+            "{HOOK_PREFIX}-----> WARNING: Cannot build from '{branch}' as there are no commits stored at that branch.\n"
+        ));
+        return 1;
+    }
+    deploy_locked(ctx, app, &sha, false)
+}
+
 /// Checks out `sha` into a fresh tree and runs a full deploy under the lock.
 fn deploy_sha(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
     let lock = match acquire_deploy_lock(ctx, app) {
         Ok(l) => l,
         Err(c) => return c,
     };
-    let code = deploy_locked(ctx, app, sha);
+    let code = deploy_locked(ctx, app, sha, true);
     drop(lock);
     release_deploy_lock(ctx, app);
     code
 }
 
-fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
+/// The build and deploy of `sha` (`git_build_app_repo`); `rev` is whether
+/// the rev variable is set (a push's `git_build` with a rev).
+fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str, rev: bool) -> Code {
     ctx.info1("Cleaning up...");
     ctx.info1(&format!("Building {app} from Procfile..."));
     let new_tree = ctx
@@ -261,7 +304,7 @@ fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
     // git_build: the rev goes into the var `git:set rev-env-var` names
     // (never set: GIT_REV; set empty: none)
     let rev_var = super::properties::get_default(ctx, "git", app, "rev-env-var", "GIT_REV");
-    if !rev_var.is_empty() {
+    if rev && !rev_var.is_empty() {
         vars.insert(rev_var, sha.to_owned());
     }
     if let Err(e) = state::write_json(&ctx.layout.env_file(app), &vars) {

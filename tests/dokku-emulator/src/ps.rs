@@ -401,7 +401,9 @@ pub(crate) fn rebuild(ctx: &mut Ctx, args: &[String]) -> Code {
     };
     let mut code = 0;
     for app in apps {
-        if deployed_or_warn(ctx, &app).is_none() {
+        // 0.19's bash rebuild checks the app is deployed; the Go plugin's
+        // `Rebuild` calls `receive-app` straight away.
+        if ctx.profile == Profile::V0_19 && deployed_or_warn(ctx, &app).is_none() {
             continue;
         }
         let _lock = match super::git::acquire_deploy_lock(ctx, &app) {
@@ -416,7 +418,11 @@ pub(crate) fn rebuild(ctx: &mut Ctx, args: &[String]) -> Code {
                 return c;
             }
         };
-        code = release_and_deploy(ctx, &app, true);
+        code = if ctx.profile == Profile::V0_19 {
+            release_and_deploy(ctx, &app, true)
+        } else {
+            super::git::receive_app(ctx, &app)
+        };
         super::git::release_deploy_lock(ctx, &app);
     }
     code
