@@ -1172,3 +1172,36 @@ fn rebuild_builds_the_deploy_branch() {
     );
     assert!(emu.cmd(&["--force", "apps:destroy", "rb"]).status.success());
 }
+
+/// ps's `core-post-extract` and `updateScale` at a build: `procfile-path`
+/// names the Procfile the build uses, and process types scaled to zero that
+/// the new Procfile lacks leave the formation (those scaled up stay).
+#[test]
+fn procfile_path_and_zeroed_types_at_a_build() {
+    let emu = Emu::new(Profile::V0_38);
+    let work = Work::new("true");
+    std::fs::write(work.dir.path().join("second.Procfile"), "web: sleep 30\n").unwrap();
+    work.commit("second");
+    assert!(work.push(&emu, "pp", "main:master").status.success());
+    let out = emu.cmd(&["builder-herokuish:set", "pp", "allowed", "true"]);
+    assert_eq!(text(&out.stdout), "=====> Setting allowed to true\n");
+    let out = emu.cmd(&["builder-herokuish:set", "pp", "nope", "true"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     Invalid key specified, valid keys include: allowed\n"
+    );
+    assert!(emu.cmd(&["ps:scale", "pp", "hello=0"]).status.success());
+    let out = emu.cmd(&["--quiet", "ps:scale", "pp"]);
+    assert_eq!(text(&out.stdout), "hello: 0\nweb:  1\n");
+    let out = emu.cmd(&["ps:set", "pp", "procfile-path", "second.Procfile"]);
+    assert!(out.status.success(), "{out:?}");
+    let out = emu.cmd(&["ps:rebuild", "pp"]);
+    assert!(out.status.success(), "{out:?}");
+    let out = emu.cmd(&["--quiet", "ps:scale", "pp"]);
+    assert_eq!(text(&out.stdout), "web:  1\n");
+    assert_eq!(
+        std::fs::read_to_string(emu.path().join("apps/pp/tree/Procfile")).unwrap(),
+        "web: sleep 30\n"
+    );
+    assert!(emu.cmd(&["--force", "apps:destroy", "pp"]).status.success());
+}

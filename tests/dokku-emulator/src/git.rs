@@ -265,7 +265,9 @@ fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str, rev: bool) -> Code {
     if let Err(e) = std::fs::create_dir_all(&new_tree) {
         return ctx.fail(&format!("cannot create {}: {e}", new_tree.display()));
     }
-    if let Err(msg) = checkout(ctx, app, sha, &new_tree) {
+    if let Err(msg) = checkout(ctx, app, sha, &new_tree)
+        .and_then(|()| super::deploy::extract_procfile(ctx, app, &new_tree))
+    {
         let _ = std::fs::remove_dir_all(&new_tree);
         return ctx.fail(&msg);
     }
@@ -314,7 +316,10 @@ fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str, rev: bool) -> Code {
     st.deploy_source = "git-push".into();
     st.deploy_source_metadata = sha.to_owned();
     st.git_last_updated_at = now_secs().to_string();
+    // a new build: its tree alone says which process types there are
+    st.procfile.clear();
     super::deploy::load_procfile(ctx, app, &mut st);
+    super::deploy::prune_formation(&mut st);
     if let Err(c) = ctx.save_app(app, &st) {
         return c;
     }

@@ -32,6 +32,7 @@ pub mod contract;
 mod procs;
 
 mod apps;
+mod builder_herokuish;
 mod config;
 pub mod container;
 mod deploy;
@@ -516,6 +517,7 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "ps:rebuild" => ps::rebuild(ctx, &a),
         "ps:set" => ps::set(ctx, &a),
         "repo:gc" => repo::gc(ctx, &a),
+        "builder-herokuish:set" => builder_herokuish::set(ctx, &a),
         "run" => run::run_cmd(ctx, &a),
         "run:detached" => run::run_detached(ctx, &a),
         "logs" => logs::logs(ctx, &a),
