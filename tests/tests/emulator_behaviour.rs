@@ -1205,3 +1205,47 @@ fn procfile_path_and_zeroed_types_at_a_build() {
     );
     assert!(emu.cmd(&["--force", "apps:destroy", "pp"]).status.success());
 }
+
+/// `apps:clone` (plugins/apps `CommandClone` and the modelled plugins'
+/// post-app-clone-setup): the new app gets the config, the repository and
+/// the properties, its own default domain, and is rebuilt from the deploy
+/// branch unless `--skip-deploy`; an existing name is refused, or a warning
+/// with `--ignore-existing`.
+#[test]
+fn apps_clone_copies_and_rebuilds() {
+    let emu = Emu::new(Profile::V0_38);
+    let work = Work::new("true");
+    assert!(work.push(&emu, "orig", "main:master").status.success());
+    assert!(emu
+        .cmd(&["config:set", "--no-restart", "orig", "GREETING=cloned"])
+        .status
+        .success());
+    let out = emu.cmd(&["apps:clone", "orig", "copy"]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with(
+            "-----> Cloning orig to copy\n-----> Creating copy...\n-----> Creating new app virtual host file...\n-----> Cleaning up...\n-----> Building copy from Procfile...\n"
+        ),
+        "{stdout}"
+    );
+    let out = emu.cmd(&["config:get", "copy", "GREETING"]);
+    assert_eq!(text(&out.stdout), "cloned\n");
+    let out = emu.cmd(&["ps:report", "copy", "--deployed"]);
+    assert_eq!(text(&out.stdout), "true\n");
+    let out = emu.cmd(&["domains:report", "copy", "--domains-app-vhosts"]);
+    assert_eq!(text(&out.stdout), "copy.sandbox.test\n");
+    let out = emu.cmd(&["apps:clone", "orig", "copy"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), " !     Name is already taken\n");
+    let out = emu.cmd(&["apps:clone", "--ignore-existing", "orig", "copy"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(text(&out.stderr), " !     Name is already taken\n");
+    let out = emu.cmd(&["apps:clone", "--skip-deploy", "orig", "quiet"]);
+    assert!(out.status.success(), "{out:?}");
+    let out = emu.cmd(&["ps:report", "quiet", "--deployed"]);
+    assert_eq!(text(&out.stdout), "false\n");
+    for app in ["orig", "copy", "quiet"] {
+        assert!(emu.cmd(&["--force", "apps:destroy", app]).status.success());
+    }
+}

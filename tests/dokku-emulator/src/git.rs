@@ -76,42 +76,10 @@ pub(crate) fn receive_pack(ctx: &mut Ctx, args: &[String], receive: bool) -> Cod
             return c;
         }
     }
+    if let Err(msg) = create_hook(ctx, &app) {
+        return ctx.fail(&msg);
+    }
     let repo = ctx.layout.repo_dir(&app);
-    if !repo.join("HEAD").exists() {
-        let out = Command::new(git_bin(ctx, "git"))
-            .args(["init", "--quiet", "--bare"])
-            .arg(&repo)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .output();
-        match out {
-            Ok(o) if o.status.success() => {}
-            Ok(o) => {
-                return ctx.fail(&format!(
-                    "git init failed: {}",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                ))
-            }
-            Err(e) => return ctx.fail(&format!("cannot run git: {e}")),
-        }
-    }
-    let hook = repo.join("hooks").join("pre-receive");
-    let script = format!(
-        "#!/bin/sh\nexec '{}' --root '{}' git-hook '{}'\n",
-        ctx.config.emulator_bin.display(),
-        ctx.layout.root.display(),
-        app
-    );
-    if std::fs::create_dir_all(repo.join("hooks"))
-        .and_then(|_| std::fs::write(&hook, script))
-        .and_then(|_| {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))
-        })
-        .is_err()
-    {
-        return ctx.fail("cannot write the pre-receive hook");
-    }
     let sub = if receive {
         "receive-pack"
     } else {
@@ -123,6 +91,44 @@ pub(crate) fn receive_pack(ctx: &mut Ctx, args: &[String], receive: bool) -> Cod
         .env_remove("SSH_ORIGINAL_COMMAND")
         .status();
     ps::exit_code(status)
+}
+
+/// `fn-git-create-hook`: a bare repository (made when missing) whose
+/// pre-receive hook runs `git-hook <app>`.
+pub(crate) fn create_hook(ctx: &Ctx, app: &str) -> Result<(), String> {
+    let repo = ctx.layout.repo_dir(app);
+    if !repo.join("HEAD").exists() {
+        let out = Command::new(git_bin(ctx, "git"))
+            .args(["init", "--quiet", "--bare"])
+            .arg(&repo)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .output();
+        match out {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => {
+                return Err(format!(
+                    "git init failed: {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ))
+            }
+            Err(e) => return Err(format!("cannot run git: {e}")),
+        }
+    }
+    let hook = repo.join("hooks").join("pre-receive");
+    let script = format!(
+        "#!/bin/sh\nexec '{}' --root '{}' git-hook '{}'\n",
+        ctx.config.emulator_bin.display(),
+        ctx.layout.root.display(),
+        app
+    );
+    std::fs::create_dir_all(repo.join("hooks"))
+        .and_then(|_| std::fs::write(&hook, script))
+        .and_then(|_| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))
+        })
+        .map_err(|_| "cannot write the pre-receive hook".to_owned())
 }
 
 /// `git-hook <app>`: reads `<old> <new> <ref>` lines and deploys the deploy

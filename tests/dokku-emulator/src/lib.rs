@@ -490,6 +490,7 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "apps:unlock" => apps::unlock(ctx, &a),
         "apps:set" => apps::set(ctx, &a),
         "apps:rename" => apps::rename(ctx, &a),
+        "apps:clone" => apps::clone(ctx, &a),
         "apps:locked" => apps::locked(ctx, &a),
         "apps:report" => reports::report(ctx, reports::Kind::Apps, &a),
         "ps:report" => reports::report(ctx, reports::Kind::Ps, &a),
