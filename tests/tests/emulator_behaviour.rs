@@ -1249,3 +1249,49 @@ fn apps_clone_copies_and_rebuilds() {
         assert!(emu.cmd(&["--force", "apps:destroy", app]).status.success());
     }
 }
+
+/// `events:on|off|list` and `events` (plugins/20_events): the logger's
+/// switch, the hooks it logs, and the log of the trigger calls the emulator
+/// makes as Dokku does (`post-create` of `createApp` here), in rsyslog's
+/// traditional format with `dokku_log_plugn_trigger_call`'s message.
+#[test]
+fn events_log_trigger_calls_while_on() {
+    let emu = Emu::new(Profile::V0_38);
+    let out = emu.cmd(&["events:list"]);
+    assert_eq!(text(&out.stderr), " !     Events logger disabled\n");
+    assert!(emu.cmd(&["apps:create", "before"]).status.success());
+    let out = emu.cmd(&["events"]);
+    assert!(out.status.success() && out.stdout.is_empty(), "{out:?}");
+    let out = emu.cmd(&["events:on"]);
+    assert_eq!(text(&out.stdout), "Enabling dokku events logger\n");
+    let out = emu.cmd(&["events:list"]);
+    let listed = text(&out.stdout);
+    let mut lines = listed.lines();
+    assert_eq!(
+        lines.next().map(str::trim_end),
+        Some("=====> Events currently logged")
+    );
+    assert_eq!(lines.next().map(str::trim_end), Some("app-create"));
+    assert_eq!(listed.lines().count(), 161);
+    let out = Command::new(emulator())
+        .arg("--root")
+        .arg(emu.path())
+        .args(["apps:create", "logged"])
+        .env("NAME", "admin")
+        .env("FINGERPRINT", "SHA256:abc")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let out = emu.cmd(&["events"]);
+    let log = text(&out.stdout);
+    assert_eq!(log.lines().count(), 1, "{log}");
+    assert!(
+        log.contains(" dokku-event[")
+            && log.contains("]: INVOKED: post-create( logged ) NAME=admin FINGERPRINT=SHA256:abc DOKKU_PID="),
+        "{log}"
+    );
+    let out = emu.cmd(&["events:off"]);
+    assert_eq!(text(&out.stdout), "Disabling dokku events logger\n");
+    assert!(emu.cmd(&["apps:create", "after"]).status.success());
+    assert_eq!(text(&emu.cmd(&["events"]).stdout), log);
+}

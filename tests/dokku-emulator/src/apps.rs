@@ -167,6 +167,7 @@ pub(crate) fn clone(ctx: &mut Ctx, args: &[String]) -> Code {
         return c;
     }
     create_lines(ctx, &new);
+    super::events::log_trigger(ctx, "post-app-clone-setup", &[&old, &new]);
     let mut st = match ctx.load_app(&new) {
         Ok(s) => s,
         Err(c) => return c,
@@ -217,6 +218,7 @@ pub(crate) fn clone(ctx: &mut Ctx, args: &[String]) -> Code {
         .join("heads")
         .join(branch)
         .is_file();
+    super::events::log_trigger(ctx, "post-app-clone", &[&old, &new]);
     if a.get("skip-deploy") == Some("true") || !has_code {
         return 0;
     }
@@ -232,7 +234,9 @@ pub(crate) fn create_app_state(ctx: &mut Ctx, app: &str) -> Result<(), Code> {
         vhosts: (!defaults.is_empty()).then_some(defaults),
         ..Default::default()
     };
-    ctx.save_app(app, &st)
+    ctx.save_app(app, &st)?;
+    super::events::log_trigger(ctx, "post-create", &[app]);
+    Ok(())
 }
 
 pub(crate) fn exists(ctx: &mut Ctx, args: &[String]) -> Code {

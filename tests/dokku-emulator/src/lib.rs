@@ -37,6 +37,7 @@ mod config;
 pub mod container;
 mod deploy;
 mod domains;
+mod events;
 mod faults;
 mod git;
 mod help;
@@ -518,6 +519,10 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "ps:rebuild" => ps::rebuild(ctx, &a),
         "ps:set" => ps::set(ctx, &a),
         "repo:gc" => repo::gc(ctx, &a),
+        "events" => events::show(ctx, &a),
+        "events:on" => events::on(ctx),
+        "events:off" => events::off(ctx),
+        "events:list" => events::list(ctx),
         "builder-herokuish:set" => builder_herokuish::set(ctx, &a),
         "run" => run::run_cmd(ctx, &a),
         "run:detached" => run::run_detached(ctx, &a),

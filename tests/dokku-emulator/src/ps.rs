@@ -421,6 +421,7 @@ pub(crate) fn rebuild(ctx: &mut Ctx, args: &[String]) -> Code {
         code = if ctx.profile == Profile::V0_19 {
             release_and_deploy(ctx, &app, true)
         } else {
+            super::events::log_trigger(ctx, "receive-app", &[&app]);
             super::git::receive_app(ctx, &app)
         };
         super::git::release_deploy_lock(ctx, &app);
