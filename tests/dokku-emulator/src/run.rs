@@ -80,6 +80,7 @@ type RunArgs = (String, Vec<String>, Vec<(String, String)>);
 
 fn run_args(ctx: &mut Ctx, args: &[String]) -> Result<RunArgs, Code> {
     let mut env = Vec::new();
+    let mut ttl = String::from("86400");
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
@@ -101,16 +102,35 @@ fn run_args(ctx: &mut Ctx, args: &[String]) -> Result<RunArgs, Code> {
                 }
                 i += 2;
             }
-            "--ttl-seconds" | "--cron-id" | "--concurrency-policy" => i += 2,
+            "--ttl-seconds" => {
+                let Some(v) = args.get(i + 1).filter(|v| !v.is_empty()) else {
+                    ctx.warn(&format!("expected {a} to have an argument"));
+                    break;
+                };
+                ttl.clone_from(v);
+                i += 2;
+            }
+            "--cron-id" | "--concurrency-policy" => i += 2,
             "--no-tty" | "--force-tty" | "--rm" | "--rm-container" | "--detach" => i += 1,
-            s if s.starts_with("--ttl-seconds=")
-                || s.starts_with("--cron-id=")
+            s if s.starts_with("--ttl-seconds=") => {
+                ttl = s["--ttl-seconds=".len()..].to_owned();
+                i += 1
+            }
+            s if s.starts_with("--cron-id=")
                 || s.starts_with("--concurrency-policy=") =>
             {
                 i += 1
             }
             _ => break,
         }
+    }
+    // fn-run: an empty value is the default; anything but digits fails
+    // before the app is looked at (`is_number`)
+    if ttl.is_empty() {
+        ttl = "86400".into();
+    }
+    if !ttl.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ctx.fail("--ttl-seconds must be a positive integer"));
     }
     let Some(app) = args.get(i).cloned() else {
         return Err(ctx.fail("Please specify an app to run the command on"));
@@ -215,6 +235,25 @@ mod tests {
         // `;` ends a command for `/exec`'s eval: both echoes' output is run.
         assert_eq!(herokuish(&["echo", "x;", "echo", "y"]), b"x y\n");
         assert!(herokuish(&["echo", "it's"]).is_empty());
+    }
+
+    /// fn-run's `is_number` check of `--ttl-seconds`, before the app.
+    #[test]
+    fn ttl_seconds_must_be_digits() {
+        let root = std::env::temp_dir().join(format!("run-ttl-{}", std::process::id()));
+        let code = crate::run(
+            &root,
+            vec!["run".into(), "--ttl-seconds".into(), "$(id)".into(), "x".into()],
+            None,
+        );
+        assert_eq!(code, 1, "the ttl check fails before the missing app (20)");
+        let code = crate::run(
+            &root,
+            vec!["run".into(), "--ttl-seconds=".into(), "nope".into(), "true".into()],
+            None,
+        );
+        assert_eq!(code, 20, "an empty value is the default: the missing app fails");
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
