@@ -1083,10 +1083,8 @@ fn git_rev_env_var_names_the_deployed_rev() {
 #[test]
 fn tasks_and_run_see_the_tree_at_app() {
     let scratch = tempfile::tempdir().unwrap();
-    if !pix_sandbox::emulator::container::app_view_available(
-        Path::new(emulator()),
-        scratch.path(),
-    ) {
+    if !pix_sandbox::emulator::container::app_view_available(Path::new(emulator()), scratch.path())
+    {
         eprintln!("skipped: no private mount namespace here (user namespaces refused)");
         return;
     }
@@ -1287,7 +1285,9 @@ fn events_log_trigger_calls_while_on() {
     assert_eq!(log.lines().count(), 1, "{log}");
     assert!(
         log.contains(" dokku-event[")
-            && log.contains("]: INVOKED: post-create( logged ) NAME=admin FINGERPRINT=SHA256:abc DOKKU_PID="),
+            && log.contains(
+                "]: INVOKED: post-create( logged ) NAME=admin FINGERPRINT=SHA256:abc DOKKU_PID="
+            ),
         "{log}"
     );
     let out = emu.cmd(&["events:off"]);

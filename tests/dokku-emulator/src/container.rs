@@ -169,8 +169,7 @@ pub(crate) fn enter(view_dir: &Path, tree: &Path) -> Result<(), String> {
 /// with a probe tree holding a marker file.
 pub fn app_view_available(exe: &Path, scratch: &Path) -> bool {
     let tree = scratch.join("app-view-probe");
-    if std::fs::create_dir_all(&tree).is_err() || std::fs::write(tree.join("marker"), "").is_err()
-    {
+    if std::fs::create_dir_all(&tree).is_err() || std::fs::write(tree.join("marker"), "").is_err() {
         return false;
     }
     command(exe, scratch, &scratch.join("view"), &tree, "/bin/sh")

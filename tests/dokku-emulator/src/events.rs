@@ -228,14 +228,18 @@ pub(crate) fn list(ctx: &mut Ctx) -> Code {
         ctx.io.out(&col_info2("Events currently logged"));
     }
     for hook in LOGGED_HOOKS {
-        ctx.io.out(&format!("{hook:<25} {:<25} {:<25} {:<25}\n", "", "", ""));
+        ctx.io
+            .out(&format!("{hook:<25} {:<25} {:<25} {:<25}\n", "", "", ""));
     }
     0
 }
 
 /// `dokku_col_log_info2`: `printf "%-6s %-18s %-25s %-25s %-25s\n"`.
 fn col_info2(text: &str) -> String {
-    format!("{:<6} {text:<18} {:<25} {:<25} {:<25}\n", "=====>", "", "", "")
+    format!(
+        "{:<6} {text:<18} {:<25} {:<25} {:<25}\n",
+        "=====>", "", "", ""
+    )
 }
 
 /// `events [-t]`: the last 100 lines of the log, or follows it.
@@ -329,7 +333,8 @@ mod tests {
 
     #[test]
     fn traditional_syslog_time_pads_the_day() {
-        let t = time::OffsetDateTime::from_unix_timestamp(1_764_771_600).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let t = time::OffsetDateTime::from_unix_timestamp(1_764_771_600)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         assert_eq!(syslog_time(t), "Dec  3 14:20:00");
     }
 
@@ -337,7 +342,10 @@ mod tests {
     fn columns_match_the_bash_printf() {
         assert_eq!(
             col_info2("Events currently logged"),
-            format!("=====> Events currently logged {:<25} {:<25} {:<25}\n", "", "", "")
+            format!(
+                "=====> Events currently logged {:<25} {:<25} {:<25}\n",
+                "", "", ""
+            )
         );
         assert_eq!(LOGGED_HOOKS.len(), 160);
         assert!(!LOGGED_HOOKS.contains(&"help-functions"));

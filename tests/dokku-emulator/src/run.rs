@@ -116,11 +116,7 @@ fn run_args(ctx: &mut Ctx, args: &[String]) -> Result<RunArgs, Code> {
                 ttl = s["--ttl-seconds=".len()..].to_owned();
                 i += 1
             }
-            s if s.starts_with("--cron-id=")
-                || s.starts_with("--concurrency-policy=") =>
-            {
-                i += 1
-            }
+            s if s.starts_with("--cron-id=") || s.starts_with("--concurrency-policy=") => i += 1,
             _ => break,
         }
     }
@@ -243,16 +239,29 @@ mod tests {
         let root = std::env::temp_dir().join(format!("run-ttl-{}", std::process::id()));
         let code = crate::run(
             &root,
-            vec!["run".into(), "--ttl-seconds".into(), "$(id)".into(), "x".into()],
+            vec![
+                "run".into(),
+                "--ttl-seconds".into(),
+                "$(id)".into(),
+                "x".into(),
+            ],
             None,
         );
         assert_eq!(code, 1, "the ttl check fails before the missing app (20)");
         let code = crate::run(
             &root,
-            vec!["run".into(), "--ttl-seconds=".into(), "nope".into(), "true".into()],
+            vec![
+                "run".into(),
+                "--ttl-seconds=".into(),
+                "nope".into(),
+                "true".into(),
+            ],
             None,
         );
-        assert_eq!(code, 20, "an empty value is the default: the missing app fails");
+        assert_eq!(
+            code, 20,
+            "an empty value is the default: the missing app fails"
+        );
         let _ = std::fs::remove_dir_all(&root);
     }
 
