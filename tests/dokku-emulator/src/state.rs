@@ -14,6 +14,9 @@
 //! | `services/postgres/<svc>/backup-schedule` | the cron line of `postgres:backup-schedule` |
 //! | `ssh-keys/<name>` | public key lines of `ssh-keys:add` |
 //! | `run/<app>.<proc>.<n>.pid` | process group id of a running process (contract) |
+//! | `app-view/` | mount point of the container view's tmpfs (empty on the host) |
+//! | `.dokkurc/DOKKU_EVENTS` | `events:on`'s switch |
+//! | `events.log` | the events log (`events`) |
 //!
 //! Every JSON field has a default, so a fixture or test can seed a file with
 //! just the fields it cares about.
