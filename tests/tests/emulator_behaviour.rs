@@ -1295,3 +1295,58 @@ fn events_log_trigger_calls_while_on() {
     assert!(emu.cmd(&["apps:create", "after"]).status.success());
     assert_eq!(text(&emu.cmd(&["events"]).stdout), log);
 }
+
+/// `docker-options` as state (plugins/docker-options): an option string is
+/// split into shell words without expansion, grouped on flags and stored
+/// re-quoted, per phase and process scope; the report and list read it back.
+#[test]
+fn docker_options_are_stored_verbatim() {
+    let emu = Emu::new(Profile::V0_38);
+    assert!(emu.cmd(&["apps:create", "dopt"]).status.success());
+    let out = emu.cmd(&["docker-options:add", "dopt", "run", "--label=x=$(id)"]);
+    assert!(out.status.success(), "{out:?}");
+    let out = emu.cmd(&["docker-options:report", "dopt", "--docker-options-run"]);
+    assert_eq!(text(&out.stdout), "'--label=x=$(id)'\n");
+    let out = emu.cmd(&[
+        "docker-options:add",
+        "dopt",
+        "build,deploy",
+        "--build-arg",
+        "X=Y",
+        "--link",
+        "a",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let out = emu.cmd(&["docker-options:list", "dopt", "--phase", "deploy"]);
+    assert_eq!(text(&out.stdout), "--build-arg X=Y\n--link a\n");
+    let out = emu.cmd(&[
+        "docker-options:add",
+        "--process",
+        "web",
+        "dopt",
+        "run",
+        "-m",
+        "5m",
+    ]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     --process is only supported for the deploy phase, got \"run\"\n"
+    );
+    let out = emu.cmd(&["docker-options:remove", "dopt", "deploy", "--link a"]);
+    assert!(out.status.success(), "{out:?}");
+    let out = emu.cmd(&["--quiet", "docker-options:report", "dopt"]);
+    assert_eq!(
+        text(&out.stdout),
+        "       Docker options build:          --build-arg X=Y --link a\n       Docker options deploy:         --build-arg X=Y\n       Docker options run:            '--label=x=$(id)'\n"
+    );
+    let out = emu.cmd(&["docker-options:clear", "dopt"]);
+    assert_eq!(
+        text(&out.stdout),
+        "-----> Clearing docker-options for dopt on all phases\n"
+    );
+    let out = emu.cmd(&["docker-options:report", "dopt", "--format", "json"]);
+    assert_eq!(
+        text(&out.stdout),
+        "{\"build\":\"\",\"build-list\":[],\"deploy\":\"\",\"deploy-list\":[],\"docker-options-build\":\"\",\"docker-options-deploy\":\"\",\"docker-options-run\":\"\",\"run\":\"\",\"run-list\":[]}\n"
+    );
+}

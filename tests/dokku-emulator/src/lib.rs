@@ -36,6 +36,7 @@ mod builder_herokuish;
 mod config;
 pub mod container;
 mod deploy;
+mod docker_options;
 mod domains;
 mod events;
 mod faults;
@@ -519,6 +520,11 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "ps:rebuild" => ps::rebuild(ctx, &a),
         "ps:set" => ps::set(ctx, &a),
         "repo:gc" => repo::gc(ctx, &a),
+        "docker-options:add" => docker_options::add(ctx, &a),
+        "docker-options:remove" => docker_options::remove(ctx, &a),
+        "docker-options:clear" => docker_options::clear(ctx, &a),
+        "docker-options:list" => docker_options::list(ctx, &a),
+        "docker-options:report" => docker_options::report(ctx, &a),
         "events" => events::show(ctx, &a),
         "events:on" => events::on(ctx),
         "events:off" => events::off(ctx),
