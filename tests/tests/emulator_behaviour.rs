@@ -1074,3 +1074,279 @@ fn git_rev_env_var_names_the_deployed_rev() {
         emu.cmd(&["ps:stop", app]);
     }
 }
+
+/// Dokku's containers see the deployed tree at `/app` (herokuish's
+/// `procfile-exec`: `cd "$app_path"`, `HOME` set to it): the app.json
+/// predeploy task writes there and the file is in what is deployed, and
+/// `run` starts in `/app`. Skipped where the kernel refuses the mount
+/// namespace the emulator uses for it.
+#[test]
+fn tasks_and_run_see_the_tree_at_app() {
+    let scratch = tempfile::tempdir().unwrap();
+    if !pix_sandbox::emulator::container::app_view_available(Path::new(emulator()), scratch.path())
+    {
+        eprintln!("skipped: no private mount namespace here (user namespaces refused)");
+        return;
+    }
+    let emu = Emu::new(Profile::V0_38);
+    let work = Work::new("touch /app/predeploy.test && test \"$PWD\" = /app");
+    let out = work.push(&emu, "viewed", "main:master");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(emu.path().join("apps/viewed/tree/predeploy.test").is_file());
+    let out = emu.cmd(&["run", "viewed", "ls", "/app/predeploy.test"]);
+    assert_eq!(text(&out.stdout), "/app/predeploy.test\n", "{out:?}");
+    let out = emu.cmd(&["run", "viewed", "pwd"]);
+    assert_eq!(text(&out.stdout), "/app\n", "{out:?}");
+    let out = emu.cmd(&["run", "viewed", "printenv", "HOME"]);
+    assert_eq!(text(&out.stdout), "/app\n", "{out:?}");
+    let out = emu.cmd(&["run", "viewed", "ls", "/app/missing"]);
+    assert!(!out.status.success());
+    let out = emu.cmd(&["--force", "apps:destroy", "viewed"]);
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// `repo:gc` (plugins/repo `RepoGc`): `git gc --aggressive` in the app's
+/// repository with its loose heads written back, so a deploy branch is still
+/// a file under `refs/heads` afterwards; an app that does not exist is
+/// `VerifyAppName`'s error.
+#[test]
+fn repo_gc_keeps_the_heads() {
+    let emu = Emu::new(Profile::V0_38);
+    let work = Work::new("true");
+    assert!(work.push(&emu, "gcd", "main:master").status.success());
+    let head = emu.path().join("apps/gcd/repo/refs/heads/master");
+    let before = std::fs::read_to_string(&head).unwrap();
+    let out = emu.cmd(&["repo:gc", "gcd"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert_eq!(std::fs::read_to_string(&head).unwrap(), before);
+    assert!(emu.path().join("apps/gcd/repo/packed-refs").is_file());
+    let out = emu.cmd(&["repo:gc", "nope"]);
+    assert!(!out.status.success());
+    assert_eq!(text(&out.stderr), " !     App nope does not exist\n");
+    let out = emu.cmd(&["--force", "apps:destroy", "gcd"]);
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// `ps:rebuild` is the `receive-app` trigger without a rev (plugins/ps
+/// `Rebuild`, plugins/git `git_build`): it builds the commit stored at the
+/// computed deploy branch, and a branch with no commits is a warning and
+/// exit 1. A created app that was never pushed has no commits either.
+#[test]
+fn rebuild_builds_the_deploy_branch() {
+    let emu = Emu::new(Profile::V0_38);
+    let out = emu.cmd(&["git:set", "rb", "deploy-branch", "custom-branch"]);
+    assert!(!out.status.success(), "no app yet: {out:?}");
+    assert!(emu.cmd(&["apps:create", "rb"]).status.success());
+    let out = emu.cmd(&["ps:rebuild", "rb"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        "\x1b[1G\x1b[K-----> WARNING: Cannot build from 'master' as there are no commits stored at that branch.\n"
+    );
+    assert!(emu
+        .cmd(&["git:set", "rb", "deploy-branch", "custom-branch"])
+        .status
+        .success());
+    let work = Work::new("true");
+    assert!(work.push(&emu, "rb", "main:custom-branch").status.success());
+    let out = emu.cmd(&["ps:rebuild", "rb"]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("-----> Cleaning up...\n-----> Building rb from Procfile...\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("=====> Application deployed:"), "{stdout}");
+    assert!(emu
+        .cmd(&["git:set", "rb", "deploy-branch", "non-existing-branch"])
+        .status
+        .success());
+    let out = emu.cmd(&["ps:rebuild", "rb"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout),
+        "\x1b[1G\x1b[K-----> WARNING: Cannot build from 'non-existing-branch' as there are no commits stored at that branch.\n"
+    );
+    assert!(emu.cmd(&["--force", "apps:destroy", "rb"]).status.success());
+}
+
+/// ps's `core-post-extract` and `updateScale` at a build: `procfile-path`
+/// names the Procfile the build uses, and process types scaled to zero that
+/// the new Procfile lacks leave the formation (those scaled up stay).
+#[test]
+fn procfile_path_and_zeroed_types_at_a_build() {
+    let emu = Emu::new(Profile::V0_38);
+    let work = Work::new("true");
+    std::fs::write(work.dir.path().join("second.Procfile"), "web: sleep 30\n").unwrap();
+    work.commit("second");
+    assert!(work.push(&emu, "pp", "main:master").status.success());
+    let out = emu.cmd(&["builder-herokuish:set", "pp", "allowed", "true"]);
+    assert_eq!(text(&out.stdout), "=====> Setting allowed to true\n");
+    let out = emu.cmd(&["builder-herokuish:set", "pp", "nope", "true"]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     Invalid key specified, valid keys include: allowed\n"
+    );
+    assert!(emu.cmd(&["ps:scale", "pp", "hello=0"]).status.success());
+    let out = emu.cmd(&["--quiet", "ps:scale", "pp"]);
+    assert_eq!(text(&out.stdout), "hello: 0\nweb:  1\n");
+    let out = emu.cmd(&["ps:set", "pp", "procfile-path", "second.Procfile"]);
+    assert!(out.status.success(), "{out:?}");
+    let out = emu.cmd(&["ps:rebuild", "pp"]);
+    assert!(out.status.success(), "{out:?}");
+    let out = emu.cmd(&["--quiet", "ps:scale", "pp"]);
+    assert_eq!(text(&out.stdout), "web:  1\n");
+    assert_eq!(
+        std::fs::read_to_string(emu.path().join("apps/pp/tree/Procfile")).unwrap(),
+        "web: sleep 30\n"
+    );
+    assert!(emu.cmd(&["--force", "apps:destroy", "pp"]).status.success());
+}
+
+/// `apps:clone` (plugins/apps `CommandClone` and the modelled plugins'
+/// post-app-clone-setup): the new app gets the config, the repository and
+/// the properties, its own default domain, and is rebuilt from the deploy
+/// branch unless `--skip-deploy`; an existing name is refused, or a warning
+/// with `--ignore-existing`.
+#[test]
+fn apps_clone_copies_and_rebuilds() {
+    let emu = Emu::new(Profile::V0_38);
+    let work = Work::new("true");
+    assert!(work.push(&emu, "orig", "main:master").status.success());
+    assert!(emu
+        .cmd(&["config:set", "--no-restart", "orig", "GREETING=cloned"])
+        .status
+        .success());
+    let out = emu.cmd(&["apps:clone", "orig", "copy"]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with(
+            "-----> Cloning orig to copy\n-----> Creating copy...\n-----> Creating new app virtual host file...\n-----> Cleaning up...\n-----> Building copy from Procfile...\n"
+        ),
+        "{stdout}"
+    );
+    let out = emu.cmd(&["config:get", "copy", "GREETING"]);
+    assert_eq!(text(&out.stdout), "cloned\n");
+    let out = emu.cmd(&["ps:report", "copy", "--deployed"]);
+    assert_eq!(text(&out.stdout), "true\n");
+    let out = emu.cmd(&["domains:report", "copy", "--domains-app-vhosts"]);
+    assert_eq!(text(&out.stdout), "copy.sandbox.test\n");
+    let out = emu.cmd(&["apps:clone", "orig", "copy"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), " !     Name is already taken\n");
+    let out = emu.cmd(&["apps:clone", "--ignore-existing", "orig", "copy"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(text(&out.stderr), " !     Name is already taken\n");
+    let out = emu.cmd(&["apps:clone", "--skip-deploy", "orig", "quiet"]);
+    assert!(out.status.success(), "{out:?}");
+    let out = emu.cmd(&["ps:report", "quiet", "--deployed"]);
+    assert_eq!(text(&out.stdout), "false\n");
+    for app in ["orig", "copy", "quiet"] {
+        assert!(emu.cmd(&["--force", "apps:destroy", app]).status.success());
+    }
+}
+
+/// `events:on|off|list` and `events` (plugins/20_events): the logger's
+/// switch, the hooks it logs, and the log of the trigger calls the emulator
+/// makes as Dokku does (`post-create` of `createApp` here), in rsyslog's
+/// traditional format with `dokku_log_plugn_trigger_call`'s message.
+#[test]
+fn events_log_trigger_calls_while_on() {
+    let emu = Emu::new(Profile::V0_38);
+    let out = emu.cmd(&["events:list"]);
+    assert_eq!(text(&out.stderr), " !     Events logger disabled\n");
+    assert!(emu.cmd(&["apps:create", "before"]).status.success());
+    let out = emu.cmd(&["events"]);
+    assert!(out.status.success() && out.stdout.is_empty(), "{out:?}");
+    let out = emu.cmd(&["events:on"]);
+    assert_eq!(text(&out.stdout), "Enabling dokku events logger\n");
+    let out = emu.cmd(&["events:list"]);
+    let listed = text(&out.stdout);
+    let mut lines = listed.lines();
+    assert_eq!(
+        lines.next().map(str::trim_end),
+        Some("=====> Events currently logged")
+    );
+    assert_eq!(lines.next().map(str::trim_end), Some("app-create"));
+    assert_eq!(listed.lines().count(), 161);
+    let out = Command::new(emulator())
+        .arg("--root")
+        .arg(emu.path())
+        .args(["apps:create", "logged"])
+        .env("NAME", "admin")
+        .env("FINGERPRINT", "SHA256:abc")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let out = emu.cmd(&["events"]);
+    let log = text(&out.stdout);
+    assert_eq!(log.lines().count(), 1, "{log}");
+    assert!(
+        log.contains(" dokku-event[")
+            && log.contains(
+                "]: INVOKED: post-create( logged ) NAME=admin FINGERPRINT=SHA256:abc DOKKU_PID="
+            ),
+        "{log}"
+    );
+    let out = emu.cmd(&["events:off"]);
+    assert_eq!(text(&out.stdout), "Disabling dokku events logger\n");
+    assert!(emu.cmd(&["apps:create", "after"]).status.success());
+    assert_eq!(text(&emu.cmd(&["events"]).stdout), log);
+}
+
+/// `docker-options` as state (plugins/docker-options): an option string is
+/// split into shell words without expansion, grouped on flags and stored
+/// re-quoted, per phase and process scope; the report and list read it back.
+#[test]
+fn docker_options_are_stored_verbatim() {
+    let emu = Emu::new(Profile::V0_38);
+    assert!(emu.cmd(&["apps:create", "dopt"]).status.success());
+    let out = emu.cmd(&["docker-options:add", "dopt", "run", "--label=x=$(id)"]);
+    assert!(out.status.success(), "{out:?}");
+    let out = emu.cmd(&["docker-options:report", "dopt", "--docker-options-run"]);
+    assert_eq!(text(&out.stdout), "'--label=x=$(id)'\n");
+    let out = emu.cmd(&[
+        "docker-options:add",
+        "dopt",
+        "build,deploy",
+        "--build-arg",
+        "X=Y",
+        "--link",
+        "a",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let out = emu.cmd(&["docker-options:list", "dopt", "--phase", "deploy"]);
+    assert_eq!(text(&out.stdout), "--build-arg X=Y\n--link a\n");
+    let out = emu.cmd(&[
+        "docker-options:add",
+        "--process",
+        "web",
+        "dopt",
+        "run",
+        "-m",
+        "5m",
+    ]);
+    assert_eq!(
+        text(&out.stderr),
+        " !     --process is only supported for the deploy phase, got \"run\"\n"
+    );
+    let out = emu.cmd(&["docker-options:remove", "dopt", "deploy", "--link a"]);
+    assert!(out.status.success(), "{out:?}");
+    let out = emu.cmd(&["--quiet", "docker-options:report", "dopt"]);
+    assert_eq!(
+        text(&out.stdout),
+        "       Docker options build:          --build-arg X=Y --link a\n       Docker options deploy:         --build-arg X=Y\n       Docker options run:            '--label=x=$(id)'\n"
+    );
+    let out = emu.cmd(&["docker-options:clear", "dopt"]);
+    assert_eq!(
+        text(&out.stdout),
+        "-----> Clearing docker-options for dopt on all phases\n"
+    );
+    let out = emu.cmd(&["docker-options:report", "dopt", "--format", "json"]);
+    assert_eq!(
+        text(&out.stdout),
+        "{\"build\":\"\",\"build-list\":[],\"deploy\":\"\",\"deploy-list\":[],\"docker-options-build\":\"\",\"docker-options-deploy\":\"\",\"docker-options-run\":\"\",\"run\":\"\",\"run-list\":[]}\n"
+    );
+}

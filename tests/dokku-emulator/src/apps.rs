@@ -85,6 +85,12 @@ pub(crate) fn create(ctx: &mut Ctx, args: &[String]) -> Code {
     if let Err(c) = create_app_state(ctx, &app) {
         return c;
     }
+    create_lines(ctx, &app);
+    0
+}
+
+/// What `createApp` prints (its own line and post-create's domains setup).
+fn create_lines(ctx: &mut Ctx, app: &str) {
     match ctx.profile {
         Profile::V0_19 => ctx.info1_quiet(&format!("Creating {app}... done")),
         Profile::V0_30 => {
@@ -104,7 +110,119 @@ pub(crate) fn create(ctx: &mut Ctx, args: &[String]) -> Code {
             }
         }
     }
-    0
+}
+
+/// `apps:clone [--skip-deploy] [--ignore-existing] <old> <new>`
+/// (plugins/apps `CommandClone`): `createApp` of the new name, then what
+/// the modelled plugins' `post-app-clone-setup` copy: every plugin
+/// property (apps, git, ps, logs, builder, ...: `PropertyClone`), the config
+/// (config: the old env merged into the new), storage attachments, ps's app
+/// data (the Procfile and formation) and git's whole app root (the
+/// repository, its hook rewritten by `fn-git-create-hook`); the domains are
+/// the new app's defaults (domains: `VHOST` removed, `domains_setup`) and no
+/// container is copied (scheduler-docker-local). `post-app-clone` (ps)
+/// then rebuilds the new app unless `--skip-deploy` or its deploy branch
+/// has no commits (`git-has-code`).
+pub(crate) fn clone(ctx: &mut Ctx, args: &[String]) -> Code {
+    let spec = [
+        GoFlag {
+            name: "skip-deploy",
+            value: None,
+            usage: "--skip-deploy: skip deploy of the new app",
+        },
+        GoFlag {
+            name: "ignore-existing",
+            value: None,
+            usage: "--ignore-existing: exit 0 if new app already exists",
+        },
+    ];
+    let a = match go_parse(ctx, "apps:clone", args, &spec) {
+        Ok(a) => a,
+        Err(c) => return c,
+    };
+    let old = a.positional.first().cloned().unwrap_or_default();
+    let new = a.positional.get(1).cloned().unwrap_or_default();
+    if old.is_empty() {
+        return ctx.fail("Please specify an app to run the command on");
+    }
+    if new.is_empty() {
+        return ctx.fail("Please specify an new app name");
+    }
+    let old_st = match ctx.load_app(&old) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if !valid_app_name(&new) {
+        return ctx.fail("App name must begin with lowercase alphanumeric character, and may only contain lowercase alphanumerics, dots, and hyphens");
+    }
+    if ctx.layout.app_file(&new).exists() {
+        if a.get("ignore-existing") == Some("true") {
+            ctx.warn("Name is already taken");
+            return 0;
+        }
+        return ctx.fail("Name is already taken");
+    }
+    ctx.info1_quiet(&format!("Cloning {old} to {new}"));
+    if let Err(c) = create_app_state(ctx, &new) {
+        return c;
+    }
+    create_lines(ctx, &new);
+    super::events::log_trigger(ctx, "post-app-clone-setup", &[&old, &new]);
+    let mut st = match ctx.load_app(&new) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    st.properties = old_st.properties.clone();
+    st.deploy_source = old_st.deploy_source.clone();
+    st.deploy_source_metadata = old_st.deploy_source_metadata.clone();
+    st.deploy_branch = old_st.deploy_branch.clone();
+    st.keep_git_dir = old_st.keep_git_dir.clone();
+    st.source_image = old_st.source_image.clone();
+    st.git_sha = old_st.git_sha.clone();
+    st.git_last_updated_at = old_st.git_last_updated_at.clone();
+    st.formation = old_st.formation.clone();
+    st.procfile = old_st.procfile.clone();
+    st.restart_policy = old_st.restart_policy.clone();
+    st.restore_disabled = old_st.restore_disabled;
+    st.attachments = old_st.attachments.clone();
+    if let Err(c) = ctx.save_app(&new, &st) {
+        return c;
+    }
+    let mut env =
+        super::config::read_env(ctx, &super::config::Target::App(new.clone())).unwrap_or_default();
+    env.extend(
+        super::config::read_env(ctx, &super::config::Target::App(old.clone())).unwrap_or_default(),
+    );
+    if let Err(e) = state::write_json(&ctx.layout.env_file(&new), &env) {
+        return ctx.fail(&format!("Unable to write new environment: {e}"));
+    }
+    let old_repo = ctx.layout.repo_dir(&old);
+    if old_repo.is_dir() {
+        let copied = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(&old_repo)
+            .arg(ctx.layout.repo_dir(&new))
+            .output();
+        if !copied.is_ok_and(|o| o.status.success()) {
+            return ctx.fail(&format!("cannot copy the repository of {old}"));
+        }
+    }
+    if let Err(msg) = super::git::create_hook(ctx, &new) {
+        return ctx.fail(&msg);
+    }
+    let branch = super::git::computed_deploy_branch(ctx, &st);
+    let has_code = ctx
+        .layout
+        .repo_dir(&new)
+        .join("refs")
+        .join("heads")
+        .join(branch)
+        .is_file();
+    super::events::log_trigger(ctx, "post-app-clone", &[&old, &new]);
+    if a.get("skip-deploy") == Some("true") || !has_code {
+        return 0;
+    }
+    ps::rebuild(ctx, std::slice::from_ref(&new))
 }
 
 /// Creates the app's state (no output).
@@ -116,7 +234,9 @@ pub(crate) fn create_app_state(ctx: &mut Ctx, app: &str) -> Result<(), Code> {
         vhosts: (!defaults.is_empty()).then_some(defaults),
         ..Default::default()
     };
-    ctx.save_app(app, &st)
+    ctx.save_app(app, &st)?;
+    super::events::log_trigger(ctx, "post-create", &[app]);
+    Ok(())
 }
 
 pub(crate) fn exists(ctx: &mut Ctx, args: &[String]) -> Code {

@@ -3,16 +3,53 @@
 //! proxy lines and the `Application deployed:` block.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 
 use super::ps::{app_env, formation, parse_procfile, start_instance, stop_pid_file};
-use super::{random_hex, state, Code, Ctx};
+use super::{container, random_hex, state, Code, Ctx};
 
 /// Reads the deployed tree's Procfile into the state.
 pub(crate) fn load_procfile(ctx: &Ctx, app: &str, st: &mut state::AppState) {
     if let Ok(text) = std::fs::read_to_string(ctx.layout.tree_dir(app).join("Procfile")) {
         st.procfile = parse_procfile(&text);
     }
+}
+
+/// ps's `core-post-extract` (`TriggerCorePostExtract`, `common.CorePostExtract`
+/// for a source tree): the computed `procfile-path` (trimmed of `/`; none is
+/// `Procfile`) becomes the tree's `Procfile`; a path that names no file
+/// removes the tree's `Procfile` (the app then has none).
+pub(crate) fn extract_procfile(ctx: &Ctx, app: &str, tree: &Path) -> Result<(), String> {
+    let computed = super::properties::computed(ctx, "ps", app, "procfile-path", "");
+    let path = match computed.trim_matches('/') {
+        "" => "Procfile",
+        p => p,
+    };
+    if path == "Procfile" {
+        return Ok(());
+    }
+    let source = tree.join(path);
+    let default = tree.join("Procfile");
+    if source.is_file() {
+        std::fs::copy(&source, &default)
+            .map(|_| ())
+            .map_err(|e| format!("Unable to move Procfile into place: {e}"))
+    } else if default.is_file() {
+        std::fs::remove_file(&default).map_err(|e| e.to_string())
+    } else {
+        Ok(())
+    }
+}
+
+/// ps's `post-release-builder` (`updateScale`) followed by its
+/// `core-post-deploy` (which drops `scale.old`): process types the new
+/// Procfile does not have and that are scaled to zero leave the formation;
+/// those scaled up stay.
+pub(crate) fn prune_formation(st: &mut state::AppState) {
+    let procfile = &st.procfile;
+    st.formation
+        .retain(|proc_type, count| *count != 0 || procfile.contains_key(proc_type));
 }
 
 /// The app.json `scripts.dokku.<phase>` command of the deployed tree.
@@ -43,12 +80,11 @@ pub(crate) fn run_script(ctx: &mut Ctx, app: &str, phase: &str) -> bool {
         ));
     }
     let env = app_env(ctx, app);
-    let out = Command::new("/bin/sh")
+    let out = container::app_command(ctx, app, "/bin/sh")
         .arg("-c")
         .arg(&script)
         .env_clear()
         .envs(env)
-        .current_dir(ctx.layout.tree_dir(app))
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .stdout(Stdio::piped())
@@ -185,4 +221,21 @@ pub(crate) fn release_and_deploy(ctx: &mut Ctx, app: &str, scripts: bool) -> Cod
     }
     ctx.io.out("\n");
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zeroed_types_the_procfile_lacks_leave_the_formation() {
+        let mut st = state::AppState::default();
+        st.procfile.insert("web".into(), "run".into());
+        st.formation.insert("web".into(), 1);
+        st.formation.insert("worker".into(), 0);
+        st.formation.insert("clock".into(), 2);
+        prune_formation(&mut st);
+        let kept: Vec<&str> = st.formation.keys().map(String::as_str).collect();
+        assert_eq!(kept, ["clock", "web"]);
+    }
 }

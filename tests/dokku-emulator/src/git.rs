@@ -13,7 +13,7 @@ use super::{apps, now_secs, ps, state, valid_app_name, Code, Ctx};
 /// The `\e[1G\e[K` prefix of Dokku's git-hook lines.
 const HOOK_PREFIX: &str = "\x1b[1G\x1b[K";
 
-fn git_bin(ctx: &Ctx, name: &str) -> PathBuf {
+pub(crate) fn git_bin(ctx: &Ctx, name: &str) -> PathBuf {
     match &ctx.config.git_bin_dir {
         Some(d) => d.join(name),
         None => PathBuf::from(name),
@@ -76,42 +76,10 @@ pub(crate) fn receive_pack(ctx: &mut Ctx, args: &[String], receive: bool) -> Cod
             return c;
         }
     }
+    if let Err(msg) = create_hook(ctx, &app) {
+        return ctx.fail(&msg);
+    }
     let repo = ctx.layout.repo_dir(&app);
-    if !repo.join("HEAD").exists() {
-        let out = Command::new(git_bin(ctx, "git"))
-            .args(["init", "--quiet", "--bare"])
-            .arg(&repo)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .output();
-        match out {
-            Ok(o) if o.status.success() => {}
-            Ok(o) => {
-                return ctx.fail(&format!(
-                    "git init failed: {}",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                ))
-            }
-            Err(e) => return ctx.fail(&format!("cannot run git: {e}")),
-        }
-    }
-    let hook = repo.join("hooks").join("pre-receive");
-    let script = format!(
-        "#!/bin/sh\nexec '{}' --root '{}' git-hook '{}'\n",
-        ctx.config.emulator_bin.display(),
-        ctx.layout.root.display(),
-        app
-    );
-    if std::fs::create_dir_all(repo.join("hooks"))
-        .and_then(|_| std::fs::write(&hook, script))
-        .and_then(|_| {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))
-        })
-        .is_err()
-    {
-        return ctx.fail("cannot write the pre-receive hook");
-    }
     let sub = if receive {
         "receive-pack"
     } else {
@@ -123,6 +91,44 @@ pub(crate) fn receive_pack(ctx: &mut Ctx, args: &[String], receive: bool) -> Cod
         .env_remove("SSH_ORIGINAL_COMMAND")
         .status();
     ps::exit_code(status)
+}
+
+/// `fn-git-create-hook`: a bare repository (made when missing) whose
+/// pre-receive hook runs `git-hook <app>`.
+pub(crate) fn create_hook(ctx: &Ctx, app: &str) -> Result<(), String> {
+    let repo = ctx.layout.repo_dir(app);
+    if !repo.join("HEAD").exists() {
+        let out = Command::new(git_bin(ctx, "git"))
+            .args(["init", "--quiet", "--bare"])
+            .arg(&repo)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .output();
+        match out {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => {
+                return Err(format!(
+                    "git init failed: {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ))
+            }
+            Err(e) => return Err(format!("cannot run git: {e}")),
+        }
+    }
+    let hook = repo.join("hooks").join("pre-receive");
+    let script = format!(
+        "#!/bin/sh\nexec '{}' --root '{}' git-hook '{}'\n",
+        ctx.config.emulator_bin.display(),
+        ctx.layout.root.display(),
+        app
+    );
+    std::fs::create_dir_all(repo.join("hooks"))
+        .and_then(|_| std::fs::write(&hook, script))
+        .and_then(|_| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))
+        })
+        .map_err(|_| "cannot write the pre-receive hook".to_owned())
 }
 
 /// `git-hook <app>`: reads `<old> <new> <ref>` lines and deploys the deploy
@@ -158,13 +164,7 @@ pub(crate) fn hook(ctx: &mut Ctx, args: &[String]) -> Code {
             .unwrap_or(refname)
             .to_owned();
         let global = ctx.settings().deploy_branch;
-        let computed = if !st.deploy_branch.is_empty() {
-            st.deploy_branch.clone()
-        } else if !global.is_empty() {
-            global.clone()
-        } else {
-            "master".to_owned()
-        };
+        let computed = computed_deploy_branch(ctx, &st);
         let matches = *refname == format!("refs/heads/{computed}")
             || *refname == format!("refs/tags/{computed}");
         if !matches {
@@ -199,19 +199,68 @@ pub(crate) fn hook(ctx: &mut Ctx, args: &[String]) -> Code {
     code
 }
 
+/// `fn-git-computed-deploy-branch`: the app's deploy-branch, else the
+/// global one, else `master`.
+pub(crate) fn computed_deploy_branch(ctx: &Ctx, st: &state::AppState) -> String {
+    let global = ctx.settings().deploy_branch;
+    if !st.deploy_branch.is_empty() {
+        st.deploy_branch.clone()
+    } else if !global.is_empty() {
+        global
+    } else {
+        "master".to_owned()
+    }
+}
+
+/// The `receive-app` trigger without a rev, as `ps:rebuild` calls it
+/// (`git_receive_app` → `git_build`, the caller holding the deploy lock):
+/// the commit stored at the computed deploy branch (the loose
+/// `refs/heads/<branch>` file) is built and deployed as a push would be,
+/// without setting the rev variable; no such file is
+/// `WARNING: Cannot build from '<branch>' ...` and exit 1.
+///
+/// Dokku's git `post-create` makes the (empty) repository at `apps:create`;
+/// the emulator makes it at the first push, so a missing repository is that
+/// empty one, except for a state seeded as deployed without a repository,
+/// which is rebuilt from its deployed tree.
+pub(crate) fn receive_app(ctx: &mut Ctx, app: &str) -> Code {
+    let st = match ctx.load_app(app) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let repo = ctx.layout.repo_dir(app);
+    if !repo.join("refs").is_dir() && st.deployed {
+        return super::deploy::release_and_deploy(ctx, app, true);
+    }
+    let branch = computed_deploy_branch(ctx, &st);
+    let head = repo.join("refs").join("heads").join(&branch);
+    let sha = std::fs::read_to_string(&head)
+        .map(|t| t.trim().to_owned())
+        .unwrap_or_default();
+    if sha.is_empty() {
+        ctx.io.out(&format!(
+            "{HOOK_PREFIX}-----> WARNING: Cannot build from '{branch}' as there are no commits stored at that branch.\n"
+        ));
+        return 1;
+    }
+    deploy_locked(ctx, app, &sha, false)
+}
+
 /// Checks out `sha` into a fresh tree and runs a full deploy under the lock.
 fn deploy_sha(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
     let lock = match acquire_deploy_lock(ctx, app) {
         Ok(l) => l,
         Err(c) => return c,
     };
-    let code = deploy_locked(ctx, app, sha);
+    let code = deploy_locked(ctx, app, sha, true);
     drop(lock);
     release_deploy_lock(ctx, app);
     code
 }
 
-fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
+/// The build and deploy of `sha` (`git_build_app_repo`); `rev` is whether
+/// the rev variable is set (a push's `git_build` with a rev).
+fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str, rev: bool) -> Code {
     ctx.info1("Cleaning up...");
     ctx.info1(&format!("Building {app} from Procfile..."));
     let new_tree = ctx
@@ -222,7 +271,9 @@ fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
     if let Err(e) = std::fs::create_dir_all(&new_tree) {
         return ctx.fail(&format!("cannot create {}: {e}", new_tree.display()));
     }
-    if let Err(msg) = checkout(ctx, app, sha, &new_tree) {
+    if let Err(msg) = checkout(ctx, app, sha, &new_tree)
+        .and_then(|()| super::deploy::extract_procfile(ctx, app, &new_tree))
+    {
         let _ = std::fs::remove_dir_all(&new_tree);
         return ctx.fail(&msg);
     }
@@ -261,7 +312,7 @@ fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
     // git_build: the rev goes into the var `git:set rev-env-var` names
     // (never set: GIT_REV; set empty: none)
     let rev_var = super::properties::get_default(ctx, "git", app, "rev-env-var", "GIT_REV");
-    if !rev_var.is_empty() {
+    if rev && !rev_var.is_empty() {
         vars.insert(rev_var, sha.to_owned());
     }
     if let Err(e) = state::write_json(&ctx.layout.env_file(app), &vars) {
@@ -271,7 +322,10 @@ fn deploy_locked(ctx: &mut Ctx, app: &str, sha: &str) -> Code {
     st.deploy_source = "git-push".into();
     st.deploy_source_metadata = sha.to_owned();
     st.git_last_updated_at = now_secs().to_string();
+    // a new build: its tree alone says which process types there are
+    st.procfile.clear();
     super::deploy::load_procfile(ctx, app, &mut st);
+    super::deploy::prune_formation(&mut st);
     if let Err(c) = ctx.save_app(app, &st) {
         return c;
     }

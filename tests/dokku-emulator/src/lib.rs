@@ -32,9 +32,13 @@ pub mod contract;
 mod procs;
 
 mod apps;
+mod builder_herokuish;
 mod config;
+pub mod container;
 mod deploy;
+mod docker_options;
 mod domains;
+mod events;
 mod faults;
 mod git;
 mod help;
@@ -46,6 +50,7 @@ mod postgres;
 pub mod properties;
 mod ps;
 pub mod render;
+mod repo;
 mod reports;
 mod run;
 pub mod split;
@@ -356,6 +361,9 @@ pub fn main_from_env() -> i32 {
 
 /// Runs one invocation: `argv` (direct) or `ssh_command` (forced command).
 pub fn run(root: &Path, argv: Vec<String>, ssh_command: Option<String>) -> i32 {
+    if ssh_command.is_none() && argv.first().map(String::as_str) == Some(container::MODE) {
+        return container::main(&argv[1..]);
+    }
     let layout = Layout::new(root);
     let config: EmulatorConfig = match std::fs::read(root.join(contract::CONFIG_FILE)) {
         Ok(bytes) => match serde_json::from_slice(&bytes) {
@@ -484,6 +492,7 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "apps:unlock" => apps::unlock(ctx, &a),
         "apps:set" => apps::set(ctx, &a),
         "apps:rename" => apps::rename(ctx, &a),
+        "apps:clone" => apps::clone(ctx, &a),
         "apps:locked" => apps::locked(ctx, &a),
         "apps:report" => reports::report(ctx, reports::Kind::Apps, &a),
         "ps:report" => reports::report(ctx, reports::Kind::Ps, &a),
@@ -510,6 +519,17 @@ fn dispatch(ctx: &mut Ctx, mut argv: Vec<String>) -> Code {
         "ps:restart" => ps::restart(ctx, &a),
         "ps:rebuild" => ps::rebuild(ctx, &a),
         "ps:set" => ps::set(ctx, &a),
+        "repo:gc" => repo::gc(ctx, &a),
+        "docker-options:add" => docker_options::add(ctx, &a),
+        "docker-options:remove" => docker_options::remove(ctx, &a),
+        "docker-options:clear" => docker_options::clear(ctx, &a),
+        "docker-options:list" => docker_options::list(ctx, &a),
+        "docker-options:report" => docker_options::report(ctx, &a),
+        "events" => events::show(ctx, &a),
+        "events:on" => events::on(ctx),
+        "events:off" => events::off(ctx),
+        "events:list" => events::list(ctx),
+        "builder-herokuish:set" => builder_herokuish::set(ctx, &a),
         "run" => run::run_cmd(ctx, &a),
         "run:detached" => run::run_detached(ctx, &a),
         "logs" => logs::logs(ctx, &a),

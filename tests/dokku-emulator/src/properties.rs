@@ -165,3 +165,16 @@ pub(crate) fn command_property_set(
         Err(c) => c,
     }
 }
+
+/// `PropertyGetAll`: every property of a plugin for an app (`--global`:
+/// the global ones).
+pub(crate) fn all(ctx: &Ctx, plugin: &str, app: &str) -> BTreeMap<String, String> {
+    let props = if app == "--global" {
+        ctx.settings().properties
+    } else {
+        state::read_json::<state::AppState>(&ctx.layout.app_file(app))
+            .map(|s| s.properties)
+            .unwrap_or_default()
+    };
+    props.get(plugin).cloned().unwrap_or_default()
+}

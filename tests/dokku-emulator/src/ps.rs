@@ -12,7 +12,7 @@ use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 
 use super::deploy::{deploy_body, proxy_lines, release_and_deploy};
-use super::{config, go_parse, render, state, Code, Ctx, GoFlag};
+use super::{config, container, go_parse, render, state, Code, Ctx, GoFlag};
 use crate::contract::Profile;
 
 /// `running` or `exited` for one instance (`web.1`), from its pid file.
@@ -200,12 +200,11 @@ pub(crate) fn supervise(ctx: &mut Ctx, args: &[String]) -> Code {
     let Ok(writer2) = writer.try_clone() else {
         return 1;
     };
-    let mut cmd = Command::new("/bin/sh");
+    let mut cmd = container::app_command(ctx, app, "/bin/sh");
     cmd.arg("-c")
         .arg(command)
         .env_clear()
         .envs(env)
-        .current_dir(ctx.layout.tree_dir(app))
         .stdin(Stdio::null())
         .stdout(writer)
         .stderr(writer2);
@@ -402,7 +401,9 @@ pub(crate) fn rebuild(ctx: &mut Ctx, args: &[String]) -> Code {
     };
     let mut code = 0;
     for app in apps {
-        if deployed_or_warn(ctx, &app).is_none() {
+        // 0.19's bash rebuild checks the app is deployed; the Go plugin's
+        // `Rebuild` calls `receive-app` straight away.
+        if ctx.profile == Profile::V0_19 && deployed_or_warn(ctx, &app).is_none() {
             continue;
         }
         let _lock = match super::git::acquire_deploy_lock(ctx, &app) {
@@ -417,7 +418,12 @@ pub(crate) fn rebuild(ctx: &mut Ctx, args: &[String]) -> Code {
                 return c;
             }
         };
-        code = release_and_deploy(ctx, &app, true);
+        code = if ctx.profile == Profile::V0_19 {
+            release_and_deploy(ctx, &app, true)
+        } else {
+            super::events::log_trigger(ctx, "receive-app", &[&app]);
+            super::git::receive_app(ctx, &app)
+        };
         super::git::release_deploy_lock(ctx, &app);
     }
     code

@@ -419,6 +419,24 @@ pub(crate) fn go_report_with(
     json_style: (Option<&str>, bool),
     rows_of: &mut RowsFn<'_>,
 ) -> Code {
+    go_report_with_lists(ctx, args, type_name, json_style, rows_of, &mut |_, _| {
+        Vec::new()
+    })
+}
+
+/// Keys a Go report's JSON adds with lists of strings as values (an app's
+/// name, `None` for `--global`).
+pub(crate) type ListsFn<'a> = dyn FnMut(&mut Ctx, Option<&str>) -> Vec<(String, Vec<String>)> + 'a;
+
+/// [`go_report_with`] whose JSON also holds the keys `lists_of` gives.
+pub(crate) fn go_report_with_lists(
+    ctx: &mut Ctx,
+    args: &[String],
+    type_name: &str,
+    json_style: (Option<&str>, bool),
+    rows_of: &mut RowsFn<'_>,
+    lists_of: &mut ListsFn<'_>,
+) -> Code {
     let mut app: Option<String> = None;
     let mut global = false;
     let mut format: Option<String> = None;
@@ -507,7 +525,20 @@ pub(crate) fn go_report_with(
                     map.insert(k, v.clone());
                 }
             }
-            ctx.io.out(&format!("{}\n", render::go_json_object(&map)));
+            let lists = lists_of(ctx, subject.as_deref());
+            if lists.is_empty() {
+                ctx.io.out(&format!("{}\n", render::go_json_object(&map)));
+            } else {
+                let mut all: serde_json::Map<String, serde_json::Value> = map
+                    .into_iter()
+                    .map(|(k, v)| (k, serde_json::Value::String(v)))
+                    .collect();
+                for (k, items) in lists {
+                    all.insert(k, serde_json::Value::from(items));
+                }
+                let json = serde_json::Value::Object(all).to_string();
+                ctx.io.out(&format!("{}\n", render::go_json_escape(&json)));
+            }
         } else {
             let name = subject.clone().unwrap_or_else(|| "--global".into());
             let text = render::go_report(&name, type_name, &rows, ctx.quiet);

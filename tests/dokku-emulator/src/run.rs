@@ -21,10 +21,10 @@
 //!   on a real Dokku.
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use super::ps::{app_env, exit_code, run_foreground, start_instance};
-use super::{random_hex, state, Code, Ctx};
+use super::{container, random_hex, state, Code, Ctx};
 
 /// herokuish's `/exec` body (`procfile-exec`, without `setuidgid`).
 pub(crate) const HEROKUISH_EXEC: &str = "exec $(eval echo \"$@\")";
@@ -45,14 +45,13 @@ pub(crate) fn run_cmd(ctx: &mut Ctx, args: &[String]) -> Code {
     let words = container_args(ctx, &st, &words);
     let mut env = app_env(ctx, &app);
     env.extend(extra_env);
-    let mut cmd = Command::new("/bin/bash");
+    let mut cmd = container::app_command(ctx, &app, "/bin/bash");
     cmd.arg("-c")
         .arg(HEROKUISH_EXEC)
         .arg("/exec")
         .args(&words)
         .env_clear()
-        .envs(env)
-        .current_dir(ctx.layout.tree_dir(&app));
+        .envs(env);
     let piped = ctx.io.drop_after.is_some();
     if !piped {
         return match run_foreground(&mut cmd) {
@@ -81,6 +80,7 @@ type RunArgs = (String, Vec<String>, Vec<(String, String)>);
 
 fn run_args(ctx: &mut Ctx, args: &[String]) -> Result<RunArgs, Code> {
     let mut env = Vec::new();
+    let mut ttl = String::from("86400");
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
@@ -102,16 +102,31 @@ fn run_args(ctx: &mut Ctx, args: &[String]) -> Result<RunArgs, Code> {
                 }
                 i += 2;
             }
-            "--ttl-seconds" | "--cron-id" | "--concurrency-policy" => i += 2,
+            "--ttl-seconds" => {
+                let Some(v) = args.get(i + 1).filter(|v| !v.is_empty()) else {
+                    ctx.warn(&format!("expected {a} to have an argument"));
+                    break;
+                };
+                ttl.clone_from(v);
+                i += 2;
+            }
+            "--cron-id" | "--concurrency-policy" => i += 2,
             "--no-tty" | "--force-tty" | "--rm" | "--rm-container" | "--detach" => i += 1,
-            s if s.starts_with("--ttl-seconds=")
-                || s.starts_with("--cron-id=")
-                || s.starts_with("--concurrency-policy=") =>
-            {
+            s if s.starts_with("--ttl-seconds=") => {
+                ttl = s["--ttl-seconds=".len()..].to_owned();
                 i += 1
             }
+            s if s.starts_with("--cron-id=") || s.starts_with("--concurrency-policy=") => i += 1,
             _ => break,
         }
+    }
+    // fn-run: an empty value is the default; anything but digits fails
+    // before the app is looked at (`is_number`)
+    if ttl.is_empty() {
+        ttl = "86400".into();
+    }
+    if !ttl.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ctx.fail("--ttl-seconds must be a positive integer"));
     }
     let Some(app) = args.get(i).cloned() else {
         return Err(ctx.fail("Please specify an app to run the command on"));
@@ -192,6 +207,7 @@ pub(crate) fn run_detached(ctx: &mut Ctx, args: &[String]) -> Code {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::process::Command;
 
     fn herokuish(words: &[&str]) -> Vec<u8> {
         let out = Command::new("/bin/bash")
@@ -215,6 +231,38 @@ mod tests {
         // `;` ends a command for `/exec`'s eval: both echoes' output is run.
         assert_eq!(herokuish(&["echo", "x;", "echo", "y"]), b"x y\n");
         assert!(herokuish(&["echo", "it's"]).is_empty());
+    }
+
+    /// fn-run's `is_number` check of `--ttl-seconds`, before the app.
+    #[test]
+    fn ttl_seconds_must_be_digits() {
+        let root = std::env::temp_dir().join(format!("run-ttl-{}", std::process::id()));
+        let code = crate::run(
+            &root,
+            vec![
+                "run".into(),
+                "--ttl-seconds".into(),
+                "$(id)".into(),
+                "x".into(),
+            ],
+            None,
+        );
+        assert_eq!(code, 1, "the ttl check fails before the missing app (20)");
+        let code = crate::run(
+            &root,
+            vec![
+                "run".into(),
+                "--ttl-seconds=".into(),
+                "nope".into(),
+                "true".into(),
+            ],
+            None,
+        );
+        assert_eq!(
+            code, 20,
+            "an empty value is the default: the missing app fails"
+        );
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]

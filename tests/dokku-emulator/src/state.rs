@@ -14,6 +14,9 @@
 //! | `services/postgres/<svc>/backup-schedule` | the cron line of `postgres:backup-schedule` |
 //! | `ssh-keys/<name>` | public key lines of `ssh-keys:add` |
 //! | `run/<app>.<proc>.<n>.pid` | process group id of a running process (contract) |
+//! | `app-view/` | mount point of the container view's tmpfs (empty on the host) |
+//! | `.dokkurc/DOKKU_EVENTS` | `events:on`'s switch |
+//! | `events.log` | the events log (`events`) |
 //!
 //! Every JSON field has a default, so a fixture or test can seed a file with
 //! just the fields it cares about.
@@ -182,6 +185,11 @@ impl Layout {
     /// `apps/<app>/tree`.
     pub fn tree_dir(&self, app: &str) -> PathBuf {
         self.app_dir(app).join("tree")
+    }
+    /// `app-view`: where the app view's tmpfs is mounted (in a private
+    /// mount namespace; an empty directory on the host).
+    pub fn view_dir(&self) -> PathBuf {
+        self.root.join("app-view")
     }
     /// `apps/<app>/logs`.
     pub fn logs_dir(&self, app: &str) -> PathBuf {
