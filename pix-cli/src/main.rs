@@ -373,7 +373,10 @@ mod tests {
         let cli = Cli::try_parse_from(["pix", "--ssh", "native", "apps", "list"]).unwrap();
         assert_eq!(cli.global.ssh, Some(pix_ops::config::SshKind::Native));
         let e = Cli::try_parse_from(["pix", "--ssh", "putty", "apps", "list"]).unwrap_err();
-        assert!(e.to_string().contains("possible values: openssh, native"), "{e}");
+        assert!(
+            e.to_string().contains("possible values: openssh, native"),
+            "{e}"
+        );
     }
 
     #[test]
