@@ -2,10 +2,13 @@
 //!
 //! Where [`SshTransport`](crate::transport::SshTransport) goes through the OpenSSH multiplexer (a command
 //! opens a session channel and waits for its confirmation, then sends `exec`:
-//! two round trips), [`NativeTransport`] keeps **one spare session channel
+//! two round trips), [`NativeTransport`] keeps **a spare session channel
 //! open ahead of need**: a command takes it, sends `exec` (and EOF, or its
 //! stdin) at once, and the server's answer is the only round trip. A new spare
-//! is opened in the background while the command runs.
+//! is opened in the background while the command runs. One spare at first;
+//! once commands have run side by side (joined reads), as many as the most
+//! that ran at once, up to half of [`SshConfig::max_sessions`], so a stage of
+//! joined reads costs one round trip too.
 //!
 //! ## What holds as for the OpenSSH transport
 //! - **Host keys are strict**: the same known_hosts files (the configured one
@@ -20,7 +23,7 @@
 //!   `ssh -G`; ed25519, ECDSA and RSA (SHA-2 signatures). An encrypted key
 //!   cannot be unlocked here (no prompt): a clear [`Error::Config`] says to
 //!   load it into the agent, unless the agent holds it.
-//! - **At most [`SshConfig::max_sessions`] channels open at once, the spare
+//! - **At most [`SshConfig::max_sessions`] channels open at once, the spares
 //!   included** (each open channel holds a permit).
 //! - **Timeouts end the remote command**: a dropped command future sends
 //!   `signal TERM`, EOF and closes the channel (sshd then closes the remote
@@ -43,7 +46,7 @@
 //! thread that is stopped when the command ends (`terminal.rs`).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -442,11 +445,21 @@ impl client::Handler for Checker {
     }
 }
 
-/// One open connection and its spare channel.
+/// A spare channel and the permit it holds.
+type Spare = (Channel<Msg>, OwnedSemaphorePermit);
+
+/// One open connection and its spare channels.
 struct Conn {
     handle: Handle<Checker>,
-    spare: std::sync::Mutex<Option<(Channel<Msg>, OwnedSemaphorePermit)>>,
-    refilling: AtomicBool,
+    spares: std::sync::Mutex<Vec<Spare>>,
+    /// Spares being opened (changed under the `spares` lock).
+    opening: AtomicUsize,
+    /// Commands holding a channel now.
+    in_flight: AtomicUsize,
+    /// How many spares to keep: the most commands this connection ran at
+    /// once (at least 1, at most `max_spares`).
+    want: AtomicUsize,
+    max_spares: usize,
     spare_ready: Notify,
 }
 
@@ -455,15 +468,34 @@ impl Conn {
         !self.handle.is_closed()
     }
 
-    fn take_spare(&self) -> Option<(Channel<Msg>, OwnedSemaphorePermit)> {
-        self.spare.lock().unwrap_or_else(|p| p.into_inner()).take()
+    fn lock_spares(&self) -> std::sync::MutexGuard<'_, Vec<Spare>> {
+        self.spares.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn take_spare(&self) -> Option<Spare> {
+        self.lock_spares().pop()
     }
 
     fn has_spare(&self) -> bool {
-        self.spare
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some()
+        !self.lock_spares().is_empty()
+    }
+
+    /// A command takes a channel: counted, and the spares to keep raised to
+    /// the most seen at once.
+    fn start_flight(self: &Arc<Self>) -> Flight {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.want
+            .fetch_max(now.min(self.max_spares), Ordering::SeqCst);
+        Flight(self.clone())
+    }
+}
+
+/// A command holding a channel (uncounted on drop).
+struct Flight(Arc<Conn>);
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -482,24 +514,39 @@ async fn open_channel(handle: &Handle<Checker>) -> std::result::Result<Channel<M
     }
 }
 
-/// Opens a spare channel in the background when there is none and a permit
-/// is free (the spare holds one: never more than `max_sessions` channels).
+/// Opens spare channels in the background up to the number wanted, while
+/// permits are free (each spare holds one: never more than `max_sessions`
+/// channels).
 fn refill(conn: &Arc<Conn>, permits: &Arc<Semaphore>) {
-    if conn.has_spare() || !conn.alive() || conn.refilling.swap(true, Ordering::SeqCst) {
+    if !conn.alive() {
         return;
     }
-    let Ok(permit) = permits.clone().try_acquire_owned() else {
-        conn.refilling.store(false, Ordering::SeqCst);
-        return;
-    };
-    let conn = conn.clone();
-    tokio::spawn(async move {
-        if let Ok(channel) = open_channel(&conn.handle).await {
-            *conn.spare.lock().unwrap_or_else(|p| p.into_inner()) = Some((channel, permit));
+    loop {
+        let permit = {
+            let spares = conn.lock_spares();
+            let have = spares.len() + conn.opening.load(Ordering::SeqCst);
+            if have >= conn.want.load(Ordering::SeqCst) {
+                return;
+            }
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                return;
+            };
+            conn.opening.fetch_add(1, Ordering::SeqCst);
+            permit
+        };
+        let conn = conn.clone();
+        tokio::spawn(async move {
+            let opened = open_channel(&conn.handle).await;
+            {
+                let mut spares = conn.lock_spares();
+                if let Ok(channel) = opened {
+                    spares.push((channel, permit));
+                }
+                conn.opening.fetch_sub(1, Ordering::SeqCst);
+            }
             conn.spare_ready.notify_waiters();
-        }
-        conn.refilling.store(false, Ordering::SeqCst);
-    });
+        });
+    }
 }
 
 /// Ends the remote command if the command's future is dropped before it
@@ -507,6 +554,7 @@ fn refill(conn: &Arc<Conn>, permits: &Arc<Semaphore>) {
 struct EndOnDrop {
     write: Option<Arc<ChannelWriteHalf<Msg>>>,
     permit: Option<OwnedSemaphorePermit>,
+    _flight: Flight,
 }
 
 impl EndOnDrop {
@@ -698,8 +746,11 @@ impl NativeTransport {
             };
             let conn = Arc::new(Conn {
                 handle,
-                spare: std::sync::Mutex::new(None),
-                refilling: AtomicBool::new(false),
+                spares: std::sync::Mutex::new(Vec::new()),
+                opening: AtomicUsize::new(0),
+                in_flight: AtomicUsize::new(0),
+                want: AtomicUsize::new(1),
+                max_spares: (config.max_sessions / 2).max(1),
                 spare_ready: Notify::new(),
             });
             refill(&conn, &permits);
@@ -710,12 +761,14 @@ impl NativeTransport {
             .map_err(|e| self.transport_error(format!("the connection task failed: {e}")))?
     }
 
-    /// A channel and its permit: the spare if there is one, else a new one.
-    async fn channel(&self, conn: &Arc<Conn>) -> Result<(Channel<Msg>, OwnedSemaphorePermit)> {
+    /// A channel, its permit and the command's place in the count: a spare
+    /// if there is one, else a new one.
+    async fn channel(&self, conn: &Arc<Conn>) -> Result<(Channel<Msg>, OwnedSemaphorePermit, Flight)> {
+        let flight = conn.start_flight();
         loop {
-            if let Some(spare) = conn.take_spare() {
+            if let Some((channel, permit)) = conn.take_spare() {
                 refill(conn, &self.permits);
-                return Ok(spare);
+                return Ok((channel, permit, flight));
             }
             let ready = conn.spare_ready.notified();
             tokio::select! {
@@ -725,7 +778,7 @@ impl NativeTransport {
                         self.transport_error(format!("could not open a session channel: {e}"))
                     })?;
                     refill(conn, &self.permits);
-                    return Ok((channel, permit));
+                    return Ok((channel, permit, flight));
                 }
                 _ = ready => continue,
                 _ = tokio::time::sleep(Duration::from_millis(100)) => continue,
@@ -744,12 +797,13 @@ impl NativeTransport {
 
     async fn run_piped(&self, conn: &Arc<Conn>, line: &str, request: Request) -> Result<Output> {
         let shown = request.command.display();
-        let (channel, permit) = self.channel(conn).await?;
+        let (channel, permit, flight) = self.channel(conn).await?;
         let (mut read, write) = channel.split();
         let write = Arc::new(write);
         let mut guard = EndOnDrop {
             write: Some(write.clone()),
             permit: Some(permit),
+            _flight: flight,
         };
         write
             .exec(true, line.as_bytes().to_vec())
@@ -871,12 +925,13 @@ impl NativeTransport {
             modes = terminal::modes(&saved);
             raw = Some(mode);
         }
-        let (channel, permit) = self.channel(conn).await?;
+        let (channel, permit, flight) = self.channel(conn).await?;
         let (mut read, write) = channel.split();
         let write = Arc::new(write);
         let mut guard = EndOnDrop {
             write: Some(write.clone()),
             permit: Some(permit),
+            _flight: flight,
         };
         let mut pending = std::collections::VecDeque::new();
         if raw.is_some() {
@@ -1255,7 +1310,7 @@ impl Transport for NativeTransport {
     async fn close(&self) -> Result<()> {
         self.closed.store(true, Ordering::SeqCst);
         if let Some(conn) = self.state.lock().await.take() {
-            drop(conn.take_spare());
+            conn.lock_spares().clear();
             let _ = conn
                 .handle
                 .disconnect(russh::Disconnect::ByApplication, "", "en")
