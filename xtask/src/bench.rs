@@ -1191,7 +1191,7 @@ impl<'a> SandboxBench<'a> {
             .iter()
             .map(|(s, r, (p, b))| {
                 format!(
-                    "{} @ {r} ms: pix {} MB, ssh {} MB",
+                    "{} @ {r} ms: pix {} MB (the larger of its two transports), ssh {} MB",
                     report::size_label(*s),
                     p / 1024,
                     b / 1024
@@ -1263,11 +1263,14 @@ impl<'a> SandboxBench<'a> {
         let backups = self.work.join("backups");
         let baseline_file = self.work.join("baseline.dump");
         let mut pair = Pair::default();
-        let (mut pix_rss, mut ssh_rss) = (0u64, 0u64);
+        let mut native = Vec::new();
+        let (mut pix_rss, mut ssh_rss, mut native_rss) = (0u64, 0u64, 0u64);
         let mut archive = 0u64;
+        let mut native_archive = 0u64;
         let mut baseline_bytes = 0u64;
         let rss_file = self.work.join("rss.txt");
-        for _ in 0..self.args.runs {
+        // `pix db backup` under /usr/bin/time, on one transport.
+        let pix_backup = |transport: &str| -> Command {
             let _ = std::fs::remove_dir_all(&backups);
             let mut cmd = Command::new("/usr/bin/time");
             cmd.arg("-f")
@@ -1280,10 +1283,21 @@ impl<'a> SandboxBench<'a> {
                 .args(["db", "backup", BACKUP_DB, "--backups-dir"])
                 .arg(&backups)
                 .current_dir(&self.work)
-                .env("NO_COLOR", "1");
-            pair.pix.push(timed(&mut cmd, "pix db backup")?);
+                .env("NO_COLOR", "1")
+                .env("PIX_SSH", transport);
+            cmd
+        };
+        for _ in 0..self.args.runs {
+            pair.pix
+                .push(timed(&mut pix_backup("openssh"), "pix db backup")?);
             pix_rss = pix_rss.max(read_rss(&rss_file)?);
             archive = newest_file_size(&backups)?;
+            native.push(timed(
+                &mut pix_backup("native"),
+                "PIX_SSH=native pix db backup",
+            )?);
+            native_rss = native_rss.max(read_rss(&rss_file)?);
+            native_archive = newest_file_size(&backups)?;
 
             let file = std::fs::File::create(&baseline_file)
                 .map_err(|e| format!("cannot create {}: {e}", baseline_file.display()))?;
@@ -1326,7 +1340,34 @@ impl<'a> SandboxBench<'a> {
             verdict: Verdict::at_least(ratio, 0.9, "× the baseline's throughput")
                 .and(Verdict::at_most(pix_rss as f64 / 1024.0, 32.0, "MB RSS")),
         });
-        Ok((pix_rss, ssh_rss))
+        let n = stats(&native, "PIX_SSH=native pix db backup")?;
+        let native_tp = mb_per_s(native_archive, n.median);
+        let n_ratio = if ssh_tp > 0.0 {
+            native_tp / ssh_tp
+        } else {
+            0.0
+        };
+        rows.push(Row {
+            what: format!(
+                "`pix db backup`, native transport, database of {} (archive {}) @ {rtt_ms} ms",
+                report::size_label(size),
+                bytes(native_archive)
+            ),
+            pix: format!(
+                "{} → {native_tp:.1} MB/s archive; max RSS {} MB",
+                n.render(),
+                native_rss / 1024
+            ),
+            baseline: format!(
+                "`ssh postgres:export DB > file`: {} → {ssh_tp:.1} MB/s; max RSS {} MB",
+                b.render(),
+                ssh_rss / 1024
+            ),
+            target: "throughput ≥ 0.9× baseline; peak memory ≤ 32 MB".into(),
+            verdict: Verdict::at_least(n_ratio, 0.9, "× the baseline's throughput")
+                .and(Verdict::at_most(native_rss as f64 / 1024.0, 32.0, "MB RSS")),
+        });
+        Ok((pix_rss.max(native_rss), ssh_rss))
     }
 }
 

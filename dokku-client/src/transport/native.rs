@@ -763,7 +763,10 @@ impl NativeTransport {
 
     /// A channel, its permit and the command's place in the count: a spare
     /// if there is one, else a new one.
-    async fn channel(&self, conn: &Arc<Conn>) -> Result<(Channel<Msg>, OwnedSemaphorePermit, Flight)> {
+    async fn channel(
+        &self,
+        conn: &Arc<Conn>,
+    ) -> Result<(Channel<Msg>, OwnedSemaphorePermit, Flight)> {
         let flight = conn.start_flight();
         loop {
             if let Some((channel, permit)) = conn.take_spare() {
