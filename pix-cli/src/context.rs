@@ -46,10 +46,9 @@ pub struct Global {
     /// Per-command timeout in seconds [env: PIX_TIMEOUT].
     #[arg(long, global = true, value_name = "SECONDS")]
     pub timeout: Option<u64>,
-    /// The SSH transport: `openssh` (the default: ssh with a ControlMaster)
-    /// or `native` (in-process, one round trip per command) [env: PIX_SSH;
-    /// default: the pix.toml host's `transport`].
-    #[arg(long = "ssh", global = true, value_name = "native|openssh")]
+    /// The SSH transport [env: PIX_SSH; default: the pix.toml host's
+    /// `transport`, else openssh].
+    #[arg(long = "ssh", global = true, value_name = "TRANSPORT", value_parser = ssh_kinds())]
     pub ssh: Option<pix_ops::config::SshKind>,
     /// An environment of pix.toml: its host and app.
     #[arg(long = "env", global = true, value_name = "NAME")]
@@ -344,6 +343,16 @@ pub fn confirm_destroy(
             "confirmation did not match {name}; nothing was done"
         )))
     }
+}
+
+/// `--ssh`'s values, listed in `--help` and completions.
+fn ssh_kinds() -> impl clap::builder::TypedValueParser<Value = pix_ops::config::SshKind> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new([
+        PossibleValue::new("openssh").help("the system ssh with a ControlMaster (the default)"),
+        PossibleValue::new("native").help("in-process (russh): one round trip per command"),
+    ])
+    .try_map(|s| s.parse::<pix_ops::config::SshKind>())
 }
 
 #[cfg(test)]

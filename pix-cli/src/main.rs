@@ -362,6 +362,24 @@ mod tests {
     }
 
     #[test]
+    fn ssh_lists_its_transports_and_refuses_others() {
+        let help = Cli::command().render_long_help().to_string();
+        let at = help.find("--ssh <TRANSPORT>").expect("--ssh in --help");
+        let section = &help[at..];
+        assert!(
+            section.contains("openssh:") && section.contains("native:"),
+            "{section}"
+        );
+        let cli = Cli::try_parse_from(["pix", "--ssh", "native", "apps", "list"]).unwrap();
+        assert_eq!(cli.global.ssh, Some(pix_ops::config::SshKind::Native));
+        let e = Cli::try_parse_from(["pix", "--ssh", "putty", "apps", "list"]).unwrap_err();
+        assert!(
+            e.to_string().contains("possible values: openssh, native"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn every_command_has_an_example() {
         fn walk(cmd: &clap::Command, path: &str) {
             for sub in cmd.get_subcommands() {

@@ -1,6 +1,8 @@
 //! `pix` on a real terminal, driven through tmux: `run` and `db connect` are
 //! interactive (a prompt appears, input reaches the remote, the exit code
-//! comes back), confirmations are typed, colour is on unless `NO_COLOR`.
+//! comes back), confirmations are typed, colour is on unless `NO_COLOR`;
+//! on the native transport too (its own `pty-req`, raw mode restored,
+//! window changes forwarded).
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
@@ -223,6 +225,129 @@ fn interactive_run_connect_confirm_and_colour() {
         .take_while(|l| !l.starts_with("EXIT="))
         .collect();
     assert!(table.contains("APP") && !table.contains('\x1b'), "{pane:?}");
+}
+
+/// Waits for a shell prompt (a line ending in `$` or `#`) in `session`.
+fn wait_for_prompt(t: &Tmux, session: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let pane = t.capture(session, false);
+        if pane
+            .lines()
+            .any(|l| l.trim_end().ends_with('$') || l.trim_end().ends_with('#'))
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no shell prompt:\n{pane}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The native transport's own terminal: the remote gets a pty of the local
+/// window's size and follows a resize (SIGWINCH → `window-change`), input and
+/// output go through, the exit code comes back, and the local terminal is
+/// back in cooked mode (canonical, echoing) once pix has exited.
+#[test]
+fn interactive_sessions_on_the_native_transport() {
+    let w = World::start();
+    scenario::deploy_sample_app(&w.sb, w.dir.path(), APP, DB, 3).expect("deploy");
+    let t = Tmux::new();
+    let cwd = w.dir.path();
+    let after = "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo LOCAL-END";
+
+    t.start(
+        "run",
+        cwd,
+        &format!(
+            "{}; echo EXIT=$?; {after}",
+            pix_line(&w, &format!("--ssh native run {APP} -- sh"))
+        ),
+    );
+    wait_for_prompt(&t, "run");
+    // `tty` names the remote pty; `stty size` is the local window's (160x50)
+    // (the markers are computed remotely, so the echoed input never matches)
+    t.type_line("run", "echo TTY-$((1+1))=$(tty) SIZE-$((2+2))=$(stty size)");
+    let pane = t.wait_for("run", "SIZE-4=");
+    assert!(pane.contains("TTY-2=/dev/pts/"), "{pane}");
+    assert!(pane.contains("SIZE-4=50 160"), "{pane}");
+    t.tmux(&["resize-window", "-t", "run", "-x", "100", "-y", "30"]);
+    std::thread::sleep(Duration::from_millis(500));
+    t.type_line("run", "echo RESIZED-$((3+3))=$(stty size)");
+    let pane = t.wait_for("run", "RESIZED-6=");
+    assert!(pane.contains("RESIZED-6=30 100"), "{pane}");
+    // Bytes the remote writes come through as written (an escape sequence
+    // for bold, read back by the pane with -e), and what is typed arrives.
+    t.type_line(
+        "run",
+        "printf 'A\\033[1mBOLD\\033[0m\\n'; echo hello-$((6*7))",
+    );
+    t.wait_for("run", "hello-42");
+    assert!(
+        t.capture("run", true).contains("\x1b[1mBOLD"),
+        "no escape kept"
+    );
+    t.type_line("run", "exit 7");
+    let pane = t.wait_for("run", "LOCAL-END");
+    assert!(pane.contains("EXIT=7"), "{pane}");
+    assert!(
+        pane.contains("icanon echo") && !pane.contains("-icanon") && !pane.contains("-echo "),
+        "the local terminal was not restored:\n{pane}"
+    );
+
+    // psql through postgres:connect: a query, Ctrl-C cancels a long one
+    // (the byte reaches the remote pty, whose line discipline signals psql),
+    // \\q ends it with psql's exit code.
+    t.start(
+        "psql",
+        cwd,
+        &format!(
+            "{}; echo EXIT=$?; {after}",
+            pix_line(&w, &format!("--ssh native db connect {DB}"))
+        ),
+    );
+    t.wait_for("psql", "=>");
+    t.type_line("psql", "select 6*7 as answer \\g");
+    let pane = t.wait_for("psql", "(1 row)");
+    assert!(pane.contains("42"), "{pane}");
+    t.type_line("psql", "select pg_sleep(60) \\g");
+    std::thread::sleep(Duration::from_millis(700));
+    t.tmux(&["send-keys", "-t", "psql", "C-c"]);
+    t.wait_for("psql", "canceling statement due to user request");
+    t.type_line("psql", "\\q");
+    let pane = t.wait_for("psql", "LOCAL-END");
+    assert!(pane.contains("EXIT=0"), "{pane}");
+    assert!(pane.contains("icanon echo"), "{pane}");
+
+    // A hang-up of the local terminal (tmux kills the session: SIGHUP) ends
+    // the session, and pix exits.
+    t.start(
+        "hup",
+        cwd,
+        &pix_line(&w, &format!("--ssh native run {APP} -- sh")),
+    );
+    wait_for_prompt(&t, "hup");
+    t.type_line("hup", "echo started-$((1+1))");
+    t.wait_for("hup", "started-2");
+    t.tmux(&["kill-session", "-t", "hup"]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        // pix itself (its argv starts with the binary), not the shells of
+        // the earlier sessions, whose command lines name it too.
+        let pattern = format!("^{} .*--ssh native run", common::pix_bin().display());
+        let left = Command::new("pgrep")
+            .args(["-f", &pattern])
+            .output()
+            .unwrap();
+        if left.stdout.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pix still runs after SIGHUP: {}",
+            String::from_utf8_lossy(&left.stdout)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]

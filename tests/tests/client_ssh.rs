@@ -636,6 +636,35 @@ async fn interactive_commands_return_the_remote_exit_code() {
     assert_no_leak(&ctl, pid).await;
 }
 
+/// The native transport's terminal path without a terminal (stdin not
+/// inherited): no `pty-req`, no raw mode, the remote exit code returned, stdout
+/// given to a writer as is; the channel given back (the spare refilled).
+/// Its terminal itself is checked through tmux in `pix-cli/tests/cli_terminal.rs`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interactive_commands_return_the_remote_exit_code_native() {
+    let sandbox = start(SandboxOptions::default());
+    let client = Client::new(connect(Which::Native, config(&sandbox)).await.unwrap());
+    let out = client
+        .execute(Request::new(Command::read("apps:report").value("nope")).tty(true))
+        .await
+        .unwrap();
+    assert_eq!(out.exit_code, 20);
+    let out = client
+        .execute(Request::new(Command::read("version")).tty(true))
+        .await
+        .unwrap();
+    assert_eq!(out.exit_code, 0);
+    assert!(out.stdout_text().contains("dokku version"), "{out:?}");
+    for _ in 0..20 {
+        let out = client
+            .execute(Request::new(Command::read("apps:list")).tty(true))
+            .await
+            .unwrap();
+        assert_eq!(out.exit_code, 0);
+    }
+    client.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_127_from_the_forced_command_is_not_dokku() {
     let sandbox = start(SandboxOptions::default());

@@ -6,12 +6,13 @@
 //! What runs there: version detection, every read the client has for every
 //! app (reports parsed without a parse error), and the life of one scratch
 //! app (`pix-e2e-<run id>-lifecycle-app`, see `pix_sandbox::e2e`): create, config with hostile values, lock, report,
-//! destroy. Nothing else on the host is changed.
+//! destroy. Nothing else on the host is changed. `PIX_SSH=native` (as
+//! `cargo xtask e2e` sets for its second pass) uses the native transport.
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 use dokku_client::config::{ConfigSetOptions, ExportFormat};
-use dokku_client::transport::{SshConfig, SshTransport};
+use dokku_client::transport::{NativeTransport, SshConfig, SshTransport, Transport};
 use dokku_client::Client;
 use pix_sandbox::e2e::{Host, Scratch};
 use pix_sandbox::target::{self, TestTarget};
@@ -26,9 +27,17 @@ fn client_for(target: &TestTarget, rt: &tokio::runtime::Runtime) -> Client {
     if let Some(kh) = &target.known_hosts {
         config = config.known_hosts(kh.clone());
     }
-    let transport = rt
-        .block_on(SshTransport::connect(config))
-        .expect("connect to DOKKU_TEST_HOST");
+    // The transport `cargo xtask e2e` runs this pass on (`PIX_SSH`).
+    let transport: Box<dyn Transport> = match std::env::var("PIX_SSH").as_deref() {
+        Ok("native") => Box::new(
+            rt.block_on(NativeTransport::connect(config))
+                .expect("connect to DOKKU_TEST_HOST (native transport)"),
+        ),
+        _ => Box::new(
+            rt.block_on(SshTransport::connect(config))
+                .expect("connect to DOKKU_TEST_HOST"),
+        ),
+    };
     Client::new(transport)
 }
 

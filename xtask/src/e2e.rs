@@ -12,7 +12,11 @@
 //!   the real-host path (ssh, git, `postgres:connect`; never the emulator's
 //!   files).
 //!
-//! The run id (`<unix seconds>-<4 hex>`) goes to the tests as
+//! The suite runs once per SSH transport (`PIX_SSH=openssh`, then
+//! `PIX_SSH=native`, which every `pix` the tests start and the typed client of
+//! `real_host` honour); `--ssh openssh|native` runs one pass only.
+//!
+//! The run id (`<unix seconds>-<4 hex>`, one per pass) goes to the tests as
 //! `PIX_E2E_RUN_ID`: every app and service of the run is
 //! `pix-e2e-<run id>-*`.
 
@@ -35,18 +39,44 @@ pub(crate) struct E2eArgs {
     pub known_hosts: Option<String>,
     pub yes: bool,
     pub profile: Option<Profile>,
+    /// The SSH transports to run the suite on (`--ssh`; default both).
+    pub transports: Vec<Transport>,
     /// Arguments for the test binaries (after `--`).
     pub test_args: Vec<String>,
 }
 
 pub(crate) const E2E_USAGE: &str = "\
 usage: cargo xtask e2e [--host H] [--port P] [--user U] [--key FILE] [--known-hosts FILE]
-                       [--yes] [--profile 0.38|0.30|0.19] [-- TEST ARGS...]
+                       [--yes] [--profile 0.38|0.30|0.19] [--ssh openssh|native|both]
+                       [-- TEST ARGS...]
 
 Runs the end-to-end suite against the Dokku host given (or DOKKU_TEST_HOST, DOKKU_TEST_PORT,
 DOKKU_TEST_USER, DOKKU_TEST_KEY, DOKKU_TEST_KNOWN_HOSTS); without one, against a local
-sandbox posing as a remote host (--profile picks its Dokku version).
+sandbox posing as a remote host (--profile picks its Dokku version). The suite runs once per
+SSH transport (PIX_SSH=openssh, then PIX_SSH=native); --ssh picks one.
 ";
+
+/// An SSH transport of `pix` (the value of `PIX_SSH` for a pass).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// The system `ssh` with a ControlMaster.
+    OpenSsh,
+    /// The in-process russh transport.
+    Native,
+}
+
+impl Transport {
+    /// Both, in the order the suite runs them.
+    pub(crate) const ALL: [Transport; 2] = [Transport::OpenSsh, Transport::Native];
+
+    /// `PIX_SSH`'s value.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Transport::OpenSsh => "openssh",
+            Transport::Native => "native",
+        }
+    }
+}
 
 /// Parses the flags (also `--flag=value`).
 pub(crate) fn parse_args(args: &[String]) -> Result<E2eArgs, String> {
@@ -78,6 +108,18 @@ pub(crate) fn parse_args(args: &[String]) -> Result<E2eArgs, String> {
                 out.profile = Some(Profile::parse(&v).ok_or_else(|| {
                     format!("unknown profile `{v}`: use 0.38 (default), 0.30 or 0.19")
                 })?);
+            }
+            "--ssh" => {
+                out.transports = match value("--ssh")?.as_str() {
+                    "openssh" => vec![Transport::OpenSsh],
+                    "native" => vec![Transport::Native],
+                    "both" => Transport::ALL.to_vec(),
+                    other => {
+                        return Err(format!(
+                            "unknown transport `{other}`: use openssh, native or both"
+                        ))
+                    }
+                }
             }
             "--yes" | "-y" => out.yes = true,
             "--help" | "-h" => return Err(E2E_USAGE.to_string()),
@@ -148,13 +190,21 @@ pub(crate) fn run(raw: &[String]) -> Result<(), String> {
     let args = parse_args(raw)?;
     match target_of(&args, |name| std::env::var(name).ok())? {
         Some(target) => run_against_host(&args, raw, target),
-        None => run_on_sandbox(args.profile.unwrap_or_default(), &args.test_args),
+        None => run_on_sandbox(
+            args.profile.unwrap_or_default(),
+            &args.transports,
+            &args.test_args,
+        ),
     }
 }
 
 /// The suite on a fresh sandbox posing as a remote host (`cargo xtask
-/// test` runs this too).
-pub(crate) fn run_on_sandbox(profile: Profile, test_args: &[String]) -> Result<(), String> {
+/// test` runs this too), once per transport of `transports` (empty: both).
+pub(crate) fn run_on_sandbox(
+    profile: Profile,
+    transports: &[Transport],
+    test_args: &[String],
+) -> Result<(), String> {
     crate::test_cmd::ensure_prerequisites()?;
     crate::build_emulator()?;
     let sandbox = Sandbox::start(SandboxOptions::profile(profile)).map_err(|e| e.to_string())?;
@@ -165,9 +215,42 @@ pub(crate) fn run_on_sandbox(profile: Profile, test_args: &[String]) -> Result<(
         target.host,
         target.port
     );
-    let result = run_suite(&Host::new(target), test_args, false);
+    let result = run_passes(&Host::new(target), transports, test_args, false);
     drop(sandbox);
     result
+}
+
+/// One pass of the suite per transport (empty: both); every pass runs even
+/// when one fails, and the failures are reported together.
+fn run_passes(
+    host: &Host,
+    transports: &[Transport],
+    test_args: &[String],
+    clean_hint: bool,
+) -> Result<(), String> {
+    let transports = if transports.is_empty() {
+        &Transport::ALL[..]
+    } else {
+        transports
+    };
+    let mut failures = Vec::new();
+    for (i, transport) in transports.iter().enumerate() {
+        // The first pass takes the process's run id (PIX_E2E_RUN_ID when
+        // set); each later one a new one, so no pass sees another's names.
+        let run_id = if i == 0 {
+            RunId::current().clone()
+        } else {
+            RunId::new()
+        };
+        if let Err(e) = run_suite(host, *transport, &run_id, test_args, clean_hint) {
+            failures.push(format!("{}: {e}", transport.name()));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
 }
 
 fn run_against_host(args: &E2eArgs, raw: &[String], target: TestTarget) -> Result<(), String> {
@@ -217,7 +300,7 @@ fn run_against_host(args: &E2eArgs, raw: &[String], target: TestTarget) -> Resul
             return Err("not confirmed; nothing was done".into());
         }
     }
-    run_suite(&host, &args.test_args, true)
+    run_passes(&host, &args.transports, &args.test_args, true)
 }
 
 fn describe_plan(prefix: &str) {
@@ -228,8 +311,13 @@ fn describe_plan(prefix: &str) {
     );
 }
 
-fn run_suite(host: &Host, test_args: &[String], clean_hint: bool) -> Result<(), String> {
-    let run_id = RunId::current();
+fn run_suite(
+    host: &Host,
+    transport: Transport,
+    run_id: &RunId,
+    test_args: &[String],
+    clean_hint: bool,
+) -> Result<(), String> {
     let prefix = run_id.prefix();
     describe_plan(&prefix);
     if clean_hint {
@@ -254,20 +342,23 @@ fn run_suite(host: &Host, test_args: &[String], clean_hint: bool) -> Result<(), 
         "--",
     ])
     .args(test_args)
-    .env(e2e::RUN_ID_ENV, run_id.to_string());
+    .env(e2e::RUN_ID_ENV, run_id.to_string())
+    .env("PIX_SSH", transport.name());
     for (name, value) in target_env(host.target()) {
         cmd.env(name, value);
     }
     println!(
-        "xtask e2e: cargo test -p pix-cli --test e2e -p pix-sandbox --test real_host -- {} (run id {run_id})",
+        "xtask e2e: PIX_SSH={} cargo test -p pix-cli --test e2e -p pix-sandbox --test real_host -- {} (run id {run_id})",
+        transport.name(),
         test_args.join(" ")
     );
     let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
     let elapsed = started.elapsed();
     let left = host.remove_matching(|n| n.starts_with(&prefix))?;
     println!(
-        "xtask e2e: {} in {:.0} s",
+        "xtask e2e: {} on the {} transport in {:.0} s",
         if status.success() { "passed" } else { "FAILED" },
+        transport.name(),
         elapsed.as_secs_f64()
     );
     if !left.apps.is_empty() || !left.services.is_empty() || !left.failures.is_empty() {
@@ -366,6 +457,16 @@ mod tests {
         .unwrap();
         assert!(a.yes);
         assert_eq!(a.test_args, ["run_"]);
+        assert!(a.transports.is_empty(), "both by default");
+        assert_eq!(
+            parse_args(&args(&["--ssh", "native"])).unwrap().transports,
+            [Transport::Native]
+        );
+        assert_eq!(
+            parse_args(&args(&["--ssh=both"])).unwrap().transports,
+            Transport::ALL
+        );
+        assert!(parse_args(&args(&["--ssh", "putty"])).is_err());
         let env = |name: &str| match name {
             "DOKKU_TEST_HOST" => Some("env-host".to_string()),
             "DOKKU_TEST_USER" => Some("deploy".to_string()),

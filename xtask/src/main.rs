@@ -106,7 +106,7 @@ fn main() -> ExitCode {
             // The whole suite includes the end-to-end one (sandbox form);
             // with ARGS the caller picked tests, so it is left out.
             let e2e = if rest.is_empty() {
-                e2e::run_on_sandbox(Profile::default(), &[])
+                e2e::run_on_sandbox(Profile::default(), &[], &[])
             } else {
                 Ok(())
             };

@@ -21,6 +21,7 @@ pub mod local;
 pub mod native;
 pub mod scripted;
 pub mod ssh;
+mod terminal;
 
 pub use io::Limits;
 pub use lines::LineSink;

@@ -1,11 +1,14 @@
 //! SSH transport that owns its connection in-process (the `russh` crate).
 //!
-//! Where [`SshTransport`] goes through the OpenSSH multiplexer (a command
+//! Where [`SshTransport`](crate::transport::SshTransport) goes through the OpenSSH multiplexer (a command
 //! opens a session channel and waits for its confirmation, then sends `exec`:
-//! two round trips), [`NativeTransport`] keeps **one spare session channel
+//! two round trips), [`NativeTransport`] keeps **a spare session channel
 //! open ahead of need**: a command takes it, sends `exec` (and EOF, or its
 //! stdin) at once, and the server's answer is the only round trip. A new spare
-//! is opened in the background while the command runs.
+//! is opened in the background while the command runs. One spare at first;
+//! once commands have run side by side (joined reads), as many as the most
+//! that ran at once, up to half of [`SshConfig::max_sessions`], so a stage of
+//! joined reads costs one round trip too.
 //!
 //! ## What holds as for the OpenSSH transport
 //! - **Host keys are strict**: the same known_hosts files (the configured one
@@ -20,7 +23,7 @@
 //!   `ssh -G`; ed25519, ECDSA and RSA (SHA-2 signatures). An encrypted key
 //!   cannot be unlocked here (no prompt): a clear [`Error::Config`] says to
 //!   load it into the agent, unless the agent holds it.
-//! - **At most [`SshConfig::max_sessions`] channels open at once, the spare
+//! - **At most [`SshConfig::max_sessions`] channels open at once, the spares
 //!   included** (each open channel holds a permit).
 //! - **Timeouts end the remote command**: a dropped command future sends
 //!   `signal TERM`, EOF and closes the channel (sshd then closes the remote
@@ -33,11 +36,17 @@
 //! ## What it does not do
 //! `ProxyJump`, `ProxyCommand`, security keys (`sk-` types) and PKCS#11:
 //! [`native_unsupported`] says so, and the caller uses the OpenSSH transport.
-//! Terminals ([`Request::tty`]) are handed to the system `ssh -t` through a
-//! [`SshTransport`] opened on first need, with the same strict settings.
+//!
+//! ## Terminals
+//! [`Request::tty`] (interactive `run`, `postgres:connect`) is served here
+//! too: `pty-req` (`$TERM`, the window size, the local modes) pipelined with
+//! `exec` on the spare channel, the local terminal in raw mode until the
+//! session ends (restored on every way out), `SIGWINCH` forwarded as
+//! `window-change`, the remote exit status returned. Stdin is read by a
+//! thread that is stopped when the command ends (`terminal.rs`).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,9 +61,8 @@ use crate::error::{Error, Result};
 use crate::output::Output;
 use crate::transport::io::{feed_stdin, Limits, STDERR_TRUNCATED_MARKER};
 use crate::transport::ssh::{classify_ssh_failure, pinned_key_line};
-use crate::transport::{
-    HostKeyPolicy, LoginMode, Request, SshConfig, SshTransport, Stdin, Stdout, Transport,
-};
+use crate::transport::terminal;
+use crate::transport::{HostKeyPolicy, LoginMode, Request, SshConfig, Stdin, Stdout, Transport};
 
 /// How many times a refused channel open (the server's `MaxSessions` slots
 /// not yet freed) is asked again.
@@ -190,7 +198,7 @@ fn is_security_key(path: &Path) -> bool {
 
 /// Why the native transport cannot serve `config` as OpenSSH would (a
 /// `ProxyJump`/`ProxyCommand`/PKCS#11 in `~/.ssh/config`, a security key),
-/// or `None`. The caller then uses [`SshTransport`] (never a weaker login).
+/// or `None`. The caller then uses [`SshTransport`](crate::transport::SshTransport) (never a weaker login).
 pub fn native_unsupported(config: &SshConfig) -> Option<String> {
     let r = resolve(config);
     if let Some(what) = r.unsupported.first() {
@@ -437,11 +445,21 @@ impl client::Handler for Checker {
     }
 }
 
-/// One open connection and its spare channel.
+/// A spare channel and the permit it holds.
+type Spare = (Channel<Msg>, OwnedSemaphorePermit);
+
+/// One open connection and its spare channels.
 struct Conn {
     handle: Handle<Checker>,
-    spare: std::sync::Mutex<Option<(Channel<Msg>, OwnedSemaphorePermit)>>,
-    refilling: AtomicBool,
+    spares: std::sync::Mutex<Vec<Spare>>,
+    /// Spares being opened (changed under the `spares` lock).
+    opening: AtomicUsize,
+    /// Commands holding a channel now.
+    in_flight: AtomicUsize,
+    /// How many spares to keep: the most commands this connection ran at
+    /// once (at least 1, at most `max_spares`).
+    want: AtomicUsize,
+    max_spares: usize,
     spare_ready: Notify,
 }
 
@@ -450,15 +468,34 @@ impl Conn {
         !self.handle.is_closed()
     }
 
-    fn take_spare(&self) -> Option<(Channel<Msg>, OwnedSemaphorePermit)> {
-        self.spare.lock().unwrap_or_else(|p| p.into_inner()).take()
+    fn lock_spares(&self) -> std::sync::MutexGuard<'_, Vec<Spare>> {
+        self.spares.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn take_spare(&self) -> Option<Spare> {
+        self.lock_spares().pop()
     }
 
     fn has_spare(&self) -> bool {
-        self.spare
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some()
+        !self.lock_spares().is_empty()
+    }
+
+    /// A command takes a channel: counted, and the spares to keep raised to
+    /// the most seen at once.
+    fn start_flight(self: &Arc<Self>) -> Flight {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.want
+            .fetch_max(now.min(self.max_spares), Ordering::SeqCst);
+        Flight(self.clone())
+    }
+}
+
+/// A command holding a channel (uncounted on drop).
+struct Flight(Arc<Conn>);
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -477,24 +514,39 @@ async fn open_channel(handle: &Handle<Checker>) -> std::result::Result<Channel<M
     }
 }
 
-/// Opens a spare channel in the background when there is none and a permit
-/// is free (the spare holds one: never more than `max_sessions` channels).
+/// Opens spare channels in the background up to the number wanted, while
+/// permits are free (each spare holds one: never more than `max_sessions`
+/// channels).
 fn refill(conn: &Arc<Conn>, permits: &Arc<Semaphore>) {
-    if conn.has_spare() || !conn.alive() || conn.refilling.swap(true, Ordering::SeqCst) {
+    if !conn.alive() {
         return;
     }
-    let Ok(permit) = permits.clone().try_acquire_owned() else {
-        conn.refilling.store(false, Ordering::SeqCst);
-        return;
-    };
-    let conn = conn.clone();
-    tokio::spawn(async move {
-        if let Ok(channel) = open_channel(&conn.handle).await {
-            *conn.spare.lock().unwrap_or_else(|p| p.into_inner()) = Some((channel, permit));
+    loop {
+        let permit = {
+            let spares = conn.lock_spares();
+            let have = spares.len() + conn.opening.load(Ordering::SeqCst);
+            if have >= conn.want.load(Ordering::SeqCst) {
+                return;
+            }
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                return;
+            };
+            conn.opening.fetch_add(1, Ordering::SeqCst);
+            permit
+        };
+        let conn = conn.clone();
+        tokio::spawn(async move {
+            let opened = open_channel(&conn.handle).await;
+            {
+                let mut spares = conn.lock_spares();
+                if let Ok(channel) = opened {
+                    spares.push((channel, permit));
+                }
+                conn.opening.fetch_sub(1, Ordering::SeqCst);
+            }
             conn.spare_ready.notify_waiters();
-        }
-        conn.refilling.store(false, Ordering::SeqCst);
-    });
+        });
+    }
 }
 
 /// Ends the remote command if the command's future is dropped before it
@@ -502,6 +554,7 @@ fn refill(conn: &Arc<Conn>, permits: &Arc<Semaphore>) {
 struct EndOnDrop {
     write: Option<Arc<ChannelWriteHalf<Msg>>>,
     permit: Option<OwnedSemaphorePermit>,
+    _flight: Flight,
 }
 
 impl EndOnDrop {
@@ -530,8 +583,14 @@ impl Drop for EndOnDrop {
 
 /// Collects stdout: captured under a cap, or copied to a writer.
 enum OutSink {
-    Capture { buf: Vec<u8>, limit: usize },
+    Capture {
+        buf: Vec<u8>,
+        limit: usize,
+    },
     Writer(Box<dyn tokio::io::AsyncWrite + Send + Unpin>),
+    /// This process's stdout, flushed after every chunk (a prompt has no
+    /// newline).
+    Terminal(tokio::io::Stdout),
 }
 
 impl OutSink {
@@ -554,6 +613,14 @@ impl OutSink {
                 .write_all(data)
                 .await
                 .map_err(|e| Error::io("writing the command's output", e)),
+            OutSink::Terminal(w) => {
+                w.write_all(data)
+                    .await
+                    .map_err(|e| Error::io("writing the command's output", e))?;
+                w.flush()
+                    .await
+                    .map_err(|e| Error::io("writing the command's output", e))
+            }
         }
     }
 
@@ -562,6 +629,12 @@ impl OutSink {
             OutSink::Capture { buf, .. } => Ok(buf),
             OutSink::Writer(mut w) => {
                 w.shutdown()
+                    .await
+                    .map_err(|e| Error::io("finishing the command's output", e))?;
+                Ok(Vec::new())
+            }
+            OutSink::Terminal(mut w) => {
+                w.flush()
                     .await
                     .map_err(|e| Error::io("finishing the command's output", e))?;
                 Ok(Vec::new())
@@ -577,7 +650,6 @@ pub struct NativeTransport {
     state: Arc<Mutex<Option<Arc<Conn>>>>,
     permits: Arc<Semaphore>,
     closed: Arc<AtomicBool>,
-    tty: Mutex<Option<SshTransport>>,
 }
 
 impl std::fmt::Debug for NativeTransport {
@@ -609,7 +681,6 @@ impl NativeTransport {
             config,
             state: Arc::new(Mutex::new(None)),
             closed: Arc::new(AtomicBool::new(false)),
-            tty: Mutex::new(None),
         })
     }
 
@@ -675,8 +746,11 @@ impl NativeTransport {
             };
             let conn = Arc::new(Conn {
                 handle,
-                spare: std::sync::Mutex::new(None),
-                refilling: AtomicBool::new(false),
+                spares: std::sync::Mutex::new(Vec::new()),
+                opening: AtomicUsize::new(0),
+                in_flight: AtomicUsize::new(0),
+                want: AtomicUsize::new(1),
+                max_spares: (config.max_sessions / 2).max(1),
                 spare_ready: Notify::new(),
             });
             refill(&conn, &permits);
@@ -687,12 +761,17 @@ impl NativeTransport {
             .map_err(|e| self.transport_error(format!("the connection task failed: {e}")))?
     }
 
-    /// A channel and its permit: the spare if there is one, else a new one.
-    async fn channel(&self, conn: &Arc<Conn>) -> Result<(Channel<Msg>, OwnedSemaphorePermit)> {
+    /// A channel, its permit and the command's place in the count: a spare
+    /// if there is one, else a new one.
+    async fn channel(
+        &self,
+        conn: &Arc<Conn>,
+    ) -> Result<(Channel<Msg>, OwnedSemaphorePermit, Flight)> {
+        let flight = conn.start_flight();
         loop {
-            if let Some(spare) = conn.take_spare() {
+            if let Some((channel, permit)) = conn.take_spare() {
                 refill(conn, &self.permits);
-                return Ok(spare);
+                return Ok((channel, permit, flight));
             }
             let ready = conn.spare_ready.notified();
             tokio::select! {
@@ -702,7 +781,7 @@ impl NativeTransport {
                         self.transport_error(format!("could not open a session channel: {e}"))
                     })?;
                     refill(conn, &self.permits);
-                    return Ok((channel, permit));
+                    return Ok((channel, permit, flight));
                 }
                 _ = ready => continue,
                 _ = tokio::time::sleep(Duration::from_millis(100)) => continue,
@@ -721,12 +800,13 @@ impl NativeTransport {
 
     async fn run_piped(&self, conn: &Arc<Conn>, line: &str, request: Request) -> Result<Output> {
         let shown = request.command.display();
-        let (channel, permit) = self.channel(conn).await?;
+        let (channel, permit, flight) = self.channel(conn).await?;
         let (mut read, write) = channel.split();
         let write = Arc::new(write);
         let mut guard = EndOnDrop {
             write: Some(write.clone()),
             permit: Some(permit),
+            _flight: flight,
         };
         write
             .exec(true, line.as_bytes().to_vec())
@@ -740,14 +820,7 @@ impl NativeTransport {
                         let _ = write.eof().await;
                         Ok(None)
                     }
-                    Stdin::Inherit => {
-                        let mut sink = write.make_writer();
-                        Ok(Some(tokio::spawn(async move {
-                            let mut stdin = tokio::io::stdin();
-                            let _ = tokio::io::copy(&mut stdin, &mut sink).await;
-                            let _ = sink.shutdown().await;
-                        })))
-                    }
+                    Stdin::Inherit => forward_stdin(write).map(Some),
                     other => feed_stdin(other, Some(write.make_writer()))
                         .await
                         .map(|()| None),
@@ -798,7 +871,9 @@ impl NativeTransport {
         };
         let (inherit_task, (err, code, signal, closed)) = tokio::try_join!(stdin_fut, read_fut)?;
         if let Some(t) = inherit_task {
+            // Stops the stdin thread (its drop waits for it).
             t.abort();
+            let _ = t.await;
         }
         let exit_code = match (code, signal) {
             (Some(c), _) => i32::try_from(c).unwrap_or(-1),
@@ -826,15 +901,200 @@ impl NativeTransport {
         })
     }
 
-    async fn run_tty(&self, request: Request) -> Result<Output> {
-        let mut slot = self.tty.lock().await;
-        if slot.is_none() {
-            *slot = Some(SshTransport::connect(self.config.clone()).await?);
+    /// An interactive session: a `pty-req` with `$TERM`, the local window
+    /// size and modes, pipelined with the `exec` on the spare channel (one
+    /// round trip, as a piped command); the local terminal in raw mode for the
+    /// session (restored on every way out: the end, an error, a signal, a
+    /// panic's unwinding); window changes (`SIGWINCH`) forwarded; bytes both
+    /// ways untouched; the remote exit status returned. Unless stdin is
+    /// inherited and a terminal there is no `pty-req` and no raw mode (as
+    /// `ssh -t` without a terminal).
+    /// `SIGTERM` or `SIGHUP` to this process ends the session (its channel
+    /// closed, so the remote terminal hangs up) and is reported as
+    /// interrupted.
+    async fn run_tty(&self, conn: &Arc<Conn>, line: &str, request: Request) -> Result<Output> {
+        #[derive(Debug, PartialEq)]
+        enum Reply {
+            Pty,
+            Exec,
         }
-        match slot.as_ref() {
-            Some(t) => t.execute(request).await,
-            None => Err(self.closed_error()),
+        let shown = request.command.display();
+        // The local side first: a failure here sends nothing.
+        let mut raw = None;
+        let mut modes = Vec::new();
+        if matches!(request.stdin, Stdin::Inherit) && terminal::stdin_is_terminal() {
+            let (mode, saved) = terminal::RawMode::enter()
+                .map_err(|e| Error::io("putting the terminal in raw mode", e))?;
+            modes = terminal::modes(&saved);
+            raw = Some(mode);
         }
+        let (channel, permit, flight) = self.channel(conn).await?;
+        let (mut read, write) = channel.split();
+        let write = Arc::new(write);
+        let mut guard = EndOnDrop {
+            write: Some(write.clone()),
+            permit: Some(permit),
+            _flight: flight,
+        };
+        let mut pending = std::collections::VecDeque::new();
+        if raw.is_some() {
+            let (cols, rows, xpix, ypix) = terminal::window_size().unwrap_or((80, 24, 0, 0));
+            write
+                .request_pty(true, &terminal::term_name(), cols, rows, xpix, ypix, &modes)
+                .await
+                .map_err(|e| self.transport_error(format!("could not ask for a terminal: {e}")))?;
+            pending.push_back(Reply::Pty);
+        }
+        write
+            .exec(true, line.as_bytes().to_vec())
+            .await
+            .map_err(|e| self.transport_error(format!("could not send `{shown}`: {e}")))?;
+        pending.push_back(Reply::Exec);
+        let stdin_task = {
+            let write = write.clone();
+            match request.stdin {
+                Stdin::Inherit => forward_stdin(write)?,
+                other => tokio::spawn(async move {
+                    let _ = feed_stdin(other, Some(write.make_writer())).await;
+                }),
+            }
+        };
+        let mut out = match request.stdout {
+            Stdout::Capture => OutSink::Capture {
+                buf: Vec::new(),
+                limit: self.config.limits.stdout,
+            },
+            Stdout::Writer(w) => OutSink::Writer(w),
+            Stdout::Inherit => OutSink::Terminal(tokio::io::stdout()),
+        };
+        let mut err_out = tokio::io::stderr();
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut winch = signal(SignalKind::window_change()).ok();
+        let mut term = signal(SignalKind::terminate()).ok();
+        let mut hup = signal(SignalKind::hangup()).ok();
+        let mut code = None;
+        let mut killed_by = None;
+        let mut ended_by = None;
+        let result: Result<()> = async {
+            loop {
+                tokio::select! {
+                    msg = read.wait() => match msg {
+                        None | Some(ChannelMsg::Close) => return Ok(()),
+                        Some(ChannelMsg::Data { data }) => out.push(&data, &shown).await?,
+                        Some(ChannelMsg::ExtendedData { data, ext: 1 }) => {
+                            let _ = err_out.write_all(&data).await;
+                            let _ = err_out.flush().await;
+                        }
+                        Some(ChannelMsg::ExitStatus { exit_status }) => code = Some(exit_status),
+                        Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
+                            killed_by = Some(signal_name)
+                        }
+                        Some(ChannelMsg::Success) => {
+                            pending.pop_front();
+                        }
+                        Some(ChannelMsg::Failure) => match pending.pop_front() {
+                            Some(Reply::Pty) => {
+                                // As ssh: go on without one, the terminal
+                                // back to normal for a line-by-line session.
+                                drop(raw.take());
+                                let _ = err_out
+                                    .write_all(b"PTY allocation request failed: the session has no terminal\r\n")
+                                    .await;
+                            }
+                            _ => {
+                                return Err(self.transport_error(format!(
+                                    "the server refused to run `{shown}` on the session channel"
+                                )))
+                            }
+                        },
+                        Some(_) => {}
+                    },
+                    Some(()) = next_signal(&mut winch) => {
+                        if let Some((cols, rows, xpix, ypix)) = terminal::window_size() {
+                            let _ = write.window_change(cols, rows, xpix, ypix).await;
+                        }
+                    }
+                    Some(()) = next_signal(&mut term) => {
+                        ended_by = Some("SIGTERM");
+                        return Ok(());
+                    }
+                    Some(()) = next_signal(&mut hup) => {
+                        ended_by = Some("SIGHUP");
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        .await;
+        // Stop reading the terminal before giving it back.
+        stdin_task.abort();
+        let _ = stdin_task.await;
+        let flushed = out.finish().await;
+        drop(raw);
+        result?;
+        if let Some(sig) = ended_by {
+            // The guard closes the channel: the remote terminal hangs up.
+            drop(guard);
+            return Err(Error::io(
+                "the interactive session",
+                std::io::Error::new(
+                    std::io::ErrorKind::Interrupted,
+                    format!("pix received {sig}; the session was closed"),
+                ),
+            ));
+        }
+        let stdout = flushed?;
+        let exit_code = match (code, killed_by) {
+            (Some(c), _) => i32::try_from(c).unwrap_or(-1),
+            (None, Some(sig)) => {
+                tracing::debug!(?sig, command = %shown, "the remote command was killed by a signal");
+                -1
+            }
+            (None, None) => {
+                return Err(self.transport_error(format!(
+                    "the connection ended before `{shown}` finished (no exit status)"
+                )));
+            }
+        };
+        guard.finished();
+        drop(guard);
+        refill(conn, &self.permits);
+        Ok(Output {
+            exit_code,
+            stdout,
+            stderr: Vec::new(),
+        })
+    }
+}
+
+/// Copies this process's stdin to the channel (EOF at its end) from a
+/// stoppable reader thread: aborting the task and awaiting it stops the
+/// thread, so nothing reads the terminal after the command.
+fn forward_stdin(write: Arc<ChannelWriteHalf<Msg>>) -> Result<tokio::task::JoinHandle<()>> {
+    let mut pump =
+        terminal::StdinPump::start().map_err(|e| Error::io("reading this process's stdin", e))?;
+    Ok(tokio::spawn(async move {
+        while let Some(chunk) = pump.recv().await {
+            match chunk {
+                Some(bytes) => {
+                    if write.data(&bytes[..]).await.is_err() {
+                        break;
+                    }
+                }
+                None => {
+                    let _ = write.eof().await;
+                    break;
+                }
+            }
+        }
+    }))
+}
+
+/// The next delivery of a signal, or never when it could not be watched.
+async fn next_signal(s: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+    match s {
+        Some(s) => s.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -1039,10 +1299,10 @@ async fn authenticate(
 impl Transport for NativeTransport {
     async fn execute(&self, request: Request) -> Result<Output> {
         let line = self.line(&request)?;
-        if request.tty {
-            return self.run_tty(request).await;
-        }
         let conn = self.connection().await?;
+        if request.tty {
+            return self.run_tty(&conn, &line, request).await;
+        }
         self.run_piped(&conn, &line, request).await
     }
 
@@ -1053,14 +1313,11 @@ impl Transport for NativeTransport {
     async fn close(&self) -> Result<()> {
         self.closed.store(true, Ordering::SeqCst);
         if let Some(conn) = self.state.lock().await.take() {
-            drop(conn.take_spare());
+            conn.lock_spares().clear();
             let _ = conn
                 .handle
                 .disconnect(russh::Disconnect::ByApplication, "", "en")
                 .await;
-        }
-        if let Some(t) = self.tty.lock().await.take() {
-            t.close().await?;
         }
         Ok(())
     }
