@@ -91,6 +91,24 @@ pub struct HostConfig {
     pub transport: Option<SshKind>,
 }
 
+impl HostConfig {
+    /// A host reached as `user@address[:port]` with Dokku's forced-command
+    /// login and nothing else set (a remote URL's, `DOKKU_HOST`'s).
+    pub fn dokku_login(address: &str, user: &str, port: Option<u16>) -> Self {
+        HostConfig {
+            address: address.to_string(),
+            port,
+            user: user.to_string(),
+            key: None,
+            known_hosts: None,
+            login: Login::Dokku,
+            sudo: false,
+            dokku_path: None,
+            transport: None,
+        }
+    }
+}
+
 /// The SSH transport: the OpenSSH multiplexer (default) or the in-process
 /// one (`dokku_client::transport::NativeTransport`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use dokku_client::Client;
 
-use crate::config::{HostConfig, Login, PixConfig};
+use crate::config::{HostConfig, PixConfig};
 use crate::connect::{connect, ConnectOptions};
 use crate::deploy::deploy_branch;
 use crate::git::Git;
@@ -28,17 +28,7 @@ pub fn host_for_url(config: Option<&PixConfig>, url: &RemoteUrl, port: Option<u1
             }
             h
         }
-        None => HostConfig {
-            address: url.host.clone(),
-            port: url.port.or(port),
-            user: url.user.clone(),
-            key: None,
-            known_hosts: None,
-            login: Login::Dokku,
-            sudo: false,
-            dokku_path: None,
-            transport: None,
-        },
+        None => HostConfig::dokku_login(&url.host, &url.user, url.port.or(port)),
     }
 }
 

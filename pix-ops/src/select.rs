@@ -25,7 +25,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::config::{Environment, HostConfig, HostOverrides, Login, PixConfig};
+use crate::config::{Environment, HostConfig, HostOverrides, PixConfig};
 use crate::error::{OpsError, Result};
 
 /// What the command line says.
@@ -195,17 +195,7 @@ impl Ambient {
 }
 
 fn plain_host(address: &str) -> HostConfig {
-    HostConfig {
-        address: address.to_string(),
-        port: None,
-        user: "dokku".into(),
-        key: None,
-        known_hosts: None,
-        login: Login::Dokku,
-        sudo: false,
-        dokku_path: None,
-        transport: None,
-    }
+    HostConfig::dokku_login(address, "dokku", None)
 }
 
 /// The only environment of `config` whose host has `address`: its name and
