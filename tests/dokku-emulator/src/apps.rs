@@ -140,14 +140,10 @@ pub(crate) fn clone(ctx: &mut Ctx, args: &[String]) -> Code {
         Ok(a) => a,
         Err(c) => return c,
     };
-    let old = a.positional.first().cloned().unwrap_or_default();
-    let new = a.positional.get(1).cloned().unwrap_or_default();
-    if old.is_empty() {
-        return ctx.fail("Please specify an app to run the command on");
-    }
-    if new.is_empty() {
-        return ctx.fail("Please specify an new app name");
-    }
+    let (old, new) = match old_and_new(ctx, &a.positional) {
+        Ok(pair) => pair,
+        Err(c) => return c,
+    };
     let old_st = match ctx.load_app(&old) {
         Ok(s) => s,
         Err(c) => return c,
@@ -471,6 +467,20 @@ pub(crate) fn set(ctx: &mut Ctx, args: &[String]) -> Code {
     }
 }
 
+/// The `<old-app> <new-app>` of `apps:clone` and `apps:rename`, with their
+/// shared messages (`plugins/apps/subcommands`: `CommandClone`, `CommandRename`).
+fn old_and_new(ctx: &mut Ctx, positional: &[String]) -> Result<(String, String), Code> {
+    let old = positional.first().cloned().unwrap_or_default();
+    let new = positional.get(1).cloned().unwrap_or_default();
+    if old.is_empty() {
+        return Err(ctx.fail("Please specify an app to run the command on"));
+    }
+    if new.is_empty() {
+        return Err(ctx.fail("Please specify an new app name"));
+    }
+    Ok((old, new))
+}
+
 /// `apps:rename [--skip-deploy] <old> <new>` (`CommandRename`): the new app
 /// takes over the old one's state (what each plugin's
 /// post-app-rename-setup copies: config, repository, properties, mounts,
@@ -488,14 +498,10 @@ pub(crate) fn rename(ctx: &mut Ctx, args: &[String]) -> Code {
         Ok(a) => a,
         Err(c) => return c,
     };
-    let old = a.positional.first().cloned().unwrap_or_default();
-    let new = a.positional.get(1).cloned().unwrap_or_default();
-    if old.is_empty() {
-        return ctx.fail("Please specify an app to run the command on");
-    }
-    if new.is_empty() {
-        return ctx.fail("Please specify an new app name");
-    }
+    let (old, new) = match old_and_new(ctx, &a.positional) {
+        Ok(pair) => pair,
+        Err(c) => return c,
+    };
     let mut st = match ctx.load_app(&old) {
         Ok(s) => s,
         Err(c) => return c,

@@ -15,19 +15,8 @@ pub(crate) fn set(ctx: &mut Ctx, args: &[String]) -> Code {
             return c;
         }
     }
-    if key.is_empty() {
-        return ctx.fail("No key specified");
-    }
-    if !VALID.contains(&key.as_str()) {
-        return ctx.fail(&format!(
-            "Invalid key specified, valid keys include: {}",
-            VALID.join(", ")
-        ));
-    }
-    if value.is_empty() {
-        ctx.info2_quiet(&format!("Unsetting {key}"));
-    } else {
-        ctx.info2_quiet(&format!("Setting {key} to {value}"));
+    if let Err(c) = properties::check_bash_set(ctx, VALID, &key, &value) {
+        return c;
     }
     match properties::write(ctx, "builder-herokuish", &app, &key, &value) {
         Ok(()) => 0,

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use nix::fcntl::{Flock, FlockArg};
 
-use super::{apps, now_secs, ps, state, valid_app_name, Code, Ctx};
+use super::{apps, now_secs, properties, ps, state, valid_app_name, Code, Ctx};
 
 /// The `\e[1G\e[K` prefix of Dokku's git-hook lines.
 const HOOK_PREFIX: &str = "\x1b[1G\x1b[K";
@@ -417,19 +417,8 @@ pub(crate) fn set(ctx: &mut Ctx, args: &[String]) -> Code {
             Err(c) => return c,
         }
     }
-    if key.is_empty() {
-        return ctx.fail("No key specified");
-    }
-    if !VALID.contains(&key.as_str()) {
-        return ctx.fail(&format!(
-            "Invalid key specified, valid keys include: {}",
-            VALID.join(", ")
-        ));
-    }
-    if value.is_empty() {
-        ctx.info2_quiet(&format!("Unsetting {key}"));
-    } else {
-        ctx.info2_quiet(&format!("Setting {key} to {value}"));
+    if let Err(c) = properties::check_bash_set(ctx, VALID, &key, &value) {
+        return c;
     }
     let saved = match (st, key.as_str()) {
         (None, "deploy-branch") => {

@@ -12,16 +12,48 @@ use super::{state, Code, Ctx};
 /// `plugin → property → value`.
 pub type Properties = BTreeMap<String, BTreeMap<String, String>>;
 
-/// The value of an app's property (`--global`: the global one); empty when
-/// unset.
-pub(crate) fn get(ctx: &Ctx, plugin: &str, app: &str, property: &str) -> String {
-    let props = if app == "--global" {
+/// Every property of an app (`--global`: the global ones).
+fn of(ctx: &Ctx, app: &str) -> Properties {
+    if app == "--global" {
         ctx.settings().properties
     } else {
         state::read_json::<state::AppState>(&ctx.layout.app_file(app))
             .map(|s| s.properties)
             .unwrap_or_default()
-    };
+    }
+}
+
+/// The checks and the message of a bash plugin's `<plugin>:set <app> <key>
+/// [<value>]` (as `plugins/git/subcommands/set` and
+/// `plugins/builder-herokuish/subcommands/set` do): a key is required and
+/// must be one of `valid`; then `Setting`/`Unsetting`.
+pub(crate) fn check_bash_set(
+    ctx: &mut Ctx,
+    valid: &[&str],
+    key: &str,
+    value: &str,
+) -> Result<(), Code> {
+    if key.is_empty() {
+        return Err(ctx.fail("No key specified"));
+    }
+    if !valid.contains(&key) {
+        return Err(ctx.fail(&format!(
+            "Invalid key specified, valid keys include: {}",
+            valid.join(", ")
+        )));
+    }
+    if value.is_empty() {
+        ctx.info2_quiet(&format!("Unsetting {key}"));
+    } else {
+        ctx.info2_quiet(&format!("Setting {key} to {value}"));
+    }
+    Ok(())
+}
+
+/// The value of an app's property (`--global`: the global one); empty when
+/// unset.
+pub(crate) fn get(ctx: &Ctx, plugin: &str, app: &str, property: &str) -> String {
+    let props = of(ctx, app);
     props
         .get(plugin)
         .and_then(|m| m.get(property))
@@ -38,13 +70,7 @@ pub(crate) fn get_default(
     property: &str,
     default: &str,
 ) -> String {
-    let props = if app == "--global" {
-        ctx.settings().properties
-    } else {
-        state::read_json::<state::AppState>(&ctx.layout.app_file(app))
-            .map(|s| s.properties)
-            .unwrap_or_default()
-    };
+    let props = of(ctx, app);
     props
         .get(plugin)
         .and_then(|m| m.get(property))
@@ -169,12 +195,6 @@ pub(crate) fn command_property_set(
 /// `PropertyGetAll`: every property of a plugin for an app (`--global`:
 /// the global ones).
 pub(crate) fn all(ctx: &Ctx, plugin: &str, app: &str) -> BTreeMap<String, String> {
-    let props = if app == "--global" {
-        ctx.settings().properties
-    } else {
-        state::read_json::<state::AppState>(&ctx.layout.app_file(app))
-            .map(|s| s.properties)
-            .unwrap_or_default()
-    };
+    let props = of(ctx, app);
     props.get(plugin).cloned().unwrap_or_default()
 }
