@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use dokku_client::command::ssh_line;
-use dokku_client::parse::report::{parse_report_text, report_maps, typed_reports};
+use dokku_client::parse::report::{parse_report_text, report_maps, typed_reports, ReportFormat};
 use dokku_client::{AppReport, Command, DokkuVersion};
 
 /// How many apps the big report has.
@@ -47,7 +47,7 @@ fn apps_report_text(apps: usize) -> String {
 /// The library's whole path from text to typed reports (what
 /// `Client::apps_reports` does after the bytes arrived).
 fn parse_apps(text: &str) -> Vec<AppReport> {
-    match typed_reports(text, false, "app", None) {
+    match typed_reports(text, ReportFormat::Text, "app", None) {
         Ok(reports) => reports,
         Err(e) => panic!("the generated report did not parse: {e:?}"),
     }
@@ -76,7 +76,7 @@ fn bench_apps_report(c: &mut Criterion) {
     });
     // The untyped path (`report_maps`: subject and snake_case field maps).
     group.bench_with_input(BenchmarkId::new("maps", APPS), &text, |b, text| {
-        b.iter(|| report_maps(black_box(text), false, "app", None))
+        b.iter(|| report_maps(black_box(text), ReportFormat::Text, "app", None))
     });
     group.finish();
 }

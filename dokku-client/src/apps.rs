@@ -37,42 +37,21 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::command::{Command, Effect};
-use crate::error::{Error, Result};
-use crate::parse::report::ReportFormat;
-use crate::parse::{
-    self,
-    report::{report_maps, typed_reports, ReportFields},
-};
+use crate::error::Result;
+use crate::parse::report::{parse_bool, ReportFields, ReportFormat};
+use crate::parse::{self};
+use crate::resource::{app_command, MissingIsNo};
 use crate::version::Capabilities;
 use crate::Client;
 
-/// Checks an app name against Dokku's rule `^[a-z0-9][a-z0-9.-]*$`.
-pub fn validate_app_name(app: &str) -> Result<()> {
-    let mut chars = app.chars();
-    let ok = matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidName {
-            name: app.to_string(),
-            message: "app names must start with a lowercase letter or digit and contain only lowercase letters, digits, dots and hyphens (^[a-z0-9][a-z0-9.-]*$)".into(),
-        })
-    }
-}
-
-/// `"true"`/`"false"` as a bool; anything else is `None`.
-pub(crate) fn parse_bool(value: &str) -> Option<bool> {
-    match value {
-        "true" => Some(true),
-        "false" => Some(false),
-        _ => None,
-    }
-}
+/// Dokku's app name rule, checked by every builder that takes an app (its
+/// home is [`crate::names`]; this path is kept for existing callers).
+pub use crate::names::validate_app_name;
 
 /// `apps:report` for one app. Every field is kept: known ones typed, the
 /// others in `other` under their snake_case name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct AppReport {
     /// The app (from the header, or the name asked for).
     pub app: Option<String>,
@@ -178,16 +157,6 @@ pub fn locked(app: &str) -> Result<Command> {
     app_command("apps:locked", app, Effect::Read)
 }
 
-/// A one-app command (`ps:stop <app>`, ...) after validating the name.
-pub(crate) fn app_command(name: &str, app: &str, effect: Effect) -> Result<Command> {
-    validate_app_name(app)?;
-    let cmd = match effect {
-        Effect::Read => Command::read(name),
-        Effect::Write => Command::write(name),
-    };
-    Ok(cmd.value(app))
-}
-
 impl Client {
     /// Lists apps (`apps:list`, JSON where the server has it).
     ///
@@ -224,10 +193,10 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn apps_exists(&self, app: &str) -> Result<bool> {
-        self.yes_no(exists(app)?, &[1, 20]).await
+        self.yes_no(exists(app)?, &[1, 20], MissingIsNo::App).await
     }
 
-    /// Creates an app (`apps:create`); [`Error::AlreadyExists`] if taken.
+    /// Creates an app (`apps:create`); [`Error::AlreadyExists`](crate::Error::AlreadyExists) if taken.
     ///
     /// ```
     /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
@@ -304,27 +273,6 @@ impl Client {
         Ok(AppReport::from_fields(subject, fields))
     }
 
-    /// Runs a one-app `*:report` command and returns its one report's subject
-    /// and snake_case fields (`kind` is the report's type: `app`, `ps`...).
-    pub(crate) async fn single_report(
-        &self,
-        cmd: Command,
-        format: ReportFormat,
-        kind: &str,
-        app: &str,
-    ) -> Result<(Option<String>, BTreeMap<String, String>)> {
-        let out = self.run_ok(cmd.clone()).await?;
-        report_maps(&out.stdout_text(), format.is_json(), kind, Some(app))
-            .map_err(|e| e.into_error(cmd.name()))?
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::Parse {
-                command: cmd.display(),
-                message: "no report in the output".into(),
-                text: out.stdout_text().chars().take(200).collect(),
-            })
-    }
-
     /// The reports of every app, in one call (text output, which names each app).
     ///
     /// ```
@@ -361,17 +309,6 @@ impl Client {
     pub async fn apps_reports(&self) -> Result<Vec<AppReport>> {
         self.all_reports(report(None, ReportFormat::Text)?, "app")
             .await
-    }
-
-    /// Runs an every-app `*:report` (text: it names each app) and types its
-    /// reports (`kind` is the report's prefix: `app`, `ps`, `domains`).
-    pub(crate) async fn all_reports<T: ReportFields>(
-        &self,
-        cmd: Command,
-        kind: &str,
-    ) -> Result<Vec<T>> {
-        let out = self.run_ok(cmd.clone()).await?;
-        typed_reports(&out.stdout_text(), false, kind, None).map_err(|e| e.into_error(cmd.name()))
     }
 
     /// Creates the deploy lock file (`apps:lock`).
@@ -435,45 +372,15 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn apps_locked(&self, app: &str) -> Result<bool> {
-        self.yes_no(locked(app)?, &[1]).await
-    }
-
-    /// Runs a yes/no command: exit 0 is `true`, an exit code in `no` is
-    /// `false` (unless it is a missing app), anything else an error.
-    pub(crate) async fn yes_no(&self, cmd: Command, no: &[i32]) -> Result<bool> {
-        let out = self.run(cmd.clone()).await?;
-        if out.success() {
-            return Ok(true);
-        }
-        if no.contains(&out.exit_code) {
-            let err = self.classify(&cmd, &out);
-            // For apps:exists a missing app is the answer; elsewhere it is an error.
-            if matches!(err, Error::AppNotFound { .. }) && cmd.name() != "apps:exists" {
-                return Err(err);
-            }
-            if matches!(err, Error::ServiceNotFound { .. }) && cmd.name() != "postgres:exists" {
-                return Err(err);
-            }
-            return Ok(false);
-        }
-        Err(self.classify(&cmd, &out))
+        self.yes_no(locked(app)?, &[1], MissingIsNo::Neither).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_validated() {
-        assert!(validate_app_name("my-app.1").is_ok());
-        for bad in ["", "My_App", "-x", "a b", "a;b", ".a"] {
-            assert!(
-                matches!(validate_app_name(bad), Err(Error::InvalidName { .. })),
-                "{bad}"
-            );
-        }
-    }
+    use crate::error::Error;
+    use crate::parse::report::report_maps;
 
     #[test]
     fn commands() {
@@ -502,14 +409,14 @@ mod tests {
 
     #[test]
     fn report_keeps_unknown_fields() {
-        let maps = report_maps("=====> a app information\n       App dir:  /a\n       App shiny:  yes\n       App locked: true\n", false, "app", None).unwrap();
+        let maps = report_maps("=====> a app information\n       App dir:  /a\n       App shiny:  yes\n       App locked: true\n", ReportFormat::Text, "app", None).unwrap();
         let r = AppReport::from_fields(maps[0].0.clone(), maps[0].1.clone());
         assert_eq!(r.app.as_deref(), Some("a"));
         assert_eq!(r.locked, Some(true));
         assert_eq!(r.other["shiny"], "yes");
         let maps = report_maps(
             "{\"app-dir\":\"/a\",\"dir\":\"/a\",\"new-thing\":\"1\"}\n",
-            true,
+            ReportFormat::Json,
             "app",
             Some("a"),
         )

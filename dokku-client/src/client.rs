@@ -1,6 +1,7 @@
 //! The [`Client`]: one per host, shared, cheap to clone.
 //!
-//! It detects the server version once, applies the timeout to every call,
+//! It detects the server version once, applies the timeout to every call
+//! (a followed log has none unless one is set, a terminal session none),
 //! retries reads (never writes) after transport failures, and classifies
 //! failures into [`Error`]. Typed methods live in one file per resource
 //! (`apps.rs`, `ps.rs`, `postgres.rs`, ...).
@@ -19,8 +20,19 @@ use crate::transport::{Request, Stdin, Stdout, Transport, DEFAULT_TIMEOUT};
 pub const DEFAULT_STREAM_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
 use crate::version::{Capabilities, DokkuVersion};
 
-/// How reads are retried after a transport failure.
+/// How reads are retried after a transport failure: [`Default`] (2 retries,
+/// 200 ms then 400 ms) and the setters below.
+///
+/// ```
+/// use std::time::Duration;
+/// use dokku_client::RetryPolicy;
+/// let retry = RetryPolicy::default().retries(5).backoff(Duration::from_millis(500));
+/// assert_eq!((retry.retries, retry.backoff), (5, Duration::from_millis(500)));
+/// let never = RetryPolicy::none();
+/// assert_eq!(never.retries, 0);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts after the first one.
     pub retries: u32,
@@ -37,6 +49,34 @@ impl Default for RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// No retries: every read is tried once.
+    pub fn none() -> Self {
+        RetryPolicy::default().retries(0)
+    }
+
+    /// Sets the attempts after the first one.
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// Sets the wait before the first retry (doubled each time).
+    pub fn backoff(mut self, backoff: Duration) -> Self {
+        self.backoff = backoff;
+        self
+    }
+}
+
+/// Which time limit a request without its own gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    /// The client's per-call timeout.
+    Call,
+    /// A followed stream (`logs --tail`): the follow timeout, none by default.
+    Follow,
+}
+
 /// A Dokku client. Clones share the connection and the detected version.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -49,6 +89,7 @@ struct Inner {
     version: OnceCell<DokkuVersion>,
     timeout: Duration,
     stream_timeout: Duration,
+    follow_timeout: Option<Duration>,
     retry: RetryPolicy,
 }
 
@@ -94,6 +135,7 @@ impl Client {
             transport: Box::new(transport),
             timeout: DEFAULT_TIMEOUT,
             stream_timeout: DEFAULT_STREAM_TIMEOUT,
+            follow_timeout: None,
             retry: RetryPolicy::default(),
             version: None,
         }
@@ -150,6 +192,26 @@ impl Client {
         self.inner.stream_timeout
     }
 
+    /// The time limit of a followed log ([`Client::logs_tail`]): `None`, no
+    /// limit, unless [`ClientBuilder::follow_timeout`] set one. The per-call
+    /// timeout never applies to a follow.
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use std::time::Duration;
+    /// assert_eq!(Client::new(ScriptedTransport::new()).follow_timeout(), None);
+    /// let client = Client::builder(ScriptedTransport::new())
+    ///     .follow_timeout(Duration::from_secs(3600))
+    ///     .build();
+    /// assert_eq!(client.follow_timeout(), Some(Duration::from_secs(3600)));
+    /// # Ok(()) }
+    /// ```
+    pub fn follow_timeout(&self) -> Option<Duration> {
+        self.inner.follow_timeout
+    }
+
     /// The server's version, detected with `version` on first use and cached.
     ///
     /// ```
@@ -171,7 +233,11 @@ impl Client {
             .version
             .get_or_try_init(|| async {
                 let out = self
-                    .execute_with_version(Request::new(crate::version::command()), None)
+                    .execute_with_version(
+                        Request::new(crate::version::command()),
+                        None,
+                        Limit::Call,
+                    )
                     .await?;
                 if !out.success() {
                     return Err(self.classify(&crate::version::command(), &out));
@@ -227,9 +293,20 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn execute(&self, request: Request) -> Result<Output> {
+        self.execute_under(request, Limit::Call).await
+    }
+
+    /// [`Client::execute`] for a followed stream: without its own
+    /// [`Request::timeout`](crate::Request), the follow timeout applies
+    /// (none by default), not the per-call one.
+    pub(crate) async fn execute_follow(&self, request: Request) -> Result<Output> {
+        self.execute_under(request, Limit::Follow).await
+    }
+
+    async fn execute_under(&self, request: Request, rule: Limit) -> Result<Output> {
         if let Some(version) = self.inner.version.get() {
             return self
-                .execute_with_version(request, Some(version.clone()))
+                .execute_with_version(request, Some(version.clone()), rule)
                 .await;
         }
         let plain = request
@@ -238,20 +315,24 @@ impl Client {
             .iter()
             .all(|w| crate::command::is_plain_word(w));
         if plain {
-            let (_detected, output) =
-                tokio::join!(self.version(), self.execute_with_version(request, None));
+            let (_detected, output) = tokio::join!(
+                self.version(),
+                self.execute_with_version(request, None, rule)
+            );
             // A failed detection is tried again by the next command that
             // needs it; this command's own result stands.
             return output;
         }
         let version = self.version().await?.clone();
-        self.execute_with_version(request, Some(version)).await
+        self.execute_with_version(request, Some(version), rule)
+            .await
     }
 
     async fn execute_with_version(
         &self,
         mut request: Request,
         version: Option<DokkuVersion>,
+        rule: Limit,
     ) -> Result<Output> {
         request.version = version;
         // Only reads whose input and output can be replayed are retried: a
@@ -261,7 +342,7 @@ impl Client {
             && matches!(request.stdout, Stdout::Capture)
             && !request.tty;
         if !retryable {
-            return self.once(request).await;
+            return self.once(request, rule).await;
         }
         let mut attempt = 0;
         let mut wait = self.inner.retry.backoff;
@@ -277,7 +358,7 @@ impl Client {
                 tty: false,
                 timeout: request.timeout,
             };
-            match self.once(again).await {
+            match self.once(again, rule).await {
                 Err(e) if e.is_transport() && attempt < self.inner.retry.retries => {
                     tracing::debug!(command = %request.command, error = %e, attempt, "retrying read after a transport failure");
                     tokio::time::sleep(wait).await;
@@ -289,15 +370,18 @@ impl Client {
         }
     }
 
-    /// One attempt, under the time limit. Dropping the transport's future on
-    /// timeout is what stops the command (each transport documents how).
-    async fn once(&self, request: Request) -> Result<Output> {
+    /// One attempt, under the time limit: the request's own, else none for a
+    /// terminal session, else the follow timeout for a follow (`rule`), else
+    /// the per-call timeout. Dropping the transport's future on timeout is
+    /// what stops the command (each transport documents how).
+    async fn once(&self, request: Request, rule: Limit) -> Result<Output> {
         let shown = request.command.display();
         let started = std::time::Instant::now();
-        let limit = match (request.timeout, request.tty) {
-            (Some(t), _) => Some(t),
-            (None, false) => Some(self.inner.timeout),
-            (None, true) => None,
+        let limit = match (request.timeout, request.tty, rule) {
+            (Some(t), _, _) => Some(t),
+            (None, true, _) => None,
+            (None, false, Limit::Follow) => self.inner.follow_timeout,
+            (None, false, Limit::Call) => Some(self.inner.timeout),
         };
         let run = self.inner.transport.execute(request);
         let result = match limit {
@@ -443,6 +527,7 @@ pub struct ClientBuilder {
     transport: Box<dyn Transport>,
     timeout: Duration,
     stream_timeout: Duration,
+    follow_timeout: Option<Duration>,
     retry: RetryPolicy,
     version: Option<DokkuVersion>,
 }
@@ -486,6 +571,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Sets a time limit on followed logs ([`Client::logs_tail`]), which
+    /// otherwise run until the command ends or the call is dropped: a
+    /// follow is not bound by the per-call timeout (default: none).
+    ///
+    /// ```
+    /// # use dokku_client::{Client, Output, transport::ScriptedTransport};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> dokku_client::Result<()> {
+    /// use std::time::Duration;
+    /// let client = Client::builder(ScriptedTransport::new())
+    ///     .follow_timeout(Duration::from_secs(8 * 3600)) // a work day of logs
+    ///     .build();
+    /// assert_eq!(client.follow_timeout(), Some(Duration::from_secs(28800)));
+    /// # Ok(()) }
+    /// ```
+    pub fn follow_timeout(mut self, timeout: Duration) -> Self {
+        self.follow_timeout = Some(timeout);
+        self
+    }
+
     /// Sets the retry policy for reads.
     ///
     /// ```
@@ -494,9 +599,8 @@ impl ClientBuilder {
     /// # async fn main() -> dokku_client::Result<()> {
     /// use std::time::Duration;
     /// use dokku_client::RetryPolicy;
-    /// let mut retry = RetryPolicy::default(); // 2 retries, 200 ms then 400 ms
-    /// retry.retries = 5;
-    /// retry.backoff = Duration::from_millis(500);
+    /// // 2 retries by default, 200 ms then 400 ms.
+    /// let retry = RetryPolicy::default().retries(5).backoff(Duration::from_millis(500));
     /// // Reads only: writes and streams are never retried.
     /// let client = Client::builder(ScriptedTransport::new()).retry(retry).build();
     /// # let _ = client;
@@ -545,6 +649,7 @@ impl ClientBuilder {
                 version,
                 timeout: self.timeout,
                 stream_timeout: self.stream_timeout,
+                follow_timeout: self.follow_timeout,
                 retry: self.retry,
             }),
         }
@@ -669,7 +774,44 @@ mod tests {
         let request = Request::new(Command::read("apps:list")).timeout(Duration::from_secs(2));
         assert!(client.execute(request).await.is_ok());
         // A terminal session has no limit unless one is given.
-        let request = Request::new(Command::write("run").value("a").value("bash")).tty(true);
+        let request = Request::new(Command::write("run").value("a").value("bash")).tty();
         assert!(client.execute(request).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_followed_log_outlives_the_call_timeout_unless_a_follow_timeout_is_set() {
+        // The call timeout is 200 ms; the follow takes 400 ms.
+        let (client, calls) = flaky(0, Duration::from_millis(400));
+        let options = crate::logs::LogsOptions::default();
+        client
+            .logs_tail("a", &options, tokio::io::sink())
+            .await
+            .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // The same stream through `execute` is bound by the call timeout.
+        let request = Request::new(crate::logs::logs("a", &options.clone().tail()).unwrap())
+            .stdout(Stdout::Writer(Box::new(tokio::io::sink())));
+        assert!(matches!(
+            client.execute(request).await,
+            Err(Error::Timeout { .. })
+        ));
+        // A follow timeout bounds it.
+        let calls = Arc::new(AtomicU32::new(0));
+        let bounded = Client::builder(Flaky {
+            failures: 0,
+            calls,
+            delay: Duration::from_millis(400),
+        })
+        .version(DokkuVersion::new(0, 38, 27))
+        .timeout(Duration::from_secs(60))
+        .follow_timeout(Duration::from_millis(100))
+        .build();
+        match bounded.logs_tail("a", &options, tokio::io::sink()).await {
+            Err(Error::Timeout { command, waited }) => {
+                assert_eq!(command, "logs a --tail");
+                assert_eq!(waited, Duration::from_millis(100));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

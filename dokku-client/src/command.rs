@@ -57,6 +57,7 @@ pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// One argument: a flag the client chose, or a value that came from a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub enum Arg {
     /// A flag or keyword the typed API put there on purpose (`--force`, `--format`).
     Flag(String),
@@ -78,6 +79,7 @@ impl Arg {
 /// Whether a command only reads (safe to retry) or changes the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Effect {
     /// Reads state; may be retried after a transport failure.
     Read,
@@ -289,6 +291,7 @@ impl Command {
 /// How the server turns the received command line back into arguments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum SplitRule {
     /// Dokku 0.34.0+, command not containing `git`: `printf '%s' | xargs -n 1`
     /// through `/bin/echo`. Quotes are honoured; echo eats `-n`/`-e`/`-E`
@@ -426,14 +429,18 @@ pub fn checked_argv(command: &Command) -> Result<Vec<String>> {
 /// quotes and are not supported.
 ///
 /// ```
-/// use dokku_client::command::{shell_line, Command};
+/// use dokku_client::command::{shell_line, Command, Elevation};
 /// let cmd = Command::read("config:get").value("my app").value("it's");
 /// assert_eq!(
-///     shell_line(&cmd, "/usr/bin/dokku", true).unwrap(),
+///     shell_line(&cmd, "/usr/bin/dokku", Elevation::Sudo).unwrap(),
 ///     "sudo -n -- '/usr/bin/dokku' 'config:get' 'my app' 'it'\\''s'"
 /// );
+/// assert_eq!(
+///     shell_line(&cmd, "dokku", Elevation::Direct).unwrap(),
+///     "'dokku' 'config:get' 'my app' 'it'\\''s'"
+/// );
 /// ```
-pub fn shell_line(command: &Command, dokku_path: &str, sudo: bool) -> Result<String> {
+pub fn shell_line(command: &Command, dokku_path: &str, elevation: Elevation) -> Result<String> {
     if dokku_path.is_empty() || dokku_path.contains('\0') {
         return Err(Error::Config(
             "the dokku path for the shell-user login mode is empty or contains a NUL byte".into(),
@@ -441,7 +448,7 @@ pub fn shell_line(command: &Command, dokku_path: &str, sudo: bool) -> Result<Str
     }
     let argv = checked_argv(command)?;
     let mut line = String::new();
-    if sudo {
+    if elevation == Elevation::Sudo {
         line.push_str("sudo -n -- ");
     }
     line.push_str(&single_quote(dokku_path));
@@ -450,6 +457,28 @@ pub fn shell_line(command: &Command, dokku_path: &str, sudo: bool) -> Result<Str
         line.push_str(&single_quote(word));
     }
     Ok(line)
+}
+
+/// How a shell-user login runs `dokku` ([`shell_line`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Elevation {
+    /// `dokku ...` as the login user.
+    #[default]
+    Direct,
+    /// `sudo -n -- dokku ...` (never a password prompt: `-n`).
+    Sudo,
+}
+
+impl Elevation {
+    /// `Sudo` when `sudo` is set ([`LoginMode::ShellUser`](crate::transport::LoginMode::ShellUser)'s field).
+    pub(crate) fn when_sudo(sudo: bool) -> Self {
+        if sudo {
+            Elevation::Sudo
+        } else {
+            Elevation::Direct
+        }
+    }
 }
 
 /// Values may never be one of the words `parse_args` takes as a global flag.
@@ -475,7 +504,7 @@ fn unsafe_arg(word: &str, reason: &str) -> Error {
 }
 
 /// Quotes one word for `rule`; `last` tells whether it ends the line.
-pub fn quote_word(word: &str, rule: SplitRule, last: bool) -> Result<String> {
+fn quote_word(word: &str, rule: SplitRule, last: bool) -> Result<String> {
     if word.contains('\0') {
         return Err(unsafe_arg(
             word,
@@ -978,7 +1007,7 @@ mod tests {
         ];
         for value in corpus {
             let cmd = Command::read("config:get").value("app").value(value);
-            let line = shell_line(&cmd, script.to_str().unwrap(), false).unwrap();
+            let line = shell_line(&cmd, script.to_str().unwrap(), Elevation::Direct).unwrap();
             let out = std::process::Command::new("/bin/sh")
                 .arg("-c")
                 .arg(&line)
@@ -993,10 +1022,10 @@ mod tests {
             );
         }
         let cmd = Command::read("run").value("app").value("--app");
-        assert!(shell_line(&cmd, "dokku", true).is_err());
+        assert!(shell_line(&cmd, "dokku", Elevation::Sudo).is_err());
         let cmd = Command::read("run").value("app").value("a\0b");
-        assert!(shell_line(&cmd, "dokku", true).is_err());
-        assert!(shell_line(&Command::read("version"), "", false).is_err());
+        assert!(shell_line(&cmd, "dokku", Elevation::Sudo).is_err());
+        assert!(shell_line(&Command::read("version"), "", Elevation::Direct).is_err());
     }
 
     /// The version probe is sent before the version is known: it must read

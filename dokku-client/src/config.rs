@@ -42,10 +42,13 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use serde::Serialize;
 
-use crate::apps::validate_app_name;
+use crate::names::validate_app_name;
+
 use crate::command::Command;
 use crate::error::{Error, Result};
 use crate::parse;
+/// What `config:set` and `config:unset` report (parsed in [`crate::parse::config`]).
+pub use crate::parse::config::{ConfigSetResult, ConfigUnsetResult};
 use crate::Client;
 
 /// Config variables, by key.
@@ -68,6 +71,7 @@ impl ConfigVars {
 
 /// Where config commands act: one app or the global environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigScope<'a> {
     /// An app.
     App(&'a str),
@@ -96,6 +100,7 @@ pub fn validate_config_key(key: &str) -> Result<()> {
 /// `config:export` formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum ExportFormat {
     /// `export K='v'` lines (the default).
     #[default]
@@ -135,11 +140,27 @@ impl ExportFormat {
     }
 }
 
-/// Options of `config:set` / `config:unset`.
+/// Options of `config:set` / `config:unset`: [`Default`] (restart a
+/// deployed app, as Dokku does) and the setter below.
+///
+/// ```
+/// use dokku_client::config::ConfigSetOptions;
+/// assert!(ConfigSetOptions::default().no_restart().no_restart);
+/// assert!(!ConfigSetOptions::default().no_restart);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConfigSetOptions {
     /// `--no-restart`: do not restart a deployed app.
     pub no_restart: bool,
+}
+
+impl ConfigSetOptions {
+    /// With `--no-restart`.
+    pub fn no_restart(mut self) -> Self {
+        self.no_restart = true;
+        self
+    }
 }
 
 fn scoped(cmd: Command, scope: ConfigScope<'_>) -> Result<Command> {
@@ -340,7 +361,7 @@ impl Client {
         scope: impl Into<ConfigScope<'a>>,
         vars: &[(&str, &str)],
         options: ConfigSetOptions,
-    ) -> Result<parse::ConfigSetResult> {
+    ) -> Result<ConfigSetResult> {
         let out = self.run_ok(set(scope.into(), vars, options)?).await?;
         Ok(parse::parse_config_set(&out.stdout_text()))
     }
@@ -371,7 +392,7 @@ impl Client {
         scope: impl Into<ConfigScope<'a>>,
         keys: &[&str],
         options: ConfigSetOptions,
-    ) -> Result<parse::ConfigUnsetResult> {
+    ) -> Result<ConfigUnsetResult> {
         let out = self.run_ok(unset(scope.into(), keys, options)?).await?;
         Ok(parse::parse_config_unset(&out.stdout_text()))
     }

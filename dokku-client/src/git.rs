@@ -18,15 +18,17 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::apps::{app_command, parse_bool};
 use crate::command::{Command, Effect};
 use crate::error::{Error, Result};
+use crate::parse::report::parse_bool;
 use crate::parse::report::ReportFields;
 use crate::parse::report::ReportFormat;
+use crate::resource::app_command;
 use crate::Client;
 
 /// `git:report` for one app. Every field is kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct GitReport {
     /// The app.
     pub app: Option<String>,

@@ -11,6 +11,7 @@ pub const WARN_PREFIX: &str = " !     ";
 ///
 /// When stdout was streamed to a sink, `stdout` is empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Output {
     /// The remote exit code (`run` returns the container's).
     pub exit_code: i32,

@@ -23,6 +23,7 @@ use crate::Client;
 
 /// An installed plugin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct PluginInfo {
     /// The plugin name (`postgres`, `00_dokku-standard`).
     pub name: String,

@@ -35,15 +35,20 @@ use std::fmt;
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::apps::validate_app_name;
 use crate::command::{Command, Effect};
 use crate::error::{Error, Result};
+use crate::names::validate_app_name;
 use crate::parse;
+use crate::resource::MissingIsNo;
+
+/// A backup schedule and a `postgres:list` row (parsed in [`crate::parse::postgres`]).
+pub use crate::parse::postgres::{BackupSchedule, PostgresListEntry};
 use crate::transport::{Request, Stdin, Stdout};
 use crate::Client;
 
 /// A published port `container->host`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ExposedPort {
     /// The port inside the container (5432).
     pub container: u16,
@@ -62,14 +67,17 @@ impl Dsn {
         Dsn(url.into())
     }
 
-    /// The full URL, password included. Only call this to hand it to a
-    /// program that needs it; never log it.
+    /// The full URL, password included: the one way to the password (named
+    /// as in the `secrecy` crate, so a search for `expose_secret` finds every
+    /// use). Only call this to hand it to a program that needs it; never log it.
+    ///
+    /// ```
+    /// use dokku_client::Dsn;
+    /// let dsn = Dsn::new("postgres://postgres:s3cret@db:5432/app");
+    /// assert_eq!(dsn.to_string(), "postgres://postgres:***@db:5432/app");
+    /// assert_eq!(dsn.expose_secret(), "postgres://postgres:s3cret@db:5432/app");
+    /// ```
     pub fn expose_secret(&self) -> &str {
-        &self.0
-    }
-
-    /// Same as [`Dsn::expose_secret`].
-    pub fn reveal(&self) -> &str {
         &self.0
     }
 
@@ -147,6 +155,7 @@ impl Serialize for Dsn {
 
 /// `postgres:info` in every historical form. Every row is kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct PostgresInfo {
     /// The service.
     pub service: Option<String>,
@@ -234,8 +243,20 @@ pub fn validate_service_name(service: &str) -> Result<()> {
     }
 }
 
-/// Options of `postgres:link`.
+/// Options of `postgres:link`: [`Default`] (`DATABASE_URL`, no query
+/// string, the app restarted) and the setters below.
+///
+/// ```
+/// use dokku_client::postgres::{self, LinkOptions};
+/// let options = LinkOptions::default().alias("REPORTING").no_restart();
+/// assert_eq!(
+///     postgres::link("pg-main", "myapp", &options)?.argv(),
+///     ["postgres:link", "pg-main", "myapp", "--alias", "REPORTING", "--no-restart"]
+/// );
+/// # Ok::<(), dokku_client::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LinkOptions {
     /// `--alias`: the config var is `<ALIAS>_URL` (default `DATABASE_URL`).
     pub alias: Option<String>,
@@ -243,6 +264,26 @@ pub struct LinkOptions {
     pub querystring: Option<String>,
     /// `--no-restart`.
     pub no_restart: bool,
+}
+
+impl LinkOptions {
+    /// `--alias ALIAS`: the config var is `<ALIAS>_URL`.
+    pub fn alias(mut self, alias: impl Into<String>) -> Self {
+        self.alias = Some(alias.into());
+        self
+    }
+
+    /// `--querystring Q`: appended to the URL as `?Q`.
+    pub fn querystring(mut self, querystring: impl Into<String>) -> Self {
+        self.querystring = Some(querystring.into());
+        self
+    }
+
+    /// With `--no-restart`: do not restart the app.
+    pub fn no_restart(mut self) -> Self {
+        self.no_restart = true;
+        self
+    }
 }
 
 /// A service command `<name> <svc> [app]` after validation.
@@ -625,7 +666,8 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn postgres_exists(&self, service: &str) -> Result<bool> {
-        self.yes_no(exists(service)?, &[1]).await
+        self.yes_no(exists(service)?, &[1], MissingIsNo::Service)
+            .await
     }
 
     /// Links the service to an app (sets `DATABASE_URL` or `<ALIAS>_URL`).
@@ -701,7 +743,8 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn postgres_linked(&self, service: &str, app: &str) -> Result<bool> {
-        self.yes_no(linked(service, app)?, &[1]).await
+        self.yes_no(linked(service, app)?, &[1], MissingIsNo::Neither)
+            .await
     }
 
     /// The apps linked to the service.
@@ -810,7 +853,7 @@ impl Client {
     /// ```
     pub async fn postgres_connect(&self, service: &str) -> Result<i32> {
         let req = Request::new(connect(service)?)
-            .tty(true)
+            .tty()
             .stdin(Stdin::Inherit)
             .stdout(Stdout::Inherit);
         Ok(self.execute(req).await?.exit_code)
@@ -911,7 +954,7 @@ impl Client {
     pub async fn postgres_backup_schedule_cat(
         &self,
         service: &str,
-    ) -> Result<Option<parse::BackupSchedule>> {
+    ) -> Result<Option<BackupSchedule>> {
         let cmd = backup_schedule_cat(service)?;
         let out = self.run(cmd.clone()).await?;
         if !out.success() {

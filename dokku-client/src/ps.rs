@@ -37,16 +37,19 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::apps::{app_command, parse_bool, validate_app_name};
 use crate::command::{Command, Effect};
 use crate::error::{Error, Result};
+use crate::names::validate_app_name;
 use crate::parse;
+use crate::parse::report::parse_bool;
 use crate::parse::report::ReportFields;
 use crate::parse::report::ReportFormat;
+use crate::resource::app_command;
 use crate::Client;
 
 /// The status of one process container (`--status-web.1`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ProcessStatus {
     /// The process type (`web`).
     pub process_type: String,
@@ -95,6 +98,7 @@ pub fn process_status(label: &str, value: &str) -> Option<ProcessStatus> {
 
 /// `ps:report` for one app. Every field is kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct PsReport {
     /// The app.
     pub app: Option<String>,
@@ -225,7 +229,7 @@ pub fn running(app: &str) -> Result<Command> {
 
 /// Parses what [`running`] prints.
 pub fn parse_running(stdout: &str) -> Option<bool> {
-    crate::apps::parse_bool(stdout.trim())
+    parse_bool(stdout.trim())
 }
 
 /// `ps:scale <app>`: the formation query.
@@ -579,7 +583,7 @@ impl Client {
     ///     .case("ps:rebuild myapp", Output::new(0, deploy, ""));
     /// let client = Client::new(transport);
     /// let (output, mut received) = tokio::io::duplex(64 * 1024);
-    /// client.ps_rebuild_streaming("myapp", Box::new(output)).await?;
+    /// client.ps_rebuild_streaming("myapp", output).await?;
     /// let mut text = String::new();
     /// received.read_to_string(&mut text).await?;
     /// assert!(text.contains("=====> Application deployed:"));
@@ -588,10 +592,10 @@ impl Client {
     pub async fn ps_rebuild_streaming(
         &self,
         app: &str,
-        output: Box<dyn tokio::io::AsyncWrite + Send + Unpin>,
+        output: impl tokio::io::AsyncWrite + Send + Unpin + 'static,
     ) -> Result<()> {
         let request = crate::Request::new(rebuild(app)?)
-            .stdout(crate::Stdout::Writer(output))
+            .stdout(crate::Stdout::Writer(Box::new(output)))
             .timeout(REBUILD_TIMEOUT);
         self.execute_ok(request).await.map(drop)
     }
@@ -678,7 +682,7 @@ mod tests {
 
     #[test]
     fn report_from_json_keys() {
-        let maps = crate::parse::report::report_maps("{\"deployed\":\"true\",\"processes\":\"1\",\"ps-can-scale\":\"true\",\"can-scale\":\"true\",\"status-web.1\":\"running (CID: abc)\"}\n", true, "ps", Some("a")).unwrap();
+        let maps = crate::parse::report::report_maps("{\"deployed\":\"true\",\"processes\":\"1\",\"ps-can-scale\":\"true\",\"can-scale\":\"true\",\"status-web.1\":\"running (CID: abc)\"}\n", crate::parse::report::ReportFormat::Json, "ps", Some("a")).unwrap();
         let r = PsReport::from_fields(maps[0].0.clone(), maps[0].1.clone());
         assert_eq!(r.deployed, Some(true));
         assert_eq!(r.processes, Some(1));

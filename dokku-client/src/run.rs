@@ -37,15 +37,16 @@
 //! # Ok::<(), dokku_client::Error>(())
 //! ```
 
-use crate::apps::validate_app_name;
 use crate::command::{escape_control, single_quote, Command};
 use crate::error::{Error, Result};
+use crate::names::validate_app_name;
 use crate::output::Output;
 use crate::transport::{Request, Stdin, Stdout};
 use crate::Client;
 
 /// What to run in the container.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RunCommand {
     /// A program and its arguments: the program receives exactly these
     /// words, byte for byte (`pix run APP -- PROG ARG...`).
@@ -331,7 +332,7 @@ impl Client {
         options: &RunOptions,
     ) -> Result<i32> {
         let req = Request::new(run_command(app, command, options)?)
-            .tty(true)
+            .tty()
             .stdin(Stdin::Inherit)
             .stdout(Stdout::Inherit);
         Ok(self.execute(req).await?.exit_code)

@@ -22,6 +22,7 @@ use crate::Client;
 
 /// An authorised key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct SshKey {
     /// `SHA256:...`.
     pub fingerprint: String,

@@ -17,14 +17,15 @@
 
 use serde::Serialize;
 
-use crate::apps::validate_app_name;
 use crate::command::Command;
 use crate::error::{Error, Result};
+use crate::names::validate_app_name;
 use crate::parse;
 use crate::Client;
 
 /// A bind mount `host:container[:options]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Mount {
     /// The host path.
     pub host_path: String,

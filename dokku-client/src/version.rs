@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 
 /// A Dokku version as printed by `dokku version`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[non_exhaustive]
 pub struct DokkuVersion {
     /// Major number (0 for every Dokku so far).
     pub major: u32,
@@ -108,6 +109,7 @@ impl fmt::Display for DokkuVersion {
 
 /// Features of a Dokku version that change what the client sends or parses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Capabilities {
     /// Go `:report --format json` (0.23.1+; apps and ps).
     pub report_json: bool,

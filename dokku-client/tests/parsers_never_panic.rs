@@ -63,7 +63,7 @@ proptest! {
         let t = text.as_str();
         let _ = parse::parse_report_text(t, Some("app"));
         let _ = parse::parse_report_json(t, flag);
-        let _ = parse::report::report_maps(t, flag, "ps", None);
+        let _ = parse::report::report_maps(t, parse::report::ReportFormat::when(flag), "ps", None);
         let _ = parse::parse_config_show(t);
         for f in ["exports", "envfile", "shell", "json", "json-list", "pretty", "docker-args", "pack-keys"] {
             let _ = parse::parse_config_export(t, Some(f));

@@ -147,10 +147,8 @@ impl AsyncWrite for Counter {
 async fn large_output_streams_to_a_writer_and_capture_is_bounded() {
     let dir = tempfile::tempdir().unwrap();
     // A capture limit far below the streamed size: streaming must not capture.
-    let transport = LocalTransport::with_path(fake_dokku(dir.path())).limits(Limits {
-        stdout: 1024 * 1024,
-        stderr: 1024,
-    });
+    let transport = LocalTransport::with_path(fake_dokku(dir.path()))
+        .limits(Limits::default().stdout(1024 * 1024).stderr(1024));
     let client = Client::builder(transport)
         .timeout(Duration::from_secs(30))
         .build();

@@ -101,8 +101,9 @@ pub fn report(data: &[u8]) {
         let _ = b.snake_fields("app");
     }
     let _ = parse::parse_report_json(&t, json);
+    let format = parse::report::ReportFormat::when(json);
     for prefix in ["app", "ps", "git", "domains", ""] {
-        if let Ok(maps) = parse::report::report_maps(&t, json, prefix, None) {
+        if let Ok(maps) = parse::report::report_maps(&t, format, prefix, None) {
             for (subject, fields) in maps {
                 let _ = match prefix {
                     "app" => format!(
@@ -121,7 +122,7 @@ pub fn report(data: &[u8]) {
                 };
             }
         }
-        let _ = parse::report::report_maps(&t, json, prefix, Some("subject"));
+        let _ = parse::report::report_maps(&t, format, prefix, Some("subject"));
     }
 }
 
@@ -418,7 +419,8 @@ pub fn ssh_line(data: &[u8]) {
             for a in cmd.args() {
                 plain = match a {
                     Arg::Flag(f) => plain.flag(f.clone()),
-                    Arg::Value(_) | Arg::Secret(_) => plain.value("x"),
+                    // Data words: `Value`, `Secret`.
+                    _ => plain.value("x"),
                 };
             }
             let flags_of = |words: &[String]| {
@@ -482,7 +484,12 @@ pub fn shell_line(data: &[u8]) {
     } else {
         argv.last().cloned().unwrap_or_default()
     };
-    match client_shell_line(&cmd, &path, sudo) {
+    let elevation = if sudo {
+        dokku_client::command::Elevation::Sudo
+    } else {
+        dokku_client::command::Elevation::Direct
+    };
+    match client_shell_line(&cmd, &path, elevation) {
         Ok(line) => {
             let words = posix_words(&line);
             let mut expected: Vec<String> = Vec::new();

@@ -155,6 +155,13 @@ pub fn label(key: &str) -> String {
     }
 }
 
+/// `config:set`/`config:unset` options from `--no-restart`.
+fn no_restart_if(no_restart: bool) -> ConfigSetOptions {
+    let mut options = ConfigSetOptions::default();
+    options.no_restart = no_restart;
+    options
+}
+
 fn opt(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
 }
@@ -238,7 +245,7 @@ pub async fn ps(ctx: &Ctx, cmd: &PsCmd) -> Result<(), Failure> {
                     let mut stdout = std::io::stdout().lock();
                     let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
                 });
-                client.ps_rebuild_streaming(&app, Box::new(sink)).await?;
+                client.ps_rebuild_streaming(&app, sink).await?;
             } else {
                 client.ps_rebuild(&app).await?;
             }
@@ -365,13 +372,7 @@ pub async fn config(ctx: &Ctx, cmd: &ConfigCmd) -> Result<(), Failure> {
                 return Err(Failure::usage("config set needs at least one KEY=VALUE"));
             }
             let result = client
-                .config_set(
-                    app.as_str(),
-                    &vars,
-                    ConfigSetOptions {
-                        no_restart: *no_restart,
-                    },
-                )
+                .config_set(app.as_str(), &vars, no_restart_if(*no_restart))
                 .await?;
             if ctx.out.json {
                 return ctx.out.json(&result);
@@ -395,13 +396,7 @@ pub async fn config(ctx: &Ctx, cmd: &ConfigCmd) -> Result<(), Failure> {
             let app = sel.app_or(app)?;
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
             let result = client
-                .config_unset(
-                    app.as_str(),
-                    &keys,
-                    ConfigSetOptions {
-                        no_restart: *no_restart,
-                    },
-                )
+                .config_unset(app.as_str(), &keys, no_restart_if(*no_restart))
                 .await?;
             if ctx.out.json {
                 return ctx.out.json(&result);

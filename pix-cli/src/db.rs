@@ -201,11 +201,9 @@ pub async fn db(ctx: &Ctx, cmd: &DbCmd) -> Result<(), Failure> {
         } => {
             let t = target(ctx, &service.service).await?;
             let app = app_for(ctx, &t, app.app.as_deref())?;
-            let options = LinkOptions {
-                alias: alias.clone(),
-                querystring: None,
-                no_restart: *no_restart,
-            };
+            let mut options = LinkOptions::default();
+            options.alias = alias.clone();
+            options.no_restart = *no_restart;
             t.client.postgres_link(&t.service, &app, &options).await?;
             done(
                 ctx,
@@ -446,11 +444,9 @@ mod tests {
 
     #[test]
     fn info_masks_the_password() {
-        let info = PostgresInfo {
-            service: Some("pg".into()),
-            dsn: Some(Dsn::new("postgres://postgres:s3cret@h:5432/pg")),
-            ..Default::default()
-        };
+        let mut info = PostgresInfo::default();
+        info.service = Some("pg".into());
+        info.dsn = Some(Dsn::new("postgres://postgres:s3cret@h:5432/pg"));
         let masked = info_rows(&info, false);
         let dsn = &masked.iter().find(|(k, _)| k == "Dsn").unwrap().1;
         assert_eq!(dsn, "postgres://postgres:***@h:5432/pg");

@@ -114,12 +114,11 @@ pub fn strip_sgr_all(text: &str) -> String {
 pub async fn logs(ctx: &Ctx, args: &LogsArgs) -> Result<(), Failure> {
     let (client, sel) = ctx.connect().await?;
     let app = sel.app_or(args.app.app.as_deref())?;
-    let options = LogsOptions {
-        num: args.num,
-        process: args.process.clone(),
-        quiet: args.quiet,
-        tail: args.follow,
-    };
+    let mut options = LogsOptions::default();
+    options.num = args.num;
+    options.process = args.process.clone();
+    options.quiet = args.quiet;
+    options.tail = args.follow;
     if !args.follow {
         let lines = client.logs(&app, &options).await?;
         if ctx.out.json {
@@ -390,11 +389,9 @@ mod tests {
 
     #[test]
     fn log_lines() {
-        let l = LogLine {
-            timestamp: Some("T".into()),
-            process: Some("web.1".into()),
-            message: "hi".into(),
-        };
+        let mut l = LogLine::new("hi");
+        l.timestamp = Some("T".into());
+        l.process = Some("web.1".into());
         assert_eq!(log_line(&l), "T app[web.1]: hi");
     }
 }

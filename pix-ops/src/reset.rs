@@ -718,7 +718,7 @@ async fn finish_unlink(client: &Client, svc: &str, app: &str) -> Result<()> {
                 .config_unset(
                     app,
                     &["DATABASE_URL"],
-                    dokku_client::config::ConfigSetOptions { no_restart: true },
+                    dokku_client::config::ConfigSetOptions::default().no_restart(),
                 )
                 .await?;
         }

@@ -143,7 +143,7 @@ pub async fn up(
                 (BRANCH_VAR, branch.as_str()),
                 (SERVICE_VAR, service.as_str()),
             ],
-            ConfigSetOptions { no_restart: true },
+            ConfigSetOptions::default().no_restart(),
         )
         .await?;
     let created_service = !client.postgres_exists(&service).await?;
@@ -156,14 +156,7 @@ pub async fn up(
     let linked = !client.postgres_linked(&service, &app).await?;
     if linked {
         client
-            .postgres_link(
-                &service,
-                &app,
-                &LinkOptions {
-                    no_restart: true,
-                    ..LinkOptions::default()
-                },
-            )
+            .postgres_link(&service, &app, &LinkOptions::default().no_restart())
             .await?;
     }
     let mut deploy_options = options.deploy.clone();

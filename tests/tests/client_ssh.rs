@@ -378,10 +378,7 @@ async fn a_drop_mid_output_is_a_transport_error_and_the_next_read_reconnects() {
     let transport = SshTransport::connect(config(&sandbox)).await.unwrap();
     let first_pid = transport.master_pid().await.unwrap();
     let no_retry = Client::builder(transport)
-        .retry(RetryPolicy {
-            retries: 0,
-            backoff: Duration::from_millis(10),
-        })
+        .retry(RetryPolicy::none().backoff(Duration::from_millis(10)))
         .build();
     no_retry.version().await.unwrap();
     sandbox
@@ -623,12 +620,12 @@ async fn interactive_commands_return_the_remote_exit_code() {
     let (client, ctl, pid) = client(&sandbox).await;
     // No terminal here: ssh -t then runs without one, through the same master.
     let out = client
-        .execute(Request::new(Command::read("apps:report").value("nope")).tty(true))
+        .execute(Request::new(Command::read("apps:report").value("nope")).tty())
         .await
         .unwrap();
     assert_eq!(out.exit_code, 20);
     let out = client
-        .execute(Request::new(Command::read("version")).tty(true))
+        .execute(Request::new(Command::read("version")).tty())
         .await
         .unwrap();
     assert_eq!(out.exit_code, 0);
@@ -645,19 +642,19 @@ async fn interactive_commands_return_the_remote_exit_code_native() {
     let sandbox = start(SandboxOptions::default());
     let client = Client::new(connect(Which::Native, config(&sandbox)).await.unwrap());
     let out = client
-        .execute(Request::new(Command::read("apps:report").value("nope")).tty(true))
+        .execute(Request::new(Command::read("apps:report").value("nope")).tty())
         .await
         .unwrap();
     assert_eq!(out.exit_code, 20);
     let out = client
-        .execute(Request::new(Command::read("version")).tty(true))
+        .execute(Request::new(Command::read("version")).tty())
         .await
         .unwrap();
     assert_eq!(out.exit_code, 0);
     assert!(out.stdout_text().contains("dokku version"), "{out:?}");
     for _ in 0..20 {
         let out = client
-            .execute(Request::new(Command::read("apps:list")).tty(true))
+            .execute(Request::new(Command::read("apps:list")).tty())
             .await
             .unwrap();
         assert_eq!(out.exit_code, 0);

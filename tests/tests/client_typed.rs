@@ -64,7 +64,7 @@ async fn every_typed_method(profile: Profile) {
         ("MULTI", "a\nb"),
         ("EMPTYISH", " "),
     ];
-    c.config_set("web-a", &vars, ConfigSetOptions { no_restart: true })
+    c.config_set("web-a", &vars, ConfigSetOptions::default().no_restart())
         .await
         .unwrap();
     for (k, v) in vars {
@@ -85,7 +85,7 @@ async fn every_typed_method(profile: Profile) {
     c.config_unset(
         "web-a",
         &["EMPTYISH"],
-        ConfigSetOptions { no_restart: true },
+        ConfigSetOptions::default().no_restart(),
     )
     .await
     .unwrap();
@@ -110,16 +110,9 @@ async fn every_typed_method(profile: Profile) {
     let err = c.postgres_info("db-nope").await.unwrap_err();
     assert_eq!(err.kind(), "service_not_found", "{err}");
     assert!(!c.postgres_linked("db-a", "web-a").await.unwrap());
-    c.postgres_link(
-        "db-a",
-        "web-a",
-        &LinkOptions {
-            no_restart: true,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    c.postgres_link("db-a", "web-a", &LinkOptions::default().no_restart())
+        .await
+        .unwrap();
     assert!(c.postgres_linked("db-a", "web-a").await.unwrap());
     assert_eq!(c.postgres_links("db-a").await.unwrap(), ["web-a"]);
     assert_eq!(
@@ -205,13 +198,7 @@ async fn every_typed_method(profile: Profile) {
     assert_eq!(c.ps_report("web-a").await.unwrap().statuses.len(), 2);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let lines = c
-        .logs(
-            "web-a",
-            &LogsOptions {
-                num: Some(5),
-                ..Default::default()
-            },
-        )
+        .logs("web-a", &LogsOptions::default().num(5))
         .await
         .unwrap();
     assert!(

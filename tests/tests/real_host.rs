@@ -117,7 +117,7 @@ fn scratch_app_lifecycle(real: &TestTarget) {
                 .config_set(
                     app.as_str(),
                     &hostile,
-                    ConfigSetOptions { no_restart: true },
+                    ConfigSetOptions::default().no_restart(),
                 )
                 .await?;
             let exported = client

@@ -139,7 +139,7 @@ async fn names_and_keys_are_refused(profile: Profile) {
             c.config_set(
                 "hostile",
                 &[(bad.as_str(), "v")],
-                ConfigSetOptions { no_restart: true },
+                ConfigSetOptions::default().no_restart(),
             )
             .await,
             &what,
@@ -151,7 +151,7 @@ async fn names_and_keys_are_refused(profile: Profile) {
             c.config_unset(
                 "hostile",
                 &[bad.as_str()],
-                ConfigSetOptions { no_restart: true },
+                ConfigSetOptions::default().no_restart(),
             )
             .await,
             &what,
@@ -219,7 +219,7 @@ async fn values_and_run_arguments_arrive_byte_exact(profile: Profile) {
     sb.write_pix_toml(&toml).unwrap();
     deploy_tiny_app(&sb, work.path(), "hostile");
     let c = client(&sb).await;
-    let no_restart = ConfigSetOptions { no_restart: true };
+    let no_restart = ConfigSetOptions::default().no_restart();
     for (i, value) in corpus().into_iter().enumerate() {
         let key = format!("HOSTILE_{i}");
         let what = format!("{profile:?} value {:?}", short(&value));

@@ -66,10 +66,7 @@ const ESC_CLEAR: &[u8] = b"\x1b[2J";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endless_output_stops_at_the_capture_limit_with_a_clear_error() {
     let sb = Sandbox::start(SandboxOptions::default()).expect("sandbox");
-    let limits = Limits {
-        stdout: 1024 * 1024,
-        stderr: 64 * 1024,
-    };
+    let limits = Limits::default().stdout(1024 * 1024).stderr(64 * 1024);
     let client = Client::new(
         SshTransport::connect(ssh_config(&sb).limits(limits))
             .await
@@ -243,7 +240,7 @@ fn pix_never_prints_a_raw_escape_from_the_server() {
         c.config_set(
             ConfigScope::App(app),
             &[("EVIL", value.as_str()), ("EVIL_TOKEN", value.as_str())],
-            ConfigSetOptions { no_restart: true },
+            ConfigSetOptions::default().no_restart(),
         )
         .await
         .unwrap();

@@ -108,11 +108,7 @@ fn a_known_password_never_appears_in_output_logs_journals_or_errors() {
         c.postgres_link(
             "pg-extra",
             APP,
-            &LinkOptions {
-                alias: Some("EXTRA".into()),
-                querystring: None,
-                no_restart: true,
-            },
+            &LinkOptions::default().alias("EXTRA").no_restart(),
         )
         .await
         .unwrap();

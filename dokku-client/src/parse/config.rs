@@ -212,6 +212,7 @@ fn json_text(v: Value) -> String {
 
 /// What `config:set` (and `postgres:link`) printed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ConfigSetResult {
     /// The vars as confirmed (decoded when `--encoded`), trimmed.
     pub set: BTreeMap<String, String>,
@@ -267,6 +268,7 @@ pub fn parse_config_set(text: &str) -> ConfigSetResult {
 
 /// What `config:unset` (and `postgres:unlink`) printed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ConfigUnsetResult {
     /// Keys removed (`-----> Unsetting K`).
     pub unset: Vec<String>,

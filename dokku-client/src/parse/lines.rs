@@ -154,6 +154,7 @@ pub fn parse_logs(text: &str) -> Vec<LogLine> {
 
 /// One row of the 0.4.x `ls` table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct LsContainer {
     /// The app.
     pub app: String,

@@ -49,6 +49,7 @@ pub use report::{parse_report_json, parse_report_text, snake_label, ReportBlock,
 
 /// A parser failure: what was expected, and the text that did not fit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ParseError {
     /// What was wrong.
     pub message: String,

@@ -65,6 +65,7 @@ pub fn parse_links(value: &str) -> Vec<String> {
 
 /// One service in `postgres:list` output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct PostgresListEntry {
     /// The service name.
     pub name: String,
@@ -147,6 +148,7 @@ fn split_columns(line: &str) -> Vec<String> {
 
 /// A backup schedule as printed by `postgres:backup-schedule-cat`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct BackupSchedule {
     /// The five cron fields.
     pub schedule: String,

@@ -11,6 +11,7 @@ use super::{is_warn_line, line_iter, lines_of, ParseError};
 
 /// One report block: `=====> <subject> <type> information` and its rows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ReportBlock {
     /// The app name, `--global`, or `None` when `--quiet` removed the header.
     pub subject: Option<String>,
@@ -263,6 +264,16 @@ pub trait ReportFields: Default {
         report
     }
 }
+/// Dokku's `true`/`false` (report values, `ps:report --running`) as a bool;
+/// anything else is `None`.
+pub(crate) fn parse_bool(value: &str) -> Option<bool> {
+    match value {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
 /// The output a `*:report` command is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -303,11 +314,11 @@ impl ReportFormat {
 /// 10,000 apps sends megabytes of it.
 ///
 /// ```
-/// use dokku_client::parse::report::typed_reports;
+/// use dokku_client::parse::report::{typed_reports, ReportFormat};
 /// use dokku_client::AppReport;
 ///
 /// let text = "=====> api app information\n       App dir:     /home/dokku/api\n       App locked:  false\n       App shiny:   yes\n";
-/// let reports: Vec<AppReport> = typed_reports(text, false, "app", None)?;
+/// let reports: Vec<AppReport> = typed_reports(text, ReportFormat::Text, "app", None)?;
 /// assert_eq!(reports[0].app.as_deref(), Some("api"));
 /// assert_eq!(reports[0].dir.as_deref(), Some("/home/dokku/api"));
 /// assert_eq!(reports[0].locked, Some(false));
@@ -317,12 +328,12 @@ impl ReportFormat {
 /// ```
 pub fn typed_reports<T: ReportFields>(
     text: &str,
-    json: bool,
+    format: ReportFormat,
     prefix: &str,
     subject: Option<&str>,
 ) -> Result<Vec<T>, ParseError> {
-    if json {
-        return Ok(report_maps(text, true, prefix, subject)?
+    if format.is_json() {
+        return Ok(report_maps(text, format, prefix, subject)?
             .into_iter()
             .map(|(s, f)| T::from_map(s, f))
             .collect());
@@ -346,6 +357,7 @@ pub fn typed_reports<T: ReportFields>(
 
 /// Decoded `--format json` report output.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub enum ReportJson {
     /// One object (a report for one app, or `--global`).
     Single(Map<String, Value>),
@@ -402,15 +414,15 @@ pub fn json_snake_fields(obj: &Map<String, Value>, prefix: &str) -> BTreeMap<Str
 pub type SubjectFields = (Option<String>, BTreeMap<String, String>);
 
 /// Reports as `(subject, snake_case fields)` pairs, from `--format json`
-/// output (`json`: one object or NDJSON; `subject` names a single report)
-/// or from text. The typed report methods are built on this.
+/// output ([`ReportFormat::Json`]: one object or NDJSON; `subject` names a
+/// single report) or from text. The typed report methods are built on this.
 pub fn report_maps(
     text: &str,
-    json: bool,
+    format: ReportFormat,
     prefix: &str,
     subject: Option<&str>,
 ) -> Result<Vec<SubjectFields>, ParseError> {
-    if json {
+    if format.is_json() {
         return Ok(match parse_report_json(text, subject.is_none())? {
             ReportJson::Single(m) => {
                 vec![(subject.map(str::to_string), json_snake_fields(&m, prefix))]
@@ -554,7 +566,7 @@ mod tests {
             prefix in "(app|ps|git)",
         ) {
             let text = lines.join("\n");
-            let got = report_maps(&text, false, &prefix, subject.as_deref());
+            let got = report_maps(&text, ReportFormat::Text, &prefix, subject.as_deref());
             proptest::prop_assert_eq!(
                 got.ok(),
                 Some(report_maps_oracle(&text, &prefix, subject.as_deref()))
@@ -570,8 +582,9 @@ mod tests {
         prefix: &str,
         subject: Option<&str>,
     ) -> Result<(), proptest::test_runner::TestCaseError> {
-        let typed: Vec<T> = typed_reports(text, false, prefix, subject).unwrap_or_default();
-        let via_maps: Vec<T> = report_maps(text, false, prefix, subject)
+        let typed: Vec<T> =
+            typed_reports(text, ReportFormat::Text, prefix, subject).unwrap_or_default();
+        let via_maps: Vec<T> = report_maps(text, ReportFormat::Text, prefix, subject)
             .unwrap_or_default()
             .into_iter()
             .map(|(s, f)| T::from_map(s, f))

@@ -26,8 +26,16 @@ pub const STDERR_TRUNCATED_MARKER: &str = "\n[dokku-client: stderr truncated]\n"
 /// Size of the copy buffers: the only memory a stream uses.
 const CHUNK: usize = 64 * 1024;
 
-/// Memory bounds for captured streams.
+/// Memory bounds for captured streams: [`Default`] (64 MiB of stdout,
+/// 1 MiB of stderr) and the setters below.
+///
+/// ```
+/// use dokku_client::transport::Limits;
+/// let limits = Limits::default().stdout(1024 * 1024).stderr(64 * 1024);
+/// assert_eq!((limits.stdout, limits.stderr), (1 << 20, 1 << 16));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Most bytes of stdout kept by [`Stdout::Capture`]; more is an error.
     pub stdout: usize,
@@ -41,6 +49,20 @@ impl Default for Limits {
             stdout: DEFAULT_STDOUT_LIMIT,
             stderr: DEFAULT_STDERR_LIMIT,
         }
+    }
+}
+
+impl Limits {
+    /// Sets the most bytes of stdout kept by [`Stdout::Capture`].
+    pub fn stdout(mut self, bytes: usize) -> Self {
+        self.stdout = bytes;
+        self
+    }
+
+    /// Sets the most bytes of stderr kept.
+    pub fn stderr(mut self, bytes: usize) -> Self {
+        self.stderr = bytes;
+        self
     }
 }
 

@@ -32,6 +32,7 @@ pub use ssh::{HostKeyPolicy, LoginMode, SshConfig, SshTransport};
 
 /// Where a command's stdin comes from.
 #[derive(Default)]
+#[non_exhaustive]
 pub enum Stdin {
     /// Nothing: stdin is closed at once.
     #[default]
@@ -57,6 +58,7 @@ impl fmt::Debug for Stdin {
 
 /// Where a command's stdout goes.
 #[derive(Default)]
+#[non_exhaustive]
 pub enum Stdout {
     /// Collected into [`Output::stdout`].
     #[default]
@@ -80,6 +82,7 @@ impl fmt::Debug for Stdout {
 
 /// One command to run, with its streams.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Request {
     /// The command.
     pub command: Command,
@@ -94,8 +97,10 @@ pub struct Request {
     pub tty: bool,
     /// This call's time limit, overriding the client's (a long
     /// `postgres:export`, a `logs -t` follow). `None`: the client's timeout,
-    /// except for terminal sessions ([`Request::tty`]), which a person drives
-    /// and which then have none.
+    /// except for terminal sessions (the `tty` field), which a person drives
+    /// and which then have none, and followed logs
+    /// ([`Client::logs_tail`](crate::Client::logs_tail)), which have the
+    /// client's follow timeout (none by default).
     pub timeout: Option<Duration>,
 }
 
@@ -124,9 +129,9 @@ impl Request {
         self
     }
 
-    /// Asks for a terminal.
-    pub fn tty(mut self, tty: bool) -> Self {
-        self.tty = tty;
+    /// Asks for a terminal (sets the `tty` field).
+    pub fn tty(mut self) -> Self {
+        self.tty = true;
         self
     }
 

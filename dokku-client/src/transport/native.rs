@@ -56,7 +56,7 @@ use russh::{Channel, ChannelMsg, ChannelWriteHalf, Sig};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{Mutex, Notify, OwnedSemaphorePermit, Semaphore};
 
-use crate::command::{shell_line, ssh_line};
+use crate::command::{shell_line, ssh_line, Elevation};
 use crate::error::{Error, Result};
 use crate::output::Output;
 use crate::transport::io::{feed_stdin, Limits, STDERR_TRUNCATED_MARKER};
@@ -70,6 +70,7 @@ const OPEN_RETRIES: u32 = 100;
 
 /// What `ssh -G` says about a host (only what this transport uses).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Resolved {
     /// The address to connect to (`HostName`).
     pub hostname: String,
@@ -793,7 +794,7 @@ impl NativeTransport {
         match &self.config.login {
             LoginMode::DokkuUser => ssh_line(&request.command, request.version.as_ref()),
             LoginMode::ShellUser { sudo, dokku_path } => {
-                shell_line(&request.command, dokku_path, *sudo)
+                shell_line(&request.command, dokku_path, Elevation::when_sudo(*sudo))
             }
         }
     }

@@ -42,6 +42,7 @@ use crate::version::DokkuVersion;
 
 /// One recorded case: the command line and its output.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ScriptedCase {
     /// The `cmd` text.
     pub cmd: String,
@@ -110,6 +111,7 @@ pub use crate::parse::shell_words;
 
 /// A request as the scripted transport received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RecordedRequest {
     /// Every word: global flags, name, arguments (secrets included).
     pub argv: Vec<String>,

@@ -63,7 +63,7 @@ use openssh::{ControlPersist, KnownHosts, Session, SessionBuilder, Stdio};
 use tempfile::TempDir;
 use tokio::sync::{Mutex, Semaphore};
 
-use crate::command::{shell_line, ssh_line};
+use crate::command::{shell_line, ssh_line, Elevation};
 use crate::error::{Error, Result};
 use crate::output::Output;
 use crate::transport::io::{drain_stderr, drain_stdout, feed_stdin, Limits};
@@ -111,6 +111,7 @@ const PINNED_ALIAS: &str = "dokku-client-pinned-host";
 
 /// How the server's host key is checked. Never a prompt.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum HostKeyPolicy {
     /// Strict against the known_hosts file (the default).
     #[default]
@@ -123,6 +124,7 @@ pub enum HostKeyPolicy {
 
 /// How the login user reaches Dokku.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum LoginMode {
     /// `dokku@HOST`: the forced command receives the arguments.
     #[default]
@@ -998,7 +1000,7 @@ impl SshTransport {
         match &self.config.login {
             LoginMode::DokkuUser => ssh_line(&request.command, request.version.as_ref()),
             LoginMode::ShellUser { sudo, dokku_path } => {
-                shell_line(&request.command, dokku_path, *sudo)
+                shell_line(&request.command, dokku_path, Elevation::when_sudo(*sudo))
             }
         }
     }
