@@ -289,7 +289,7 @@ fn an_empty_sandbox_is_provisioned_and_converges() {
         .steps
         .iter()
         .flat_map(|s| s.commands.iter())
-        .map(|c| c.argv().iter().map(|w| w.to_string()).collect())
+        .map(|c| c.command.argv().iter().map(|w| w.to_string()).collect())
         .collect();
     assert_eq!(sent, planned);
     let shown = json_steps_commands(&json);

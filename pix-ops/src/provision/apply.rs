@@ -210,11 +210,7 @@ pub fn confirm_removals(
 /// Runs the step's planned commands, in order, each checked.
 async fn run_step(client: &Client, step: &Step) -> Result<()> {
     for command in &step.commands {
-        let mut request = Request::new(command.clone());
-        if let Some(bytes) = step.change.stdin_of(command) {
-            request = request.stdin(Stdin::Bytes(bytes));
-        }
-        client.execute_ok(request).await?;
+        client.execute_ok(command.request()).await?;
     }
     Ok(())
 }
