@@ -7,9 +7,10 @@ use std::io::Write;
 use pix_ops::config::{HostOverrides, PixConfig};
 use pix_ops::confirm::ConfirmFlags;
 use pix_ops::deploy::{
-    self, DeployEvent, DeployOptions, DeployOutcome, DeployProgress, DeployReport, BRANCH_TARGET,
+    self, DeployEvent, DeployOptions, DeployOutcome, DeployReport, BRANCH_TARGET,
 };
 use pix_ops::git::Git;
+use pix_ops::progress::Progress;
 use pix_ops::remote::PushOutcome;
 
 use crate::cli::DeployArgs;
@@ -86,7 +87,7 @@ impl Display {
     }
 }
 
-impl DeployProgress for Display {
+impl Progress<DeployEvent> for Display {
     fn event(&self, event: DeployEvent) {
         if matches!(event, DeployEvent::Plan { .. }) {
             self.planned

@@ -12,9 +12,10 @@ use clap::Args;
 use pix_ops::confirm::ConfirmFlags;
 use pix_ops::connect::ConnectOptions;
 use pix_ops::hosts::{HostTarget, PerHost};
+use pix_ops::progress::Progress;
 use pix_ops::provision::{
     apply_all, close_all, confirm_all, connect_and_plan, plan_all, render_plans, ApplyEvent,
-    ApplyOptions, ApplyProgress, ApplyReport, HostPlan,
+    ApplyOptions, ApplyReport, HostPlan,
 };
 use pix_ops::PixConfig;
 use serde::Serialize;
@@ -194,7 +195,7 @@ impl Display {
     }
 }
 
-impl ApplyProgress for Display {
+impl Progress<ApplyEvent> for Display {
     fn event(&self, event: ApplyEvent) {
         let line = render_event(&event, self.color);
         match &event {

@@ -8,7 +8,8 @@ use std::io::Write;
 
 use clap::Args;
 use pix_ops::confirm::ConfirmFlags;
-use pix_ops::release::{self, ReleaseEvent, ReleaseOptions, ReleaseProgress, ReleaseReport};
+use pix_ops::progress::Progress;
+use pix_ops::release::{self, ReleaseEvent, ReleaseOptions, ReleaseReport};
 
 use crate::context::{interruptible, Ctx, TerminalPrompter};
 use crate::deploy_cmd::{self, render_outcome, short, Rendered};
@@ -68,7 +69,7 @@ pub fn render_event(event: &ReleaseEvent) -> Vec<String> {
 #[derive(Debug, Default)]
 pub struct Display;
 
-impl ReleaseProgress for Display {
+impl Progress<ReleaseEvent> for Display {
     fn event(&self, event: ReleaseEvent) {
         let mut err = std::io::stderr().lock();
         for line in render_event(&event) {

@@ -4,12 +4,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-use pix_ops::backup::ByteCounter;
 use pix_ops::confirm::{ConfirmFlags, Prompter};
 use pix_ops::journal::{Journal, JournalState, Step, Strategy};
+use pix_ops::progress::Progress;
 use pix_ops::reset::{
-    confirmed_command, reset as run_reset, resume_command, shell_word, Event, Progress,
-    ResetOptions,
+    confirmed_command, reset as run_reset, resume_command, shell_word, Event, ResetOptions,
 };
 
 use crate::cli::ResetArgs;
@@ -57,6 +56,7 @@ pub fn render_event(event: &Event, bytes: Option<u64>, color: bool) -> Vec<Strin
             step.name(),
             neutralise(error)
         )],
+        Event::BackupBytes(_) => Vec::new(),
         Event::Note(text) => vec![format!("  {}", neutralise(text))],
     }
 }
@@ -83,7 +83,7 @@ impl Display {
     }
 }
 
-impl Progress for Display {
+impl Progress<Event> for Display {
     fn event(&self, event: Event) {
         let bytes = match &event {
             Event::Finished {
@@ -97,12 +97,9 @@ impl Progress for Display {
             Event::Finished { .. } | Event::Skipped { .. } | Event::Failed { .. } => {
                 self.spinner.update(&lines, None)
             }
+            Event::BackupBytes(counter) => self.spinner.attach_counter(counter),
             _ => self.spinner.print(&lines),
         }
-    }
-
-    fn backup_counter(&self, counter: &ByteCounter) {
-        self.spinner.attach_counter(counter);
     }
 }
 
@@ -246,5 +243,8 @@ mod tests {
             ),
             vec!["- lock skipped: already"]
         );
+        // The backup's counter feeds the spinner; it prints nothing.
+        let counter = pix_ops::backup::ByteCounter::default();
+        assert!(render_event(&Event::BackupBytes(counter), None, false).is_empty());
     }
 }

@@ -31,6 +31,7 @@ use crate::connect::ConnectOptions;
 use crate::error::{OpsError, Result};
 use crate::git::Git;
 use crate::lineage::{self, ForeignCommit};
+use crate::progress::Progress;
 use crate::remote::{self, PushOutcome};
 
 /// The longest app name [`branch_app_name`] makes.
@@ -66,20 +67,6 @@ pub enum DeployEvent {
     Output(String),
     /// A line of information.
     Note(String),
-}
-
-/// Receives deploy events as they happen.
-pub trait DeployProgress: Send + Sync {
-    /// Called for every event, in order.
-    fn event(&self, event: DeployEvent);
-}
-
-/// A progress sink that ignores everything.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Quiet;
-
-impl DeployProgress for Quiet {
-    fn event(&self, _event: DeployEvent) {}
 }
 
 /// Where a deploy goes.
@@ -550,7 +537,7 @@ pub async fn deploy(
     target: &DeployTarget,
     options: &DeployOptions,
     prompter: &mut dyn Prompter,
-    progress: &dyn DeployProgress,
+    progress: &dyn Progress<DeployEvent>,
 ) -> Result<DeployReport> {
     let ssh = remote::git_ssh_command(&target.host, &options.connect);
     let git = Git::new(&options.repo).ssh_command(&ssh);

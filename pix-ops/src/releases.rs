@@ -14,9 +14,10 @@ use serde::Serialize;
 
 use crate::confirm::Prompter;
 use crate::connect::ConnectOptions;
-use crate::deploy::{self, DeployOptions, DeployProgress, DeployReport, DeployTarget};
+use crate::deploy::{self, DeployEvent, DeployOptions, DeployReport, DeployTarget};
 use crate::error::{OpsError, Result};
 use crate::git::Git;
+use crate::progress::Progress;
 use crate::remote;
 use dokku_client::Client;
 
@@ -190,7 +191,7 @@ pub async fn rollback(
     wanted: Option<&str>,
     options: &DeployOptions,
     prompter: &mut dyn Prompter,
-    progress: &dyn DeployProgress,
+    progress: &dyn Progress<DeployEvent>,
 ) -> Result<(Release, DeployReport)> {
     let releases = list(client, target, &options.repo, &options.connect).await?;
     let release = pick(&releases, wanted)?.clone();

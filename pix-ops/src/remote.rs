@@ -27,10 +27,11 @@ use serde::Serialize;
 use crate::config::{HostConfig, Login, PixConfig};
 use crate::confirm::{self, ConfirmFlags, ConfirmRequest, Prompter};
 use crate::connect::ConnectOptions;
-use crate::deploy::{self, DeployEvent, DeployOptions, DeployProgress, DeployReport, DeployTarget};
+use crate::deploy::{self, DeployEvent, DeployOptions, DeployReport, DeployTarget};
 use crate::error::{OpsError, Result};
 use crate::git::{self, Git};
 use crate::lineage::{self, ForeignCommit};
+use crate::progress::Progress;
 
 /// How many output lines a failed build keeps.
 pub const LOG_TAIL_LINES: usize = 30;
@@ -329,7 +330,7 @@ pub async fn push(
     source: &str,
     branch: &str,
     lease: Option<&str>,
-    progress: &dyn DeployProgress,
+    progress: &dyn Progress<DeployEvent>,
 ) -> Result<PushOutcome> {
     let refspec = format!("{source}:refs/heads/{branch}");
     let lease_arg = lease.map(|sha| format!("--force-with-lease=refs/heads/{branch}:{sha}"));
@@ -947,7 +948,7 @@ pub async fn repair_merge(
     git: &Git,
     read: &Divergence,
     options: &RemoteOptions,
-    progress: &dyn DeployProgress,
+    progress: &dyn Progress<DeployEvent>,
 ) -> Result<MergeOutcome> {
     let git = git_for(git, options);
     let Some(remote_sha) = &read.remote_sha else {
@@ -1094,7 +1095,7 @@ pub async fn repair_lineage_merge(
     target: &DeployTarget,
     options: &DeployOptions,
     prompter: &mut dyn crate::confirm::Prompter,
-    progress: &dyn DeployProgress,
+    progress: &dyn Progress<DeployEvent>,
 ) -> Result<MergeOutcome> {
     let Some(tip) = &read.remote_sha else {
         return Err(OpsError::Precondition {
@@ -1255,7 +1256,7 @@ pub async fn repair_lineage_force(
     options: &DeployOptions,
     flags: &ConfirmFlags,
     prompter: &mut dyn Prompter,
-    progress: &dyn DeployProgress,
+    progress: &dyn Progress<DeployEvent>,
 ) -> Result<DeployReport> {
     let mut options = options.clone();
     options.rev = None;
@@ -1296,7 +1297,7 @@ pub async fn repair_force(
     options: &RemoteOptions,
     flags: &ConfirmFlags,
     prompter: &mut dyn Prompter,
-    progress: &dyn DeployProgress,
+    progress: &dyn Progress<DeployEvent>,
 ) -> Result<PushOutcome> {
     let git = git_for(git, options);
     if read.remote_sha.as_deref() == Some(read.local_sha.as_str()) {

@@ -13,8 +13,9 @@ use pix_ops::config::{HostOverrides, PixConfig};
 use pix_ops::confirm::{ConfirmFlags, NoTerminal};
 use pix_ops::connect::{connect, ConnectOptions};
 use pix_ops::deploy::{
-    deploy, DeployEvent, DeployOptions, DeployOutcome, DeployProgress, DeployReport, DeployTarget,
+    deploy, DeployEvent, DeployOptions, DeployOutcome, DeployReport, DeployTarget,
 };
+use pix_ops::progress::Progress;
 use pix_ops::OpsError;
 use pix_sandbox::contract::Profile;
 use pix_sandbox::sandbox::{Sandbox, SandboxOptions};
@@ -27,7 +28,7 @@ const DB: &str = "api-staging-db";
 #[derive(Default)]
 struct Events(Mutex<Vec<DeployEvent>>);
 
-impl DeployProgress for Events {
+impl Progress<DeployEvent> for Events {
     fn event(&self, event: DeployEvent) {
         self.0.lock().unwrap().push(event);
     }

@@ -41,6 +41,7 @@ use serde::Serialize;
 use crate::config::{HostConfig, Login, PixConfig};
 use crate::confirm::{self, ConfirmFlags, ConfirmRequest, Prompter};
 use crate::error::{OpsError, Result};
+use crate::progress::Progress;
 
 use crate::connect::ConnectOptions;
 use crate::hosts::{connect_each, HostTarget, PerHost};
@@ -191,7 +192,7 @@ pub async fn apply_all(
     planned: &[PlannedHost],
     confirmed: Vec<Option<Confirmed>>,
     options: &ConnectOptions,
-    progress: &dyn ApplyProgress,
+    progress: &dyn Progress<ApplyEvent>,
 ) -> Vec<PerHost<ApplyReport>> {
     let mut applied = Vec::new();
     for (p, ok) in planned.iter().zip(confirmed) {
