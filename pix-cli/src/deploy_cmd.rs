@@ -11,7 +11,7 @@ use pix_ops::deploy::{
 };
 use pix_ops::git::Git;
 use pix_ops::progress::Progress;
-use pix_ops::remote::PushOutcome;
+use pix_ops::push::{PushFailure, PushOutcome};
 
 use crate::cli::DeployArgs;
 use crate::context::{interruptible, Ctx, TerminalPrompter};
@@ -131,15 +131,12 @@ impl Rendered {
     }
 }
 
-fn failed_lines(
-    app: &str,
-    outcome_failed: &FailedOutcome<'_>,
-    command: &str,
-    color: bool,
-) -> Vec<String> {
+/// What a push that did not deploy prints on stderr (pure), a deploy's or
+/// a plain push's: `command` is how the user ran it, to run it again.
+pub fn render_failure(app: &str, failure: &PushFailure, command: &str, color: bool) -> Vec<String> {
     let cross = paint("✗", "31", color);
-    match outcome_failed {
-        FailedOutcome::Build(log_tail) => {
+    match failure {
+        PushFailure::BuildFailed { log_tail } => {
             let mut lines = vec![format!(
                 "{cross} the build of {app} failed; the running version is untouched. Last lines of its output:"
             )];
@@ -147,17 +144,11 @@ fn failed_lines(
             lines.push(format!("Fix it, commit, and run `{command}` again."));
             lines
         }
-        FailedOutcome::Locked(message) => vec![format!("{cross} {}", neutralise(message))],
-        FailedOutcome::Rejected(reason) => {
+        PushFailure::Locked { message } => vec![format!("{cross} {}", neutralise(message))],
+        PushFailure::Rejected { reason } => {
             vec![format!("{cross} push rejected: {}", neutralise(reason))]
         }
     }
-}
-
-enum FailedOutcome<'a> {
-    Build(&'a [String]),
-    Locked(&'a str),
-    Rejected(&'a str),
 }
 
 /// The outcome of a deploy as text (pure). `command` is how the user ran it
@@ -200,14 +191,8 @@ pub fn render_outcome(report: &DeployReport, command: &str, color: bool) -> Rend
                 }
             ));
         }
-        DeployOutcome::BuildFailed { log_tail } => {
-            r.stderr = failed_lines(app, &FailedOutcome::Build(log_tail), command, color);
-        }
-        DeployOutcome::Locked { message } => {
-            r.stderr = failed_lines(app, &FailedOutcome::Locked(message), command, color);
-        }
-        DeployOutcome::Rejected { reason } => {
-            r.stderr = failed_lines(app, &FailedOutcome::Rejected(reason), command, color);
+        DeployOutcome::Failed(failure) => {
+            r.stderr = render_failure(app, failure, command, color);
         }
         DeployOutcome::ForeignCommits {
             remote_tip,
@@ -284,14 +269,8 @@ pub fn render_push(
                 neutralise(what)
             ));
         }
-        PushOutcome::BuildFailed { log_tail } => {
-            r.stderr = failed_lines(app, &FailedOutcome::Build(log_tail), command, color);
-        }
-        PushOutcome::Locked { message } => {
-            r.stderr = failed_lines(app, &FailedOutcome::Locked(message), command, color);
-        }
-        PushOutcome::Rejected { reason } => {
-            r.stderr = failed_lines(app, &FailedOutcome::Rejected(reason), command, color);
+        PushOutcome::Failed(failure) => {
+            r.stderr = render_failure(app, failure, command, color);
         }
     }
     r
@@ -499,9 +478,9 @@ mod tests {
         assert!(r.stdout[0].contains("`pix ps rebuild api-dev`"), "{r:?}");
         assert!(r.stdout[0].contains("--rebuild"), "{r:?}");
         let r = render_outcome(
-            &report(DeployOutcome::BuildFailed {
+            &report(DeployOutcome::Failed(PushFailure::BuildFailed {
                 log_tail: vec!["migrate: boom\x1b[2J".into()],
-            }),
+            })),
             cmd,
             false,
         );
@@ -521,9 +500,9 @@ mod tests {
             "{r:?}"
         );
         let r = render_outcome(
-            &report(DeployOutcome::Rejected {
+            &report(DeployOutcome::Failed(PushFailure::Rejected {
                 reason: "moved".into(),
-            }),
+            })),
             cmd,
             true,
         );
@@ -566,9 +545,9 @@ mod tests {
         );
         assert_eq!(r.stdout, ["✓ pushed HEAD to dokku's master and deployed a"]);
         let r = render_push(
-            &PushOutcome::Locked {
+            &PushOutcome::Failed(PushFailure::Locked {
                 message: "a is locked".into(),
-            },
+            }),
             "a",
             "x",
             "c",

@@ -2,7 +2,7 @@
 
 use dokku_client::Error;
 use pix_ops::deploy::DeployOutcome;
-use pix_ops::remote::PushOutcome;
+use pix_ops::push::{PushFailure, PushOutcome};
 use pix_ops::OpsError;
 
 /// Success.
@@ -170,9 +170,7 @@ pub fn deploy_code(outcome: &DeployOutcome) -> i32 {
         DeployOutcome::Deployed { .. }
         | DeployOutcome::NothingToDeploy { .. }
         | DeployOutcome::DryRun { .. } => OK,
-        DeployOutcome::BuildFailed { .. } => BUILD_FAILED,
-        DeployOutcome::Locked { .. } => REFUSED,
-        DeployOutcome::Rejected { .. } => REJECTED,
+        DeployOutcome::Failed(failure) => push_failure_code(failure),
         DeployOutcome::ForeignCommits { .. } => FOREIGN_COMMITS,
     }
 }
@@ -182,9 +180,18 @@ pub fn deploy_code(outcome: &DeployOutcome) -> i32 {
 pub fn push_code(outcome: &PushOutcome) -> i32 {
     match outcome {
         PushOutcome::Pushed { .. } | PushOutcome::UpToDate => OK,
-        PushOutcome::BuildFailed { .. } => BUILD_FAILED,
-        PushOutcome::Locked { .. } => REFUSED,
-        PushOutcome::Rejected { .. } => REJECTED,
+        PushOutcome::Failed(failure) => push_failure_code(failure),
+    }
+}
+
+/// The exit code of a push that did not deploy, a deploy's or a plain
+/// push's: build failed [`BUILD_FAILED`], locked [`REFUSED`], rejected
+/// [`REJECTED`].
+pub fn push_failure_code(failure: &PushFailure) -> i32 {
+    match failure {
+        PushFailure::BuildFailed { .. } => BUILD_FAILED,
+        PushFailure::Locked { .. } => REFUSED,
+        PushFailure::Rejected { .. } => REJECTED,
     }
 }
 
@@ -493,11 +500,17 @@ mod tests {
             (DeployOutcome::NothingToDeploy { commit: s() }, OK),
             (DeployOutcome::DryRun { commit: s() }, OK),
             (
-                DeployOutcome::BuildFailed { log_tail: vec![] },
+                DeployOutcome::Failed(PushFailure::BuildFailed { log_tail: vec![] }),
                 BUILD_FAILED,
             ),
-            (DeployOutcome::Locked { message: s() }, REFUSED),
-            (DeployOutcome::Rejected { reason: s() }, REJECTED),
+            (
+                DeployOutcome::Failed(PushFailure::Locked { message: s() }),
+                REFUSED,
+            ),
+            (
+                DeployOutcome::Failed(PushFailure::Rejected { reason: s() }),
+                REJECTED,
+            ),
             (
                 DeployOutcome::ForeignCommits {
                     remote_tip: s(),
@@ -513,9 +526,18 @@ mod tests {
         for (outcome, want) in [
             (PushOutcome::Pushed { urls: vec![] }, OK),
             (PushOutcome::UpToDate, OK),
-            (PushOutcome::BuildFailed { log_tail: vec![] }, BUILD_FAILED),
-            (PushOutcome::Locked { message: s() }, REFUSED),
-            (PushOutcome::Rejected { reason: s() }, REJECTED),
+            (
+                PushOutcome::Failed(PushFailure::BuildFailed { log_tail: vec![] }),
+                BUILD_FAILED,
+            ),
+            (
+                PushOutcome::Failed(PushFailure::Locked { message: s() }),
+                REFUSED,
+            ),
+            (
+                PushOutcome::Failed(PushFailure::Rejected { reason: s() }),
+                REJECTED,
+            ),
         ] {
             assert_eq!(push_code(&outcome), want, "{outcome:?}");
         }

@@ -327,7 +327,8 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
                         let name = crate::deploy_cmd::environment_name(c, &args.remote, &overrides);
                         match pix_ops::deploy::resolve_target(c, &name, &overrides, &git).await {
                             Ok(t) => {
-                                let url = RemoteUrl::parse(&remote::git_url(&t.host, &t.app));
+                                let url =
+                                    RemoteUrl::parse(&pix_ops::push::git_url(&t.host, &t.app));
                                 target = Some(t);
                                 url
                             }

@@ -32,7 +32,7 @@ use crate::error::{OpsError, Result};
 use crate::git::Git;
 use crate::lineage::{self, ForeignCommit};
 use crate::progress::Progress;
-use crate::remote::{self, PushOutcome};
+use crate::push::{self, PushFailure, PushOutcome};
 
 /// The longest app name [`branch_app_name`] makes.
 pub const MAX_APP_NAME: usize = 48;
@@ -398,21 +398,6 @@ pub enum DeployOutcome {
         /// The deploy commit that would be pushed.
         commit: String,
     },
-    /// The build or predeploy failed; the running version is untouched.
-    BuildFailed {
-        /// The last lines of the output.
-        log_tail: Vec<String>,
-    },
-    /// The app is locked (`apps:lock`) or another deploy holds its lock.
-    Locked {
-        /// Why.
-        message: String,
-    },
-    /// git refused the push (the remote moved meanwhile).
-    Rejected {
-        /// Why, and what to do.
-        reason: String,
-    },
     /// The remote holds commits `pix deploy` did not make (pushed straight
     /// to Dokku) and the new commit would undo them: nothing was pushed.
     ForeignCommits {
@@ -426,6 +411,10 @@ pub enum DeployOutcome {
         /// The commands that repair it (keep them, replace them).
         repair: Vec<String>,
     },
+    /// Nothing was deployed: the build failed, the app is locked or git
+    /// refused the push (serialised as the failure itself, as a push's).
+    #[serde(untagged)]
+    Failed(PushFailure),
 }
 
 impl DeployOutcome {
@@ -437,9 +426,9 @@ impl DeployOutcome {
             DeployOutcome::Deployed { .. }
             | DeployOutcome::NothingToDeploy { .. }
             | DeployOutcome::DryRun { .. } => 0,
-            DeployOutcome::BuildFailed { .. } => 2,
-            DeployOutcome::Locked { .. } => 3,
-            DeployOutcome::Rejected { .. } => 4,
+            DeployOutcome::Failed(PushFailure::BuildFailed { .. }) => 2,
+            DeployOutcome::Failed(PushFailure::Locked { .. }) => 3,
+            DeployOutcome::Failed(PushFailure::Rejected { .. }) => 4,
             DeployOutcome::ForeignCommits { .. } => 5,
         }
     }
@@ -539,7 +528,7 @@ pub async fn deploy(
     prompter: &mut dyn Prompter,
     progress: &dyn Progress<DeployEvent>,
 ) -> Result<DeployReport> {
-    let ssh = remote::git_ssh_command(&target.host, &options.connect);
+    let ssh = push::git_ssh_command(&target.host, &options.connect);
     let git = Git::new(&options.repo).ssh_command(&ssh);
     let rev = options.rev.clone().unwrap_or_else(|| "HEAD".into());
     let source_commit = git
@@ -599,7 +588,7 @@ pub async fn deploy(
     );
     let (git_report, app_report) = (git_report?, app_report?);
     let deploy_branch = deploy_branch_of(&git_report);
-    let url = remote::git_url(&target.host, &target.app);
+    let url = push::git_url(&target.host, &target.app);
     let report = |remote_before: Option<String>, outcome: DeployOutcome| DeployReport {
         target: target.clone(),
         url: url.clone(),
@@ -618,12 +607,12 @@ pub async fn deploy(
     if locked {
         return Ok(report(
             None,
-            DeployOutcome::Locked {
+            DeployOutcome::Failed(PushFailure::Locked {
                 message: format!(
                     "{} is locked (apps:lock): a database reset or another operation may be running; nothing was pushed. If nothing is running, `pix apps unlock {}` and deploy again",
                     target.app, target.app
                 ),
-            },
+            }),
         ));
     }
 
@@ -756,7 +745,10 @@ pub async fn deploy(
         return Ok(report(remote_sha, DeployOutcome::DryRun { commit }));
     }
 
-    let pushed = remote::push(&git, &url, &commit, &deploy_branch, None, progress).await?;
+    let pushed = push::push(&git, &url, &commit, &deploy_branch, None, &mut |line| {
+        progress.event(DeployEvent::Output(line))
+    })
+    .await?;
     let outcome = match pushed {
         PushOutcome::Pushed { mut urls } => {
             git.capture(&["update-ref", &keep, &commit]).await?;
@@ -770,9 +762,7 @@ pub async fn deploy(
             DeployOutcome::Deployed { urls, commit }
         }
         PushOutcome::UpToDate => DeployOutcome::NothingToDeploy { commit },
-        PushOutcome::BuildFailed { log_tail } => DeployOutcome::BuildFailed { log_tail },
-        PushOutcome::Locked { message } => DeployOutcome::Locked { message },
-        PushOutcome::Rejected { reason } => DeployOutcome::Rejected { reason },
+        PushOutcome::Failed(failure) => DeployOutcome::Failed(failure),
     };
     Ok(report(remote_sha, outcome))
 }
@@ -811,7 +801,7 @@ async fn commit_date(git: &Git, source: &str, parent: Option<&str>) -> Result<St
 /// keep them (`--merge`) or replace them (`--force`).
 pub fn repair_commands(target: &DeployTarget) -> Vec<String> {
     if target.branch.is_some() {
-        let url = remote::git_url(&target.host, &target.app);
+        let url = push::git_url(&target.host, &target.app);
         return vec![
             format!("pix remote repair {url} --merge"),
             format!("pix remote repair {url} --force"),
@@ -943,22 +933,52 @@ mod tests {
             0
         );
         assert_eq!(
-            DeployOutcome::BuildFailed { log_tail: vec![] }.exit_code(),
+            DeployOutcome::Failed(PushFailure::BuildFailed { log_tail: vec![] }).exit_code(),
             2
         );
         assert_eq!(
-            DeployOutcome::Locked {
+            DeployOutcome::Failed(PushFailure::Locked {
                 message: String::new()
-            }
+            })
             .exit_code(),
             3
         );
         assert_eq!(
-            DeployOutcome::Rejected {
+            DeployOutcome::Failed(PushFailure::Rejected {
                 reason: String::new()
-            }
+            })
             .exit_code(),
             4
+        );
+    }
+
+    #[test]
+    fn outcomes_serialise_flat_with_their_tag() {
+        let json = |o: DeployOutcome| serde_json::to_string(&o).unwrap();
+        assert_eq!(
+            json(DeployOutcome::Deployed {
+                urls: vec!["http://a".into()],
+                commit: "c".into()
+            }),
+            r#"{"outcome":"deployed","urls":["http://a"],"commit":"c"}"#
+        );
+        assert_eq!(
+            json(DeployOutcome::Failed(PushFailure::BuildFailed {
+                log_tail: vec!["boom".into()]
+            })),
+            r#"{"outcome":"build_failed","log_tail":["boom"]}"#
+        );
+        assert_eq!(
+            json(DeployOutcome::Failed(PushFailure::Locked {
+                message: "m".into()
+            })),
+            r#"{"outcome":"locked","message":"m"}"#
+        );
+        assert_eq!(
+            json(DeployOutcome::Failed(PushFailure::Rejected {
+                reason: "r".into()
+            })),
+            r#"{"outcome":"rejected","reason":"r"}"#
         );
     }
 

@@ -15,6 +15,7 @@ pub mod journal;
 pub mod lineage;
 pub mod progress;
 pub mod provision;
+pub mod push;
 pub mod release;
 pub mod releases;
 pub mod remote;

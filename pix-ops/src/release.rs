@@ -368,7 +368,7 @@ pub fn plan(
         n.tag,
         target.app,
         target.host.address,
-        crate::remote::git_url(&target.host, &target.app),
+        crate::push::git_url(&target.host, &target.app),
         if target.protected {
             format!(" by typing {}", target.confirm_name)
         } else {

@@ -18,7 +18,7 @@ use crate::deploy::{self, DeployEvent, DeployOptions, DeployReport, DeployTarget
 use crate::error::{OpsError, Result};
 use crate::git::Git;
 use crate::progress::Progress;
-use crate::remote;
+use crate::push;
 use dokku_client::Client;
 
 /// One deploy of an environment.
@@ -154,8 +154,8 @@ pub async fn list(
         return Err(dokku_client::Error::app_not_found(&target.app).into());
     }
     let branch = deploy::deploy_branch(client, &target.app).await?;
-    let git = Git::new(repo).ssh_command(&remote::git_ssh_command(&target.host, connect));
-    let url = remote::git_url(&target.host, &target.app);
+    let git = Git::new(repo).ssh_command(&push::git_ssh_command(&target.host, connect));
+    let url = push::git_url(&target.host, &target.app);
     let keep = deploy::deployed_ref(&target.host, &target.app);
     let listed = git
         .capture(&["ls-remote", &url, &format!("refs/heads/{branch}")])

@@ -13,9 +13,9 @@ use pix_ops::confirm::{ConfirmFlags, NoTerminal};
 use pix_ops::connect::ConnectOptions;
 use pix_ops::git::Git;
 use pix_ops::progress::Silent;
+use pix_ops::push::{PushFailure, PushOutcome};
 use pix_ops::remote::{
-    self, Divergence, MergeOutcome, PushOutcome, PushPrediction, RemoteOptions, RemoteSource,
-    RemoteUrl,
+    self, Divergence, MergeOutcome, PushPrediction, RemoteOptions, RemoteSource, RemoteUrl,
 };
 use pix_ops::OpsError;
 use pix_sandbox::sandbox::{Sandbox, SandboxOptions};
@@ -286,7 +286,7 @@ fn force_uses_a_lease_and_refuses_when_the_remote_moved_again() {
         ))
         .unwrap();
     assert!(
-        matches!(&outcome, PushOutcome::Rejected { reason } if reason.contains("moved")),
+        matches!(&outcome, PushOutcome::Failed(PushFailure::Rejected { reason }) if reason.contains("moved")),
         "{outcome:?}"
     );
     assert_eq!(w.remote_tip(), moved, "their push was not overwritten");
