@@ -2,6 +2,7 @@
 
 use dokku_client::Error;
 use pix_ops::deploy::DeployOutcome;
+use pix_ops::hosts::PerHost;
 use pix_ops::push::{PushFailure, PushOutcome};
 use pix_ops::OpsError;
 
@@ -193,6 +194,34 @@ pub fn push_failure_code(failure: &PushFailure) -> i32 {
         PushFailure::Locked { .. } => REFUSED,
         PushFailure::Rejected { .. } => REJECTED,
     }
+}
+
+/// A non-zero exit code as a failure that was already reported.
+pub fn exit_with(code: i32) -> Result<(), Failure> {
+    if code == OK {
+        Ok(())
+    } else {
+        Err(Failure::Exit(code))
+    }
+}
+
+/// The message when Ctrl-C stops a deploy; `pushing`: the push had
+/// started.
+pub fn interrupted(command: &str, pushing: bool) -> Failure {
+    Failure::Interrupted(if pushing {
+        format!(
+            "interrupted: the push may or may not have reached the server; check with `pix remote status` or run `{command}` again (a deploy always fast-forwards)"
+        )
+    } else {
+        format!("interrupted before anything was pushed; run `{command}` again to deploy")
+    })
+}
+
+/// The exit code of the first host that failed, if any.
+pub fn first_failure_code<T>(results: &[PerHost<T>]) -> Option<i32> {
+    results
+        .iter()
+        .find_map(|r| r.result.as_ref().err().map(ops_code))
 }
 
 /// The exit code of any failure.

@@ -11,10 +11,10 @@ use dokku_client::run::{ContainerEntry, RunCommand, RunOptions};
 use dokku_client::transport::LineSink;
 use dokku_client::{Command, Request, Stdout};
 
-use crate::apps::{done, split_app};
 use crate::cli::{DokkuArgs, LogsArgs, RunArgs, RunEntry, SshKeysCmd, StorageCmd};
-use crate::context::Ctx;
+use crate::context::{split_app, Ctx};
 use crate::exit::Failure;
+use crate::render::{done, status_cells, STATUS_HEADERS};
 
 /// `pix run`.
 pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), Failure> {
@@ -178,42 +178,8 @@ pub async fn logs(ctx: &Ctx, args: &LogsArgs) -> Result<(), Failure> {
     }
 }
 
-/// The columns of the status table.
-pub const STATUS_HEADERS: [&str; 7] = [
-    "APP",
-    "DEPLOYED",
-    "RUNNING",
-    "PROCESSES",
-    "LOCKED",
-    "DATABASES",
-    "URL",
-];
-
-/// A status row as table cells, in [`STATUS_HEADERS`] order (pure).
-pub fn status_cells(r: &pix_ops::status::AppStatus) -> Vec<String> {
-    let yes_no = |b: Option<bool>| {
-        b.map(|b| if b { "yes" } else { "no" })
-            .unwrap_or("?")
-            .to_string()
-    };
-    vec![
-        r.app.clone(),
-        yes_no(r.deployed),
-        crate::output::yes_no_text(r.running.as_deref()),
-        r.processes
-            .map(|n| n.to_string())
-            .unwrap_or_else(|| "?".into()),
-        yes_no(r.locked),
-        r.databases.join(","),
-        r.urls.join(" "),
-    ]
-}
-
-/// `pix status` (`--all`: every host of pix.toml, [`crate::status_all`]).
-pub async fn status(ctx: &Ctx, args: &crate::status_all::StatusArgs) -> Result<(), Failure> {
-    if args.all {
-        return crate::status_all::status_all(ctx).await;
-    }
+/// `pix status` (`--all` is [`crate::status_all`]).
+pub async fn status(ctx: &Ctx) -> Result<(), Failure> {
     let (client, _) = ctx.connect().await?;
     let rows = pix_ops::status::status_rows(&client).await;
     let _ = client.close().await;

@@ -238,6 +238,27 @@ pub fn url_has_password(value: &str) -> bool {
         .is_some_and(|(creds, _)| creds.contains(':'))
 }
 
+/// A snake_case key as a label (`deploy_source` → `Deploy source`).
+pub fn label(key: &str) -> String {
+    let spaced = key.replace('_', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+        None => spaced,
+    }
+}
+
+/// `12.3 MB (4.1 MB/s)` (pure).
+pub fn bytes_and_rate(bytes: u64, elapsed: std::time::Duration) -> String {
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        (bytes as f64 / secs) as u64
+    } else {
+        bytes
+    };
+    format!("{} ({}/s)", human_bytes(bytes), human_bytes(rate))
+}
+
 /// `1.5 MB`-style sizes.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];

@@ -20,12 +20,11 @@ use pix_ops::provision::{
 use pix_ops::PixConfig;
 use serde::Serialize;
 
-use crate::context::{interruptible, Ctx, TerminalPrompter};
-use crate::deploy_cmd::Rendered;
-use crate::exit::{self, Failure};
+use crate::context::{host_targets, interruptible, Ctx, TerminalPrompter};
+use crate::exit::{self, first_failure_code, Failure};
 use crate::output::{neutralise, paint};
+use crate::render::Rendered;
 use crate::spinner::{seconds, Spinner};
-use crate::status_all::{first_failure_code, host_targets};
 
 /// `pix provision --help`'s examples.
 pub const AFTER_HELP: &str = "\

@@ -13,9 +13,8 @@ use pix_ops::reset::{
 
 use crate::cli::ResetArgs;
 use crate::context::{Ctx, TerminalPrompter, INTERRUPTED};
-use crate::db::bytes_and_rate;
 use crate::exit::Failure;
-use crate::output::{neutralise, paint};
+use crate::output::{bytes_and_rate, neutralise, paint};
 use crate::spinner::{seconds, Spinner};
 
 /// One event as the lines printed for it (pure). `bytes` is the backup's

@@ -336,6 +336,37 @@ pub async fn current_branch(git: &Git) -> Result<String> {
         })
 }
 
+/// The environment `pix deploy NAME` means (pure): `NAME` when pix.toml
+/// knows it (as a name or an alias), else the npm-era synonym (`prod` ↔
+/// `production`) when pix.toml knows that one; `branch` stays `branch`.
+pub fn environment_name(config: &PixConfig, name: &str, overrides: &HostOverrides) -> String {
+    let known = |n: &str| config.environment(n, overrides).is_ok();
+    if name == BRANCH_TARGET || known(name) {
+        return name.to_string();
+    }
+    let synonym = match name {
+        "prod" => "production",
+        "production" => "prod",
+        _ => return name.to_string(),
+    };
+    if known(synonym) {
+        synonym.to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+/// Deploys are git pushes over SSH: the `local` host (dokku run here)
+/// cannot receive one (a usage error).
+pub fn refuse_local(host: &HostConfig) -> Result<()> {
+    if host.address == crate::connect::LOCAL_HOST {
+        return Err(OpsError::Usage {
+            message: "deploys are git pushes over SSH and the host `local` cannot receive one: give the server's address (--host, DOKKU_HOST or pix.toml)".into(),
+        });
+    }
+    Ok(())
+}
+
 /// Resolves `pix deploy <name>`: an environment of `pix.toml` (or an alias),
 /// or `branch` for the current branch's app.
 pub async fn resolve_target(
@@ -912,6 +943,27 @@ mod tests {
         assert_eq!(t.app, "feature-login");
         assert_eq!(t.branch.as_deref(), Some("Feature/Login"));
         assert!(resolve_target(&c, "staging", &o, &git).await.is_err());
+    }
+
+    #[test]
+    fn npm_era_names_resolve() {
+        let text = "[hosts.h]\naddress='h'\n[environments.production]\nhost='h'\napp='api-prod'\ndatabase='pg-prod'\nprotected=true\n[environments.development]\nhost='h'\napp='api-dev'\ndatabase='pg-dev'\n";
+        let c = PixConfig::parse(
+            text,
+            std::path::Path::new("/r"),
+            std::path::Path::new("/r/pix.toml"),
+        )
+        .unwrap();
+        let o = HostOverrides::default();
+        assert_eq!(environment_name(&c, "prod", &o), "production");
+        assert_eq!(environment_name(&c, "production", &o), "production");
+        assert_eq!(environment_name(&c, "development", &o), "development");
+        assert_eq!(environment_name(&c, "branch", &o), "branch");
+        assert_eq!(environment_name(&c, "staging", &o), "staging");
+        let mut local = c.hosts["h"].clone();
+        assert!(refuse_local(&local).is_ok());
+        local.address = crate::connect::LOCAL_HOST.into();
+        assert!(matches!(refuse_local(&local), Err(OpsError::Usage { .. })));
     }
 
     #[test]
