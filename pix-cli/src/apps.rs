@@ -185,13 +185,7 @@ pub async fn ps(ctx: &Ctx, cmd: &PsCmd) -> Result<(), Failure> {
             if ctx.out.stdout_tty && !ctx.out.json {
                 // On a terminal the build log is shown as it comes, as a
                 // deploy's is (neutralised: it is the server's text).
-                let out = ctx.out;
-                let sink = dokku_client::transport::LineSink::new(move |line: &[u8]| {
-                    use std::io::Write;
-                    let text = out.server_text(&String::from_utf8_lossy(line));
-                    let mut stdout = std::io::stdout().lock();
-                    let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
-                });
+                let sink = ctx.out.server_lines();
                 client.ps_rebuild_streaming(&app, Box::new(sink)).await?;
             } else {
                 client.ps_rebuild(&app).await?;

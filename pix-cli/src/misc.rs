@@ -2,13 +2,9 @@
 //! `pix dokku`.
 
 use std::io::{IsTerminal, Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
 
 use dokku_client::logs::{LogLine, LogsOptions};
 use dokku_client::run::{ContainerEntry, RunCommand, RunOptions};
-use dokku_client::transport::LineSink;
 use dokku_client::{Command, Request, Stdout};
 
 use crate::cli::{DokkuArgs, LogsArgs, RunArgs, RunEntry, SshKeysCmd, StorageCmd};
@@ -132,50 +128,25 @@ pub async fn logs(ctx: &Ctx, args: &LogsArgs) -> Result<(), Failure> {
         return ctx.out.raw(text.as_bytes());
     }
     // Follow: each line printed as it arrives, until Ctrl-C or a closed pipe.
-    let closed = Arc::new(AtomicBool::new(false));
-    let closed2 = Arc::clone(&closed);
     let out = ctx.out;
     let json = ctx.out.json;
-    let sink = LineSink::new(move |bytes: &[u8]| {
-        if closed2.load(Ordering::SeqCst) {
-            return;
-        }
-        let text = String::from_utf8_lossy(bytes);
-        let text = text.trim_end_matches(['\n', '\r']);
-        let parsed = dokku_client::parse::parse_log_line(text);
+    let print = move |parsed: LogLine| {
         let line = if json {
             serde_json::to_string(&parsed).unwrap_or_default()
         } else {
             render_log(&out, &parsed)
         };
         let mut stdout = std::io::stdout().lock();
-        if writeln!(stdout, "{line}")
+        writeln!(stdout, "{line}")
             .and_then(|()| stdout.flush())
-            .is_err()
-        {
-            closed2.store(true, Ordering::SeqCst);
-        }
-    });
-    let cmd = dokku_client::logs::logs(&app, &options)?;
-    let request = Request::new(cmd.clone())
-        .stdout(Stdout::Writer(Box::new(sink)))
-        .timeout(Duration::from_secs(30 * 24 * 3600));
-    let watch_closed = async {
-        while !closed.load(Ordering::SeqCst) {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            .is_ok()
     };
-    let result = tokio::select! {
-        r = client.execute(request) => Some(r),
-        _ = tokio::signal::ctrl_c() => None,
-        _ = watch_closed => None,
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
     };
+    let result = pix_ops::logs::follow(&client, &app, &options, print, stop).await;
     let _ = client.close().await;
-    match result {
-        Some(Ok(o)) if !o.success() => Err(client.classify(&cmd, &o).into()),
-        Some(Err(e)) => Err(e.into()),
-        _ => Ok(()),
-    }
+    Ok(result?)
 }
 
 /// `pix status` (`--all` is [`crate::status_all`]).
@@ -291,12 +262,7 @@ pub async fn dokku(ctx: &Ctx, args: &DokkuArgs) -> Result<(), Failure> {
         dokku_client::Stdin::Inherit
     };
     let stdout = if ctx.out.stdout_tty {
-        let out = ctx.out;
-        Stdout::Writer(Box::new(LineSink::new(move |line: &[u8]| {
-            let text = out.server_text(&String::from_utf8_lossy(line));
-            let mut stdout = std::io::stdout().lock();
-            let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
-        })))
+        Stdout::Writer(Box::new(ctx.out.server_lines()))
     } else {
         Stdout::Inherit
     };

@@ -5,6 +5,7 @@
 use std::io::{IsTerminal, Write};
 
 use dokku_client::command::escape_control;
+use dokku_client::transport::LineSink;
 use dokku_client::Dsn;
 use serde::Serialize;
 
@@ -106,6 +107,17 @@ impl Out {
     /// `text` in green on stdout when colour is on.
     pub fn ok_mark(&self, text: &str) -> String {
         paint(text, "32", self.color)
+    }
+
+    /// A writer for a command's output streamed to stdout line by line as
+    /// it comes, each line neutralised first ([`Out::server_text`]); write
+    /// errors are ignored.
+    pub fn server_lines(self) -> LineSink<impl FnMut(&[u8]) + Send + Unpin + 'static> {
+        LineSink::new(move |line: &[u8]| {
+            let text = self.server_text(&String::from_utf8_lossy(line));
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
+        })
     }
 }
 

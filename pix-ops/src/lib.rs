@@ -13,6 +13,7 @@ pub mod git;
 pub mod hosts;
 pub mod journal;
 pub mod lineage;
+pub mod logs;
 pub mod progress;
 pub mod provision;
 pub mod push;
