@@ -38,18 +38,15 @@ pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), Failure> {
         client.run_interactive(&app, &command, &options).await?
     } else {
         let out = client.run_streaming(&app, &command, &options).await?;
-        if out.exit_code != 0 && !client.apps_exists(&app).await? {
-            return Err(dokku_client::Error::app_not_found(app).into());
-        }
+        pix_ops::run::check_app_after_exit(&client, &app, out.exit_code).await?;
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(ctx.out.server_text_err(&out.stderr_text()).as_bytes());
         out.exit_code
     };
-    // A non-zero exit may be the command's, or Dokku's for a missing app
-    // (20, or 1 before 0.24): ask, so a missing app is said as such (the
-    // captured stderr was checked above the same way).
-    if interactive && code != 0 && !client.apps_exists(&app).await? {
-        return Err(dokku_client::Error::app_not_found(app).into());
+    // A non-zero exit may be Dokku's for a missing app (the captured
+    // output's was checked above the same way).
+    if interactive {
+        pix_ops::run::check_app_after_exit(&client, &app, code).await?;
     }
     let _ = client.close().await;
     if code == 0 {

@@ -23,6 +23,7 @@ pub mod remote;
 pub mod remote_hosts;
 pub mod reset;
 pub mod review;
+pub mod run;
 pub mod select;
 pub mod status;
 pub mod trust;
