@@ -57,6 +57,11 @@ pub fn add(name: &str) -> Result<Command> {
     Ok(Command::write("ssh-keys:add").value(name))
 }
 
+/// What [`add`] reads on its stdin: the public key line, trimmed.
+pub fn add_stdin(public_key: &str) -> Vec<u8> {
+    public_key.trim().as_bytes().to_vec()
+}
+
 /// `ssh-keys:remove <name>`.
 pub fn remove(name: &str) -> Result<Command> {
     check_key_name(name)?;
@@ -111,10 +116,7 @@ impl Client {
     pub async fn ssh_keys_add(&self, name: &str, public_key: &str) -> Result<()> {
         let cmd = add(name)?;
         let out = self
-            .execute(
-                Request::new(cmd.clone())
-                    .stdin(Stdin::Bytes(public_key.trim().as_bytes().to_vec())),
-            )
+            .execute(Request::new(cmd.clone()).stdin(Stdin::Bytes(add_stdin(public_key))))
             .await?;
         if out.success() {
             Ok(())

@@ -8,46 +8,10 @@ use dokku_client::PsReport;
 use serde::Serialize;
 
 use crate::cli::{AppsCmd, ConfigCmd, PsCmd};
-use crate::context::{confirm_destroy, Ctx, TerminalPrompter};
+use crate::context::{confirm_destroy, split_app, Ctx, TerminalPrompter};
 use crate::exit::Failure;
-use crate::output::{mask_value, yes_no_text, MASK};
-
-/// What a command that changes something did (`--json`).
-#[derive(Debug, Serialize)]
-pub struct Done {
-    /// The action (`apps:lock`).
-    pub action: String,
-    /// The app or service.
-    pub target: String,
-    /// True: it was done.
-    pub ok: bool,
-}
-
-/// Prints the outcome of an action: `--json` or a line.
-pub fn done(ctx: &Ctx, action: &str, target: &str, human: &str) -> Result<(), Failure> {
-    if ctx.out.json {
-        ctx.out.json(&Done {
-            action: action.into(),
-            target: target.into(),
-            ok: true,
-        })
-    } else {
-        ctx.out.line(&format!("{} {human}", ctx.out.ok_mark("✓")))
-    }
-}
-
-/// Splits `[APP] WORDS...`: a first word for which `is_data` is false is the
-/// app, unless `--app` was given (pure).
-pub fn split_app(
-    words: &[String],
-    app_flag: bool,
-    is_data: impl Fn(&str) -> bool,
-) -> (Option<&str>, &[String]) {
-    match words.split_first() {
-        Some((first, rest)) if !app_flag && !is_data(first) => (Some(first.as_str()), rest),
-        _ => (None, words),
-    }
-}
+use crate::output::{label, mask_value, yes_no_text, MASK};
+use crate::render::done;
 
 /// `pix apps ...`.
 pub async fn apps(ctx: &Ctx, cmd: &AppsCmd) -> Result<(), Failure> {
@@ -145,16 +109,6 @@ pub fn epoch_text(raw: &str) -> String {
     }
 }
 
-/// A snake_case key as a label (`deploy_source` → `Deploy source`).
-pub fn label(key: &str) -> String {
-    let spaced = key.replace('_', " ");
-    let mut chars = spaced.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
-        None => spaced,
-    }
-}
-
 /// `config:set`/`config:unset` options from `--no-restart`.
 fn no_restart_if(no_restart: bool) -> ConfigSetOptions {
     let mut options = ConfigSetOptions::default();
@@ -238,14 +192,9 @@ pub async fn ps(ctx: &Ctx, cmd: &PsCmd) -> Result<(), Failure> {
             if ctx.out.stdout_tty && !ctx.out.json {
                 // On a terminal the build log is shown as it comes, as a
                 // deploy's is (neutralised: it is the server's text).
-                let out = ctx.out;
-                let sink = dokku_client::transport::LineSink::new(move |line: &[u8]| {
-                    use std::io::Write;
-                    let text = out.server_text(&String::from_utf8_lossy(line));
-                    let mut stdout = std::io::stdout().lock();
-                    let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
-                });
-                client.ps_rebuild_streaming(&app, sink).await?;
+                client
+                    .ps_rebuild_streaming(&app, ctx.out.server_lines())
+                    .await?;
             } else {
                 client.ps_rebuild(&app).await?;
             }

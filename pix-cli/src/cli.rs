@@ -73,7 +73,7 @@ pub enum Commands {
     Logs(LogsArgs),
     /// Every app on the host in one table (`--all`: every host of pix.toml).
     #[command(after_help = "Example:\n  pix status\n  pix status --all\n  pix status --json")]
-    Status(crate::status_all::StatusArgs),
+    Status(StatusArgs),
     /// SSH keys allowed to push and run commands.
     #[command(
         subcommand,
@@ -744,4 +744,13 @@ pub struct CompletionsArgs {
 pub struct HelpArgs {
     /// A command (`db reset`) or a topic (`exit-codes`).
     pub topic: Vec<String>,
+}
+
+/// `pix status`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct StatusArgs {
+    /// Every host of pix.toml at once (one connection each), with a HOST
+    /// column.
+    #[arg(long)]
+    pub all: bool,
 }

@@ -10,6 +10,7 @@ use dokku_client::Client;
 use pix_ops::config::{HostConfig, HostOverrides};
 use pix_ops::confirm::Prompter;
 use pix_ops::connect::{connect, ConnectOptions};
+use pix_ops::hosts::HostTarget;
 use pix_ops::select::{select, Ambient, SelectArgs, Selection};
 use pix_ops::{Environment, OpsError, PixConfig};
 
@@ -353,6 +354,33 @@ fn ssh_kinds() -> impl clap::builder::TypedValueParser<Value = pix_ops::config::
         PossibleValue::new("native").help("in-process (russh): one round trip per command"),
     ])
     .try_map(|s| s.parse::<pix_ops::config::SshKind>())
+}
+
+/// Splits `[APP] WORDS...`: a first word for which `is_data` is false is the
+/// app, unless `--app` was given (pure).
+pub fn split_app(
+    words: &[String],
+    app_flag: bool,
+    is_data: impl Fn(&str) -> bool,
+) -> (Option<&str>, &[String]) {
+    match words.split_first() {
+        Some((first, rest)) if !app_flag && !is_data(first) => (Some(first.as_str()), rest),
+        _ => (None, words),
+    }
+}
+
+/// The hosts of pix.toml a command that works on several hosts reaches
+/// (`pix status --all`, `pix provision`), as the global flags select them
+/// ([`pix_ops::select::select_hosts`]), and pix.toml.
+pub fn host_targets(ctx: &Ctx) -> Result<(PixConfig, Vec<HostTarget>), Failure> {
+    let (config, overrides) = ctx.config_and_overrides()?;
+    let list = pix_ops::select::select_hosts(
+        &config,
+        ctx.g.host.as_deref(),
+        &overrides,
+        ctx.g.user.as_deref(),
+    )?;
+    Ok((config, list))
 }
 
 #[cfg(test)]

@@ -11,11 +11,11 @@ use pix_ops::confirm::{confirm, ConfirmFlags, ConfirmRequest, Prompter};
 use pix_ops::Environment;
 use serde::Serialize;
 
-use crate::apps::done;
 use crate::cli::DbCmd;
 use crate::context::{confirm_destroy, Ctx, TerminalPrompter};
 use crate::exit::Failure;
-use crate::output::{human_bytes, neutralise};
+use crate::output::{bytes_and_rate, neutralise};
+use crate::render::done;
 
 /// A service named directly, or through an environment of pix.toml.
 pub struct Target {
@@ -124,7 +124,7 @@ pub fn info_rows(info: &PostgresInfo, reveal: bool) -> Vec<(String, String)> {
     rows.extend(
         info.other
             .iter()
-            .map(|(k, v)| (crate::apps::label(k), v.clone())),
+            .map(|(k, v)| (crate::output::label(k), v.clone())),
     );
     rows
 }
@@ -364,17 +364,6 @@ fn app_for(ctx: &Ctx, t: &Target, given: Option<&str>) -> Result<String, Failure
         return Ok(env.config.app.clone());
     }
     Ok(ctx.selection()?.app_or(None)?)
-}
-
-/// `12.3 MB (4.1 MB/s)` (pure).
-pub fn bytes_and_rate(bytes: u64, elapsed: Duration) -> String {
-    let secs = elapsed.as_secs_f64();
-    let rate = if secs > 0.0 {
-        (bytes as f64 / secs) as u64
-    } else {
-        bytes
-    };
-    format!("{} ({}/s)", human_bytes(bytes), human_bytes(rate))
 }
 
 /// Streams a backup with a progress line (bytes and rate) on a terminal.

@@ -2,7 +2,8 @@
 
 use dokku_client::Error;
 use pix_ops::deploy::DeployOutcome;
-use pix_ops::remote::PushOutcome;
+use pix_ops::hosts::PerHost;
+use pix_ops::push::{PushFailure, PushOutcome};
 use pix_ops::OpsError;
 
 /// Success.
@@ -170,9 +171,7 @@ pub fn deploy_code(outcome: &DeployOutcome) -> i32 {
         DeployOutcome::Deployed { .. }
         | DeployOutcome::NothingToDeploy { .. }
         | DeployOutcome::DryRun { .. } => OK,
-        DeployOutcome::BuildFailed { .. } => BUILD_FAILED,
-        DeployOutcome::Locked { .. } => REFUSED,
-        DeployOutcome::Rejected { .. } => REJECTED,
+        DeployOutcome::Failed(failure) => push_failure_code(failure),
         DeployOutcome::ForeignCommits { .. } => FOREIGN_COMMITS,
     }
 }
@@ -182,10 +181,47 @@ pub fn deploy_code(outcome: &DeployOutcome) -> i32 {
 pub fn push_code(outcome: &PushOutcome) -> i32 {
     match outcome {
         PushOutcome::Pushed { .. } | PushOutcome::UpToDate => OK,
-        PushOutcome::BuildFailed { .. } => BUILD_FAILED,
-        PushOutcome::Locked { .. } => REFUSED,
-        PushOutcome::Rejected { .. } => REJECTED,
+        PushOutcome::Failed(failure) => push_failure_code(failure),
     }
+}
+
+/// The exit code of a push that did not deploy, a deploy's or a plain
+/// push's: build failed [`BUILD_FAILED`], locked [`REFUSED`], rejected
+/// [`REJECTED`].
+pub fn push_failure_code(failure: &PushFailure) -> i32 {
+    match failure {
+        PushFailure::BuildFailed { .. } => BUILD_FAILED,
+        PushFailure::Locked { .. } => REFUSED,
+        PushFailure::Rejected { .. } => REJECTED,
+    }
+}
+
+/// A non-zero exit code as a failure that was already reported.
+pub fn exit_with(code: i32) -> Result<(), Failure> {
+    if code == OK {
+        Ok(())
+    } else {
+        Err(Failure::Exit(code))
+    }
+}
+
+/// The message when Ctrl-C stops a deploy; `pushing`: the push had
+/// started.
+pub fn interrupted(command: &str, pushing: bool) -> Failure {
+    Failure::Interrupted(if pushing {
+        format!(
+            "interrupted: the push may or may not have reached the server; check with `pix remote status` or run `{command}` again (a deploy always fast-forwards)"
+        )
+    } else {
+        format!("interrupted before anything was pushed; run `{command}` again to deploy")
+    })
+}
+
+/// The exit code of the first host that failed, if any.
+pub fn first_failure_code<T>(results: &[PerHost<T>]) -> Option<i32> {
+    results
+        .iter()
+        .find_map(|r| r.result.as_ref().err().map(ops_code))
 }
 
 /// The exit code of any failure.
@@ -493,11 +529,17 @@ mod tests {
             (DeployOutcome::NothingToDeploy { commit: s() }, OK),
             (DeployOutcome::DryRun { commit: s() }, OK),
             (
-                DeployOutcome::BuildFailed { log_tail: vec![] },
+                DeployOutcome::Failed(PushFailure::BuildFailed { log_tail: vec![] }),
                 BUILD_FAILED,
             ),
-            (DeployOutcome::Locked { message: s() }, REFUSED),
-            (DeployOutcome::Rejected { reason: s() }, REJECTED),
+            (
+                DeployOutcome::Failed(PushFailure::Locked { message: s() }),
+                REFUSED,
+            ),
+            (
+                DeployOutcome::Failed(PushFailure::Rejected { reason: s() }),
+                REJECTED,
+            ),
             (
                 DeployOutcome::ForeignCommits {
                     remote_tip: s(),
@@ -513,9 +555,18 @@ mod tests {
         for (outcome, want) in [
             (PushOutcome::Pushed { urls: vec![] }, OK),
             (PushOutcome::UpToDate, OK),
-            (PushOutcome::BuildFailed { log_tail: vec![] }, BUILD_FAILED),
-            (PushOutcome::Locked { message: s() }, REFUSED),
-            (PushOutcome::Rejected { reason: s() }, REJECTED),
+            (
+                PushOutcome::Failed(PushFailure::BuildFailed { log_tail: vec![] }),
+                BUILD_FAILED,
+            ),
+            (
+                PushOutcome::Failed(PushFailure::Locked { message: s() }),
+                REFUSED,
+            ),
+            (
+                PushOutcome::Failed(PushFailure::Rejected { reason: s() }),
+                REJECTED,
+            ),
         ] {
             assert_eq!(push_code(&outcome), want, "{outcome:?}");
         }

@@ -24,6 +24,7 @@ mod provision_cmd;
 mod release_cmd;
 mod releases_cmd;
 mod remote_cmd;
+mod render;
 mod reset_cmd;
 mod review_cmd;
 mod spinner;
@@ -89,7 +90,8 @@ async fn dispatch(ctx: &Ctx, command: &Commands) -> Result<(), Failure> {
         Commands::Db(c) => db::db(ctx, c).await,
         Commands::Run(a) => misc::run(ctx, a).await,
         Commands::Logs(a) => misc::logs(ctx, a).await,
-        Commands::Status(a) => misc::status(ctx, a).await,
+        Commands::Status(a) if a.all => status_all::status_all(ctx).await,
+        Commands::Status(_) => misc::status(ctx).await,
         Commands::SshKeys(c) => misc::ssh_keys(ctx, c).await,
         Commands::Storage(c) => misc::storage(ctx, c).await,
         Commands::Dokku(a) => misc::dokku(ctx, a).await,

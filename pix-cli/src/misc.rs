@@ -2,19 +2,15 @@
 //! `pix dokku`.
 
 use std::io::{IsTerminal, Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
 
 use dokku_client::logs::{LogLine, LogsOptions};
 use dokku_client::run::{ContainerEntry, RunCommand, RunOptions};
-use dokku_client::transport::LineSink;
 use dokku_client::{Command, Request, Stdout};
 
-use crate::apps::{done, split_app};
 use crate::cli::{DokkuArgs, LogsArgs, RunArgs, RunEntry, SshKeysCmd, StorageCmd};
-use crate::context::Ctx;
+use crate::context::{split_app, Ctx};
 use crate::exit::Failure;
+use crate::render::{done, status_cells, STATUS_HEADERS};
 
 /// `pix run`.
 pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), Failure> {
@@ -42,18 +38,15 @@ pub async fn run(ctx: &Ctx, args: &RunArgs) -> Result<(), Failure> {
         client.run_interactive(&app, &command, &options).await?
     } else {
         let out = client.run_streaming(&app, &command, &options).await?;
-        if out.exit_code != 0 && !client.apps_exists(&app).await? {
-            return Err(dokku_client::Error::app_not_found(app).into());
-        }
+        pix_ops::run::check_app_after_exit(&client, &app, out.exit_code).await?;
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(ctx.out.server_text_err(&out.stderr_text()).as_bytes());
         out.exit_code
     };
-    // A non-zero exit may be the command's, or Dokku's for a missing app
-    // (20, or 1 before 0.24): ask, so a missing app is said as such (the
-    // captured stderr was checked above the same way).
-    if interactive && code != 0 && !client.apps_exists(&app).await? {
-        return Err(dokku_client::Error::app_not_found(app).into());
+    // A non-zero exit may be Dokku's for a missing app (the captured
+    // output's was checked above the same way).
+    if interactive {
+        pix_ops::run::check_app_after_exit(&client, &app, code).await?;
     }
     let _ = client.close().await;
     if code == 0 {
@@ -131,88 +124,29 @@ pub async fn logs(ctx: &Ctx, args: &LogsArgs) -> Result<(), Failure> {
         return ctx.out.raw(text.as_bytes());
     }
     // Follow: each line printed as it arrives, until Ctrl-C or a closed pipe.
-    let closed = Arc::new(AtomicBool::new(false));
-    let closed2 = Arc::clone(&closed);
     let out = ctx.out;
     let json = ctx.out.json;
-    let sink = LineSink::new(move |bytes: &[u8]| {
-        if closed2.load(Ordering::SeqCst) {
-            return;
-        }
-        let text = String::from_utf8_lossy(bytes);
-        let text = text.trim_end_matches(['\n', '\r']);
-        let parsed = dokku_client::parse::parse_log_line(text);
+    let print = move |parsed: LogLine| {
         let line = if json {
             serde_json::to_string(&parsed).unwrap_or_default()
         } else {
             render_log(&out, &parsed)
         };
         let mut stdout = std::io::stdout().lock();
-        if writeln!(stdout, "{line}")
+        writeln!(stdout, "{line}")
             .and_then(|()| stdout.flush())
-            .is_err()
-        {
-            closed2.store(true, Ordering::SeqCst);
-        }
-    });
-    let cmd = dokku_client::logs::logs(&app, &options)?;
-    let request = Request::new(cmd.clone())
-        .stdout(Stdout::Writer(Box::new(sink)))
-        .timeout(Duration::from_secs(30 * 24 * 3600));
-    let watch_closed = async {
-        while !closed.load(Ordering::SeqCst) {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            .is_ok()
     };
-    let result = tokio::select! {
-        r = client.execute(request) => Some(r),
-        _ = tokio::signal::ctrl_c() => None,
-        _ = watch_closed => None,
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
     };
+    let result = pix_ops::logs::follow(&client, &app, &options, print, stop).await;
     let _ = client.close().await;
-    match result {
-        Some(Ok(o)) if !o.success() => Err(client.classify(&cmd, &o).into()),
-        Some(Err(e)) => Err(e.into()),
-        _ => Ok(()),
-    }
+    Ok(result?)
 }
 
-/// The columns of the status table.
-pub const STATUS_HEADERS: [&str; 7] = [
-    "APP",
-    "DEPLOYED",
-    "RUNNING",
-    "PROCESSES",
-    "LOCKED",
-    "DATABASES",
-    "URL",
-];
-
-/// A status row as table cells, in [`STATUS_HEADERS`] order (pure).
-pub fn status_cells(r: &pix_ops::status::AppStatus) -> Vec<String> {
-    let yes_no = |b: Option<bool>| {
-        b.map(|b| if b { "yes" } else { "no" })
-            .unwrap_or("?")
-            .to_string()
-    };
-    vec![
-        r.app.clone(),
-        yes_no(r.deployed),
-        crate::output::yes_no_text(r.running.as_deref()),
-        r.processes
-            .map(|n| n.to_string())
-            .unwrap_or_else(|| "?".into()),
-        yes_no(r.locked),
-        r.databases.join(","),
-        r.urls.join(" "),
-    ]
-}
-
-/// `pix status` (`--all`: every host of pix.toml, [`crate::status_all`]).
-pub async fn status(ctx: &Ctx, args: &crate::status_all::StatusArgs) -> Result<(), Failure> {
-    if args.all {
-        return crate::status_all::status_all(ctx).await;
-    }
+/// `pix status` (`--all` is [`crate::status_all`]).
+pub async fn status(ctx: &Ctx) -> Result<(), Failure> {
     let (client, _) = ctx.connect().await?;
     let rows = pix_ops::status::status_rows(&client).await;
     let _ = client.close().await;
@@ -324,12 +258,7 @@ pub async fn dokku(ctx: &Ctx, args: &DokkuArgs) -> Result<(), Failure> {
         dokku_client::Stdin::Inherit
     };
     let stdout = if ctx.out.stdout_tty {
-        let out = ctx.out;
-        Stdout::Writer(Box::new(LineSink::new(move |line: &[u8]| {
-            let text = out.server_text(&String::from_utf8_lossy(line));
-            let mut stdout = std::io::stdout().lock();
-            let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
-        })))
+        Stdout::Writer(Box::new(ctx.out.server_lines()))
     } else {
         Stdout::Inherit
     };

@@ -5,6 +5,7 @@
 use std::io::{IsTerminal, Write};
 
 use dokku_client::command::escape_control;
+use dokku_client::transport::LineSink;
 use dokku_client::Dsn;
 use serde::Serialize;
 
@@ -106,6 +107,17 @@ impl Out {
     /// `text` in green on stdout when colour is on.
     pub fn ok_mark(&self, text: &str) -> String {
         paint(text, "32", self.color)
+    }
+
+    /// A writer for a command's output streamed to stdout line by line as
+    /// it comes, each line neutralised first ([`Out::server_text`]); write
+    /// errors are ignored.
+    pub fn server_lines(self) -> LineSink<impl FnMut(&[u8]) + Send + Unpin + 'static> {
+        LineSink::new(move |line: &[u8]| {
+            let text = self.server_text(&String::from_utf8_lossy(line));
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
+        })
     }
 }
 
@@ -236,6 +248,27 @@ pub fn url_has_password(value: &str) -> bool {
     authority
         .rsplit_once('@')
         .is_some_and(|(creds, _)| creds.contains(':'))
+}
+
+/// A snake_case key as a label (`deploy_source` → `Deploy source`).
+pub fn label(key: &str) -> String {
+    let spaced = key.replace('_', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+        None => spaced,
+    }
+}
+
+/// `12.3 MB (4.1 MB/s)` (pure).
+pub fn bytes_and_rate(bytes: u64, elapsed: std::time::Duration) -> String {
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        (bytes as f64 / secs) as u64
+    } else {
+        bytes
+    };
+    format!("{} ({}/s)", human_bytes(bytes), human_bytes(rate))
 }
 
 /// `1.5 MB`-style sizes.

@@ -12,19 +12,19 @@ use clap::Args;
 use pix_ops::confirm::ConfirmFlags;
 use pix_ops::connect::ConnectOptions;
 use pix_ops::hosts::{HostTarget, PerHost};
+use pix_ops::progress::Progress;
 use pix_ops::provision::{
     apply_all, close_all, confirm_all, connect_and_plan, plan_all, render_plans, ApplyEvent,
-    ApplyOptions, ApplyProgress, ApplyReport, HostPlan,
+    ApplyOptions, ApplyReport, HostPlan,
 };
 use pix_ops::PixConfig;
 use serde::Serialize;
 
-use crate::context::{interruptible, Ctx, TerminalPrompter};
-use crate::deploy_cmd::Rendered;
-use crate::exit::{self, Failure};
+use crate::context::{host_targets, interruptible, Ctx, TerminalPrompter};
+use crate::exit::{self, first_failure_code, Failure};
 use crate::output::{neutralise, paint};
+use crate::render::Rendered;
 use crate::spinner::{seconds, Spinner};
-use crate::status_all::{first_failure_code, host_targets};
 
 /// `pix provision --help`'s examples.
 pub const AFTER_HELP: &str = "\
@@ -194,7 +194,7 @@ impl Display {
     }
 }
 
-impl ApplyProgress for Display {
+impl Progress<ApplyEvent> for Display {
     fn event(&self, event: ApplyEvent) {
         let line = render_event(&event, self.color);
         match &event {

@@ -8,12 +8,13 @@ use std::io::Write;
 
 use clap::Args;
 use pix_ops::confirm::ConfirmFlags;
-use pix_ops::release::{self, ReleaseEvent, ReleaseOptions, ReleaseProgress, ReleaseReport};
+use pix_ops::progress::Progress;
+use pix_ops::release::{self, ReleaseEvent, ReleaseOptions, ReleaseReport};
 
 use crate::context::{interruptible, Ctx, TerminalPrompter};
-use crate::deploy_cmd::{self, render_outcome, short, Rendered};
 use crate::exit::{self, Failure};
 use crate::output::{neutralise, paint};
+use crate::render::{self, render_outcome, short, Rendered};
 
 /// `pix release --help`'s examples.
 pub const AFTER_HELP: &str = "\
@@ -60,7 +61,7 @@ pub fn render_event(event: &ReleaseEvent) -> Vec<String> {
     match event {
         ReleaseEvent::Git(line) => vec![format!("→ {}", neutralise(line))],
         ReleaseEvent::Note(text) => vec![format!("  {}", neutralise(text))],
-        ReleaseEvent::Deploy(e) => deploy_cmd::render_event(e),
+        ReleaseEvent::Deploy(e) => render::render_event(e),
     }
 }
 
@@ -68,7 +69,7 @@ pub fn render_event(event: &ReleaseEvent) -> Vec<String> {
 #[derive(Debug, Default)]
 pub struct Display;
 
-impl ReleaseProgress for Display {
+impl Progress<ReleaseEvent> for Display {
     fn event(&self, event: ReleaseEvent) {
         let mut err = std::io::stderr().lock();
         for line in render_event(&event) {

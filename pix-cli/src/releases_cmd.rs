@@ -9,10 +9,8 @@ use pix_ops::releases::{self, Release};
 
 use crate::cli::{ReleasesArgs, RollbackArgs};
 use crate::context::{interruptible, Ctx, TerminalPrompter};
-use crate::deploy_cmd::{
-    environment_name, exit_with, interrupted, refuse_local, render_outcome, Display,
-};
-use crate::exit::{self, Failure};
+use crate::exit::{self, exit_with, interrupted, Failure};
+use crate::render::{render_outcome, DeployDisplay};
 
 /// The table's rows (pure).
 pub fn rows(releases: &[Release]) -> Vec<Vec<String>> {
@@ -39,12 +37,12 @@ pub fn rows(releases: &[Release]) -> Vec<Vec<String>> {
 async fn target_of(ctx: &Ctx, environment: &str) -> Result<deploy::DeployTarget, Failure> {
     let (config, overrides) = ctx.config_and_overrides()?;
     let git = Git::new(ctx.cwd()?);
-    let name = environment_name(&config, environment, &overrides);
+    let name = deploy::environment_name(&config, environment, &overrides);
     let mut target = deploy::resolve_target(&config, &name, &overrides, &git).await?;
     if let Some(user) = &ctx.g.user {
         target.host.user = user.clone();
     }
-    refuse_local(&target.host)?;
+    deploy::refuse_local(&target.host)?;
     Ok(target)
 }
 
@@ -97,7 +95,7 @@ pub async fn rollback(ctx: &Ctx, args: &RollbackArgs) -> Result<(), Failure> {
         dry_run: args.dry_run,
         ..DeployOptions::default()
     };
-    let display = Display::default();
+    let display = DeployDisplay::default();
     let client = ctx.connect_to(&target.host).await?;
     let mut prompter = TerminalPrompter;
     let result = interruptible(releases::rollback(

@@ -14,9 +14,9 @@ use serde::Serialize;
 
 use crate::cli::{RemoteCmd, RepairArgs};
 use crate::context::{interruptible, Ctx, TerminalPrompter};
-use crate::deploy_cmd::{exit_with, render_push, short, Display};
-use crate::exit::{self, Failure};
+use crate::exit::{self, exit_with, Failure};
 use crate::output::{neutralise, paint};
+use crate::render::{render_outcome, render_push, short, DeployDisplay};
 
 /// Prints the notes the connections gathered (a host that did not answer,
 /// a deploy branch assumed), neutralised.
@@ -324,10 +324,11 @@ pub async fn remote(ctx: &Ctx, cmd: &RemoteCmd) -> Result<(), Failure> {
                 None => match config {
                     Some(c) => {
                         let (_, overrides) = ctx.config_and_overrides()?;
-                        let name = crate::deploy_cmd::environment_name(c, &args.remote, &overrides);
+                        let name = pix_ops::deploy::environment_name(c, &args.remote, &overrides);
                         match pix_ops::deploy::resolve_target(c, &name, &overrides, &git).await {
                             Ok(t) => {
-                                let url = RemoteUrl::parse(&remote::git_url(&t.host, &t.app));
+                                let url =
+                                    RemoteUrl::parse(&pix_ops::push::git_url(&t.host, &t.app));
                                 target = Some(t);
                                 url
                             }
@@ -358,7 +359,7 @@ async fn repair(
     options: &RemoteOptions,
 ) -> Result<(), Failure> {
     let read = remote::read_divergence(git, config, &args.remote, options).await?;
-    let display = Display::default();
+    let display = DeployDisplay::default();
     if read.lineage {
         return repair_lineage(ctx, git, config, args, options, &read).await;
     }
@@ -501,7 +502,7 @@ async fn repair_lineage(
     if let Some(user) = &ctx.g.user {
         target.host.user = user.clone();
     }
-    crate::deploy_cmd::refuse_local(&target.host)?;
+    pix_ops::deploy::refuse_local(&target.host)?;
     let how = if args.merge { "--merge" } else { "--force" };
     let command = format!("pix remote repair {} {how}", args.remote);
     ctx.out.note(&format!(
@@ -526,7 +527,7 @@ async fn repair_lineage(
         ..pix_ops::deploy::DeployOptions::default()
     };
     let client = ctx.connect_to(&target.host).await?;
-    let display = Display::default();
+    let display = DeployDisplay::default();
     let mut prompter = TerminalPrompter;
     let flags = ConfirmFlags {
         yes: args.yes,
@@ -589,8 +590,7 @@ async fn repair_lineage(
                 neutralise(&branch),
                 short(&replay)
             ))?;
-            crate::deploy_cmd::render_outcome(&deploy, &deploy_command, ctx.out.color)
-                .print(&ctx.out)?;
+            render_outcome(&deploy, &deploy_command, ctx.out.color).print(&ctx.out)?;
             let upstream = git
                 .query(&["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}"])
                 .await
@@ -648,8 +648,7 @@ async fn repair_lineage(
                     result: &report,
                 })?;
             } else {
-                crate::deploy_cmd::render_outcome(&report, &command, ctx.out.color)
-                    .print(&ctx.out)?;
+                render_outcome(&report, &command, ctx.out.color).print(&ctx.out)?;
             }
             exit_with(code)
         }

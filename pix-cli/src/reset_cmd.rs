@@ -4,19 +4,17 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-use pix_ops::backup::ByteCounter;
 use pix_ops::confirm::{ConfirmFlags, Prompter};
 use pix_ops::journal::{Journal, JournalState, Step, Strategy};
+use pix_ops::progress::Progress;
 use pix_ops::reset::{
-    confirmed_command, reset as run_reset, resume_command, shell_word, Event, Progress,
-    ResetOptions,
+    confirmed_command, reset as run_reset, resume_command, shell_word, Event, ResetOptions,
 };
 
 use crate::cli::ResetArgs;
 use crate::context::{Ctx, TerminalPrompter, INTERRUPTED};
-use crate::db::bytes_and_rate;
 use crate::exit::Failure;
-use crate::output::{neutralise, paint};
+use crate::output::{bytes_and_rate, neutralise, paint};
 use crate::spinner::{seconds, Spinner};
 
 /// One event as the lines printed for it (pure). `bytes` is the backup's
@@ -57,6 +55,7 @@ pub fn render_event(event: &Event, bytes: Option<u64>, color: bool) -> Vec<Strin
             step.name(),
             neutralise(error)
         )],
+        Event::BackupBytes(_) => Vec::new(),
         Event::Note(text) => vec![format!("  {}", neutralise(text))],
     }
 }
@@ -83,7 +82,7 @@ impl Display {
     }
 }
 
-impl Progress for Display {
+impl Progress<Event> for Display {
     fn event(&self, event: Event) {
         let bytes = match &event {
             Event::Finished {
@@ -97,12 +96,9 @@ impl Progress for Display {
             Event::Finished { .. } | Event::Skipped { .. } | Event::Failed { .. } => {
                 self.spinner.update(&lines, None)
             }
+            Event::BackupBytes(counter) => self.spinner.attach_counter(counter),
             _ => self.spinner.print(&lines),
         }
-    }
-
-    fn backup_counter(&self, counter: &ByteCounter) {
-        self.spinner.attach_counter(counter);
     }
 }
 
@@ -246,5 +242,8 @@ mod tests {
             ),
             vec!["- lock skipped: already"]
         );
+        // The backup's counter feeds the spinner; it prints nothing.
+        let counter = pix_ops::backup::ByteCounter::default();
+        assert!(render_event(&Event::BackupBytes(counter), None, false).is_empty());
     }
 }

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use crate::cli::ReviewCmd;
 use crate::context::{interruptible, Ctx, TerminalPrompter};
-use crate::deploy_cmd::{exit_with, interrupted, render_outcome, short, Display};
-use crate::exit::{self, Failure};
+use crate::exit::{self, exit_with, interrupted, Failure};
 use crate::output::neutralise;
+use crate::render::{render_outcome, short, DeployDisplay};
 
 /// `--json` of `prune`: the plan and what was removed.
 #[derive(Debug, Serialize)]
@@ -92,12 +92,12 @@ pub async fn review(ctx: &Ctx, cmd: &ReviewCmd) -> Result<(), Failure> {
         settings.host.user = user.clone();
     }
     if matches!(cmd, ReviewCmd::Up { .. }) {
-        crate::deploy_cmd::refuse_local(&settings.host)?;
+        pix_ops::deploy::refuse_local(&settings.host)?;
     }
     let repo = ctx.cwd()?;
     let git = Git::new(&repo);
     let client = ctx.connect_to(&settings.host).await?;
-    let display = Display::default();
+    let display = DeployDisplay::default();
     let mut prompter = TerminalPrompter;
     let result = match cmd {
         ReviewCmd::Up { branch } => {
@@ -219,7 +219,7 @@ async fn prune(
             .line("dry run: nothing was removed; run `pix review-app prune --yes` to remove them");
     }
     let flags = ConfirmFlags { yes, confirm: None };
-    let display = Display::default();
+    let display = DeployDisplay::default();
     let mut prompter = TerminalPrompter;
     let run = review::prune(client, config, &plan, &flags, &mut prompter, &display);
     let removed = match interruptible(run).await {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use pix_ops::backup::ByteCounter;
 
-use crate::db::bytes_and_rate;
+use crate::output::bytes_and_rate;
 
 /// `1.23s`.
 pub fn seconds(d: Duration) -> String {

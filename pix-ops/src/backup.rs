@@ -60,9 +60,18 @@ pub fn backup_path(backups_dir: &Path, environment: &str, service: &str) -> Path
         .join(format!("{stamp}-{service}.dump"))
 }
 
-/// Counts bytes as they are written, for progress display.
+/// Counts bytes as they are written, for progress display. Clones share
+/// the count; two counters are equal when they are the same count.
 #[derive(Debug, Clone, Default)]
 pub struct ByteCounter(Arc<AtomicU64>);
+
+impl PartialEq for ByteCounter {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for ByteCounter {}
 
 impl ByteCounter {
     /// Bytes so far.

@@ -31,7 +31,8 @@ use crate::connect::ConnectOptions;
 use crate::error::{OpsError, Result};
 use crate::git::Git;
 use crate::lineage::{self, ForeignCommit};
-use crate::remote::{self, PushOutcome};
+use crate::progress::Progress;
+use crate::push::{self, PushFailure, PushOutcome};
 
 /// The longest app name [`branch_app_name`] makes.
 pub const MAX_APP_NAME: usize = 48;
@@ -66,20 +67,6 @@ pub enum DeployEvent {
     Output(String),
     /// A line of information.
     Note(String),
-}
-
-/// Receives deploy events as they happen.
-pub trait DeployProgress: Send + Sync {
-    /// Called for every event, in order.
-    fn event(&self, event: DeployEvent);
-}
-
-/// A progress sink that ignores everything.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Quiet;
-
-impl DeployProgress for Quiet {
-    fn event(&self, _event: DeployEvent) {}
 }
 
 /// Where a deploy goes.
@@ -349,6 +336,37 @@ pub async fn current_branch(git: &Git) -> Result<String> {
         })
 }
 
+/// The environment `pix deploy NAME` means (pure): `NAME` when pix.toml
+/// knows it (as a name or an alias), else the npm-era synonym (`prod` ↔
+/// `production`) when pix.toml knows that one; `branch` stays `branch`.
+pub fn environment_name(config: &PixConfig, name: &str, overrides: &HostOverrides) -> String {
+    let known = |n: &str| config.environment(n, overrides).is_ok();
+    if name == BRANCH_TARGET || known(name) {
+        return name.to_string();
+    }
+    let synonym = match name {
+        "prod" => "production",
+        "production" => "prod",
+        _ => return name.to_string(),
+    };
+    if known(synonym) {
+        synonym.to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+/// Deploys are git pushes over SSH: the `local` host (dokku run here)
+/// cannot receive one (a usage error).
+pub fn refuse_local(host: &HostConfig) -> Result<()> {
+    if host.address == crate::connect::LOCAL_HOST {
+        return Err(OpsError::Usage {
+            message: "deploys are git pushes over SSH and the host `local` cannot receive one: give the server's address (--host, DOKKU_HOST or pix.toml)".into(),
+        });
+    }
+    Ok(())
+}
+
 /// Resolves `pix deploy <name>`: an environment of `pix.toml` (or an alias),
 /// or `branch` for the current branch's app.
 pub async fn resolve_target(
@@ -411,21 +429,6 @@ pub enum DeployOutcome {
         /// The deploy commit that would be pushed.
         commit: String,
     },
-    /// The build or predeploy failed; the running version is untouched.
-    BuildFailed {
-        /// The last lines of the output.
-        log_tail: Vec<String>,
-    },
-    /// The app is locked (`apps:lock`) or another deploy holds its lock.
-    Locked {
-        /// Why.
-        message: String,
-    },
-    /// git refused the push (the remote moved meanwhile).
-    Rejected {
-        /// Why, and what to do.
-        reason: String,
-    },
     /// The remote holds commits `pix deploy` did not make (pushed straight
     /// to Dokku) and the new commit would undo them: nothing was pushed.
     ForeignCommits {
@@ -439,6 +442,10 @@ pub enum DeployOutcome {
         /// The commands that repair it (keep them, replace them).
         repair: Vec<String>,
     },
+    /// Nothing was deployed: the build failed, the app is locked or git
+    /// refused the push (serialised as the failure itself, as a push's).
+    #[serde(untagged)]
+    Failed(PushFailure),
 }
 
 impl DeployOutcome {
@@ -450,9 +457,9 @@ impl DeployOutcome {
             DeployOutcome::Deployed { .. }
             | DeployOutcome::NothingToDeploy { .. }
             | DeployOutcome::DryRun { .. } => 0,
-            DeployOutcome::BuildFailed { .. } => 2,
-            DeployOutcome::Locked { .. } => 3,
-            DeployOutcome::Rejected { .. } => 4,
+            DeployOutcome::Failed(PushFailure::BuildFailed { .. }) => 2,
+            DeployOutcome::Failed(PushFailure::Locked { .. }) => 3,
+            DeployOutcome::Failed(PushFailure::Rejected { .. }) => 4,
             DeployOutcome::ForeignCommits { .. } => 5,
         }
     }
@@ -550,9 +557,9 @@ pub async fn deploy(
     target: &DeployTarget,
     options: &DeployOptions,
     prompter: &mut dyn Prompter,
-    progress: &dyn DeployProgress,
+    progress: &dyn Progress<DeployEvent>,
 ) -> Result<DeployReport> {
-    let ssh = remote::git_ssh_command(&target.host, &options.connect);
+    let ssh = push::git_ssh_command(&target.host, &options.connect);
     let git = Git::new(&options.repo).ssh_command(&ssh);
     let rev = options.rev.clone().unwrap_or_else(|| "HEAD".into());
     let source_commit = git
@@ -612,7 +619,7 @@ pub async fn deploy(
     );
     let (git_report, app_report) = (git_report?, app_report?);
     let deploy_branch = deploy_branch_of(&git_report);
-    let url = remote::git_url(&target.host, &target.app);
+    let url = push::git_url(&target.host, &target.app);
     let report = |remote_before: Option<String>, outcome: DeployOutcome| DeployReport {
         target: target.clone(),
         url: url.clone(),
@@ -631,12 +638,12 @@ pub async fn deploy(
     if locked {
         return Ok(report(
             None,
-            DeployOutcome::Locked {
+            DeployOutcome::Failed(PushFailure::Locked {
                 message: format!(
                     "{} is locked (apps:lock): a database reset or another operation may be running; nothing was pushed. If nothing is running, `pix apps unlock {}` and deploy again",
                     target.app, target.app
                 ),
-            },
+            }),
         ));
     }
 
@@ -769,7 +776,10 @@ pub async fn deploy(
         return Ok(report(remote_sha, DeployOutcome::DryRun { commit }));
     }
 
-    let pushed = remote::push(&git, &url, &commit, &deploy_branch, None, progress).await?;
+    let pushed = push::push(&git, &url, &commit, &deploy_branch, None, &mut |line| {
+        progress.event(DeployEvent::Output(line))
+    })
+    .await?;
     let outcome = match pushed {
         PushOutcome::Pushed { mut urls } => {
             git.capture(&["update-ref", &keep, &commit]).await?;
@@ -783,9 +793,7 @@ pub async fn deploy(
             DeployOutcome::Deployed { urls, commit }
         }
         PushOutcome::UpToDate => DeployOutcome::NothingToDeploy { commit },
-        PushOutcome::BuildFailed { log_tail } => DeployOutcome::BuildFailed { log_tail },
-        PushOutcome::Locked { message } => DeployOutcome::Locked { message },
-        PushOutcome::Rejected { reason } => DeployOutcome::Rejected { reason },
+        PushOutcome::Failed(failure) => DeployOutcome::Failed(failure),
     };
     Ok(report(remote_sha, outcome))
 }
@@ -824,7 +832,7 @@ async fn commit_date(git: &Git, source: &str, parent: Option<&str>) -> Result<St
 /// keep them (`--merge`) or replace them (`--force`).
 pub fn repair_commands(target: &DeployTarget) -> Vec<String> {
     if target.branch.is_some() {
-        let url = remote::git_url(&target.host, &target.app);
+        let url = push::git_url(&target.host, &target.app);
         return vec![
             format!("pix remote repair {url} --merge"),
             format!("pix remote repair {url} --force"),
@@ -938,6 +946,27 @@ mod tests {
     }
 
     #[test]
+    fn npm_era_names_resolve() {
+        let text = "[hosts.h]\naddress='h'\n[environments.production]\nhost='h'\napp='api-prod'\ndatabase='pg-prod'\nprotected=true\n[environments.development]\nhost='h'\napp='api-dev'\ndatabase='pg-dev'\n";
+        let c = PixConfig::parse(
+            text,
+            std::path::Path::new("/r"),
+            std::path::Path::new("/r/pix.toml"),
+        )
+        .unwrap();
+        let o = HostOverrides::default();
+        assert_eq!(environment_name(&c, "prod", &o), "production");
+        assert_eq!(environment_name(&c, "production", &o), "production");
+        assert_eq!(environment_name(&c, "development", &o), "development");
+        assert_eq!(environment_name(&c, "branch", &o), "branch");
+        assert_eq!(environment_name(&c, "staging", &o), "staging");
+        let mut local = c.hosts["h"].clone();
+        assert!(refuse_local(&local).is_ok());
+        local.address = crate::connect::LOCAL_HOST.into();
+        assert!(matches!(refuse_local(&local), Err(OpsError::Usage { .. })));
+    }
+
+    #[test]
     fn tree_specs() {
         assert_eq!(tree_spec("abc", Some("api")), "abc:api");
         assert_eq!(tree_spec("abc", Some("api/")), "abc:api");
@@ -956,22 +985,52 @@ mod tests {
             0
         );
         assert_eq!(
-            DeployOutcome::BuildFailed { log_tail: vec![] }.exit_code(),
+            DeployOutcome::Failed(PushFailure::BuildFailed { log_tail: vec![] }).exit_code(),
             2
         );
         assert_eq!(
-            DeployOutcome::Locked {
+            DeployOutcome::Failed(PushFailure::Locked {
                 message: String::new()
-            }
+            })
             .exit_code(),
             3
         );
         assert_eq!(
-            DeployOutcome::Rejected {
+            DeployOutcome::Failed(PushFailure::Rejected {
                 reason: String::new()
-            }
+            })
             .exit_code(),
             4
+        );
+    }
+
+    #[test]
+    fn outcomes_serialise_flat_with_their_tag() {
+        let json = |o: DeployOutcome| serde_json::to_string(&o).unwrap();
+        assert_eq!(
+            json(DeployOutcome::Deployed {
+                urls: vec!["http://a".into()],
+                commit: "c".into()
+            }),
+            r#"{"outcome":"deployed","urls":["http://a"],"commit":"c"}"#
+        );
+        assert_eq!(
+            json(DeployOutcome::Failed(PushFailure::BuildFailed {
+                log_tail: vec!["boom".into()]
+            })),
+            r#"{"outcome":"build_failed","log_tail":["boom"]}"#
+        );
+        assert_eq!(
+            json(DeployOutcome::Failed(PushFailure::Locked {
+                message: "m".into()
+            })),
+            r#"{"outcome":"locked","message":"m"}"#
+        );
+        assert_eq!(
+            json(DeployOutcome::Failed(PushFailure::Rejected {
+                reason: "r".into()
+            })),
+            r#"{"outcome":"rejected","reason":"r"}"#
         );
     }
 

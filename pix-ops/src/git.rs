@@ -104,7 +104,7 @@ impl Git {
         self
     }
 
-    /// Sets `GIT_SSH_COMMAND` (see [`crate::remote::git_ssh_command`]).
+    /// Sets `GIT_SSH_COMMAND` (see [`crate::push::git_ssh_command`]).
     pub fn ssh_command(self, command: &str) -> Git {
         self.env("GIT_SSH_COMMAND", command)
     }

@@ -27,9 +27,10 @@ use serde::Serialize;
 use crate::config::{HostOverrides, PixConfig};
 use crate::confirm::{self, ConfirmFlags, ConfirmRequest, Prompter};
 use crate::connect::{connect, ConnectOptions};
-use crate::deploy::{self, DeployEvent, DeployProgress, DeployReport, DeployTarget};
+use crate::deploy::{self, DeployEvent, DeployReport, DeployTarget};
 use crate::error::{OpsError, Result};
 use crate::git::Git;
+use crate::progress::{Forward, Progress};
 
 /// Defaults of the `[release]` table (PIX's names).
 pub const DEFAULT_INTEGRATION_BRANCH: &str = "dev";
@@ -164,25 +165,9 @@ pub enum ReleaseEvent {
     Deploy(DeployEvent),
 }
 
-/// Receives release events.
-pub trait ReleaseProgress: Send + Sync {
-    /// Called for every event, in order.
-    fn event(&self, event: ReleaseEvent);
-}
-
-/// Ignores events.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Silent;
-
-impl ReleaseProgress for Silent {
-    fn event(&self, _event: ReleaseEvent) {}
-}
-
-struct Forward<'a>(&'a dyn ReleaseProgress);
-
-impl DeployProgress for Forward<'_> {
-    fn event(&self, event: DeployEvent) {
-        self.0.event(ReleaseEvent::Deploy(event));
+impl From<DeployEvent> for ReleaseEvent {
+    fn from(event: DeployEvent) -> Self {
+        ReleaseEvent::Deploy(event)
     }
 }
 
@@ -288,7 +273,7 @@ async fn sync_branch(
     git: &Git,
     n: &ReleaseNames,
     branch: &str,
-    progress: &dyn ReleaseProgress,
+    progress: &dyn Progress<ReleaseEvent>,
 ) -> Result<()> {
     let remote = format!("refs/remotes/{}/{branch}", n.remote);
     if !exists(git, &format!("refs/heads/{branch}")).await? {
@@ -332,7 +317,7 @@ async fn merge(
     from: &str,
     into: &str,
     back: &str,
-    progress: &dyn ReleaseProgress,
+    progress: &dyn Progress<ReleaseEvent>,
 ) -> Result<()> {
     let args = ["merge", "--no-ff", "--no-edit", from];
     progress.event(ReleaseEvent::Git(format!("git {}", args.join(" "))));
@@ -383,7 +368,7 @@ pub fn plan(
         n.tag,
         target.app,
         target.host.address,
-        crate::remote::git_url(&target.host, &target.app),
+        crate::push::git_url(&target.host, &target.app),
         if target.protected {
             format!(" by typing {}", target.confirm_name)
         } else {
@@ -400,7 +385,7 @@ pub async fn release(
     overrides: &HostOverrides,
     options: &ReleaseOptions,
     prompter: &mut dyn Prompter,
-    progress: &dyn ReleaseProgress,
+    progress: &dyn Progress<ReleaseEvent>,
 ) -> Result<ReleaseReport> {
     let remote = options.remote.clone().unwrap_or_else(|| "origin".into());
     let n = names(config, version, &remote)?;

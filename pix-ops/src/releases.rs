@@ -14,10 +14,11 @@ use serde::Serialize;
 
 use crate::confirm::Prompter;
 use crate::connect::ConnectOptions;
-use crate::deploy::{self, DeployOptions, DeployProgress, DeployReport, DeployTarget};
+use crate::deploy::{self, DeployEvent, DeployOptions, DeployReport, DeployTarget};
 use crate::error::{OpsError, Result};
 use crate::git::Git;
-use crate::remote;
+use crate::progress::Progress;
+use crate::push;
 use dokku_client::Client;
 
 /// One deploy of an environment.
@@ -153,8 +154,8 @@ pub async fn list(
         return Err(dokku_client::Error::app_not_found(&target.app).into());
     }
     let branch = deploy::deploy_branch(client, &target.app).await?;
-    let git = Git::new(repo).ssh_command(&remote::git_ssh_command(&target.host, connect));
-    let url = remote::git_url(&target.host, &target.app);
+    let git = Git::new(repo).ssh_command(&push::git_ssh_command(&target.host, connect));
+    let url = push::git_url(&target.host, &target.app);
     let keep = deploy::deployed_ref(&target.host, &target.app);
     let listed = git
         .capture(&["ls-remote", &url, &format!("refs/heads/{branch}")])
@@ -190,7 +191,7 @@ pub async fn rollback(
     wanted: Option<&str>,
     options: &DeployOptions,
     prompter: &mut dyn Prompter,
-    progress: &dyn DeployProgress,
+    progress: &dyn Progress<DeployEvent>,
 ) -> Result<(Release, DeployReport)> {
     let releases = list(client, target, &options.repo, &options.connect).await?;
     let release = pick(&releases, wanted)?.clone();

@@ -10,7 +10,8 @@ use crate::config::{HostConfig, PixConfig};
 use crate::connect::{connect, ConnectOptions};
 use crate::deploy::deploy_branch;
 use crate::git::Git;
-use crate::remote::{self, Divergence, RemoteOptions, RemoteUrl};
+use crate::push::git_ssh_command;
+use crate::remote::{Divergence, RemoteOptions, RemoteUrl};
 
 /// The host a remote URL points at: the pix.toml host with its address (and
 /// port, when the URL names one), else one made from the URL (pure).
@@ -84,7 +85,7 @@ impl RemoteConnections {
         port: Option<u16>,
     ) -> RemoteOptions {
         let host = host_for_url(config, url, port);
-        let ssh_command = remote::git_ssh_command(&host, &self.options);
+        let ssh_command = git_ssh_command(&host, &self.options);
         let (app_exists, deploy_branch) = match self.get(&host).await {
             Some(client) => {
                 let client = client.clone();

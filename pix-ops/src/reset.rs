@@ -20,6 +20,7 @@ use crate::config::Environment;
 use crate::confirm::{self, ConfirmFlags, ConfirmRequest, Prompter};
 use crate::error::{OpsError, Result};
 use crate::journal::{self, Journal, JournalState, LocalLock, Step, Strategy};
+use crate::progress::Progress;
 
 /// The SQL that empties a database in place (keeps the role and password).
 pub const WIPE_SQL: &str = "DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n";
@@ -129,24 +130,11 @@ pub enum Event {
         /// The error.
         error: String,
     },
+    /// The backup's byte counter, sent as the backup starts: the bytes
+    /// written so far, for a display to poll while it runs.
+    BackupBytes(ByteCounter),
     /// A line of information.
     Note(String),
-}
-
-/// Receives progress events.
-pub trait Progress: Send + Sync {
-    /// Called for every event, in order.
-    fn event(&self, event: Event);
-    /// Bytes written to the backup so far (polled by the display).
-    fn backup_counter(&self, _counter: &ByteCounter) {}
-}
-
-/// A progress sink that ignores everything.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Silent;
-
-impl Progress for Silent {
-    fn event(&self, _event: Event) {}
 }
 
 /// How a step went, for the report.
@@ -276,7 +264,7 @@ pub async fn reset(
     env: &Environment,
     options: &ResetOptions,
     prompter: &mut dyn Prompter,
-    progress: &dyn Progress,
+    progress: &dyn Progress<Event>,
 ) -> Result<ResetReport> {
     let app = env.config.app.clone();
     let svc = env.config.database.clone();
@@ -578,7 +566,7 @@ async fn run_step(
     step: Step,
     backup_path: &std::path::Path,
     check_done: bool,
-    progress: &dyn Progress,
+    progress: &dyn Progress<Event>,
 ) -> Result<StepResult> {
     let app = env.config.app.as_str();
     let svc = env.config.database.as_str();
@@ -607,7 +595,7 @@ async fn run_step(
                 )));
             }
             let counter = ByteCounter::default();
-            progress.backup_counter(&counter);
+            progress.event(Event::BackupBytes(counter.clone()));
             let b = backup::export_to_file(client, svc, backup_path, &counter).await?;
             progress.event(Event::Note(format!(
                 "backup verified: {} ({} bytes, {} entries)",
@@ -778,7 +766,7 @@ struct Failure<'a> {
     client: &'a Client,
     env: &'a Environment,
     journal_path: &'a std::path::Path,
-    progress: &'a dyn Progress,
+    progress: &'a dyn Progress<Event>,
     /// The command that resumes (see [`resume_command`]).
     resume_hint: &'a str,
     /// The command that restores a backup (see [`restore_command`]).

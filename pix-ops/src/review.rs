@@ -20,10 +20,11 @@ use serde::Serialize;
 use crate::config::PixConfig;
 use crate::confirm::{self, ConfirmFlags, ConfirmRequest, Prompter};
 use crate::deploy::{
-    self, BranchMapping, BranchSettings, DeployEvent, DeployOptions, DeployProgress, DeployReport,
+    self, BranchMapping, BranchSettings, DeployEvent, DeployOptions, DeployReport,
 };
 use crate::error::{OpsError, Result};
 use crate::git::Git;
+use crate::progress::Progress;
 
 /// The config var naming a review app's branch.
 pub const BRANCH_VAR: &str = "PIX_REVIEW_BRANCH";
@@ -83,7 +84,7 @@ pub async fn up(
     settings: &BranchSettings,
     options: &UpOptions,
     prompter: &mut dyn Prompter,
-    progress: &dyn DeployProgress,
+    progress: &dyn Progress<DeployEvent>,
 ) -> Result<UpReport> {
     let git = Git::new(&options.deploy.repo);
     let branch = match &options.branch {
@@ -278,7 +279,7 @@ async fn remove(
     client: &Client,
     config: &PixConfig,
     app: &ReviewApp,
-    progress: &dyn DeployProgress,
+    progress: &dyn Progress<DeployEvent>,
 ) -> Result<Removed> {
     if reserved_app(config, &app.app) {
         return Err(OpsError::Refused {
@@ -329,7 +330,7 @@ pub async fn down(
     branch: &str,
     flags: &ConfirmFlags,
     prompter: &mut dyn Prompter,
-    progress: &dyn DeployProgress,
+    progress: &dyn Progress<DeployEvent>,
 ) -> Result<Removed> {
     let apps = list(client, config, None).await?;
     let app = apps
@@ -560,7 +561,7 @@ pub async fn prune(
     plan: &PrunePlan,
     flags: &ConfirmFlags,
     prompter: &mut dyn Prompter,
-    progress: &dyn DeployProgress,
+    progress: &dyn Progress<DeployEvent>,
 ) -> Result<Vec<Removed>> {
     if plan.remove.is_empty() {
         return Ok(Vec::new());

@@ -27,6 +27,7 @@ use serde::Serialize;
 
 use crate::config::{Environment, HostConfig, HostOverrides, PixConfig};
 use crate::error::{OpsError, Result};
+use crate::hosts::{targets, HostTarget};
 
 /// What the command line says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -392,6 +393,65 @@ pub fn select(args: &SelectArgs, ambient: &Ambient) -> Result<Selection> {
         environment,
         app_ambiguity,
     })
+}
+
+/// Which hosts of `config` a command that works on several hosts reaches
+/// (pure): `--host NAME` (a host of pix.toml) picks that one; otherwise
+/// every host. An address given by `--host`/`DOKKU_HOST` (or a port by
+/// `--port`/`DOKKU_PORT`) overrides the host's only when one host is
+/// selected: several hosts cannot share one address. `user` (`--user`)
+/// replaces each host's login user.
+pub fn select_hosts(
+    config: &PixConfig,
+    host_flag: Option<&str>,
+    overrides: &HostOverrides,
+    user: Option<&str>,
+) -> Result<Vec<HostTarget>> {
+    let named = host_flag.filter(|h| config.hosts.contains_key(*h));
+    let (only, overrides) = match named {
+        Some(name) => (
+            vec![name.to_string()],
+            HostOverrides {
+                host: None,
+                port: overrides.port,
+            },
+        ),
+        None => (Vec::new(), overrides.clone()),
+    };
+    let mut list = targets(config, &HostOverrides::default(), &only)?;
+    if list.is_empty() {
+        return Err(OpsError::Usage {
+            message: format!(
+                "the pix.toml in {} names no host; add a [hosts.NAME] table",
+                config.base_dir.display()
+            ),
+        });
+    }
+    let overriding = overrides.host.is_some() || overrides.port.is_some();
+    if overriding && list.len() > 1 {
+        return Err(OpsError::Usage {
+            message: format!(
+                "--host/DOKKU_HOST or --port/DOKKU_PORT gives one address, but pix.toml names {} hosts ({}); pass --host NAME to pick one of them",
+                list.len(),
+                list.iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    for t in &mut list {
+        if let Some(a) = &overrides.host {
+            t.host.address = a.clone();
+        }
+        if let Some(p) = overrides.port {
+            t.host.port = Some(p);
+        }
+        if let Some(u) = user {
+            t.host.user = u.to_string();
+        }
+    }
+    Ok(list)
 }
 
 #[cfg(test)]
@@ -809,5 +869,50 @@ aliases = ["prod"]
         assert_eq!(s.app.as_deref(), Some("api-development"));
         let outside = tempfile::tempdir().unwrap();
         assert!(git_remotes(outside.path()).is_empty());
+    }
+
+    #[test]
+    fn several_host_targets_follow_the_flags() {
+        let config = |text: &str| {
+            PixConfig::parse(
+                text,
+                std::path::Path::new("/r"),
+                std::path::Path::new("/r/pix.toml"),
+            )
+            .unwrap()
+        };
+        let two = config("[hosts.a]\naddress='a.example'\n[hosts.b]\naddress='b.example'\n");
+        let none = HostOverrides::default();
+        let names = |l: Vec<HostTarget>| l.into_iter().map(|t| t.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(select_hosts(&two, None, &none, None).unwrap()),
+            ["a", "b"]
+        );
+        let one = select_hosts(&two, Some("b"), &none, Some("admin")).unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(
+            (one[0].name.as_str(), one[0].host.user.as_str()),
+            ("b", "admin")
+        );
+        // An address for several hosts is refused; for one it applies.
+        let addr = HostOverrides {
+            host: Some("10.0.0.1".into()),
+            port: None,
+        };
+        let e = select_hosts(&two, Some("10.0.0.1"), &addr, None).unwrap_err();
+        assert!(matches!(e, OpsError::Usage { .. }), "{e:?}");
+        let single = config("[hosts.a]\naddress='a.example'\n");
+        let t = select_hosts(&single, Some("10.0.0.1"), &addr, None).unwrap();
+        assert_eq!(t[0].host.address, "10.0.0.1");
+        // Picking a host by name with a port override.
+        let port = HostOverrides {
+            host: Some("b".into()),
+            port: Some(2222),
+        };
+        let t = select_hosts(&two, Some("b"), &port, None).unwrap();
+        assert_eq!(
+            (t[0].host.address.as_str(), t[0].host.port),
+            ("b.example", Some(2222))
+        );
     }
 }

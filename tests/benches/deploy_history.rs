@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use pix_ops::config::{HostOverrides, PixConfig};
 use pix_ops::confirm::{ConfirmFlags, NoTerminal};
 use pix_ops::connect::{connect, ConnectOptions};
-use pix_ops::deploy::{deploy, DeployOptions, DeployOutcome, DeployTarget, Quiet};
+use pix_ops::deploy::{deploy, DeployOptions, DeployOutcome, DeployTarget};
+use pix_ops::progress::Silent;
 use pix_sandbox::sandbox::{Sandbox, SandboxOptions};
 use pix_sandbox::scenario::{self, git};
 
@@ -139,7 +140,7 @@ impl World {
                 command: "pix deploy staging".into(),
                 ..DeployOptions::default()
             };
-            let report = deploy(&client, &self.target, &options, &mut NoTerminal, &Quiet)
+            let report = deploy(&client, &self.target, &options, &mut NoTerminal, &Silent)
                 .await
                 .unwrap();
             client.close().await.unwrap();

@@ -13,8 +13,10 @@ use pix_ops::config::{HostOverrides, PixConfig};
 use pix_ops::confirm::{ConfirmFlags, NoTerminal};
 use pix_ops::connect::{connect, ConnectOptions};
 use pix_ops::deploy::{
-    deploy, DeployEvent, DeployOptions, DeployOutcome, DeployProgress, DeployReport, DeployTarget,
+    deploy, DeployEvent, DeployOptions, DeployOutcome, DeployReport, DeployTarget,
 };
+use pix_ops::progress::Progress;
+use pix_ops::push::PushFailure;
 use pix_ops::OpsError;
 use pix_sandbox::contract::Profile;
 use pix_sandbox::sandbox::{Sandbox, SandboxOptions};
@@ -27,7 +29,7 @@ const DB: &str = "api-staging-db";
 #[derive(Default)]
 struct Events(Mutex<Vec<DeployEvent>>);
 
-impl DeployProgress for Events {
+impl Progress<DeployEvent> for Events {
     fn event(&self, event: DeployEvent) {
         self.0.lock().unwrap().push(event);
     }
@@ -303,7 +305,7 @@ fn failing_predeploy_is_build_failed_and_keeps_the_running_version() {
     let events = Events::default();
     let report = w.deploy(&events);
     match &report.outcome {
-        DeployOutcome::BuildFailed { log_tail } => {
+        DeployOutcome::Failed(PushFailure::BuildFailed { log_tail }) => {
             assert!(
                 log_tail.iter().any(|l| l.contains("is broken")),
                 "log tail: {log_tail:?}"
@@ -336,7 +338,7 @@ fn locked_apps_and_protected_environments_stop_before_the_push() {
     scenario::dokku(&w.sb, &["apps:lock", APP]).unwrap();
     let locked = w.deploy(&Events::default());
     assert!(
-        matches!(&locked.outcome, DeployOutcome::Locked { message } if message.contains(&format!("`pix apps unlock {APP}`"))),
+        matches!(&locked.outcome, DeployOutcome::Failed(PushFailure::Locked { message }) if message.contains(&format!("`pix apps unlock {APP}`"))),
         "{:?}",
         locked.outcome
     );

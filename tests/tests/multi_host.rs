@@ -10,7 +10,8 @@ use pix_ops::config::{HostOverrides, PixConfig};
 use pix_ops::confirm::{ConfirmFlags, NoTerminal};
 use pix_ops::connect::ConnectOptions;
 use pix_ops::hosts::{for_each_host, targets, PerHost};
-use pix_ops::provision::{apply_host, confirm_removals, ApplyOptions, HostPlan, NoProgress};
+use pix_ops::progress::Silent;
+use pix_ops::provision::{apply_host, confirm_removals, ApplyOptions, HostPlan};
 use pix_ops::provision::{plan_all, render_plans};
 use pix_sandbox::sandbox::pix_toml::toml_string;
 use pix_sandbox::sandbox::{Sandbox, SandboxOptions};
@@ -119,7 +120,7 @@ fn plan_and_status_across_two_hosts_and_one_stopped() {
                 command: "pix provision".into(),
             };
             let confirmed = confirm_removals(&plan, &options, &mut NoTerminal)?;
-            apply_host(&client, None, &plan, &confirmed, &NoProgress)
+            apply_host(&client, None, &plan, &confirmed, &Silent)
                 .await?
                 .into_result("pix provision")
         }

@@ -14,9 +14,10 @@ use std::sync::Mutex;
 use pix_ops::config::PixConfig;
 use pix_ops::confirm::{ConfirmFlags, NoTerminal};
 use pix_ops::connect::{connect, ConnectOptions};
+use pix_ops::progress::Progress;
 use pix_ops::provision::{
     apply_host, confirm_removals, connect_root, plan, render, ApplyEvent, ApplyOptions,
-    ApplyProgress, ApplyReport, HostPlan, PlanOptions,
+    ApplyReport, HostPlan, PlanOptions,
 };
 use pix_ops::OpsError;
 use pix_sandbox::contract::{Fault, FaultAction, Profile};
@@ -71,7 +72,7 @@ struct World {
 #[derive(Default)]
 struct Events(Mutex<Vec<ApplyEvent>>);
 
-impl ApplyProgress for Events {
+impl Progress<ApplyEvent> for Events {
     fn event(&self, event: ApplyEvent) {
         self.0.lock().unwrap().push(event);
     }
@@ -289,7 +290,7 @@ fn an_empty_sandbox_is_provisioned_and_converges() {
         .steps
         .iter()
         .flat_map(|s| s.commands.iter())
-        .map(|c| c.argv().iter().map(|w| w.to_string()).collect())
+        .map(|c| c.command.argv().iter().map(|w| w.to_string()).collect())
         .collect();
     assert_eq!(sent, planned);
     let shown = json_steps_commands(&json);

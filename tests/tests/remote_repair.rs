@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 use pix_ops::config::PixConfig;
 use pix_ops::confirm::{ConfirmFlags, NoTerminal};
 use pix_ops::connect::ConnectOptions;
-use pix_ops::deploy::Quiet;
 use pix_ops::git::Git;
+use pix_ops::progress::Silent;
+use pix_ops::push::{PushFailure, PushOutcome};
 use pix_ops::remote::{
-    self, Divergence, MergeOutcome, PushOutcome, PushPrediction, RemoteOptions, RemoteSource,
-    RemoteUrl,
+    self, Divergence, MergeOutcome, PushPrediction, RemoteOptions, RemoteSource, RemoteUrl,
 };
 use pix_ops::OpsError;
 use pix_sandbox::sandbox::{Sandbox, SandboxOptions};
@@ -233,7 +233,7 @@ fn status_reports_divergence_and_merge_repairs_it() {
 
     // repair --merge: merge commit pushed as a fast-forward and deployed.
     let merged =
-        w.rt.block_on(remote::repair_merge(&w.git(), d, &w.options(), &Quiet))
+        w.rt.block_on(remote::repair_merge(&w.git(), d, &w.options(), &Silent))
             .unwrap();
     match &merged {
         MergeOutcome::Merged { merge, push } => {
@@ -267,7 +267,7 @@ fn force_uses_a_lease_and_refuses_when_the_remote_moved_again() {
             &w.options(),
             &ConfirmFlags::default(),
             &mut NoTerminal,
-            &Quiet,
+            &Silent,
         ))
         .unwrap_err();
     assert!(matches!(e, OpsError::Refused { .. }), "{e}");
@@ -282,11 +282,11 @@ fn force_uses_a_lease_and_refuses_when_the_remote_moved_again() {
             &w.options(),
             &yes(),
             &mut NoTerminal,
-            &Quiet,
+            &Silent,
         ))
         .unwrap();
     assert!(
-        matches!(&outcome, PushOutcome::Rejected { reason } if reason.contains("moved")),
+        matches!(&outcome, PushOutcome::Failed(PushFailure::Rejected { reason }) if reason.contains("moved")),
         "{outcome:?}"
     );
     assert_eq!(w.remote_tip(), moved, "their push was not overwritten");
@@ -301,7 +301,7 @@ fn force_uses_a_lease_and_refuses_when_the_remote_moved_again() {
             &w.options(),
             &yes(),
             &mut NoTerminal,
-            &Quiet,
+            &Silent,
         ))
         .unwrap();
     assert!(matches!(outcome, PushOutcome::Pushed { .. }), "{outcome:?}");
@@ -319,7 +319,7 @@ fn merge_conflicts_stop_cleanly_with_next_steps() {
     let before = w.head();
     let read = w.read();
     let outcome =
-        w.rt.block_on(remote::repair_merge(&w.git(), &read, &w.options(), &Quiet))
+        w.rt.block_on(remote::repair_merge(&w.git(), &read, &w.options(), &Silent))
             .unwrap();
     match &outcome {
         MergeOutcome::Conflicts { files, next_steps } => {
@@ -348,7 +348,7 @@ fn merge_conflicts_stop_cleanly_with_next_steps() {
     // A dirty work tree is refused before anything happens.
     std::fs::write(w.local.join("README.md"), "dirty\n").unwrap();
     let e =
-        w.rt.block_on(remote::repair_merge(&w.git(), &read, &w.options(), &Quiet))
+        w.rt.block_on(remote::repair_merge(&w.git(), &read, &w.options(), &Silent))
             .unwrap_err();
     assert!(e.to_string().contains("uncommitted changes"), "{e}");
 }
@@ -407,14 +407,14 @@ fn an_environment_without_a_remote_is_read_and_repaired_by_its_name() {
             &options,
             &yes(),
             &mut NoTerminal,
-            &Quiet,
+            &Silent,
         ))
         .unwrap_err();
     assert!(matches!(e, OpsError::Refused { .. }), "{e}");
     assert_eq!(w.remote_tip(), rev(&other, "HEAD"), "nothing pushed");
 
     let merged =
-        w.rt.block_on(remote::repair_merge(&w.git(), &read, &options, &Quiet))
+        w.rt.block_on(remote::repair_merge(&w.git(), &read, &options, &Silent))
             .unwrap();
     assert!(matches!(merged, MergeOutcome::Merged { .. }), "{merged:?}");
     assert_eq!(w.remote_tip(), w.head());

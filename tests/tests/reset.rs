@@ -13,9 +13,8 @@ use pix_ops::config::{HostOverrides, PixConfig};
 use pix_ops::confirm::{ConfirmFlags, NoTerminal};
 use pix_ops::connect::{connect, ConnectOptions};
 use pix_ops::journal::{Journal, JournalState, Step, Strategy};
-use pix_ops::reset::{
-    plan_steps, render_plan, reset, step_commands, Event, Outcome, Progress, ResetOptions,
-};
+use pix_ops::progress::Progress;
+use pix_ops::reset::{plan_steps, render_plan, reset, step_commands, Event, Outcome, ResetOptions};
 use pix_ops::{Environment, OpsError};
 use pix_sandbox::contract::{Fault, FaultAction, Profile};
 use pix_sandbox::sandbox::{Sandbox, SandboxOptions};
@@ -74,7 +73,7 @@ impl World {
     async fn reset(
         &self,
         options: &ResetOptions,
-        progress: &dyn Progress,
+        progress: &dyn Progress<Event>,
     ) -> Result<pix_ops::reset::ResetReport, OpsError> {
         let env = self.env("development");
         let client = connect(&env.host_config, &ConnectOptions::default())
@@ -159,7 +158,7 @@ impl World {
 #[derive(Default)]
 struct Recorder(Mutex<Vec<Event>>);
 
-impl Progress for Recorder {
+impl Progress<Event> for Recorder {
     fn event(&self, event: Event) {
         self.0.lock().unwrap().push(event);
     }
@@ -302,7 +301,7 @@ fn in_place_keeps_credentials() {
     let mut options = w.options();
     options.strategy = Strategy::InPlace;
     let report = rt
-        .block_on(w.reset(&options, &pix_ops::reset::Silent))
+        .block_on(w.reset(&options, &pix_ops::progress::Silent))
         .expect("reset");
     assert_eq!(report.outcome, Outcome::Completed);
     assert_eq!(w.users(), Some(0));
@@ -346,7 +345,7 @@ struct KillAt {
     notify: Arc<tokio::sync::Notify>,
 }
 
-impl Progress for KillAt {
+impl Progress<Event> for KillAt {
     fn event(&self, event: Event) {
         if let Event::Started { step, .. } = event {
             if step == self.step {
@@ -384,7 +383,7 @@ fn break_at(w: &World, rt: &tokio::runtime::Runtime, step: Step, how: Breakage) 
                 times: 1,
             })
             .expect("fault");
-            let r = rt.block_on(w.reset(&w.options(), &pix_ops::reset::Silent));
+            let r = rt.block_on(w.reset(&w.options(), &pix_ops::progress::Silent));
             assert_eq!(
                 w.sb.pending_faults(),
                 0,
@@ -414,7 +413,7 @@ fn break_at(w: &World, rt: &tokio::runtime::Runtime, step: Step, how: Breakage) 
             // finishes the reset: --resume and the confirmation.
             let hint = "`pix db reset development --resume --yes`";
             // A plain rerun (--yes) refuses and says a reset is half done...
-            let again = rt.block_on(w.reset(&w.options(), &pix_ops::reset::Silent));
+            let again = rt.block_on(w.reset(&w.options(), &pix_ops::progress::Silent));
             let text = again
                 .expect_err("a rerun without --resume must refuse")
                 .to_string();
@@ -427,7 +426,7 @@ fn break_at(w: &World, rt: &tokio::runtime::Runtime, step: Step, how: Breakage) 
             resume.resume = true;
             resume.confirm = ConfirmFlags::default();
             let refused = rt
-                .block_on(w.reset(&resume, &pix_ops::reset::Silent))
+                .block_on(w.reset(&resume, &pix_ops::progress::Silent))
                 .expect_err("--resume without a confirmation or a terminal must refuse")
                 .to_string();
             assert!(refused.contains(hint), "{step:?}: {refused}");
@@ -587,7 +586,7 @@ fn a_resume_finishes_an_unlink_the_server_left_half_done() {
 
     let mut resume = w.options();
     resume.resume = true;
-    rt.block_on(w.reset(&resume, &pix_ops::reset::Silent))
+    rt.block_on(w.reset(&resume, &pix_ops::progress::Silent))
         .expect("the resume completes");
     let new = w.dsn();
     assert_ne!(new, old, "a new database");
@@ -604,8 +603,8 @@ fn two_resets_at_once_one_is_refused_with_the_holder() {
     let options = w.options();
     let (a, b) = rt.block_on(async {
         tokio::join!(
-            w.reset(&options, &pix_ops::reset::Silent),
-            w.reset(&options, &pix_ops::reset::Silent)
+            w.reset(&options, &pix_ops::progress::Silent),
+            w.reset(&options, &pix_ops::progress::Silent)
         )
     });
     let (ok, refused) = match (a, b) {
@@ -650,7 +649,7 @@ fn protected_environment_without_terminal_or_confirm_is_refused_and_nothing_runs
                 &env,
                 &options,
                 &mut NoTerminal,
-                &pix_ops::reset::Silent,
+                &pix_ops::progress::Silent,
             )
             .await;
             client.close().await.expect("close");
@@ -684,7 +683,7 @@ fn protected_environment_without_terminal_or_confirm_is_refused_and_nothing_runs
                 &env,
                 &options,
                 &mut NoTerminal,
-                &pix_ops::reset::Silent,
+                &pix_ops::progress::Silent,
             )
             .await
         })
@@ -720,7 +719,7 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
     let mut options = w.options();
     options.dry_run = true;
     let report = rt
-        .block_on(w.reset(&options, &pix_ops::reset::Silent))
+        .block_on(w.reset(&options, &pix_ops::progress::Silent))
         .expect("dry run");
     assert_eq!(report.outcome, Outcome::DryRun);
     assert_eq!(report.plan.len(), 12, "{:#?}", report.plan);

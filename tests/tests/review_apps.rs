@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use pix_ops::config::{HostOverrides, PixConfig};
 use pix_ops::confirm::{ConfirmFlags, NoTerminal};
 use pix_ops::connect::{connect, ConnectOptions};
-use pix_ops::deploy::{branch_settings, DeployOptions, DeployOutcome, Quiet};
+use pix_ops::deploy::{branch_settings, DeployOptions, DeployOutcome};
 use pix_ops::git::Git;
+use pix_ops::progress::Silent;
 use pix_ops::review::{self, UpOptions, UpReport, BRANCH_VAR};
 use pix_ops::OpsError;
 use pix_sandbox::sandbox::{Sandbox, SandboxOptions};
@@ -119,7 +120,7 @@ impl World {
                 &settings,
                 &options,
                 &mut NoTerminal,
-                &Quiet,
+                &Silent,
             ))
             .expect("review-app up")
     }
@@ -256,7 +257,7 @@ fn up_list_down_prune_with_real_branches() {
             &plan,
             &ConfirmFlags::default(),
             &mut NoTerminal,
-            &Quiet,
+            &Silent,
         ))
         .unwrap_err();
     assert!(matches!(e, OpsError::Refused { .. }), "{e}");
@@ -268,7 +269,7 @@ fn up_list_down_prune_with_real_branches() {
             &plan,
             &yes(),
             &mut NoTerminal,
-            &Quiet,
+            &Silent,
         ))
         .unwrap();
     assert_eq!(removed.len(), 1);
@@ -285,7 +286,7 @@ fn up_list_down_prune_with_real_branches() {
             "no/such-branch",
             &yes(),
             &mut NoTerminal,
-            &Quiet,
+            &Silent,
         ))
         .unwrap_err();
     assert!(e.to_string().contains("no review app"), "{e}");
@@ -296,7 +297,7 @@ fn up_list_down_prune_with_real_branches() {
             "feature/one",
             &yes(),
             &mut NoTerminal,
-            &Quiet,
+            &Silent,
         ))
         .unwrap();
     assert_eq!(down.app, "feature-one");
@@ -329,7 +330,7 @@ fn up_refuses_apps_it_does_not_own() {
             &settings,
             &options,
             &mut NoTerminal,
-            &Quiet,
+            &Silent,
         ))
         .unwrap_err();
     assert!(e.to_string().contains("not a review app"), "{e}");
@@ -344,7 +345,7 @@ fn up_refuses_apps_it_does_not_own() {
             &settings,
             &options,
             &mut NoTerminal,
-            &Quiet,
+            &Silent,
         ))
         .unwrap_err();
     assert!(e.to_string().contains("environment of pix.toml"), "{e}");

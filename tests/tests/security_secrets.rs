@@ -20,7 +20,8 @@ use pix_ops::config::{HostOverrides, PixConfig};
 use pix_ops::confirm::{ConfirmFlags, NoTerminal};
 use pix_ops::connect::{connect, ConnectOptions};
 use pix_ops::journal::{Journal, Strategy};
-use pix_ops::reset::{reset, Event, Progress, ResetOptions};
+use pix_ops::progress::Progress;
+use pix_ops::reset::{reset, Event, ResetOptions};
 use pix_sandbox::contract::{Fault, FaultAction};
 use pix_sandbox::sandbox::pix_toml::{APP, DATABASE};
 use pix_sandbox::sandbox::{Sandbox, SandboxOptions};
@@ -39,7 +40,7 @@ fn password_of(dsn: &str) -> String {
 #[derive(Default)]
 struct Recorder(Mutex<Vec<Event>>);
 
-impl Progress for Recorder {
+impl Progress<Event> for Recorder {
     fn event(&self, event: Event) {
         self.0.lock().unwrap().push(event);
     }

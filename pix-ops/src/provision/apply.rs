@@ -36,20 +36,6 @@ pub enum ApplyEvent {
     },
 }
 
-/// Receives apply events.
-pub trait ApplyProgress: Send + Sync {
-    /// Called for every event, in order.
-    fn event(&self, event: ApplyEvent);
-}
-
-/// Ignores events.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoProgress;
-
-impl ApplyProgress for NoProgress {
-    fn event(&self, _event: ApplyEvent) {}
-}
-
 /// What the caller passes to `apply`.
 #[derive(Debug, Clone, Default)]
 pub struct ApplyOptions {
@@ -210,11 +196,7 @@ pub fn confirm_removals(
 /// Runs the step's planned commands, in order, each checked.
 async fn run_step(client: &Client, step: &Step) -> Result<()> {
     for command in &step.commands {
-        let mut request = Request::new(command.clone());
-        if let Some(bytes) = step.change.stdin_of(command) {
-            request = request.stdin(Stdin::Bytes(bytes));
-        }
-        client.execute_ok(request).await?;
+        client.execute_ok(command.request()).await?;
     }
     Ok(())
 }
@@ -228,7 +210,7 @@ pub async fn apply_host(
     root: Option<&Client>,
     plan: &HostPlan,
     confirmed: &Confirmed,
-    progress: &dyn ApplyProgress,
+    progress: &dyn Progress<ApplyEvent>,
 ) -> Result<ApplyReport> {
     if !confirmed.covers(plan) {
         return Err(OpsError::Refused {

@@ -149,15 +149,25 @@ impl Change {
         )
     }
 
-    /// The Dokku commands of this change, in order (pure; secrets hidden
-    /// when displayed): what the plan shows and what the apply runs.
-    pub fn commands(&self) -> Result<Vec<Command>> {
+    /// The Dokku commands of this change, in order, each with what it
+    /// reads on stdin (pure; secrets hidden when displayed): what the plan
+    /// shows and what the apply runs.
+    pub fn commands(&self) -> Result<Vec<PlannedCommand>> {
         use dokku_client::{apps, config, domains, plugin, postgres, ssh_keys, storage};
-        Ok(match self {
+        let add_key = |name: &str, key: &str| -> Result<PlannedCommand> {
+            Ok(PlannedCommand {
+                command: ssh_keys::add(name)?,
+                stdin: Some(ssh_keys::add_stdin(key)),
+            })
+        };
+        let commands = match self {
             Change::InstallPlugin { name, url } => vec![plugin::install(url, Some(name))?],
-            Change::AddSshKey { name, .. } => vec![ssh_keys::add(name)?],
-            Change::ReplaceSshKey { name, .. } => {
-                vec![ssh_keys::remove(name)?, ssh_keys::add(name)?]
+            Change::AddSshKey { name, key, .. } => return Ok(vec![add_key(name, key)?]),
+            Change::ReplaceSshKey { name, key, .. } => {
+                return Ok(vec![
+                    PlannedCommand::new(ssh_keys::remove(name)?),
+                    add_key(name, key)?,
+                ])
             }
             Change::CreateService { service } => vec![postgres::create(service)?],
             Change::CreateApp { app } => vec![apps::create(app)?],
@@ -186,20 +196,8 @@ impl Change {
             )?],
             Change::DestroyApp { app } => vec![apps::destroy(app)?],
             Change::DestroyService { service } => vec![postgres::destroy(service)?],
-        })
-    }
-
-    /// What `command` of [`Change::commands`] reads on its stdin: the public
-    /// key of an `ssh-keys:add`, nothing for the others.
-    pub(super) fn stdin_of(&self, command: &Command) -> Option<Vec<u8>> {
-        match self {
-            Change::AddSshKey { key, .. } | Change::ReplaceSshKey { key, .. }
-                if command.name() == "ssh-keys:add" =>
-            {
-                Some(key.trim().as_bytes().to_vec())
-            }
-            _ => None,
-        }
+        };
+        Ok(commands.into_iter().map(PlannedCommand::new).collect())
     }
 
     /// The diff lines of this change (pure; secret values never appear).
@@ -266,18 +264,70 @@ pub struct Step {
     pub via: String,
     /// The diff lines.
     pub lines: Vec<String>,
-    /// The Dokku commands the apply runs for it, in order (from
-    /// [`Change::commands`]; shown with secrets hidden).
+    /// The Dokku commands the apply runs for it, in order, with their stdin
+    /// (from [`Change::commands`]; shown with secrets hidden, stdin never).
     #[serde(serialize_with = "displayed")]
-    pub commands: Vec<Command>,
+    pub commands: Vec<PlannedCommand>,
 }
 
-/// Commands as people see them (secrets hidden), for the JSON plan.
+/// Commands as people see them (secrets hidden, no stdin), for the JSON
+/// plan.
 fn displayed<S: serde::Serializer>(
-    commands: &[Command],
+    commands: &[PlannedCommand],
     s: S,
 ) -> std::result::Result<S::Ok, S::Error> {
-    s.collect_seq(commands.iter().map(Command::display))
+    s.collect_seq(commands.iter().map(|c| c.command.display()))
+}
+
+/// One Dokku command of a plan and what it reads on stdin (an
+/// `ssh-keys:add`'s public key): the apply sends exactly this, so the plan
+/// shown is what runs. The stdin is never shown: `Debug` and `Display` show
+/// the command (secrets hidden), and the JSON plan the command only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PlannedCommand {
+    /// The command.
+    pub command: Command,
+    /// What it reads on stdin (`None`: stdin closed).
+    stdin: Option<Vec<u8>>,
+}
+
+impl PlannedCommand {
+    /// A command that reads nothing on stdin.
+    pub fn new(command: Command) -> Self {
+        PlannedCommand {
+            command,
+            stdin: None,
+        }
+    }
+
+    /// Whether the command reads something on stdin.
+    pub fn has_stdin(&self) -> bool {
+        self.stdin.is_some()
+    }
+
+    /// The request that runs it: the command with its stdin.
+    pub fn request(&self) -> Request {
+        let request = Request::new(self.command.clone());
+        match &self.stdin {
+            Some(bytes) => request.stdin(Stdin::Bytes(bytes.clone())),
+            None => request,
+        }
+    }
+}
+
+impl fmt::Debug for PlannedCommand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlannedCommand")
+            .field("command", &self.command)
+            .field("stdin", &self.stdin.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+impl fmt::Display for PlannedCommand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.command, f)
+    }
 }
 
 /// The plan of one host.

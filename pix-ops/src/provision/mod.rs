@@ -41,6 +41,7 @@ use serde::Serialize;
 use crate::config::{HostConfig, Login, PixConfig};
 use crate::confirm::{self, ConfirmFlags, ConfirmRequest, Prompter};
 use crate::error::{OpsError, Result};
+use crate::progress::Progress;
 
 use crate::connect::ConnectOptions;
 use crate::hosts::{connect_each, HostTarget, PerHost};
@@ -191,7 +192,7 @@ pub async fn apply_all(
     planned: &[PlannedHost],
     confirmed: Vec<Option<Confirmed>>,
     options: &ConnectOptions,
-    progress: &dyn ApplyProgress,
+    progress: &dyn Progress<ApplyEvent>,
 ) -> Vec<PerHost<ApplyReport>> {
     let mut applied = Vec::new();
     for (p, ok) in planned.iter().zip(confirmed) {
@@ -284,6 +285,18 @@ mod tests {
             "{replace:?}"
         );
         assert!(replace[0].needs_root() && !replace[0].is_removal());
+        let commands = replace[0].commands().unwrap();
+        let shown: Vec<(String, bool)> = commands
+            .iter()
+            .map(|c| (c.to_string(), c.has_stdin()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("ssh-keys:remove alice".to_string(), false),
+                ("ssh-keys:add alice".to_string(), true)
+            ]
+        );
         assert!(text(&plan).contains(&format!(
             "~ replace ssh key alice (keys/alice.pub): {BOB_FINGERPRINT} → {ALICE_FINGERPRINT}"
         )));
@@ -369,6 +382,23 @@ mod tests {
         assert!(!json.contains("hunter2"), "{json}");
         assert_eq!(plan.steps[0].via, "ubuntu@pix-app.ovh (shell login, sudo)");
         assert_eq!(plan.steps[2].via, "dokku@pix-app.ovh");
+        // The key travels with its command, on stdin, and is never shown.
+        let add = &plan.steps[1].commands;
+        assert_eq!(add.len(), 1);
+        assert_eq!(add[0].command.argv(), ["ssh-keys:add", "alice"]);
+        assert!(add[0].has_stdin());
+        let key_body = ALICE.split(' ').nth(1).unwrap();
+        assert!(!json.contains(key_body), "{json}");
+        assert!(!format!("{:?}", plan.steps[1].commands).contains(key_body));
+        assert!(!add[0].to_string().contains(key_body));
+        match add[0].request().stdin {
+            dokku_client::transport::Stdin::Bytes(b) => assert_eq!(b, ALICE.as_bytes()),
+            other => panic!("{other:?}"),
+        }
+        assert!(plan.steps[2..]
+            .iter()
+            .flat_map(|s| &s.commands)
+            .all(|c| !c.has_stdin()));
     }
 
     #[test]
