@@ -6,26 +6,27 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::config::{
-    parse_config_export, parse_config_get, parse_config_set, parse_config_show, parse_config_unset,
-};
-use super::lines::{
-    parse_apps_list, parse_deployed_urls, parse_logs, parse_ls, parse_plugin_list, parse_ps_scale,
-    parse_remote_show, parse_ssh_keys_list, parse_steps, parse_storage_list, parse_version,
-    warn_messages,
-};
-use super::postgres::{
-    parse_backup_schedule, parse_exposed_ports, parse_links, parse_postgres_info,
-    parse_postgres_list,
-};
-use super::report::{
-    json_snake_fields, parse_report_json, parse_report_text, ReportBlock, ReportJson,
-};
-use super::{empty_object, failure_message, lines_of, to_value, Invocation, ParseError};
+use super::{empty_object, to_value, Invocation};
 use crate::apps::AppReport;
 use crate::config::ConfigVars;
 use crate::domains::DomainsReport;
 use crate::git::GitReport;
+use crate::parse::config::{
+    parse_config_export, parse_config_get, parse_config_set, parse_config_show, parse_config_unset,
+};
+use crate::parse::lines::{
+    parse_apps_list, parse_deployed_urls, parse_logs, parse_ls, parse_plugin_list, parse_ps_scale,
+    parse_remote_show, parse_ssh_keys_list, parse_steps, parse_storage_list, parse_version,
+    warn_messages,
+};
+use crate::parse::postgres::{
+    parse_backup_schedule, parse_exposed_ports, parse_links, parse_postgres_info,
+    parse_postgres_list,
+};
+use crate::parse::report::{
+    json_snake_fields, parse_report_json, parse_report_text, ReportBlock, ReportJson,
+};
+use crate::parse::{failure_message, lines_of, ParseError};
 use crate::postgres::PostgresInfo;
 use crate::ps::{process_status, PsReport};
 
@@ -540,7 +541,7 @@ fn set_from_argv(inv: &Invocation) -> BTreeMap<String, String> {
     inv.positionals(&[])
         .into_iter()
         .filter_map(|p| p.split_once('='))
-        .filter(|(k, _)| super::config::is_config_key(k))
+        .filter(|(k, _)| crate::parse::config::is_config_key(k))
         .map(|(k, v)| {
             let v = if encoded {
                 base64::engine::general_purpose::STANDARD
