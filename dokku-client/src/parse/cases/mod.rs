@@ -5,6 +5,13 @@
 //! Not part of the stable API: it exists for `pix parse`, the fixture tests
 //! and the fuzz targets. Enable it with `features = ["cases"]`.
 //!
+//! Each resource's case handling is in one file here, named as the crate's
+//! resource modules (`apps`, `ps`, `config`, `domains`, `git`, `postgres`,
+//! `logs`, `run`, `plugin`, `ssh_keys`, `storage`, `version`; `misc` for
+//! `ls`, `remote:show` and commands no resource knows); `report` is the
+//! shape every `X:report` shares, typed by its resource; `dispatch` routes a
+//! command to them.
+//!
 //! [`parse_case`] is the one entry point: given a command line, stdout,
 //! stderr and the exit code, it returns a [`ParsedCase`] with the
 //! command-specific `result`, the failure message and the typed value.
@@ -24,7 +31,21 @@ use super::{failure_message, lines_of, stderr_messages, strip_failed};
 use crate::error::classify;
 use crate::output::Output;
 
+mod apps;
+mod config;
 mod dispatch;
+mod domains;
+mod git;
+mod logs;
+mod misc;
+mod plugin;
+mod postgres;
+mod ps;
+mod report;
+mod run;
+mod ssh_keys;
+mod storage;
+mod version;
 
 /// The failure part of a [`ParsedCase`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
