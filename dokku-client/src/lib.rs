@@ -11,6 +11,11 @@
 //! - [`parse`] holds the pure parsers (no IO), usable on recorded output.
 //! - [`Client::run`] is the raw escape hatch: any command, typed [`Output`].
 //!
+//! Crate feature `cases` (off by default): `parse::cases` (`parse_case`,
+//! `Invocation`, `ParsedCase`, `CaseError`), a recorded command line and its
+//! output to the JSON `pix parse` prints. It exists for `pix parse`, the
+//! fixture tests and the fuzz targets and is not part of the stable API.
+//!
 //! ```no_run
 //! use dokku_client::transport::{SshConfig, SshTransport};
 //! use dokku_client::Client;

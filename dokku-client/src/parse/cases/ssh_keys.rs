@@ -1,0 +1,19 @@
+//! `ssh-keys:list`: the keys and their fingerprints.
+
+use serde_json::{json, Value};
+
+use super::dispatch::{done, same, Case, Outcome};
+use super::to_value;
+use crate::parse::lines::parse_ssh_keys_list;
+
+/// `ssh-keys:list`; `None` for other commands.
+pub(super) fn case(c: &Case<'_>) -> Option<Outcome> {
+    if c.inv.command != "ssh-keys:list" {
+        return None;
+    }
+    if !c.ok() {
+        return Some(same(Value::Null));
+    }
+    let k = parse_ssh_keys_list(c.text());
+    Some(done(json!({ "keys": k }), to_value(&k)))
+}
