@@ -48,7 +48,7 @@ use crate::command::Command;
 use crate::error::{Error, Result};
 use crate::parse;
 /// What `config:set` and `config:unset` report (parsed in [`crate::parse::config`]).
-pub use crate::parse::config::{ConfigSetResult, ConfigUnsetResult};
+pub use crate::parse::config::{ConfigSetResult, ConfigUnsetResult, ValueQuoting};
 use crate::Client;
 
 /// Config variables, by key.
@@ -271,7 +271,11 @@ pub fn clear(scope: ConfigScope<'_>, options: ConfigSetOptions) -> Result<Comman
 /// `None` when it failed otherwise (classify it with [`Client::classify`]).
 pub fn parse_get(out: &crate::Output) -> Option<Option<String>> {
     if out.success() {
-        return Some(parse::parse_config_get(&out.stdout_text(), 0, false));
+        return Some(parse::parse_config_get(
+            &out.stdout_text(),
+            0,
+            parse::config::ValueQuoting::Plain,
+        ));
     }
     if matches!(out.exit_code, 1 | 123) && out.stdout.is_empty() && out.stderr.is_empty() {
         return Some(None);

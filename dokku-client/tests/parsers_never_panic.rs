@@ -62,13 +62,13 @@ proptest! {
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let t = text.as_str();
         let _ = parse::parse_report_text(t, Some("app"));
-        let _ = parse::parse_report_json(t, flag);
+        let _ = parse::parse_report_json(t, if flag { parse::report::JsonReports::Many } else { parse::report::JsonReports::One });
         let _ = parse::report::report_maps(t, parse::report::ReportFormat::when(flag), "ps", None);
         let _ = parse::parse_config_show(t);
         for f in ["exports", "envfile", "shell", "json", "json-list", "pretty", "docker-args", "pack-keys"] {
             let _ = parse::parse_config_export(t, Some(f));
         }
-        let _ = parse::parse_config_get(t, 0, flag);
+        let _ = parse::parse_config_get(t, 0, if flag { parse::config::ValueQuoting::Quoted } else { parse::config::ValueQuoting::Plain });
         let _ = parse::parse_config_set(t);
         let _ = parse::parse_config_unset(t);
         let _ = parse::parse_apps_list(t);

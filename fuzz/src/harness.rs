@@ -100,7 +100,14 @@ pub fn report(data: &[u8]) {
     for b in &blocks {
         let _ = b.snake_fields("app");
     }
-    let _ = parse::parse_report_json(&t, json);
+    let _ = parse::parse_report_json(
+        &t,
+        if json {
+            parse::report::JsonReports::Many
+        } else {
+            parse::report::JsonReports::One
+        },
+    );
     let format = parse::report::ReportFormat::when(json);
     for prefix in ["app", "ps", "git", "domains", ""] {
         if let Ok(maps) = parse::report::report_maps(&t, format, prefix, None) {
@@ -149,7 +156,15 @@ pub fn config(data: &[u8]) {
         let _ = parse::parse_config_export(&t, Some(f));
     }
     let _ = parse::parse_config_export(&t, None);
-    let _ = parse::parse_config_get(&t, i32::from(flag & 3), flag & 4 == 4);
+    let _ = parse::parse_config_get(
+        &t,
+        i32::from(flag & 3),
+        if flag & 4 == 4 {
+            parse::config::ValueQuoting::Quoted
+        } else {
+            parse::config::ValueQuoting::Plain
+        },
+    );
     let _ = parse::parse_config_set(&t);
     let _ = parse::parse_config_unset(&t);
     // Round trip through JSON.

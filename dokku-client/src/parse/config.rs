@@ -78,10 +78,29 @@ pub fn parse_config_show(text: &str) -> BTreeMap<String, String> {
     parse_columns(lines[start..].iter().copied())
 }
 
+/// How `config:get` printed the value: as it is, or shell-quoted
+/// (`config:get --quoted`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ValueQuoting {
+    /// The value as stored.
+    Plain,
+    /// `--quoted`: single-quoted for a shell; parsing undoes it.
+    Quoted,
+}
+
 /// Parses `config:get` output: the value without its final newline, or
 /// `None` when the key is unset (exit 1, or 123 through old xargs, with no
-/// output). `quoted` undoes `--quoted`.
-pub fn parse_config_get(stdout: &str, exit_code: i32, quoted: bool) -> Option<String> {
+/// output). [`ValueQuoting::Quoted`] undoes `--quoted`.
+///
+/// ```
+/// use dokku_client::parse::config::{parse_config_get, ValueQuoting};
+/// assert_eq!(parse_config_get("x\n", 0, ValueQuoting::Plain).as_deref(), Some("x"));
+/// assert_eq!(parse_config_get("'it'\\''s'\n", 0, ValueQuoting::Quoted).as_deref(), Some("it's"));
+/// assert_eq!(parse_config_get("", 1, ValueQuoting::Plain), None);
+/// ```
+pub fn parse_config_get(stdout: &str, exit_code: i32, quoting: ValueQuoting) -> Option<String> {
+    let quoted = quoting == ValueQuoting::Quoted;
     if exit_code != 0 {
         return None;
     }
@@ -333,14 +352,14 @@ mod tests {
 
     #[test]
     fn config_get_missing_is_none() {
-        assert_eq!(parse_config_get("", 1, false), None);
-        assert_eq!(parse_config_get("", 123, false), None);
+        assert_eq!(parse_config_get("", 1, ValueQuoting::Plain), None);
+        assert_eq!(parse_config_get("", 123, ValueQuoting::Plain), None);
         assert_eq!(
-            parse_config_get("  x  \n", 0, false).as_deref(),
+            parse_config_get("  x  \n", 0, ValueQuoting::Plain).as_deref(),
             Some("  x  ")
         );
         assert_eq!(
-            parse_config_get("'it'\\''s'\n", 0, true).as_deref(),
+            parse_config_get("'it'\\''s'\n", 0, ValueQuoting::Quoted).as_deref(),
             Some("it's")
         );
     }

@@ -23,7 +23,7 @@ pub mod report;
 
 pub use config::{
     parse_config_export, parse_config_get, parse_config_set, parse_config_show, parse_config_unset,
-    ConfigSetResult, ConfigUnsetResult,
+    ConfigSetResult, ConfigUnsetResult, ValueQuoting,
 };
 pub use lines::{
     parse_apps_list, parse_deployed_urls, parse_log_line, parse_logs, parse_ls, parse_plugin_list,
@@ -34,7 +34,9 @@ pub use postgres::{
     parse_backup_schedule, parse_exposed_ports, parse_postgres_info, parse_postgres_list,
     BackupSchedule, PostgresListEntry,
 };
-pub use report::{parse_report_json, parse_report_text, snake_label, ReportBlock, ReportJson};
+pub use report::{
+    parse_report_json, parse_report_text, snake_label, JsonReports, ReportBlock, ReportJson,
+};
 
 #[cfg(feature = "cases")]
 pub use cases::{parse_case, CaseError, Invocation, ParsedCase};

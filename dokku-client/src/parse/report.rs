@@ -365,9 +365,29 @@ pub enum ReportJson {
     Lines(Vec<Map<String, Value>>),
 }
 
+/// How many reports a `--format json` output was asked to hold: one
+/// subject's (`apps:report APP`) or every subject's (`apps:report`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonReports {
+    /// One report: a single object is [`ReportJson::Single`].
+    One,
+    /// Every report: always [`ReportJson::Lines`], even with one line.
+    Many,
+}
+
 /// Parses `--format json` report output: one object, or NDJSON (one object
 /// per line). Every key is kept; values are normally strings.
-pub fn parse_report_json(text: &str, many: bool) -> Result<ReportJson, ParseError> {
+///
+/// ```
+/// use dokku_client::parse::report::{parse_report_json, JsonReports, ReportJson};
+/// let one = parse_report_json("{\"app-locked\":\"false\"}\n", JsonReports::One).unwrap();
+/// assert!(matches!(one, ReportJson::Single(_)));
+/// let every = parse_report_json("{\"app-locked\":\"false\"}\n", JsonReports::Many).unwrap();
+/// assert!(matches!(every, ReportJson::Lines(v) if v.len() == 1));
+/// ```
+pub fn parse_report_json(text: &str, expected: JsonReports) -> Result<ReportJson, ParseError> {
+    let many = expected == JsonReports::Many;
     let mut objects = Vec::new();
     for line in lines_of(text) {
         let line = line.trim();
@@ -423,15 +443,24 @@ pub fn report_maps(
     subject: Option<&str>,
 ) -> Result<Vec<SubjectFields>, ParseError> {
     if format.is_json() {
-        return Ok(match parse_report_json(text, subject.is_none())? {
-            ReportJson::Single(m) => {
-                vec![(subject.map(str::to_string), json_snake_fields(&m, prefix))]
-            }
-            ReportJson::Lines(v) => v
-                .iter()
-                .map(|m| (subject.map(str::to_string), json_snake_fields(m, prefix)))
-                .collect(),
-        });
+        return Ok(
+            match parse_report_json(
+                text,
+                if subject.is_none() {
+                    JsonReports::Many
+                } else {
+                    JsonReports::One
+                },
+            )? {
+                ReportJson::Single(m) => {
+                    vec![(subject.map(str::to_string), json_snake_fields(&m, prefix))]
+                }
+                ReportJson::Lines(v) => v
+                    .iter()
+                    .map(|m| (subject.map(str::to_string), json_snake_fields(m, prefix)))
+                    .collect(),
+            },
+        );
     }
     Ok(text_reports(
         text,
@@ -613,14 +642,14 @@ mod tests {
 
     #[test]
     fn ndjson_and_single() {
-        match parse_report_json("{\"a\":\"1\"}\n{\"a\":\"2\"}\n", true) {
+        match parse_report_json("{\"a\":\"1\"}\n{\"a\":\"2\"}\n", JsonReports::Many) {
             Ok(ReportJson::Lines(v)) => assert_eq!(v.len(), 2),
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            parse_report_json("{\"a\":\"1\"}\n", false),
+            parse_report_json("{\"a\":\"1\"}\n", JsonReports::One),
             Ok(ReportJson::Single(_))
         ));
-        assert!(parse_report_json("nope\n", false).is_err());
+        assert!(parse_report_json("nope\n", JsonReports::One).is_err());
     }
 }

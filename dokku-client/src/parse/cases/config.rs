@@ -10,7 +10,7 @@ use super::{to_value, Invocation};
 use crate::config::ConfigVars;
 use crate::parse::config::{
     is_config_key, parse_config_export, parse_config_get, parse_config_set, parse_config_show,
-    parse_config_unset,
+    parse_config_unset, ValueQuoting,
 };
 use crate::parse::lines_of;
 
@@ -65,8 +65,16 @@ fn get(c: &Case<'_>) -> Outcome {
     }
     // The result keeps the bytes as printed (`--quoted` included);
     // the typed value is the unquoted one.
-    let raw = parse_config_get(text, exit, false);
-    let v = parse_config_get(text, exit, c.inv.has("--quoted"));
+    let raw = parse_config_get(text, exit, ValueQuoting::Plain);
+    let v = parse_config_get(
+        text,
+        exit,
+        if c.inv.has("--quoted") {
+            ValueQuoting::Quoted
+        } else {
+            ValueQuoting::Plain
+        },
+    );
     done(json!({ "value": raw }), json!(v))
 }
 

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use super::dispatch::{done, info_value, is_info_flag, same, Case, Outcome};
 use super::{apps, domains, git, ps};
 use crate::parse::report::{
-    json_snake_fields, parse_report_json, parse_report_text, ReportBlock, ReportJson,
+    json_snake_fields, parse_report_json, parse_report_text, JsonReports, ReportBlock, ReportJson,
 };
 
 /// How a resource's report is typed and what its `result` adds.
@@ -61,7 +61,14 @@ pub(super) fn report(c: &Case<'_>) -> Outcome {
     let text = c.text();
     if c.inv.value_of(&["--format"]) == Some("json") {
         let many = c.inv.positionals(&["--format"]).is_empty() && !c.inv.has("--global");
-        let parsed = parse_report_json(text, many)?;
+        let parsed = parse_report_json(
+            text,
+            if many {
+                JsonReports::Many
+            } else {
+                JsonReports::One
+            },
+        )?;
         return match parsed {
             ReportJson::Single(m) => {
                 let typed = typed_report(None, json_snake_fields(&m, default_type));
