@@ -318,6 +318,39 @@ fn interactive_sessions_on_the_native_transport() {
     assert!(pane.contains("EXIT=0"), "{pane}");
     assert!(pane.contains("icanon echo"), "{pane}");
 
+    // A SIGINT from elsewhere (Ctrl-C itself is a byte for the remote in raw
+    // mode) ends the session as SIGTERM does: pix says so, exits, and the
+    // local terminal is back in cooked mode, not left raw.
+    t.start(
+        "int",
+        cwd,
+        &format!(
+            "{}; echo EXIT=$?; {after}",
+            pix_line(&w, &format!("--ssh native run {APP} -- sh -i"))
+        ),
+    );
+    wait_for_prompt(&t, "int");
+    t.type_line("int", "echo waiting-$((2+3))");
+    t.wait_for("int", "waiting-5");
+    let pattern = format!(
+        "^{} .*--ssh native run {APP} -- sh -i",
+        common::pix_bin().display()
+    );
+    let sent = Command::new("pkill")
+        .args(["-INT", "-f", &pattern])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "no pix to send SIGINT to");
+    let pane = t.wait_for("int", "LOCAL-END");
+    assert!(
+        pane.contains("pix received SIGINT; the session was closed") && pane.contains("EXIT=130"),
+        "{pane}"
+    );
+    assert!(
+        pane.contains("icanon echo") && !pane.contains("-icanon") && !pane.contains("-echo "),
+        "the local terminal was left raw after SIGINT:\n{pane}"
+    );
+
     // A hang-up of the local terminal (tmux kills the session: SIGHUP) ends
     // the session, and pix exits.
     t.start(

@@ -912,7 +912,9 @@ impl NativeTransport {
     /// `ssh -t` without a terminal).
     /// `SIGTERM` or `SIGHUP` to this process ends the session (its channel
     /// closed, so the remote terminal hangs up) and is reported as
-    /// interrupted.
+    /// interrupted; so does `SIGINT` while the terminal is raw (Ctrl-C is
+    /// then a byte for the remote, so a `SIGINT` comes from elsewhere, and
+    /// its default action would leave the terminal raw).
     async fn run_tty(&self, conn: &Arc<Conn>, line: &str, request: Request) -> Result<Output> {
         #[derive(Debug, PartialEq)]
         enum Reply {
@@ -973,6 +975,13 @@ impl NativeTransport {
         let mut winch = signal(SignalKind::window_change()).ok();
         let mut term = signal(SignalKind::terminate()).ok();
         let mut hup = signal(SignalKind::hangup()).ok();
+        // Only in raw mode: a handler stays installed for the process's life,
+        // and a piped session's Ctrl-C keeps its default action.
+        let mut int = if raw.is_some() {
+            signal(SignalKind::interrupt()).ok()
+        } else {
+            None
+        };
         let mut code = None;
         let mut killed_by = None;
         let mut ended_by = None;
@@ -1021,6 +1030,10 @@ impl NativeTransport {
                     }
                     Some(()) = next_signal(&mut hup) => {
                         ended_by = Some("SIGHUP");
+                        return Ok(());
+                    }
+                    Some(()) = next_signal(&mut int) => {
+                        ended_by = Some("SIGINT");
                         return Ok(());
                     }
                 }
