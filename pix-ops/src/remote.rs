@@ -696,6 +696,24 @@ pub enum MergeOutcome {
     },
 }
 
+/// A plain push of `HEAD` to the remote's deploy branch (a repair's merge
+/// result), its output passed on as deploy events.
+async fn push_head(
+    git: &Git,
+    read: &Divergence,
+    progress: &dyn Progress<DeployEvent>,
+) -> Result<PushOutcome> {
+    push::push(
+        git,
+        &read.url,
+        "HEAD",
+        &read.deploy_branch,
+        None,
+        &mut |line| progress.event(DeployEvent::Output(line)),
+    )
+    .await
+}
+
 /// `pix remote repair <remote> --merge`: merges the remote's deploy branch
 /// (as read in `read`) into the current branch, then pushes it (a
 /// fast-forward now). Needs a clean work tree and a checked-out branch; on
@@ -727,17 +745,7 @@ pub async fn repair_merge(
     let tracking = &read.tracking;
     if read.behind == 0 {
         let push = if read.ahead > 0 {
-            Some(
-                push::push(
-                    &git,
-                    &read.url,
-                    "HEAD",
-                    &read.deploy_branch,
-                    None,
-                    &mut |line| progress.event(DeployEvent::Output(line)),
-                )
-                .await?,
-            )
+            Some(push_head(&git, read, progress).await?)
         } else {
             None
         };
@@ -786,15 +794,7 @@ pub async fn repair_merge(
         return Ok(MergeOutcome::Conflicts { files, next_steps });
     }
     let merge = git.capture(&["rev-parse", "HEAD"]).await?;
-    let push = push::push(
-        &git,
-        &read.url,
-        "HEAD",
-        &read.deploy_branch,
-        None,
-        &mut |line| progress.event(DeployEvent::Output(line)),
-    )
-    .await?;
+    let push = push_head(&git, read, progress).await?;
     Ok(MergeOutcome::Merged { merge, push })
 }
 

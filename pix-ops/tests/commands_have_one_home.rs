@@ -4,24 +4,16 @@
 //! of their own. The one exception is `pix dokku -- ARGS`, whose words are
 //! the user's own (`Command::raw`), marked where it is built.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::rust_files;
+use std::path::Path;
 
 /// Constructors that take a command's name as text.
 const FORBIDDEN: &[&str] = &["Command::read(", "Command::write(", "Command::raw("];
 
 /// The marker that allows `Command::raw` on the line it precedes.
 const USERS_OWN_WORDS: &str = "one-home: the user's own words";
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("read source folder") {
-        let path = entry.expect("folder entry").path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
 
 /// `file:line: text` of each line that builds a command by hand.
 fn hand_built(root: &Path) -> Vec<String> {

@@ -5,24 +5,16 @@
 //! modules (`#[cfg(test)]`) are not counted.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::rust_files;
+use std::path::Path;
 
 /// A dependency of one module on another, and where it is written.
 #[derive(Debug, Clone)]
 struct Edge {
     to: String,
     at: String,
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("read source folder") {
-        let path = entry.expect("folder entry").path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
 }
 
 /// The crate's top-level module a file belongs to (`provision/apply.rs` is
