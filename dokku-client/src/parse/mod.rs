@@ -7,6 +7,13 @@
 //! every historical form (0.4.x to 0.38.x, dokku-postgres 1.0.0 to 1.48.0) is
 //! handled. Parsers never panic, whatever the bytes.
 //!
+//! A resource's parsers live with it (`config`'s in [`crate::config::parse`],
+//! dokku-postgres's in [`crate::postgres::parse`], re-exported here as
+//! [`config`] and [`postgres`]); this module holds what several resources
+//! share: reports ([`report`]), one-line lists ([`lines`]), the one
+//! shell-word splitter ([`shell_words`], [`shell_split`]) and the rule for
+//! Dokku's message lines.
+//!
 //! The `pix parse` machinery (`parse_case`, `Invocation`, `ParsedCase`: a
 //! recorded command line and its output to the fixtures' `expected.json`
 //! shape) is in `cases`, behind the crate feature `cases` (off by default;
@@ -16,9 +23,11 @@ use serde::Serialize;
 
 #[cfg(feature = "cases")]
 pub mod cases;
-pub mod config;
+/// `config:*` output (the parsers live in [`crate::config::parse`]).
+pub use crate::config::parse as config;
 pub mod lines;
-pub mod postgres;
+/// dokku-postgres output (the parsers live in [`crate::postgres::parse`]).
+pub use crate::postgres::parse as postgres;
 pub mod report;
 
 pub use config::{

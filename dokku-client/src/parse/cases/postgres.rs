@@ -9,7 +9,7 @@ use super::dispatch::{Case, Outcome};
 use super::to_value;
 use crate::parse::config::{parse_config_set, parse_config_unset};
 use crate::parse::postgres::{
-    parse_backup_schedule, parse_exposed_ports, parse_links, parse_postgres_info,
+    parse_backup_schedule, parse_exposed_ports, parse_info_links, parse_postgres_info,
     parse_postgres_list,
 };
 use crate::parse::{lines_of, ParseError};
@@ -98,7 +98,7 @@ fn info(c: &Case<'_>, created: bool) -> Outcome {
             let v = info_value(text);
             let mut r = json!({ "value": v });
             match flag.as_str() {
-                "--links" => r["links"] = json!(parse_links(v)),
+                "--links" => r["links"] = json!(parse_info_links(v)),
                 "--exposed-ports" => r["exposed_ports"] = json!(parse_exposed_ports(v)),
                 _ => {}
             }
@@ -116,7 +116,7 @@ fn info(c: &Case<'_>, created: bool) -> Outcome {
         match key.as_str() {
             "dsn" | "status" | "id" | "internal_ip" | "version" | "config_dir" | "data_dir"
             | "service_root" => r[key.as_str()] = json!(value),
-            "links" => r["links"] = json!(parse_links(value)),
+            "links" => r["links"] = json!(parse_info_links(value)),
             "exposed_ports" => r["exposed_ports"] = json!(parse_exposed_ports(value)),
             _ => {}
         }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::report::split_row;
-use super::{is_warn_line, lines_of};
+use crate::parse::report::split_row;
+use crate::parse::{is_warn_line, lines_of};
 use crate::postgres::ExposedPort;
 
 /// Parses `postgres:info` (and the info block that ends `postgres:create`):
@@ -55,7 +55,7 @@ pub fn parse_exposed_ports(value: &str) -> Vec<ExposedPort> {
 }
 
 /// Parses the `Links` value: `-` (none) or a space-joined list.
-pub fn parse_links(value: &str) -> Vec<String> {
+pub fn parse_info_links(value: &str) -> Vec<String> {
     value
         .split_whitespace()
         .filter(|w| *w != "-")

@@ -37,6 +37,10 @@
 //! # Ok::<(), dokku_client::Error>(())
 //! ```
 
+/// The parsers of `config:*` output (pure, also reachable as
+/// [`crate::parse::config`]).
+pub mod parse;
+
 use std::collections::BTreeMap;
 
 use base64::Engine;
@@ -46,9 +50,8 @@ use crate::names::validate_app_name;
 
 use crate::command::Command;
 use crate::error::{Error, Result};
-use crate::parse;
 /// What `config:set` and `config:unset` report (parsed in [`crate::parse::config`]).
-pub use crate::parse::config::{ConfigSetResult, ConfigUnsetResult, ValueQuoting};
+pub use crate::parse::{ConfigSetResult, ConfigUnsetResult, ValueQuoting};
 use crate::Client;
 
 /// Config variables, by key.
@@ -87,7 +90,7 @@ impl<'a> From<&'a str> for ConfigScope<'a> {
 
 /// Checks a config key against `^[a-zA-Z_][a-zA-Z0-9_]*$`.
 pub fn validate_config_key(key: &str) -> Result<()> {
-    if parse::config::is_config_key(key) {
+    if parse::is_config_key(key) {
         Ok(())
     } else {
         Err(Error::InvalidName {
@@ -252,7 +255,7 @@ pub fn keys(scope: ConfigScope<'_>) -> Result<Command> {
 
 /// Parses what [`keys`] prints: one key a line.
 pub fn parse_keys(stdout: &str) -> Vec<String> {
-    parse::word_lines(stdout)
+    crate::parse::word_lines(stdout)
 }
 
 /// `config:clear [--no-restart] <app>|--global`.
@@ -274,7 +277,7 @@ pub fn parse_get(out: &crate::Output) -> Option<Option<String>> {
         return Some(parse::parse_config_get(
             &out.stdout_text(),
             0,
-            parse::config::ValueQuoting::Plain,
+            parse::ValueQuoting::Plain,
         ));
     }
     if matches!(out.exit_code, 1 | 123) && out.stdout.is_empty() && out.stderr.is_empty() {

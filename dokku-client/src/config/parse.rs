@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{lines_of, shell_split, ParseError};
+use crate::parse::{lines_of, shell_split, ParseError};
 
 /// True when `key` is a valid config key (`^[a-zA-Z_][a-zA-Z0-9_]*$`).
 pub fn is_config_key(key: &str) -> bool {
@@ -246,7 +246,7 @@ pub fn restarted(text: &str) -> bool {
     let lines = lines_of(text);
     lines.iter().any(|l| l.starts_with("-----> Restarting app"))
         && !lines.iter().any(|l| {
-            let m = super::strip_prefix_all(l);
+            let m = crate::parse::strip_prefix_all(l);
             m.ends_with("has not been deployed") || m.contains("Skipping restart")
         })
 }
@@ -281,7 +281,7 @@ pub fn parse_config_set(text: &str) -> ConfigSetResult {
     ConfigSetResult {
         set: parse_columns(rows),
         restarted: restarted(text),
-        urls: super::lines::parse_deployed_urls(text),
+        urls: crate::parse::lines::parse_deployed_urls(text),
     }
 }
 

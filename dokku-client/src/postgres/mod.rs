@@ -29,6 +29,10 @@
 //! # Ok::<(), dokku_client::Error>(())
 //! ```
 
+/// The parsers of dokku-postgres output (pure, also reachable as
+/// [`crate::parse::postgres`]).
+pub mod parse;
+
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -38,13 +42,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use crate::command::{Command, Effect};
 use crate::error::{Error, Result};
 use crate::names::validate_app_name;
-use crate::parse;
 use crate::resource::MissingIsNo;
-
-/// A backup schedule and a `postgres:list` row (parsed in [`crate::parse::postgres`]).
-pub use crate::parse::postgres::{BackupSchedule, PostgresListEntry};
 use crate::transport::{Request, Stdin, Stdout};
 use crate::Client;
+/// A backup schedule and a `postgres:list` row.
+pub use parse::{BackupSchedule, PostgresListEntry};
 
 /// A published port `container->host`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -200,7 +202,7 @@ impl PostgresInfo {
             ..Default::default()
         };
         for (label, value) in fields {
-            let key = parse::snake_label(label, "");
+            let key = crate::parse::snake_label(label, "");
             let v = Some(value.clone());
             match key.as_str() {
                 "config_dir" => info.config_dir = v,
@@ -211,7 +213,7 @@ impl PostgresInfo {
                 "id" => info.id = v,
                 "internal_ip" => info.internal_ip = v,
                 "initial_network" => info.initial_network = v,
-                "links" => info.links = parse::postgres::parse_links(value),
+                "links" => info.links = parse::parse_info_links(value),
                 "post_create_network" => info.post_create_network = v,
                 "post_start_network" => info.post_start_network = v,
                 "service_root" => info.service_root = v,
@@ -347,7 +349,7 @@ pub fn exists(service: &str) -> Result<Command> {
 pub fn link(service: &str, app: &str, options: &LinkOptions) -> Result<Command> {
     let mut cmd = service_command("postgres:link", service, Some(app), Effect::Write)?;
     if let Some(a) = &options.alias {
-        if !parse::config::is_config_key(a) {
+        if !crate::config::parse::is_config_key(a) {
             return Err(Error::InvalidName {
                 name: a.clone(),
                 message: "an alias becomes a config key: letters, digits and `_`".into(),
@@ -402,7 +404,7 @@ pub fn links(service: &str) -> Result<Command> {
 
 /// Parses what [`links`] prints: one app a line.
 pub fn parse_links(stdout: &str) -> Vec<String> {
-    parse::word_lines(stdout)
+    crate::parse::word_lines(stdout)
 }
 
 /// `postgres:export <svc>`: a `pg_dump -Fc` archive on stdout.
