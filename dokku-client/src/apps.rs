@@ -40,6 +40,7 @@ use crate::command::{Command, Effect};
 use crate::error::Result;
 use crate::parse::report::{parse_bool, ReportFields, ReportFormat};
 use crate::parse::{self};
+use crate::parse::{lines_of, ParseError};
 use crate::resource::{app_command, MissingIsNo};
 use crate::version::Capabilities;
 use crate::Client;
@@ -155,6 +156,34 @@ pub fn unlock(app: &str) -> Result<Command> {
 /// `apps:locked <app>`: exit 0 when locked, 1 when not.
 pub fn locked(app: &str) -> Result<Command> {
     app_command("apps:locked", app, Effect::Read)
+}
+
+/// Parses `apps:list` / `apps` output: the `=====> My Apps` header
+/// (absent with `--quiet`), one name per line; `--format json` (`["a"]`).
+/// Warning lines (stdout before 0.8.1) and names Dokku itself skips (a
+/// leading `.` or upper-case letter) are left out.
+pub fn parse_apps_list(text: &str) -> Result<Vec<String>, ParseError> {
+    let trimmed = text.trim();
+    if trimmed.starts_with('[') {
+        let v: serde_json::Value = serde_json::from_str(trimmed)
+            .map_err(|e| ParseError::new(format!("invalid JSON app list: {e}"), text))?;
+        return match v {
+            serde_json::Value::Array(items) => Ok(items
+                .into_iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect()),
+            _ => Err(ParseError::new("expected a JSON list of names", text)),
+        };
+    }
+    Ok(lines_of(text)
+        .into_iter()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("=====>") && !l.starts_with("----->"))
+        .filter(|l| !l.starts_with('!'))
+        .filter(|l| !l.starts_with('.') && !l.starts_with(|c: char| c.is_ascii_uppercase()))
+        .filter(|l| !l.contains(' '))
+        .map(str::to_string)
+        .collect())
 }
 
 impl Client {
@@ -483,5 +512,20 @@ mod tests {
         let r = old.apps_report("x").await.unwrap();
         assert_eq!(r.dir.as_deref(), Some("/home/dokku/x"));
         assert_eq!(r.locked, Some(false));
+    }
+
+    #[test]
+    fn apps_list_forms() {
+        assert_eq!(
+            parse_apps_list("=====> My Apps\r\na\r\n.hidden\nB\n").unwrap(),
+            vec!["a"]
+        );
+        assert_eq!(parse_apps_list("[]\n").unwrap(), Vec::<String>::new());
+        assert_eq!(
+            parse_apps_list("=====> My Apps\n !     You haven't deployed any applications yet\n")
+                .unwrap(),
+            Vec::<String>::new()
+        );
+        assert!(parse_apps_list("[1").is_err());
     }
 }

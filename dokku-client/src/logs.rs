@@ -11,6 +11,7 @@
 //! # Ok::<(), dokku_client::Error>(())
 //! ```
 
+use crate::parse::lines_of;
 use serde::Serialize;
 use tokio::io::AsyncWrite;
 
@@ -120,6 +121,60 @@ pub fn logs(app: &str, options: &LogsOptions) -> Result<Command> {
         cmd = cmd.flag("--tail");
     }
     Ok(cmd)
+}
+
+/// Removes one ANSI SGR sequence (`\e[..m`) at the start of `s`.
+fn strip_sgr(s: &str) -> &str {
+    if let Some(rest) = s.strip_prefix("\u{1b}[") {
+        if let Some(end) = rest.find('m') {
+            if rest[..end].chars().all(|c| c.is_ascii_digit() || c == ';') {
+                return &rest[end + 1..];
+            }
+        }
+    }
+    s
+}
+
+/// Parses one `logs` line: `\e[36m<timestamp> app[web.1]:\e[0m <message>`.
+/// Lines of another shape (`-q` output, app output without a prefix) keep
+/// their text as the message with no timestamp or process.
+pub fn parse_log_line(line: &str) -> LogLine {
+    let raw = LogLine {
+        timestamp: None,
+        process: None,
+        message: line.to_string(),
+    };
+    let s = strip_sgr(line);
+    let Some((ts, rest)) = s.split_once(' ') else {
+        return raw;
+    };
+    if !ts.starts_with(|c: char| c.is_ascii_digit()) || !ts.contains('T') {
+        return raw;
+    }
+    let Some(close) = rest.find("]:") else {
+        return raw;
+    };
+    let source = &rest[..close];
+    let Some(open) = source.find('[') else {
+        return raw;
+    };
+    if source[..open].contains(' ') {
+        return raw;
+    }
+    let process = &source[open + 1..];
+    let message = &rest[close + 2..];
+    let message = message.strip_prefix("\u{1b}[0m").unwrap_or(message);
+    let message = message.strip_prefix(' ').unwrap_or(message);
+    LogLine {
+        timestamp: Some(ts.to_string()),
+        process: Some(process.to_string()),
+        message: message.to_string(),
+    }
+}
+
+/// Parses `logs` output line by line (see [`parse_log_line`]).
+pub fn parse_logs(text: &str) -> Vec<LogLine> {
+    lines_of(text).into_iter().map(parse_log_line).collect()
 }
 
 impl Client {
@@ -287,5 +342,17 @@ mod tests {
                 &vec!["logs", "a", "--num", "2", "--tail"]
             ]
         );
+    }
+
+    #[test]
+    fn log_lines() {
+        let l = parse_log_line(
+            "\u{1b}[36m2026-08-21T10:15:01.123456789Z app[web.1]:\u{1b}[0m GET / 200",
+        );
+        assert_eq!(l.process.as_deref(), Some("web.1"));
+        assert_eq!(l.message, "GET / 200");
+        let l = parse_log_line("raw message");
+        assert_eq!(l.timestamp, None);
+        assert_eq!(l.message, "raw message");
     }
 }

@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::command::Command;
 use crate::error::Result;
 use crate::parse;
+use crate::parse::{is_warn_line, lines_of};
 use crate::Client;
 
 /// An installed plugin.
@@ -64,6 +65,31 @@ pub fn install(url: &str, name: Option<&str>) -> Result<Command> {
 /// `plugin:list`.
 pub fn list() -> Command {
     Command::read("plugin:list")
+}
+
+/// Parses `plugin:list`: `  name  version  enabled|disabled  description`.
+pub fn parse_plugin_list(text: &str) -> Vec<PluginInfo> {
+    lines_of(text)
+        .into_iter()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("=====>") && !is_warn_line(l))
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let name = w.next()?.to_string();
+            let version = w.next()?.to_string();
+            let state = w.next()?;
+            let enabled = match state {
+                "enabled" => true,
+                "disabled" => false,
+                _ => return None,
+            };
+            Some(PluginInfo {
+                name,
+                version,
+                enabled,
+                description: w.collect::<Vec<_>>().join(" "),
+            })
+        })
+        .collect()
 }
 
 impl Client {

@@ -44,6 +44,7 @@ use crate::parse;
 use crate::parse::report::parse_bool;
 use crate::parse::report::ReportFields;
 use crate::parse::report::ReportFormat;
+use crate::parse::{lines_of, ParseError};
 use crate::resource::app_command;
 use crate::Client;
 
@@ -280,6 +281,56 @@ pub fn scale_set(app: &str, set: &Formation, options: ScaleOptions) -> Result<Co
         cmd = cmd.value(format!("{p}={q}"));
     }
     Ok(cmd)
+}
+
+/// Parses `ps:scale <app>` output: `-----> Scaling for <app>` (absent with
+/// `--quiet`), then `proc: qty` rows split at the first `:` (not aligned);
+/// the 0.4.x `-----> web   1` rows; or `--format json`
+/// (`[{"process_type":"web","quantity":1}]`). Returns the app named in the
+/// header, if any, and the formation.
+pub fn parse_ps_scale(text: &str) -> Result<(Option<String>, BTreeMap<String, u32>), ParseError> {
+    let trimmed = text.trim();
+    let mut formation = BTreeMap::new();
+    if trimmed.starts_with('[') {
+        let v: serde_json::Value = serde_json::from_str(trimmed)
+            .map_err(|e| ParseError::new(format!("invalid JSON formation: {e}"), text))?;
+        for item in v.as_array().into_iter().flatten() {
+            let p = item.get("process_type").and_then(serde_json::Value::as_str);
+            let q = item.get("quantity").and_then(|q| {
+                q.as_u64()
+                    .or_else(|| q.as_str().and_then(|s| s.parse().ok()))
+            });
+            if let (Some(p), Some(q)) = (p, q) {
+                formation.insert(p.to_string(), u32::try_from(q).unwrap_or(u32::MAX));
+            }
+        }
+        return Ok((None, formation));
+    }
+    let mut app = None;
+    for l in lines_of(text) {
+        if let Some(a) = l.strip_prefix("-----> Scaling for ") {
+            app = Some(a.trim().to_string());
+            continue;
+        }
+        let body = l.strip_prefix("----->").unwrap_or(l).trim();
+        let (proc, qty) = match body.split_once(':') {
+            Some((p, q)) => (p.trim(), q.trim()),
+            None => {
+                let mut w = body.split_whitespace();
+                match (w.next(), w.next(), w.next()) {
+                    (Some(p), Some(q), None) => (p, q),
+                    _ => continue,
+                }
+            }
+        };
+        if proc.is_empty() || proc.contains(' ') {
+            continue;
+        }
+        if let Ok(q) = qty.parse::<u32>() {
+            formation.insert(proc.to_string(), q);
+        }
+    }
+    Ok((app, formation))
 }
 
 impl Client {
@@ -738,5 +789,21 @@ mod tests {
         assert_eq!(r.statuses.len(), 2);
         assert_eq!(r.statuses[1].status, "exited");
         assert_eq!(c.ps_scale_get("a").await.unwrap()["web"], 2);
+    }
+
+    #[test]
+    fn scale_forms() {
+        let (app, f) = parse_ps_scale(
+            "-----> Scaling for a\nproctype: qty\n--------: ---\nweb:  1\nworker: 2\n",
+        )
+        .unwrap();
+        assert_eq!(app.as_deref(), Some("a"));
+        assert_eq!(f["web"], 1);
+        assert_eq!(f["worker"], 2);
+        let (_, f) = parse_ps_scale("-----> proctype           qty   \n-----> --------           ---   \n-----> web                1                    \n").unwrap();
+        assert_eq!(f.len(), 1);
+        assert_eq!(f["web"], 1);
+        let (_, f) = parse_ps_scale("[{\"process_type\":\"web\",\"quantity\":3}]\n").unwrap();
+        assert_eq!(f["web"], 3);
     }
 }

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::command::Command;
 use crate::error::{Error, Result};
 use crate::parse;
+use crate::parse::{is_warn_line, lines_of, shell_split};
 use crate::transport::{Request, Stdin};
 use crate::Client;
 
@@ -66,6 +67,23 @@ pub fn add_stdin(public_key: &str) -> Vec<u8> {
 pub fn remove(name: &str) -> Result<Command> {
     check_key_name(name)?;
     Ok(Command::write("ssh-keys:remove").value(name))
+}
+
+/// Parses `ssh-keys:list`: `SHA256:... NAME="admin" SSHCOMMAND_ALLOWED_KEYS="none"`.
+pub fn parse_ssh_keys_list(text: &str) -> Vec<SshKey> {
+    lines_of(text)
+        .into_iter()
+        .filter(|l| !l.trim().is_empty() && !is_warn_line(l) && !l.starts_with("=====>"))
+        .filter_map(|l| {
+            let words = shell_split(l);
+            let fingerprint = words.first()?.clone();
+            let name = words
+                .iter()
+                .find_map(|w| w.strip_prefix("NAME=").map(str::to_string))
+                .unwrap_or_default();
+            Some(SshKey { fingerprint, name })
+        })
+        .collect()
 }
 
 impl Client {

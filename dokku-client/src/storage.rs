@@ -21,6 +21,7 @@ use crate::command::Command;
 use crate::error::{Error, Result};
 use crate::names::validate_app_name;
 use crate::parse;
+use crate::parse::{is_warn_line, lines_of};
 use crate::Client;
 
 /// A bind mount `host:container[:options]`.
@@ -58,6 +59,23 @@ pub fn unmount(app: &str, mount: &str) -> Result<Command> {
 pub fn list(app: &str) -> Result<Command> {
     validate_app_name(app)?;
     Ok(Command::read("storage:list").value(app))
+}
+
+/// Parses `storage:list`: indented `host:container[:options]` lines under an
+/// optional header.
+pub fn parse_storage_list(text: &str) -> Vec<Mount> {
+    lines_of(text)
+        .into_iter()
+        .filter(|l| !l.starts_with("=====>") && !l.starts_with("----->") && !is_warn_line(l))
+        .filter_map(|l| {
+            let l = l.trim();
+            let (host, container) = l.split_once(':')?;
+            Some(Mount {
+                host_path: host.to_string(),
+                container_path: container.to_string(),
+            })
+        })
+        .collect()
 }
 
 impl Client {

@@ -15,6 +15,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::parse::ParseError;
 
 /// A Dokku version as printed by `dokku version`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -135,6 +136,12 @@ pub struct Capabilities {
     pub config_encoded: bool,
     /// `apps:list` exists (0.8.1+); before, only `apps`.
     pub apps_list_command: bool,
+}
+
+/// Parses `version` output in every form (see [`DokkuVersion::parse_output`]).
+pub fn parse_version(text: &str) -> Result<DokkuVersion, ParseError> {
+    DokkuVersion::parse_output(text)
+        .map_err(|_| ParseError::new("expected `dokku version X.Y.Z`, `X.Y.Z` or `vX.Y.Z`", text))
 }
 
 #[cfg(test)]

@@ -30,15 +30,18 @@ pub mod lines;
 pub use crate::postgres::parse as postgres;
 pub mod report;
 
+pub use crate::apps::parse_apps_list;
+pub use crate::logs::{parse_log_line, parse_logs};
+pub use crate::plugin::parse_plugin_list;
+pub use crate::ps::parse_ps_scale;
+pub use crate::ssh_keys::parse_ssh_keys_list;
+pub use crate::storage::parse_storage_list;
+pub use crate::version::parse_version;
 pub use config::{
     parse_config_export, parse_config_get, parse_config_set, parse_config_show, parse_config_unset,
     ConfigSetResult, ConfigUnsetResult, ValueQuoting,
 };
-pub use lines::{
-    parse_apps_list, parse_deployed_urls, parse_log_line, parse_logs, parse_ls, parse_plugin_list,
-    parse_ps_scale, parse_remote_show, parse_ssh_keys_list, parse_steps, parse_storage_list,
-    parse_version, LsContainer,
-};
+pub use lines::{parse_deployed_urls, parse_ls, parse_remote_show, parse_steps, LsContainer};
 pub use postgres::{
     parse_backup_schedule, parse_exposed_ports, parse_postgres_info, parse_postgres_list,
     BackupSchedule, PostgresListEntry,

@@ -8,8 +8,9 @@ use serde_json::{json, Value};
 use super::dispatch::{destroyed, same, yes_no, Case, Outcome};
 use super::report::{no_extra, ReportShape};
 use super::to_value;
+use crate::apps::parse_apps_list;
 use crate::apps::AppReport;
-use crate::parse::lines::{parse_apps_list, parse_steps};
+use crate::parse::lines::parse_steps;
 
 /// `apps:report`'s typed value: [`AppReport`].
 pub(super) const REPORT: ReportShape = ReportShape {

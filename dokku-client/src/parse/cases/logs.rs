@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use super::dispatch::{done, same, Case, Outcome};
 use super::to_value;
-use crate::parse::lines::parse_logs;
+use crate::logs::parse_logs;
 
 /// `logs`; `None` for other commands (`logs:report` is a report).
 pub(super) fn case(c: &Case<'_>) -> Option<Outcome> {

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use super::dispatch::{done, same, Case, Outcome};
 use super::to_value;
-use crate::parse::lines::parse_plugin_list;
+use crate::plugin::parse_plugin_list;
 
 /// `plugin`, `plugin:list`; `None` for other commands.
 pub(super) fn case(c: &Case<'_>) -> Option<Outcome> {

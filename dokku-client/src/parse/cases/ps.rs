@@ -9,8 +9,9 @@ use serde_json::{json, Value};
 use super::dispatch::{done, same, with_urls, Case, Outcome};
 use super::report::ReportShape;
 use super::to_value;
-use crate::parse::lines::{parse_ps_scale, warn_messages};
+use crate::parse::lines::warn_messages;
 use crate::parse::{lines_of, ReportBlock};
+use crate::ps::parse_ps_scale;
 use crate::ps::{process_status, PsReport};
 
 /// `ps:report`'s typed value ([`PsReport`]); its text result adds

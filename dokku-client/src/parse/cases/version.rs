@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use super::dispatch::{done, same, Case, Outcome};
 use super::to_value;
-use crate::parse::lines::parse_version;
+use crate::version::parse_version;
 
 /// `version`; `None` for other commands.
 pub(super) fn case(c: &Case<'_>) -> Option<Outcome> {
