@@ -15,13 +15,13 @@
 //! # Ok::<(), dokku_client::Error>(())
 //! ```
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::command::Command;
 use crate::error::{Error, Result};
 use crate::names::validate_app_name;
 use crate::parse;
-use crate::parse::{is_warn_line, lines_of};
+use crate::parse::{is_warn_line, lines_of, ParseError};
 use crate::Client;
 
 /// A bind mount `host:container[:options]`.
@@ -76,6 +76,58 @@ pub fn parse_storage_list(text: &str) -> Vec<Mount> {
             })
         })
         .collect()
+}
+
+/// One row of `storage:list --format json`, as Dokku's `StorageListEntry`
+/// serialises it (`readonly` and `volume_options` are left out when unset).
+#[derive(Deserialize)]
+struct ListEntry {
+    host_path: String,
+    container_path: String,
+    #[serde(default)]
+    readonly: bool,
+    #[serde(default)]
+    volume_options: String,
+}
+
+/// Parses `storage:list <app> --format json` (Dokku 0.38+): a JSON array of
+/// mounts. Each becomes the same [`Mount`] the text form gives: the options
+/// follow the container path as Dokku prints them (`ro`, then the volume
+/// options), so both forms of one app's list are equal.
+///
+/// ```
+/// use dokku_client::storage::parse_storage_list_json;
+/// let json = r#"[{"entry_name":"data","host_path":"/srv/data","container_path":"/data","readonly":true,"volume_options":"Z"}]"#;
+/// assert_eq!(parse_storage_list_json(json)?[0].container_path, "/data:ro,Z");
+/// assert!(parse_storage_list_json("/srv/data:/data").is_err());
+/// # Ok::<(), dokku_client::parse::ParseError>(())
+/// ```
+pub fn parse_storage_list_json(text: &str) -> std::result::Result<Vec<Mount>, ParseError> {
+    let rows: Vec<ListEntry> = serde_json::from_str(text.trim()).map_err(|e| {
+        ParseError::new(
+            format!("storage:list --format json is not a JSON array of mounts: {e}"),
+            text,
+        )
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let options = match (r.readonly, r.volume_options.as_str()) {
+                (true, "") => "ro".to_string(),
+                (true, o) => format!("ro,{o}"),
+                (false, o) => o.to_string(),
+            };
+            let container_path = if options.is_empty() {
+                r.container_path
+            } else {
+                format!("{}:{options}", r.container_path)
+            };
+            Mount {
+                host_path: r.host_path,
+                container_path,
+            }
+        })
+        .collect())
 }
 
 impl Client {
@@ -155,5 +207,23 @@ mod tests {
                 .container_path,
             "/c:ro"
         );
+    }
+
+    /// The two forms Dokku prints for one list (`formatStorageListEntry` and
+    /// `StorageListEntry`'s JSON) give the same mounts.
+    #[test]
+    fn the_json_list_reads_as_the_text_list() {
+        let text = "=====> app1 volume bind-mounts:\n       /srv/x:/x\n       /var/lib/dokku/data/storage/data:/data:ro,Z\n       /h:/o:noexec\n";
+        let json = r#"[{"entry_name":"legacy-1","host_path":"/srv/x","container_path":"/x"},
+            {"entry_name":"data","host_path":"/var/lib/dokku/data/storage/data","container_path":"/data","readonly":true,"volume_options":"Z"},
+            {"host_path":"/h","container_path":"/o","volume_options":"noexec"}]"#;
+        assert_eq!(
+            parse_storage_list_json(json).unwrap(),
+            parse_storage_list(text)
+        );
+        assert_eq!(parse_storage_list_json("[]\n").unwrap(), vec![]);
+        for bad in ["", "x", "{}", r#"[{"host_path":"/h"}]"#] {
+            assert!(parse_storage_list_json(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -318,6 +318,27 @@ fn inline_cases() -> Vec<(
             json!({"lines": [{"timestamp": null, "process": null, "message": "GET / 200"}]}),
             Value::Null,
         ),
+        // storage:list as plugins/storage/storage.go prints it (0.38):
+        // formatStorageListEntry's `host:container[:ro,options]` lines under
+        // LogInfo1Quiet, and StorageListEntry's JSON with omitempty fields.
+        (
+            "storage-list-0.38-text-options",
+            "storage:list app1",
+            "=====> app1 volume bind-mounts:\n       /srv/x:/x\n       /var/lib/dokku/data/storage/data:/data:ro,Z\n",
+            "",
+            0,
+            json!({"mounts": [{"host_path": "/srv/x", "container_path": "/x"}, {"host_path": "/var/lib/dokku/data/storage/data", "container_path": "/data:ro,Z"}]}),
+            Value::Null,
+        ),
+        (
+            "storage-list-0.38-json",
+            "storage:list app1 --format json",
+            "[{\"entry_name\":\"legacy-2f1c\",\"host_path\":\"/srv/x\",\"container_path\":\"/x\"},{\"entry_name\":\"data\",\"host_path\":\"/var/lib/dokku/data/storage/data\",\"container_path\":\"/data\",\"readonly\":true,\"volume_options\":\"Z\"}]\n",
+            "",
+            0,
+            json!({"mounts": [{"host_path": "/srv/x", "container_path": "/x"}, {"host_path": "/var/lib/dokku/data/storage/data", "container_path": "/data:ro,Z"}]}),
+            Value::Null,
+        ),
     ]
 }
 

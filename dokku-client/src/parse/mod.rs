@@ -35,7 +35,7 @@ pub use crate::logs::{parse_log_line, parse_logs};
 pub use crate::plugin::parse_plugin_list;
 pub use crate::ps::parse_ps_scale;
 pub use crate::ssh_keys::parse_ssh_keys_list;
-pub use crate::storage::parse_storage_list;
+pub use crate::storage::{parse_storage_list, parse_storage_list_json};
 pub use crate::version::parse_version;
 pub use config::{
     parse_config_export, parse_config_get, parse_config_set, parse_config_show, parse_config_unset,
