@@ -14,12 +14,12 @@
 //! # Ok::<(), dokku_client::Error>(())
 //! ```
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::command::Command;
 use crate::error::Result;
 use crate::parse;
-use crate::parse::{is_warn_line, lines_of};
+use crate::parse::{is_warn_line, json_rows, lines_of, ParseError};
 use crate::Client;
 
 /// An installed plugin.
@@ -90,6 +90,40 @@ pub fn parse_plugin_list(text: &str) -> Vec<PluginInfo> {
             })
         })
         .collect()
+}
+
+/// One row of `plugin:list --format json` (Dokku 0.38's `PluginInfo`; its
+/// `core`, `source_url`, `committish` and `branch` are not read).
+#[derive(Deserialize)]
+struct ListRow {
+    name: String,
+    version: String,
+    enabled: bool,
+    description: String,
+}
+
+/// Parses `plugin:list --format json` (Dokku 0.38+): one JSON array of
+/// plugins, read into the same [`PluginInfo`] the text form gives.
+///
+/// ```
+/// use dokku_client::plugin::parse_plugin_list_json;
+/// let json = r#"[{"name":"postgres","version":"1.48.0","enabled":true,"core":false,"description":"dokku postgres service plugin","source_url":"","committish":"","branch":""}]"#;
+/// let plugins = parse_plugin_list_json(json)?;
+/// assert_eq!((plugins[0].name.as_str(), plugins[0].enabled), ("postgres", true));
+/// assert!(parse_plugin_list_json("postgres 1.48.0 enabled x").is_err());
+/// # Ok::<(), dokku_client::parse::ParseError>(())
+/// ```
+pub fn parse_plugin_list_json(text: &str) -> std::result::Result<Vec<PluginInfo>, ParseError> {
+    let rows: Vec<ListRow> = json_rows(text, "plugin:list")?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PluginInfo {
+            name: r.name,
+            version: r.version,
+            enabled: r.enabled,
+            description: r.description,
+        })
+        .collect())
 }
 
 impl Client {
@@ -175,5 +209,20 @@ mod tests {
         assert_eq!(p.len(), 2);
         assert!(p[0].enabled && !p[1].enabled);
         assert_eq!(p[1].description, "dokku postgres service plugin");
+    }
+
+    /// Dokku's `PluginInfo` JSON (plugins/plugin/plugin.go) reads as the
+    /// `plugn list` text does.
+    #[test]
+    fn the_json_list_reads_as_the_text_list() {
+        let text = "  00_dokku-standard    0.38.27 enabled    dokku core standard plugin\n  postgres             1.48.0 disabled   dokku postgres service plugin\n";
+        let json = r#"[{"name":"00_dokku-standard","version":"0.38.27","enabled":true,"core":true,"description":"dokku core standard plugin","source_url":"","committish":"","branch":""},{"name":"postgres","version":"1.48.0","enabled":false,"core":false,"description":"dokku postgres service plugin","source_url":"https://github.com/dokku/dokku-postgres.git","committish":"1.48.0","branch":""}]"#;
+        assert_eq!(
+            parse_plugin_list_json(json).unwrap(),
+            parse::parse_plugin_list(text)
+        );
+        for bad in ["", "postgres 1.48.0 enabled", r#"[{"name":"postgres"}]"#] {
+            assert!(parse_plugin_list_json(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -12,12 +12,12 @@
 //! # Ok::<(), dokku_client::Error>(())
 //! ```
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::command::Command;
 use crate::error::{Error, Result};
 use crate::parse;
-use crate::parse::{is_warn_line, lines_of, shell_split};
+use crate::parse::{is_warn_line, json_rows, lines_of, shell_split, ParseError};
 use crate::transport::{Request, Stdin};
 use crate::Client;
 
@@ -84,6 +84,35 @@ pub fn parse_ssh_keys_list(text: &str) -> Vec<SshKey> {
             Some(SshKey { fingerprint, name })
         })
         .collect()
+}
+
+/// One row of `ssh-keys:list --format json`, as sshcommand's `list` writes
+/// it (its `SSHCOMMAND_ALLOWED_KEYS` and `public-key` are not read).
+#[derive(Deserialize)]
+struct ListRow {
+    fingerprint: String,
+    name: String,
+}
+
+/// Parses `ssh-keys:list --format json` (Dokku 0.30+): one JSON array of
+/// keys, read into the same [`SshKey`] the text form gives.
+///
+/// ```
+/// use dokku_client::ssh_keys::parse_ssh_keys_list_json;
+/// let json = r#"[{ "fingerprint": "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU", "name": "admin", "SSHCOMMAND_ALLOWED_KEYS": "no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding", "public-key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB admin@laptop" }]"#;
+/// assert_eq!(parse_ssh_keys_list_json(json)?[0].name, "admin");
+/// assert!(parse_ssh_keys_list_json("No public keys found.").is_err());
+/// # Ok::<(), dokku_client::parse::ParseError>(())
+/// ```
+pub fn parse_ssh_keys_list_json(text: &str) -> std::result::Result<Vec<SshKey>, ParseError> {
+    let rows: Vec<ListRow> = json_rows(text, "ssh-keys:list")?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SshKey {
+            fingerprint: r.fingerprint,
+            name: r.name,
+        })
+        .collect())
 }
 
 impl Client {
@@ -175,5 +204,26 @@ mod tests {
         assert_eq!(k[0].name, "admin");
         assert_eq!(k[0].fingerprint, "SHA256:abc");
         assert!(check_key_name("a b").is_err());
+    }
+
+    /// sshcommand's `list` rows (sed, spaced) and Dokku's `jq -cM` filtered
+    /// rows (compact) read as the text form does.
+    #[test]
+    fn the_json_list_reads_as_the_text_list() {
+        let text = "SHA256:abc NAME=\"admin\" SSHCOMMAND_ALLOWED_KEYS=\"no-agent-forwarding\"\nSHA256:def NAME=\"ci\" SSHCOMMAND_ALLOWED_KEYS=\"no-agent-forwarding\"\n";
+        let spaced = r#"[{ "fingerprint": "SHA256:abc", "name": "admin", "SSHCOMMAND_ALLOWED_KEYS": "no-agent-forwarding", "public-key": "ssh-ed25519 AAAA a@b" },{ "fingerprint": "SHA256:def", "name": "ci", "SSHCOMMAND_ALLOWED_KEYS": "no-agent-forwarding", "public-key": "ssh-ed25519 BBBB" }]"#;
+        assert_eq!(
+            parse_ssh_keys_list_json(spaced).unwrap(),
+            parse_ssh_keys_list(text)
+        );
+        let compact = r#"[{"fingerprint":"SHA256:def","name":"ci","SSHCOMMAND_ALLOWED_KEYS":"no-agent-forwarding","public-key":"ssh-ed25519 BBBB"}]"#;
+        assert_eq!(
+            parse_ssh_keys_list_json(compact).unwrap(),
+            parse_ssh_keys_list(text)[1..]
+        );
+        assert_eq!(parse_ssh_keys_list_json("[]\n").unwrap(), vec![]);
+        for bad in ["", "SHA256:abc NAME=\"admin\"", r#"[{"name":"a"}]"#] {
+            assert!(parse_ssh_keys_list_json(bad).is_err(), "{bad:?}");
+        }
     }
 }

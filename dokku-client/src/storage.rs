@@ -21,7 +21,7 @@ use crate::command::Command;
 use crate::error::{Error, Result};
 use crate::names::validate_app_name;
 use crate::parse;
-use crate::parse::{is_warn_line, lines_of, ParseError};
+use crate::parse::{is_warn_line, json_rows, lines_of, ParseError};
 use crate::Client;
 
 /// A bind mount `host:container[:options]`.
@@ -103,12 +103,7 @@ struct ListEntry {
 /// # Ok::<(), dokku_client::parse::ParseError>(())
 /// ```
 pub fn parse_storage_list_json(text: &str) -> std::result::Result<Vec<Mount>, ParseError> {
-    let rows: Vec<ListEntry> = serde_json::from_str(text.trim()).map_err(|e| {
-        ParseError::new(
-            format!("storage:list --format json is not a JSON array of mounts: {e}"),
-            text,
-        )
-    })?;
+    let rows: Vec<ListEntry> = json_rows(text, "storage:list")?;
     Ok(rows
         .into_iter()
         .map(|r| {

@@ -339,6 +339,26 @@ fn inline_cases() -> Vec<(
             json!({"mounts": [{"host_path": "/srv/x", "container_path": "/x"}, {"host_path": "/var/lib/dokku/data/storage/data", "container_path": "/data:ro,Z"}]}),
             Value::Null,
         ),
+        // plugin:list --format json: plugins/plugin/plugin.go's PluginInfo.
+        (
+            "plugin-list-0.38-json",
+            "plugin:list --format json",
+            "[{\"name\":\"postgres\",\"version\":\"1.48.0\",\"enabled\":true,\"core\":false,\"description\":\"dokku postgres service plugin\",\"source_url\":\"https://github.com/dokku/dokku-postgres.git\",\"committish\":\"1.48.0\",\"branch\":\"\"}]\n",
+            "",
+            0,
+            json!({"plugins": [{"name": "postgres", "version": "1.48.0", "enabled": true, "description": "dokku postgres service plugin"}]}),
+            Value::Null,
+        ),
+        // ssh-keys:list --format json: sshcommand list's sed rows.
+        (
+            "ssh-keys-list-0.38-json",
+            "ssh-keys:list --format json",
+            "[{ \"fingerprint\": \"SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU\", \"name\": \"admin\", \"SSHCOMMAND_ALLOWED_KEYS\": \"no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding\", \"public-key\": \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB admin@laptop\" }]\n",
+            "",
+            0,
+            json!({"keys": [{"fingerprint": "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU", "name": "admin"}]}),
+            Value::Null,
+        ),
     ]
 }
 

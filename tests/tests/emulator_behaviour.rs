@@ -538,6 +538,41 @@ fn storage_ssh_keys_plugins_and_help() {
             text(&out.stdout),
             format!("{fp} NAME=\"admin\" SSHCOMMAND_ALLOWED_KEYS=\"no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding\"\n")
         );
+        let allowed = "no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding";
+        let public_key = text(&public).trim().to_owned();
+        // sshcommand list's sed rows, unescaped and spaced
+        let out = emu.cmd(&["ssh-keys:list", "--format", "json"]);
+        assert_eq!(
+            text(&out.stdout),
+            format!("[{{ \"fingerprint\": \"{fp}\", \"name\": \"admin\", \"SSHCOMMAND_ALLOWED_KEYS\": \"{allowed}\", \"public-key\": \"{public_key}\" }}]\n")
+        );
+        let listed = dokku_client::ssh_keys::parse_ssh_keys_list_json(&text(&out.stdout)).unwrap();
+        let as_text =
+            dokku_client::ssh_keys::parse_ssh_keys_list(&text(&emu.cmd(&["ssh-keys:list"]).stdout));
+        assert_eq!((listed.len(), &listed), (1, &as_text));
+        // a name: subcommands/list pipes the rows through `jq -cM`
+        let out = emu.cmd(&["ssh-keys:list", "--format", "json", "admin"]);
+        assert_eq!(
+            text(&out.stdout),
+            format!("[{{\"fingerprint\":\"{fp}\",\"name\":\"admin\",\"SSHCOMMAND_ALLOWED_KEYS\":\"{allowed}\",\"public-key\":\"{public_key}\"}}]\n")
+        );
+        assert_eq!(
+            text(
+                &emu.cmd(&["ssh-keys:list", "--format", "json", "ghost"])
+                    .stdout
+            ),
+            "[]\n"
+        );
+        // text with a name: sshcommand greps for it, and finds it or fails silently
+        assert_eq!(
+            text(&emu.cmd(&["ssh-keys:list", "admin"]).stdout),
+            format!("{fp} NAME=\"admin\" SSHCOMMAND_ALLOWED_KEYS=\"{allowed}\"\n")
+        );
+        let out = emu.cmd(&["ssh-keys:list", "ghost"]);
+        assert_eq!(
+            (out.status.code(), out.stdout.len(), out.stderr.len()),
+            (Some(1), 0, 0)
+        );
         assert_eq!(
             emu.ssh("ssh-keys:add admin", &public).status.code(),
             Some(1)

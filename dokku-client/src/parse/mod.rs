@@ -32,9 +32,9 @@ pub mod report;
 
 pub use crate::apps::parse_apps_list;
 pub use crate::logs::{parse_log_line, parse_logs};
-pub use crate::plugin::parse_plugin_list;
+pub use crate::plugin::{parse_plugin_list, parse_plugin_list_json};
 pub use crate::ps::parse_ps_scale;
-pub use crate::ssh_keys::parse_ssh_keys_list;
+pub use crate::ssh_keys::{parse_ssh_keys_list, parse_ssh_keys_list_json};
 pub use crate::storage::{parse_storage_list, parse_storage_list_json};
 pub use crate::version::parse_version;
 pub use config::{
@@ -181,6 +181,21 @@ fn split_words(text: &str, unclosed: Unclosed) -> Option<Vec<String>> {
         words.push(cur);
     }
     Some(words)
+}
+
+/// Reads `--format json` output that is one JSON array of rows (Go's
+/// `json.Marshal` in Dokku's plugins, sshcommand's `list`): `command` names
+/// the command in the error, which says what the text was instead.
+pub(crate) fn json_rows<T: serde::de::DeserializeOwned>(
+    text: &str,
+    command: &str,
+) -> Result<Vec<T>, ParseError> {
+    serde_json::from_str(text.trim()).map_err(|e| {
+        ParseError::new(
+            format!("{command} --format json is not a JSON array of rows: {e}"),
+            text,
+        )
+    })
 }
 
 /// Lines of a text with one trailing `\r` removed from each, and without the

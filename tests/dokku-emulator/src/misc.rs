@@ -4,6 +4,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 
 use super::{Code, Ctx, ProfileExt};
+use crate::contract::Profile;
 
 pub(crate) fn version(ctx: &mut Ctx) -> Code {
     let v = ctx.profile.dokku_version();
@@ -145,14 +146,29 @@ pub(crate) fn parse_authorized_line(line: &str) -> Option<(String, String)> {
     Some((name, key))
 }
 
+/// The options sshcommand's `acl-add` writes before every key.
+const ALLOWED_KEYS: &str = "no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding";
+
 pub(crate) fn ssh_keys_list(ctx: &mut Ctx, args: &[String]) -> Code {
-    // subcommands/list: `--format` must come first and be text or json
-    if args.first().map(String::as_str) == Some("--format") {
-        let format = args.get(1).map(String::as_str).unwrap_or_default();
+    // 0.19 (functions list_ssh_keys) reads no argument. From 0.30
+    // (subcommands/list): `--format text|json` may come first, then an
+    // optional key name that filters the list.
+    let (json, name) = if ctx.profile == Profile::V0_19 {
+        (false, None)
+    } else {
+        let (format, name) = if args.first().map(String::as_str) == Some("--format") {
+            (
+                args.get(1).map(String::as_str).unwrap_or_default(),
+                args.get(2),
+            )
+        } else {
+            ("text", args.first())
+        };
         if format != "text" && format != "json" {
             return ctx.fail("Invalid output format specified, supported formats: json, text");
         }
-    }
+        (format == "json", name.filter(|n| !n.is_empty()).cloned())
+    };
     let mut keys = authorized_keys(ctx);
     let dir = ctx.layout.ssh_keys_dir();
     let mut names: Vec<String> = std::fs::read_dir(&dir)
@@ -171,10 +187,41 @@ pub(crate) fn ssh_keys_list(ctx: &mut Ctx, args: &[String]) -> Code {
     if keys.is_empty() {
         return ctx.fail("No public keys found.");
     }
-    for (n, key) in keys {
-        let fp = fingerprint(&key);
+    let shown: Vec<(String, String, String)> = keys
+        .into_iter()
+        .filter(|(n, _)| name.as_ref().is_none_or(|want| n == want))
+        .map(|(n, key)| (fingerprint(&key), n, key))
+        .collect();
+    if json {
+        // sshcommand list's sed writes each row as `{ "fingerprint": .. }`
+        // without escaping, joined by commas; with a name, Dokku pipes
+        // that through `jq -cM`, which compacts (and escapes) it.
+        let rows: Vec<String> = shown
+            .iter()
+            .map(|(fp, n, key)| match name {
+                None => format!(
+                    "{{ \"fingerprint\": \"{fp}\", \"name\": \"{n}\", \"SSHCOMMAND_ALLOWED_KEYS\": \"{ALLOWED_KEYS}\", \"public-key\": \"{key}\" }}"
+                ),
+                Some(_) => format!(
+                    "{{\"fingerprint\":{},\"name\":{},\"SSHCOMMAND_ALLOWED_KEYS\":{},\"public-key\":{}}}",
+                    serde_json::Value::from(fp.as_str()),
+                    serde_json::Value::from(n.as_str()),
+                    serde_json::Value::from(ALLOWED_KEYS),
+                    serde_json::Value::from(key.as_str()),
+                ),
+            })
+            .collect();
+        ctx.io.out(&format!("[{}]\n", rows.join(",")));
+        return 0;
+    }
+    if shown.is_empty() {
+        // `echo "$OUTPUT" | grep "NAME=\"$NAME\""` finds nothing: grep's
+        // exit 1 ends the script (set -eo pipefail), silently.
+        return 1;
+    }
+    for (fp, n, _) in shown {
         ctx.io.out(&format!(
-            "{fp} NAME=\"{n}\" SSHCOMMAND_ALLOWED_KEYS=\"no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding\"\n"
+            "{fp} NAME=\"{n}\" SSHCOMMAND_ALLOWED_KEYS=\"{ALLOWED_KEYS}\"\n"
         ));
     }
     0

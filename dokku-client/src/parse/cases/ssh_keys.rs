@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use super::dispatch::{done, same, Case, Outcome};
 use super::to_value;
-use crate::ssh_keys::parse_ssh_keys_list;
+use crate::ssh_keys::{parse_ssh_keys_list, parse_ssh_keys_list_json};
 
 /// `ssh-keys:list`; `None` for other commands.
 pub(super) fn case(c: &Case<'_>) -> Option<Outcome> {
@@ -14,6 +14,13 @@ pub(super) fn case(c: &Case<'_>) -> Option<Outcome> {
     if !c.ok() {
         return Some(same(Value::Null));
     }
-    let k = parse_ssh_keys_list(c.text());
+    let k = if c.inv.value_of(&["--format"]) == Some("json") {
+        match parse_ssh_keys_list_json(c.text()) {
+            Ok(v) => v,
+            Err(e) => return Some(Err(e)),
+        }
+    } else {
+        parse_ssh_keys_list(c.text())
+    };
     Some(done(json!({ "keys": k }), to_value(&k)))
 }
