@@ -392,6 +392,34 @@ fn inline_cases_for_versions_the_fixtures_do_not_show() {
     );
 }
 
+/// A list asked for with `--format json` that printed text (a server too old
+/// for the flag, a proxy's banner) is a parse error naming the command,
+/// never the text parser's reading of it; its JSON is read.
+#[test]
+fn json_lists_that_print_no_json_are_errors() {
+    for (cmd, text, json) in [
+        ("apps:list --format json", "=====> My Apps\napi\n", "[\"api\"]\n"),
+        ("ps:scale myapp --format json", "-----> Scaling for myapp\nweb:  1\n", "[{\"process_type\":\"web\",\"quantity\":1}]\n"),
+        ("plugin:list --format json", "  postgres 1.48.0 enabled dokku postgres service plugin\n", "[{\"name\":\"postgres\",\"version\":\"1.48.0\",\"enabled\":true,\"description\":\"dokku postgres service plugin\"}]\n"),
+        ("ssh-keys:list --format json", "SHA256:abc NAME=\"admin\" SSHCOMMAND_ALLOWED_KEYS=\"x\"\n", "[{\"fingerprint\":\"SHA256:abc\",\"name\":\"admin\"}]\n"),
+        ("storage:list myapp --format json", "=====> myapp volume bind-mounts:\n       /h:/c\n", "[{\"host_path\":\"/h\",\"container_path\":\"/c\"}]\n"),
+    ] {
+        let argv = shell_split(cmd);
+        let case = parse_case(&argv, text.as_bytes(), b"", 0);
+        let message = case.error.as_ref().and_then(|e| e.message.clone());
+        assert!(
+            !case.ok && message.as_deref().is_some_and(|m| m.starts_with(argv[0].as_str()) && m.contains("--format json")),
+            "{cmd}: {:?}",
+            case.error
+        );
+        let case = parse_case(&argv, json.as_bytes(), b"", 0);
+        assert!(case.ok && case.result != Value::Null, "{cmd}: {:?}", case.error);
+        let without_flag: Vec<String> = argv.iter().filter(|a| *a != "--format" && *a != "json").cloned().collect();
+        let as_text = parse_case(&without_flag, text.as_bytes(), b"", 0);
+        assert_eq!(case.typed, as_text.typed, "{cmd}: the two forms differ");
+    }
+}
+
 #[test]
 fn typed_values_use_snake_case_names() {
     let stdout = std::fs::read(fixtures_dir().join("apps-report-basic/stdout"));

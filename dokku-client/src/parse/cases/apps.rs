@@ -49,6 +49,7 @@ fn list(c: &Case<'_>) -> Outcome {
     if !c.ok() {
         return same(Value::Null);
     }
+    c.json_list()?;
     let apps = parse_apps_list(c.text())?;
     same(json!({ "apps": apps }))
 }

@@ -68,6 +68,23 @@ impl<'a> Case<'a> {
         failure_message(self.text(), self.stderr)
     }
 
+    /// Whether a list command asked for `--format json`. Such output is one
+    /// JSON array; when the flag is given but stdout holds none, the
+    /// answer is an error, never the text parser's reading of it.
+    pub fn json_list(&self) -> Result<bool, ParseError> {
+        if self.inv.value_of(&["--format"]) != Some("json") {
+            return Ok(false);
+        }
+        if self.text().trim_start().starts_with('[') {
+            Ok(true)
+        } else {
+            Err(ParseError::new(
+                format!("{} --format json printed no JSON array", self.inv.command),
+                self.text(),
+            ))
+        }
+    }
+
     /// stdout, a newline, then stderr (for messages either may carry).
     pub fn stdout_and_stderr(&self) -> String {
         format!("{}\n{}", self.text(), String::from_utf8_lossy(self.stderr))

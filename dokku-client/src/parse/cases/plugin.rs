@@ -11,16 +11,17 @@ pub(super) fn case(c: &Case<'_>) -> Option<Outcome> {
     if !matches!(c.inv.command.as_str(), "plugin" | "plugin:list") {
         return None;
     }
+    Some(list(c))
+}
+
+fn list(c: &Case<'_>) -> Outcome {
     if !c.ok() {
-        return Some(same(Value::Null));
+        return same(Value::Null);
     }
-    let p = if c.inv.value_of(&["--format"]) == Some("json") {
-        match parse_plugin_list_json(c.text()) {
-            Ok(v) => v,
-            Err(e) => return Some(Err(e)),
-        }
+    let p = if c.json_list()? {
+        parse_plugin_list_json(c.text())?
     } else {
         parse_plugin_list(c.text())
     };
-    Some(done(json!({ "plugins": p }), to_value(&p)))
+    done(json!({ "plugins": p }), to_value(&p))
 }

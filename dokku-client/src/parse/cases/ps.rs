@@ -74,6 +74,7 @@ fn scale(c: &Case<'_>) -> Outcome {
         }
         return same(json!({"app": c.app(), "formation": f}));
     }
+    c.json_list()?;
     let (header_app, formation) = parse_ps_scale(text)?;
     done(
         json!({"app": header_app, "formation": formation}),

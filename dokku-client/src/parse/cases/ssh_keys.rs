@@ -11,16 +11,17 @@ pub(super) fn case(c: &Case<'_>) -> Option<Outcome> {
     if c.inv.command != "ssh-keys:list" {
         return None;
     }
+    Some(list(c))
+}
+
+fn list(c: &Case<'_>) -> Outcome {
     if !c.ok() {
-        return Some(same(Value::Null));
+        return same(Value::Null);
     }
-    let k = if c.inv.value_of(&["--format"]) == Some("json") {
-        match parse_ssh_keys_list_json(c.text()) {
-            Ok(v) => v,
-            Err(e) => return Some(Err(e)),
-        }
+    let k = if c.json_list()? {
+        parse_ssh_keys_list_json(c.text())?
     } else {
         parse_ssh_keys_list(c.text())
     };
-    Some(done(json!({ "keys": k }), to_value(&k)))
+    done(json!({ "keys": k }), to_value(&k))
 }

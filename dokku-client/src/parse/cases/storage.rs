@@ -11,16 +11,17 @@ pub(super) fn case(c: &Case<'_>) -> Option<Outcome> {
     if c.inv.command != "storage:list" {
         return None;
     }
+    Some(list(c))
+}
+
+fn list(c: &Case<'_>) -> Outcome {
     if !c.ok() {
-        return Some(same(Value::Null));
+        return same(Value::Null);
     }
-    let m = if c.inv.value_of(&["--format"]) == Some("json") {
-        match parse_storage_list_json(c.text()) {
-            Ok(m) => m,
-            Err(e) => return Some(Err(e)),
-        }
+    let m = if c.json_list()? {
+        parse_storage_list_json(c.text())?
     } else {
         parse_storage_list(c.text())
     };
-    Some(done(json!({ "mounts": m }), to_value(&m)))
+    done(json!({ "mounts": m }), to_value(&m))
 }
