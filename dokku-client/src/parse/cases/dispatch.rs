@@ -124,6 +124,29 @@ pub(crate) fn dispatch(inv: &Invocation, stdout: &[u8], stderr: &[u8], exit: i32
     handled.unwrap_or_else(|| misc::other(&case))
 }
 
+/// A list command with a text and a `--format json` form: `{field: rows}`,
+/// read by `json` when the run asked for JSON ([`Case::json_list`]), else
+/// by `text`; a failed run is `null`.
+pub(super) fn list_of<T: serde::Serialize>(
+    c: &Case<'_>,
+    field: &str,
+    text: fn(&str) -> Vec<T>,
+    json: fn(&str) -> Result<Vec<T>, ParseError>,
+) -> Outcome {
+    if !c.ok() {
+        return same(Value::Null);
+    }
+    let rows = if c.json_list()? {
+        json(c.text())?
+    } else {
+        text(c.text())
+    };
+    let typed = super::to_value(&rows);
+    let mut result = Map::new();
+    result.insert(field.to_string(), typed.clone());
+    done(Value::Object(result), typed)
+}
+
 /// An outcome whose typed value is `typed`.
 pub(super) fn done(result: Value, typed: Value) -> Outcome {
     Ok(Dispatched { result, typed })
